@@ -1,0 +1,28 @@
+"""gankit: classic generative adversarial networks in PyTorch.
+
+Quick use::
+
+    from gankit import get_recipe, train, load_generator
+    cfg = get_recipe("lsgan").override({"train.steps": 2000})
+    train(cfg, "runs/lsgan")
+    images = load_generator("runs/lsgan").generate(16)   # floats in [-1, 1]
+"""
+
+__version__ = "0.1.0"
+
+from gankit.config import Config
+from gankit.recipes import RECIPES, get_recipe
+from gankit.run import load_generator
+from gankit.sample import write_samples
+from gankit.training.trainer import resume_config, train
+
+__all__ = [
+    "RECIPES",
+    "Config",
+    "__version__",
+    "get_recipe",
+    "load_generator",
+    "resume_config",
+    "train",
+    "write_samples",
+]

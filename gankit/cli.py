@@ -1,0 +1,171 @@
+"""The ``gankit`` command: train, sample, recipes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from gankit.config import Config, load_config_file
+from gankit.errors import ConfigError, GankitError
+from gankit.recipes import RECIPES, get_recipe
+
+DEFAULT_RECIPE = "lsgan"
+
+# Shortcut flags of `gankit train`, each the same as --set FIELD=VALUE.
+SHORTCUTS = {
+    "data": "data.name",
+    "data_dir": "data.dir",
+    "steps": "train.steps",
+    "batch_size": "train.batch_size",
+    "device": "train.device",
+    "seed": "train.seed",
+}
+
+
+def _parse_assignments(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set takes FIELD=VALUE (e.g. --set g_optim.lr=1e-4), got {item!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    overrides: dict[str, Any] = {
+        field: getattr(args, flag) for flag, field in SHORTCUTS.items() if getattr(args, flag) is not None
+    }
+    if args.download:
+        overrides["data.download"] = True
+    if args.no_progress:
+        overrides["train.progress"] = False
+    overrides.update(_parse_assignments(args.set))
+    return overrides
+
+
+def build_config(recipe: str | None, config_file: str | None, overrides: dict[str, Any]) -> Config:
+    """Recipe defaults, then the config file's fields, then the command line's overrides."""
+    file_fields = load_config_file(config_file) if config_file else {}
+    name = recipe or file_fields.get("recipe") or DEFAULT_RECIPE
+    cfg = get_recipe(name)
+    if file_fields:
+        cfg = Config.from_dict(_merge(cfg.to_dict(), file_fields) | {"recipe": name})
+    return cfg.override(overrides)
+
+
+def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in update.items():
+        merged[key] = _merge(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return merged
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from gankit.training.trainer import resume_config, train
+
+    overrides = _overrides(args)
+    if args.resume:
+        if args.recipe or args.config or args.run_dir:
+            raise ConfigError(
+                "--resume continues a run with its saved config; do not combine it with --recipe, --config or --run-dir"
+            )
+        cfg = resume_config(args.resume, overrides)
+        train(cfg, args.resume, resume=True)
+        return
+    cfg = build_config(args.recipe, args.config, overrides)
+    run_dir = args.run_dir or str(Path("runs") / f"{cfg.recipe}-{time.strftime('%Y%m%d-%H%M%S')}")
+    train(cfg, run_dir)
+
+
+def cmd_sample(args: argparse.Namespace) -> None:
+    from gankit.run import load_generator
+    from gankit.sample import write_samples
+
+    if args.n < 1:
+        raise ConfigError(f"-n must be at least 1, got {args.n}")
+    trained = load_generator(args.run, args.checkpoint, use_ema=not args.no_ema, device=args.device)
+    files = write_samples(trained, args.n, args.out, seed=args.seed)
+    weights = "EMA" if (trained.config.train.ema is not None and not args.no_ema) else "raw"
+    print(
+        f"wrote {args.n} samples from {trained.checkpoint} ({weights} G weights, step {trained.step}): "
+        f"{files[0]}" + (f" … {files[-1]}" if len(files) > 1 else "")
+    )
+
+
+def cmd_recipes(args: argparse.Namespace) -> None:
+    if args.name:
+        print(get_recipe(args.name).to_json())
+        return
+    width = max(map(len, RECIPES))
+    for r in RECIPES.values():
+        print(f"{r.name:<{width}}  {r.summary}  [{r.reference}]")
+    print("\nShow one with `gankit recipes NAME`; train it with `gankit train --recipe NAME`.")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gankit", description="Classic GANs in PyTorch.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser(
+        "train",
+        help="train a recipe (default: lsgan on MNIST)",
+        description="Train a GAN. Fields are set, in order, by the recipe, --config, the shortcut flags and --set.",
+    )
+    t.add_argument("--recipe", help=f"one of: {', '.join(RECIPES)} (default {DEFAULT_RECIPE})")
+    t.add_argument("--config", help="a .json or .toml file of fields (as printed by `gankit recipes NAME`)")
+    t.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override any field, e.g. --set g_optim.lr=1e-4 (repeatable)",
+    )
+    t.add_argument("--run-dir", help="where the run is written (default runs/RECIPE-TIME)")
+    t.add_argument("--resume", metavar="RUN", help="continue the run in RUN from its latest checkpoint")
+    t.add_argument(
+        "--data", help="data set name (data.name): mnist, fashion-mnist, kmnist, emnist-*, ring8, grid25, folder"
+    )
+    t.add_argument("--data-dir", help="folder with the IDX files or images (data.dir)")
+    t.add_argument("--download", action="store_true", help="download missing data files (data.download)")
+    t.add_argument("--steps", type=int, help="generator steps (train.steps)")
+    t.add_argument("--batch-size", type=int, help="train.batch_size")
+    t.add_argument("--device", help="auto, cpu, cuda, cuda:N, mps (train.device)")
+    t.add_argument("--seed", type=int, help="train.seed")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar; print log lines instead")
+    t.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("sample", help="generate images from a trained run")
+    s.add_argument("run", help="the run directory")
+    s.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
+    s.add_argument("--out", required=True, help="FILE.npz (uint8 array + grid PNG) or a folder (PNGs + grid)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--checkpoint", help="a checkpoint folder of the run (default: the latest)")
+    s.add_argument("--no-ema", action="store_true", help="use G's raw weights even if the run kept an EMA")
+    s.add_argument("--device", default="cpu")
+    s.set_defaults(func=cmd_sample)
+
+    r = sub.add_parser("recipes", help="list recipes, or print one as JSON")
+    r.add_argument("name", nargs="?")
+    r.set_defaults(func=cmd_recipes)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except GankitError as e:
+        print(f"gankit: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("gankit: interrupted; `gankit train --resume RUN` continues from the last checkpoint", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

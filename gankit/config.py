@@ -1,0 +1,358 @@
+"""Typed run configuration: nested dataclasses, checked overrides, JSON round-trip.
+
+A run is fully described by one :class:`Config`. Recipes (``gankit.recipes``) are ``Config`` values;
+the command line and config files change fields with dotted names (``train.steps=2000``), and every
+value is converted to the field's declared type and checked before anything runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gankit.errors import ConfigError
+
+
+@dataclass
+class DataConfig:
+    """What to train on.
+
+    ``name`` is a registered data set (``mnist``, ``fashion-mnist``, ``kmnist``, ``emnist-<split>``,
+    ``ring8``, ``grid25``) or ``folder`` (any folder of PNG/JPEG images, given by ``dir``).
+    """
+
+    name: str = "mnist"
+    dir: str | None = None  # IDX files or image folder; None: $GANKIT_DATA_DIR, then the cache dir
+    split: str = "train"  # "train" or "test"
+    image_size: int | None = None  # resize (and centre-crop) to this size; None keeps the native size
+    channels: int | None = None  # 1 (grey) or 3 (RGB); None keeps the native channels
+    download: bool = False  # fetch missing files (with MD5 checks) into dir / the cache dir
+    limit: int | None = None  # keep only the first `limit` examples
+    toy_points: int = 100_000  # size of the 2-D toy data sets (ring8, grid25)
+
+
+@dataclass
+class ModelConfig:
+    """Generator and discriminator architecture (see ``gankit.nets``)."""
+
+    arch: str = "mnist-conv"  # "mlp", "dcgan" or "mnist-conv"
+    latent_dim: int = 96
+    latent_dist: str = "uniform"  # "uniform" (U(-1, 1)) or "normal" (N(0, 1))
+    g_width: int = 64  # DCGAN: channels of G's last hidden layer (ngf); MLP: first hidden width
+    d_width: int = 64  # DCGAN: channels of D's first layer (ndf); MLP: last hidden width
+    mlp_layers: int = 3  # hidden layers of the MLP generator / discriminator
+    d_norm: str = "batch"  # DCGAN critic normalisation: "batch", "layer" (WGAN-GP) or "none"
+    spectral_norm: bool = False  # spectral normalisation of every D layer (Miyato et al. 2018)
+    init: str = "dcgan"  # "dcgan" (N(0, 0.02)), "xavier" or "default" (PyTorch's)
+
+
+@dataclass
+class LossConfig:
+    """The adversarial objective and its regularisers (see ``gankit.losses``)."""
+
+    objective: str = "least-squares"  # minimax, nonsaturating, least-squares, hinge, wasserstein
+    gp_weight: float = 0.0  # λ of the WGAN-GP gradient penalty (0 disables it)
+    clip_value: float | None = None  # WGAN weight clipping to [-c, c] after each D step (None disables)
+
+
+@dataclass
+class OptimizerConfig:
+    """One player's optimiser."""
+
+    name: str = "adam"  # "adam", "rmsprop" or "sgd"
+    lr: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)  # Adam only
+    momentum: float = 0.0  # SGD and RMSProp only
+    weight_decay: float = 0.0
+
+
+@dataclass
+class TrainConfig:
+    """The training loop: budget, batch, schedule of logs, samples and checkpoints."""
+
+    steps: int = 2000  # generator updates
+    batch_size: int = 128
+    n_critic: int = 1  # discriminator updates per generator update (k in Goodfellow et al. 2014, Alg. 1)
+    seed: int = 0
+    device: str = "auto"  # "auto", "cpu", "cuda", "cuda:1", "mps"
+    ema: float | None = None  # decay of an exponential moving average of G's weights (e.g. 0.999)
+    log_every: int = 50
+    sample_at: tuple[int, ...] = (0, 200, 1000)  # steps with a sample grid (the final step always has one)
+    sample_every: int = 0  # also a grid every this many steps (0: off)
+    grid_size: int = 64  # images in each sample grid
+    checkpoint_every: int = 1000  # 0: only at the end
+    keep_checkpoints: int = 2  # newest checkpoints kept on disk
+    progress: bool = True  # tqdm progress bar
+
+
+@dataclass
+class Config:
+    """Everything that defines a run. Saved as ``config.json`` in every run directory."""
+
+    recipe: str = "custom"
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    g_optim: OptimizerConfig = field(default_factory=OptimizerConfig)
+    d_optim: OptimizerConfig = field(default_factory=OptimizerConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Config:
+        """Build a config from a (possibly partial) nested mapping; missing fields keep their defaults."""
+        return apply_mapping(cls(), data)
+
+    def override(self, assignments: Mapping[str, Any]) -> Config:
+        """A copy with dotted fields replaced, e.g. ``{"train.steps": 10, "g_optim.lr": "1e-3"}``."""
+        cfg = _deep_copy(self)
+        for key, value in assignments.items():
+            _set_path(cfg, key, value)
+        validate(cfg)
+        return cfg
+
+
+def _deep_copy(cfg: Config) -> Config:
+    return apply_mapping(Config(), cfg.to_dict(), check=False)
+
+
+def field_paths(obj: Any = None, prefix: str = "") -> list[str]:
+    """All dotted field names of a config, e.g. ``["recipe", "data.name", ...]``."""
+    obj = obj if obj is not None else Config()
+    paths = []
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if dataclasses.is_dataclass(value):
+            paths += field_paths(value, f"{prefix}{f.name}.")
+        else:
+            paths.append(prefix + f.name)
+    return paths
+
+
+def unknown_name(name: str, options: list[str], what: str) -> ConfigError:
+    close = difflib.get_close_matches(name, options, n=3)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    return ConfigError(f"unknown {what} {name!r}.{hint} Known: {', '.join(options)}.")
+
+
+def _set_path(cfg: Config, path: str, raw: Any) -> None:
+    parts = path.split(".")
+    target: Any = cfg
+    for i, part in enumerate(parts):
+        names = [f.name for f in dataclasses.fields(target)]
+        if part not in names:
+            raise unknown_name(path, field_paths(), "config field")
+        if i < len(parts) - 1:
+            target = getattr(target, part)
+            if not dataclasses.is_dataclass(target):
+                raise unknown_name(path, field_paths(), "config field")
+    hints = typing.get_type_hints(type(target))
+    name = parts[-1]
+    if dataclasses.is_dataclass(getattr(target, name)):
+        if not isinstance(raw, Mapping):
+            raise ConfigError(f"{path} is a section; set its fields, e.g. {path}.{_first_field(target, name)}=…")
+        apply_mapping(getattr(target, name), raw, prefix=path + ".", check=False)
+        return
+    setattr(target, name, convert(raw, hints[name], path))
+
+
+def _first_field(obj: Any, name: str) -> str:
+    return dataclasses.fields(getattr(obj, name))[0].name
+
+
+def apply_mapping(obj: Any, data: Mapping[str, Any], prefix: str = "", check: bool = True) -> Any:
+    """Write a nested mapping into a dataclass, converting and checking every value."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"expected a table of fields for {prefix.rstrip('.') or 'the config'}, got {data!r}")
+    names = {f.name for f in dataclasses.fields(obj)}
+    hints = typing.get_type_hints(type(obj))
+    for key, value in data.items():
+        if key not in names:
+            raise unknown_name(prefix + key, field_paths(), "config field")
+        current = getattr(obj, key)
+        if dataclasses.is_dataclass(current):
+            apply_mapping(current, value, prefix + key + ".", check=False)
+        else:
+            setattr(obj, key, convert(value, hints[key], prefix + key))
+    if check and isinstance(obj, Config):
+        validate(obj)
+    return obj
+
+
+def convert(value: Any, tp: Any, path: str) -> Any:
+    """Convert ``value`` (a Python value or a command-line string) to the type ``tp`` or raise ConfigError."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        is_none = value is None or (isinstance(value, str) and value.lower() in ("none", "null", ""))
+        if is_none and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return convert(value, arg, path)
+            except ConfigError as e:
+                errors.append(str(e))
+        raise ConfigError(errors[0] if errors else f"{path}: bad value {value!r}")
+    if origin is tuple:
+        if isinstance(value, str):
+            text = value.strip().strip("()[]")
+            value = [v for v in (s.strip() for s in text.split(",")) if v]
+        if not isinstance(value, (list, tuple)):
+            value = [value]
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(convert(v, args[0], path) for v in value)
+        if len(value) != len(args):
+            raise ConfigError(f"{path} takes {len(args)} values (e.g. {path}=0.5,0.999), got {value!r}")
+        return tuple(convert(v, a, path) for v, a in zip(value, args, strict=True))
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "1", "yes", "on"):
+            return True
+        if isinstance(value, str) and value.lower() in ("false", "0", "no", "off"):
+            return False
+        raise ConfigError(f"{path} must be true or false, got {value!r}")
+    if tp is int:
+        if isinstance(value, bool):
+            raise ConfigError(f"{path} must be an integer, got {value!r}")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str):
+            try:
+                return int(value.replace("_", ""))
+            except ValueError:
+                try:
+                    f = float(value)
+                except ValueError:
+                    f = None
+                if f is not None and f.is_integer():
+                    return int(f)
+        raise ConfigError(f"{path} must be an integer, got {value!r}")
+    if tp is float:
+        if isinstance(value, bool):
+            raise ConfigError(f"{path} must be a number, got {value!r}")
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        raise ConfigError(f"{path} must be a number, got {value!r}")
+    if tp is str:
+        if isinstance(value, str):
+            return value
+        raise ConfigError(f"{path} must be a string, got {value!r}")
+    raise ConfigError(f"{path}: unsupported field type {tp!r}")  # pragma: no cover - a bug in Config
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise ConfigError(message)
+
+
+def _choice(value: str, options: Any, path: str) -> None:
+    if value not in options:
+        raise unknown_name(value, sorted(options), f"value for {path}:")
+
+
+def validate(cfg: Config) -> None:
+    """Reject impossible values with a message that says how to fix them."""
+    from gankit.data import DATASETS
+    from gankit.losses import OBJECTIVES
+    from gankit.nets import ARCHITECTURES
+    from gankit.training.optim import OPTIMIZERS
+
+    _choice(cfg.data.name, [*DATASETS, "folder"], "data.name")
+    _check(cfg.data.split in ("train", "test"), f"data.split must be 'train' or 'test', got {cfg.data.split!r}")
+    _check(
+        cfg.data.name != "folder" or cfg.data.dir is not None,
+        "data.name=folder needs the folder: set data.dir (or --data-dir) to a folder of PNG/JPEG images",
+    )
+    _check(
+        cfg.data.image_size is None or cfg.data.image_size >= 4,
+        f"data.image_size must be at least 4, got {cfg.data.image_size}",
+    )
+    _check(cfg.data.channels in (None, 1, 3), f"data.channels must be 1 or 3, got {cfg.data.channels}")
+    _check(cfg.data.limit is None or cfg.data.limit > 0, f"data.limit must be positive, got {cfg.data.limit}")
+    _check(cfg.data.toy_points > 0, f"data.toy_points must be positive, got {cfg.data.toy_points}")
+
+    _choice(cfg.model.arch, ARCHITECTURES, "model.arch")
+    _check(cfg.model.latent_dim > 0, f"model.latent_dim must be positive, got {cfg.model.latent_dim}")
+    _choice(cfg.model.latent_dist, ("uniform", "normal"), "model.latent_dist")
+    _check(cfg.model.g_width > 0 and cfg.model.d_width > 0, "model.g_width and model.d_width must be positive")
+    _check(cfg.model.mlp_layers >= 1, f"model.mlp_layers must be at least 1, got {cfg.model.mlp_layers}")
+    _choice(cfg.model.d_norm, ("batch", "layer", "none"), "model.d_norm")
+    _choice(cfg.model.init, ("dcgan", "xavier", "default"), "model.init")
+
+    _choice(cfg.loss.objective, OBJECTIVES, "loss.objective")
+    _check(cfg.loss.gp_weight >= 0, f"loss.gp_weight must be >= 0, got {cfg.loss.gp_weight}")
+    _check(
+        cfg.loss.clip_value is None or cfg.loss.clip_value > 0,
+        f"loss.clip_value must be positive (or none to disable clipping), got {cfg.loss.clip_value}",
+    )
+    if cfg.loss.gp_weight > 0:
+        _check(
+            cfg.model.d_norm != "batch",
+            "the gradient penalty is per sample, which batch-norm in D breaks (Gulrajani et al. 2017, "
+            "sec. 4): set model.d_norm=layer or model.d_norm=none",
+        )
+
+    for name in ("g_optim", "d_optim"):
+        opt: OptimizerConfig = getattr(cfg, name)
+        _choice(opt.name, OPTIMIZERS, f"{name}.name")
+        _check(opt.lr > 0, f"{name}.lr must be positive, got {opt.lr}")
+        _check(all(0 <= b < 1 for b in opt.betas), f"{name}.betas must lie in [0, 1), got {opt.betas}")
+        _check(opt.momentum >= 0, f"{name}.momentum must be >= 0, got {opt.momentum}")
+        _check(opt.weight_decay >= 0, f"{name}.weight_decay must be >= 0, got {opt.weight_decay}")
+
+    t = cfg.train
+    _check(t.steps >= 0, f"train.steps must be >= 0, got {t.steps}")
+    _check(t.batch_size >= 1, f"train.batch_size must be at least 1, got {t.batch_size}")
+    _check(
+        t.n_critic >= 1, f"train.n_critic must be at least 1 (discriminator steps per generator step), got {t.n_critic}"
+    )
+    _check(t.ema is None or 0 < t.ema < 1, f"train.ema must lie in (0, 1) (e.g. 0.999) or be none, got {t.ema}")
+    _check(t.log_every >= 1, f"train.log_every must be at least 1, got {t.log_every}")
+    _check(all(s >= 0 for s in t.sample_at), f"train.sample_at must hold steps >= 0, got {t.sample_at}")
+    _check(t.sample_every >= 0, f"train.sample_every must be >= 0, got {t.sample_every}")
+    _check(t.grid_size >= 1, f"train.grid_size must be at least 1, got {t.grid_size}")
+    _check(t.checkpoint_every >= 0, f"train.checkpoint_every must be >= 0, got {t.checkpoint_every}")
+    _check(t.keep_checkpoints >= 1, f"train.keep_checkpoints must be at least 1, got {t.keep_checkpoints}")
+
+
+def load_config_file(path: str | Path) -> dict[str, Any]:
+    """Read a nested table of fields from a ``.json`` or ``.toml`` file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    text = path.read_text()
+    try:
+        if path.suffix == ".toml":
+            try:
+                import tomllib
+            except ModuleNotFoundError:  # Python 3.10
+                raise ConfigError("TOML config files need Python 3.11+; use a .json file") from None
+            return tomllib.loads(text)
+        return json.loads(text)
+    except (ValueError, TypeError) as e:
+        raise ConfigError(
+            f"config file {path} is not valid {'TOML' if path.suffix == '.toml' else 'JSON'}: {e}"
+        ) from None

@@ -1,0 +1,21 @@
+"""The exceptions gankit raises for bad input: each message says what is wrong and how to fix it."""
+
+
+class GankitError(Exception):
+    """Base class: an error caused by the user's input, shown without a traceback by the CLI."""
+
+
+class ConfigError(GankitError, ValueError):
+    """An unknown recipe or field, a value of the wrong type, or an impossible value."""
+
+
+class DataError(GankitError):
+    """A data set that is missing, corrupt, truncated or inconsistent."""
+
+
+class CheckpointError(GankitError):
+    """A checkpoint or run directory that is missing, corrupt, or would be overwritten."""
+
+
+class TrainingDiverged(GankitError):
+    """Losses or weights became NaN/inf; the last good checkpoint is kept."""

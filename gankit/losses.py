@@ -1,0 +1,110 @@
+"""Adversarial objectives as pure functions of discriminator logits.
+
+Every function takes the raw, unbounded output of D (``real``: on data, ``fake``: on G(z)) and returns
+a scalar loss to *minimise*. Where D is read as a probability, D(x) = σ(logit), and every log-probability
+is computed with ``softplus`` (log σ(l) = −softplus(−l), log(1 − σ(l)) = −softplus(l)), which is exact and
+never overflows. No function here touches an optimiser; the update scheme lives in ``gankit.training``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch.nn.functional as F
+from torch import Tensor
+
+from gankit.errors import ConfigError
+
+LOG_4 = math.log(4.0)
+
+
+def minimax_value(real: Tensor, fake: Tensor) -> Tensor:
+    """V(D, G) = E[log D(x)] + E[log(1 − D(G(z)))]  (Goodfellow et al. 2014, eq. 1).
+
+    D maximises V; at D(x) = D(G(z)) = ½ it equals −log 4, its value at the game's equilibrium.
+    """
+    return -F.softplus(-real).mean() - F.softplus(fake).mean()
+
+
+def minimax_d_loss(real: Tensor, fake: Tensor) -> Tensor:
+    """l_D = −V(D, G) = −E[log D(x)] − E[log(1 − D(G(z)))]: binary cross-entropy, real = 1, fake = 0."""
+    return F.softplus(-real).mean() + F.softplus(fake).mean()
+
+
+def minimax_g_loss(fake: Tensor) -> Tensor:
+    """Saturating generator loss l_G = E[log(1 − D(G(z)))]  (Goodfellow et al. 2014, eq. 1).
+
+    Its gradient w.r.t. the logit is −σ(l), which vanishes when D confidently rejects fakes (l → −∞):
+    the reason for the non-saturating loss below.
+    """
+    return -F.softplus(fake).mean()
+
+
+def nonsaturating_g_loss(fake: Tensor) -> Tensor:
+    """Non-saturating generator loss l_G = −E[log D(G(z))]  (Goodfellow et al. 2014, sec. 3).
+
+    Same fixed point as the minimax loss, but its gradient 1 − σ(l) → 1 when D rejects fakes.
+    """
+    return F.softplus(-fake).mean()
+
+
+def least_squares_d_loss(real: Tensor, fake: Tensor) -> Tensor:
+    """LSGAN l_D = ½E[(D(x) − 1)²] + ½E[D(G(z))²]  (Mao et al. 2017, eq. 9 with a=0, b=c=1)."""
+    return 0.5 * (real - 1).pow(2).mean() + 0.5 * fake.pow(2).mean()
+
+
+def least_squares_g_loss(fake: Tensor) -> Tensor:
+    """LSGAN l_G = ½E[(D(G(z)) − 1)²]  (Mao et al. 2017, eq. 9 with c=1)."""
+    return 0.5 * (fake - 1).pow(2).mean()
+
+
+def hinge_d_loss(real: Tensor, fake: Tensor) -> Tensor:
+    """Hinge (margin) l_D = E[max(0, 1 − D(x))] + E[max(0, 1 + D(G(z)))]  (Lim & Ye 2017; Miyato et al. 2018)."""
+    return F.relu(1 - real).mean() + F.relu(1 + fake).mean()
+
+
+def hinge_g_loss(fake: Tensor) -> Tensor:
+    """Hinge generator loss l_G = −E[D(G(z))]  (Miyato et al. 2018, eq. 17)."""
+    return -fake.mean()
+
+
+def wasserstein_d_loss(real: Tensor, fake: Tensor) -> Tensor:
+    """Critic loss l_D = E[D(G(z))] − E[D(x)]: minus the Kantorovich–Rubinstein estimate of W₁
+    (Arjovsky et al. 2017, eq. 3; the critic must be kept 1-Lipschitz by clipping or a penalty)."""
+    return fake.mean() - real.mean()
+
+
+def wasserstein_g_loss(fake: Tensor) -> Tensor:
+    """Generator loss l_G = −E[D(G(z))]  (Arjovsky et al. 2017, Alg. 1)."""
+    return -fake.mean()
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A named pair of losses: D minimises ``d_loss(real, fake)``, G minimises ``g_loss(fake)``."""
+
+    name: str
+    d_loss: Callable[[Tensor, Tensor], Tensor]
+    g_loss: Callable[[Tensor], Tensor]
+    reference: str
+
+
+OBJECTIVES: dict[str, Objective] = {
+    o.name: o
+    for o in (
+        Objective("minimax", minimax_d_loss, minimax_g_loss, "Goodfellow et al. 2014, eq. 1"),
+        Objective("nonsaturating", minimax_d_loss, nonsaturating_g_loss, "Goodfellow et al. 2014, sec. 3"),
+        Objective("least-squares", least_squares_d_loss, least_squares_g_loss, "Mao et al. 2017, eq. 9"),
+        Objective("hinge", hinge_d_loss, hinge_g_loss, "Lim & Ye 2017; Miyato et al. 2018, eq. 16-17"),
+        Objective("wasserstein", wasserstein_d_loss, wasserstein_g_loss, "Arjovsky et al. 2017, Alg. 1"),
+    )
+}
+
+
+def get_objective(name: str) -> Objective:
+    """The registered objective called ``name`` (see ``OBJECTIVES``)."""
+    if name not in OBJECTIVES:
+        raise ConfigError(f"unknown objective {name!r}; choose one of {', '.join(OBJECTIVES)}")
+    return OBJECTIVES[name]

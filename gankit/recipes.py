@@ -1,0 +1,157 @@
+"""Named recipes: each classic GAN as a ``Config`` over the shared parts, with its paper's defaults.
+
+``gankit recipes`` lists them, ``gankit recipes NAME`` prints one, ``gankit train --recipe NAME`` trains
+it. Any field can then be overridden (``--set g_optim.lr=1e-4``) or read from a config file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gankit.config import (
+    Config,
+    DataConfig,
+    LossConfig,
+    ModelConfig,
+    OptimizerConfig,
+    TrainConfig,
+    unknown_name,
+)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    summary: str
+    reference: str
+    build: Callable[[], Config]
+
+
+def _mlp_gan(objective: str) -> Config:
+    return Config(
+        model=ModelConfig(
+            arch="mlp", latent_dim=100, latent_dist="normal", g_width=256, d_width=256, mlp_layers=3, init="default"
+        ),
+        loss=LossConfig(objective=objective),
+        g_optim=OptimizerConfig("adam", lr=2e-4, betas=(0.5, 0.999)),
+        d_optim=OptimizerConfig("adam", lr=2e-4, betas=(0.5, 0.999)),
+        train=TrainConfig(batch_size=64),
+    )
+
+
+def _dcgan(objective: str = "nonsaturating", lr: float = 2e-4) -> Config:
+    return Config(
+        model=ModelConfig(arch="dcgan", latent_dim=100, latent_dist="uniform", g_width=64, d_width=64, init="dcgan"),
+        loss=LossConfig(objective=objective),
+        g_optim=OptimizerConfig("adam", lr=lr, betas=(0.5, 0.999)),
+        d_optim=OptimizerConfig("adam", lr=lr, betas=(0.5, 0.999)),
+        train=TrainConfig(batch_size=128),
+    )
+
+
+def _gan() -> Config:
+    return _mlp_gan("minimax")
+
+
+def _nsgan() -> Config:
+    return _mlp_gan("nonsaturating")
+
+
+def _lsgan() -> Config:
+    return Config(
+        model=ModelConfig(arch="mnist-conv", latent_dim=96, latent_dist="uniform", init="xavier"),
+        loss=LossConfig(objective="least-squares"),
+        g_optim=OptimizerConfig("adam", lr=1e-3, betas=(0.5, 0.999)),
+        d_optim=OptimizerConfig("adam", lr=1e-3, betas=(0.5, 0.999)),
+        train=TrainConfig(batch_size=128),
+    )
+
+
+def _hinge() -> Config:
+    cfg = _dcgan("hinge")
+    cfg.model.spectral_norm = True
+    cfg.model.d_norm = "none"
+    cfg.train.batch_size = 64
+    return cfg
+
+
+def _wgan() -> Config:
+    cfg = _dcgan("wasserstein")
+    cfg.loss.clip_value = 0.01
+    cfg.g_optim = OptimizerConfig("rmsprop", lr=5e-5)
+    cfg.d_optim = OptimizerConfig("rmsprop", lr=5e-5)
+    cfg.train.batch_size = 64
+    cfg.train.n_critic = 5
+    return cfg
+
+
+def _wgan_gp() -> Config:
+    cfg = _dcgan("wasserstein")
+    cfg.model.d_norm = "layer"
+    cfg.loss.gp_weight = 10.0
+    cfg.g_optim = OptimizerConfig("adam", lr=1e-4, betas=(0.0, 0.9))
+    cfg.d_optim = OptimizerConfig("adam", lr=1e-4, betas=(0.0, 0.9))
+    cfg.train.batch_size = 64
+    cfg.train.n_critic = 5
+    return cfg
+
+
+RECIPES: dict[str, Recipe] = {
+    r.name: r
+    for r in (
+        Recipe(
+            "gan",
+            "the original minimax GAN with the saturating G loss log(1 − D(G(z))); MLP G and D",
+            "Goodfellow et al. 2014",
+            _gan,
+        ),
+        Recipe(
+            "nsgan",
+            "minimax D loss with the non-saturating G loss −log D(G(z)); MLP G and D",
+            "Goodfellow et al. 2014, sec. 3",
+            _nsgan,
+        ),
+        Recipe(
+            "dcgan",
+            "DCGAN nets, non-saturating loss, Adam 2e-4 β₁ 0.5, batch 128, z ~ U(−1, 1)^100",
+            "Radford et al. 2015",
+            _dcgan,
+        ),
+        Recipe(
+            "lsgan",
+            "least-squares loss on the cs231n MNIST conv GAN, batch 128, z ~ U(−1, 1)^96, Adam 1e-3",
+            "Mao et al. 2017; Stanford cs231n",
+            _lsgan,
+        ),
+        Recipe(
+            "hinge",
+            "hinge loss, DCGAN nets with spectral norm in D, Adam 2e-4 β₁ 0.5, batch 64",
+            "Lim & Ye 2017; Miyato et al. 2018",
+            _hinge,
+        ),
+        Recipe(
+            "wgan",
+            "Wasserstein loss, weight clipping c = 0.01, RMSProp 5e-5, batch 64, n_critic 5",
+            "Arjovsky et al. 2017, Alg. 1",
+            _wgan,
+        ),
+        Recipe(
+            "wgan-gp",
+            "Wasserstein loss, gradient penalty λ = 10, layer-norm critic, Adam 1e-4 β = (0, 0.9), "
+            "batch 64, n_critic 5",
+            "Gulrajani et al. 2017, Alg. 1",
+            _wgan_gp,
+        ),
+    )
+}
+
+
+def get_recipe(name: str) -> Config:
+    """A fresh ``Config`` for the recipe ``name`` (data: MNIST)."""
+    if name not in RECIPES:
+        raise unknown_name(name, list(RECIPES), "recipe")
+    cfg = RECIPES[name].build()
+    cfg.recipe = name
+    cfg.data = DataConfig()
+    return cfg

@@ -1,0 +1,138 @@
+"""A run directory and what it holds; loading a trained run back for sampling.
+
+Layout::
+
+    RUN/config.json                   the complete Config of the run
+    RUN/metrics.jsonl                 one JSON object per logged step (losses, D outputs, images/s)
+    RUN/log.txt                       the human-readable log
+    RUN/samples/step-00000200.png     sample grids from a fixed z
+    RUN/checkpoints/step-00002000/    tensors.safetensors + state.json (see gankit.checkpoint)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from gankit.checkpoint import list_checkpoints, load_checkpoint
+from gankit.config import Config
+from gankit.errors import CheckpointError, ConfigError, GankitError
+from gankit.latent import sample_latent
+from gankit.nets import build_networks
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.json"
+
+    @property
+    def metrics(self) -> Path:
+        return self.root / "metrics.jsonl"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "log.txt"
+
+    @property
+    def samples(self) -> Path:
+        return self.root / "samples"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.root / "checkpoints"
+
+    def sample_grid(self, step: int) -> Path:
+        return self.samples / f"step-{step:08d}.png"
+
+
+def resolve_device(name: str) -> torch.device:
+    """ "auto" picks CUDA, then Apple's MPS, then the CPU; anything else must be available."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ConfigError(f"train.device {name!r} is not a device name; use auto, cpu, cuda, cuda:N or mps") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"train.device={name} but this PyTorch sees no CUDA GPU; use train.device=cpu (or auto)")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError(f"train.device={name} but MPS is not available; use train.device=cpu (or auto)")
+    return device
+
+
+def read_config(run_dir: str | Path) -> Config:
+    paths = RunPaths(Path(run_dir))
+    if not paths.config.is_file():
+        raise CheckpointError(f"{run_dir} is not a gankit run: {paths.config.name} is missing")
+    try:
+        return Config.from_dict(json.loads(paths.config.read_text()))
+    except ValueError as e:
+        raise CheckpointError(f"{paths.config} is corrupt or from another version: {e}") from None
+
+
+def latest_checkpoint(run_dir: str | Path) -> Path:
+    found = list_checkpoints(RunPaths(Path(run_dir)).checkpoints)
+    if not found:
+        raise CheckpointError(
+            f"{run_dir} holds no checkpoint yet (nothing under {RunPaths(Path(run_dir)).checkpoints})"
+        )
+    return found[-1]
+
+
+@dataclass
+class TrainedGenerator:
+    """A generator loaded from a run, ready to sample."""
+
+    config: Config
+    generator: nn.Module
+    data_shape: tuple[int, ...]
+    step: int
+    checkpoint: Path
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.generator.parameters()).device
+
+    @torch.no_grad()
+    def generate(self, n: int, seed: int = 0, batch_size: int = 500) -> torch.Tensor:
+        """n samples as float tensors (images in [−1, 1], or points), from a seeded z."""
+        rng = torch.Generator(device="cpu").manual_seed(seed)
+        m = self.config.model
+        out = []
+        for start in range(0, n, batch_size):
+            z = sample_latent(min(batch_size, n - start), m.latent_dim, m.latent_dist, "cpu", rng)
+            out.append(self.generator(z.to(self.device)).float().cpu())
+        return torch.cat(out) if out else torch.empty(0, *self.data_shape)
+
+
+def load_generator(
+    run_dir: str | Path, checkpoint: str | Path | None = None, use_ema: bool = True, device: str = "cpu"
+) -> TrainedGenerator:
+    """Load G (or its EMA, if the run kept one and ``use_ema``) from a run's latest or a given checkpoint."""
+    cfg = read_config(run_dir)
+    ckpt = Path(checkpoint) if checkpoint is not None else latest_checkpoint(run_dir)
+    state: dict[str, Any] = load_checkpoint(ckpt)
+    data_shape = tuple(state["data_shape"])
+    g, _ = build_networks(cfg.model, data_shape)
+    weights = state["generator"]
+    if use_ema and state.get("ema"):  # AveragedModel's state: n_averaged and module.<name> entries
+        weights = {k.removeprefix("module."): v for k, v in state["ema"].items() if k.startswith("module.")}
+    try:
+        g.load_state_dict(weights)
+    except RuntimeError as e:
+        raise GankitError(f"checkpoint {ckpt} does not fit the model in {run_dir}/config.json: {e}") from None
+    g.to(resolve_device(device)).eval()
+    return TrainedGenerator(cfg, g, data_shape, int(state["step"]), ckpt)

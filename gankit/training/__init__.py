@@ -1,0 +1,1 @@
+"""The training engine: optimisers, minibatches, the training step and the loop."""

@@ -1,0 +1,317 @@
+"""The training loop: set up a run, step the game, log, draw sample grids, checkpoint, resume.
+
+The parameters change only in ``gankit.training.step``; this module decides *when* steps, logs, grids and
+checkpoints happen and keeps the complete state (:class:`Training`) that a checkpoint holds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from tqdm import tqdm
+
+import gankit
+from gankit.checkpoint import (
+    list_checkpoints,
+    load_checkpoint,
+    prune_checkpoints,
+    save_checkpoint,
+    step_dir_name,
+)
+from gankit.config import Config
+from gankit.data import TensorData, load_data, to_model_input, to_uint8_images
+from gankit.errors import CheckpointError, ConfigError, TrainingDiverged
+from gankit.images import save_grid, scatter_png
+from gankit.latent import sample_latent
+from gankit.losses import get_objective
+from gankit.nets import build_networks
+from gankit.run import RunPaths, read_config, resolve_device
+from gankit.training.batches import EpochSampler
+from gankit.training.optim import build_optimizer
+from gankit.training.step import GAN, GameLosses, alternating_step
+
+# Fields a resumed run may change: the budget, the schedule of logs/grids/checkpoints, where the data is.
+RESUMABLE_FIELDS = {
+    "train.steps",
+    "train.device",
+    "train.log_every",
+    "train.sample_at",
+    "train.sample_every",
+    "train.checkpoint_every",
+    "train.keep_checkpoints",
+    "train.progress",
+    "data.dir",
+    "data.download",
+}
+
+
+@dataclass
+class Training:
+    """Everything a run changes while it trains; ``state_dict`` is exactly what a checkpoint holds."""
+
+    cfg: Config
+    device: torch.device
+    data: TensorData
+    gan: GAN
+    losses: GameLosses
+    ema: AveragedModel | None
+    sampler: EpochSampler
+    grid_z: torch.Tensor
+    step: int = 0
+    images_seen: int = 0
+    elapsed_s: float = 0.0
+
+    @property
+    def data_shape(self) -> tuple[int, ...]:
+        return tuple(self.data.x.shape[1:])
+
+    def next_real(self) -> torch.Tensor:
+        return to_model_input(self.data.x[self.sampler.next()])
+
+    def sample_z(self, n: int | None = None) -> torch.Tensor:
+        m = self.cfg.model
+        return sample_latent(n or self.cfg.train.batch_size, m.latent_dim, m.latent_dist, self.device)
+
+    def train_step(self) -> dict[str, torch.Tensor]:
+        """One generator update with its ``n_critic`` discriminator updates (see ``gankit.training.step``)."""
+        stats = alternating_step(self.gan, self.losses, self.cfg.train.n_critic, self.next_real, self.sample_z)
+        if self.ema is not None:
+            self.ema.update_parameters(self.gan.generator)
+        self.step += 1
+        self.images_seen += self.cfg.train.n_critic * self.cfg.train.batch_size
+        return stats
+
+    def sampling_generator(self) -> torch.nn.Module:
+        return self.ema.module if self.ema is not None else self.gan.generator
+
+    def state_dict(self) -> dict[str, Any]:
+        rng: dict[str, Any] = {"torch": torch.get_rng_state()}
+        if self.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        return {
+            "gankit_version": gankit.__version__,
+            "step": self.step,
+            "images_seen": self.images_seen,
+            "elapsed_s": self.elapsed_s,
+            "data_shape": list(self.data_shape),
+            "generator": self.gan.generator.state_dict(),
+            "discriminator": self.gan.discriminator.state_dict(),
+            "g_optimizer": self.gan.g_optimizer.state_dict(),
+            "d_optimizer": self.gan.d_optimizer.state_dict(),
+            "ema": self.ema.state_dict() if self.ema is not None else None,
+            "sampler": self.sampler.state_dict(),
+            "grid_z": self.grid_z,
+            "rng": rng,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if tuple(state["data_shape"]) != self.data_shape:
+            raise CheckpointError(
+                f"the checkpoint was trained on data of shape {tuple(state['data_shape'])}, "
+                f"but the data now has shape {self.data_shape}"
+            )
+        self.step, self.images_seen = int(state["step"]), int(state["images_seen"])
+        self.elapsed_s = float(state["elapsed_s"])
+        self.gan.generator.load_state_dict(state["generator"])
+        self.gan.discriminator.load_state_dict(state["discriminator"])
+        self.gan.g_optimizer.load_state_dict(state["g_optimizer"])
+        self.gan.d_optimizer.load_state_dict(state["d_optimizer"])
+        if self.ema is not None:
+            self.ema.load_state_dict(state["ema"])
+        self.sampler.load_state_dict(state["sampler"])
+        self.grid_z = state["grid_z"].to(self.device)
+        torch.set_rng_state(state["rng"]["torch"])
+        if self.device.type == "cuda" and "cuda" in state["rng"]:
+            torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
+
+
+def build_training(cfg: Config, log: Callable[[str], None] = print) -> Training:
+    """Load the data onto the device and build the players, optimisers, EMA and sampler, all seeded."""
+    device = resolve_device(cfg.train.device)
+    torch.manual_seed(cfg.train.seed)
+    data = load_data(cfg.data, log=log).to(device)
+    g, d = build_networks(cfg.model, tuple(data.x.shape[1:]))
+    g, d = g.to(device), d.to(device)
+    gan = GAN(g, d, build_optimizer(g.parameters(), cfg.g_optim), build_optimizer(d.parameters(), cfg.d_optim))
+    losses = GameLosses(get_objective(cfg.loss.objective), cfg.loss.gp_weight, cfg.loss.clip_value)
+    ema = None
+    if cfg.train.ema is not None:
+        ema = AveragedModel(g, multi_avg_fn=get_ema_multi_avg_fn(cfg.train.ema), use_buffers=True)
+    sampler = EpochSampler(len(data), cfg.train.batch_size, cfg.train.seed, device)
+    grid_rng = torch.Generator().manual_seed(cfg.train.seed + 1)
+    m = cfg.model
+    grid_z = sample_latent(cfg.train.grid_size, m.latent_dim, m.latent_dist, "cpu", grid_rng).to(device)
+    return Training(cfg, device, data, gan, losses, ema, sampler, grid_z)
+
+
+@torch.no_grad()
+def write_sample_grid(training: Training, path: Path) -> Path:
+    """Generate from the fixed grid noise with G in eval mode (EMA weights if kept) and save a PNG."""
+    g = training.sampling_generator()
+    was_training = g.training
+    g.eval()
+    try:
+        out = g(training.grid_z)
+    finally:
+        g.train(was_training)
+    if training.data.is_image:
+        return save_grid(to_uint8_images(out), path, scale=2 if out.shape[-1] <= 32 else 1)
+    return scatter_png(out, path, reference=training.data.x[:2000])
+
+
+class RunLog:
+    """Human-readable lines to stdout (or above the progress bar) and to ``log.txt``."""
+
+    def __init__(self, path: Path | None, echo: bool = True):
+        self.path, self.echo, self.bar = path, echo, None
+
+    def __call__(self, message: str) -> None:
+        if self.echo:
+            (self.bar.write if self.bar is not None else print)(message)
+        if self.path is not None:
+            with open(self.path, "a") as f:
+                f.write(message + "\n")
+
+
+def _check_run_dir(paths: RunPaths, resume: bool) -> None:
+    if resume:
+        if not paths.config.is_file():
+            raise CheckpointError(f"cannot resume {paths.root}: it holds no gankit run ({paths.config.name} missing)")
+        return
+    if paths.config.is_file() or list_checkpoints(paths.checkpoints):
+        raise CheckpointError(
+            f"{paths.root} already holds a run; nothing was changed. Continue it with "
+            f"`gankit train --resume {paths.root}` or choose a new --run-dir."
+        )
+    if paths.root.exists() and any(paths.root.iterdir()):
+        raise CheckpointError(f"{paths.root} is not empty and is not a gankit run; choose a new --run-dir")
+
+
+def _truncate_metrics(path: Path, step: int) -> None:
+    """Drop log records after ``step`` (written by a run that died before its next checkpoint)."""
+    if not path.is_file():
+        return
+    keep = [line for line in path.read_text().splitlines() if line.strip() and json.loads(line)["step"] <= step]
+    path.write_text("".join(line + "\n" for line in keep))
+
+
+def resume_config(run_dir: str | Path, overrides: dict[str, Any] | None = None) -> Config:
+    """The saved config of a run with the allowed ``overrides`` (see ``RESUMABLE_FIELDS``) applied."""
+    overrides = dict(overrides or {})
+    refused = sorted(set(overrides) - RESUMABLE_FIELDS)
+    if refused:
+        raise ConfigError(
+            f"a resumed run keeps its config; cannot change {', '.join(refused)}. "
+            f"Fields that may change: {', '.join(sorted(RESUMABLE_FIELDS))}"
+        )
+    return read_config(run_dir).override(overrides)
+
+
+def train(cfg: Config, run_dir: str | Path, resume: bool = False, echo: bool = True) -> Training:
+    """Train (or, with ``resume``, continue) the run in ``run_dir`` up to ``cfg.train.steps`` generator steps.
+
+    With ``resume`` the latest checkpoint is loaded and ``cfg`` should come from :func:`resume_config`.
+    Returns the final :class:`Training`. Raises ``TrainingDiverged`` if losses become NaN/inf.
+    """
+    paths = RunPaths(Path(run_dir))
+    _check_run_dir(paths, resume)
+    paths.root.mkdir(parents=True, exist_ok=True)
+    log = RunLog(paths.log, echo)
+    t = cfg.train
+    training = build_training(cfg, log)
+    if resume:
+        ckpts = list_checkpoints(paths.checkpoints)
+        if not ckpts:
+            raise CheckpointError(f"cannot resume {paths.root}: it holds no checkpoint")
+        training.load_state_dict(load_checkpoint(ckpts[-1], map_location=training.device))
+        _truncate_metrics(paths.metrics, training.step)
+        log(f"resumed {paths.root} from {ckpts[-1].name} (step {training.step})")
+    paths.config.write_text(cfg.to_json())
+    log(
+        f"gankit {gankit.__version__}: recipe {cfg.recipe}, {cfg.loss.objective} loss, {cfg.model.arch} nets, "
+        f"{len(training.data):,} examples from {training.data.source}, device {training.device}"
+    )
+
+    sample_steps = set(t.sample_at) | {t.steps}
+    last_saved = training.step if resume else -1
+
+    def save() -> None:
+        nonlocal last_saved
+        save_checkpoint(paths.checkpoints / step_dir_name(training.step), training.state_dict())
+        prune_checkpoints(paths.checkpoints, t.keep_checkpoints)
+        last_saved = training.step
+
+    def grid_due(step: int) -> bool:
+        return step in sample_steps or (t.sample_every > 0 and step % t.sample_every == 0)
+
+    if training.step == 0 and grid_due(0):
+        write_sample_grid(training, paths.sample_grid(0))
+
+    bar = tqdm(total=t.steps, initial=training.step, disable=not (t.progress and echo), unit="step", dynamic_ncols=True)
+    log.bar = None if bar.disable else bar
+    sums: dict[str, torch.Tensor] = {}
+    count, tick, images_at_tick = 0, time.perf_counter(), training.images_seen
+    try:
+        while training.step < t.steps:
+            stats = training.train_step()
+            for k, v in stats.items():
+                sums[k] = sums[k] + v if k in sums else v.clone()
+            count += 1
+            bar.update(1)
+            checkpoint_due = t.checkpoint_every > 0 and training.step % t.checkpoint_every == 0
+            if training.step % t.log_every == 0 or training.step == t.steps or checkpoint_due:
+                now = time.perf_counter()
+                means = {k: v.item() / count for k, v in sums.items()}
+                training.elapsed_s += now - tick
+                rate = (training.images_seen - images_at_tick) / max(now - tick, 1e-9)
+                record = {
+                    "step": training.step,
+                    "epoch": training.sampler.epoch,
+                    "images_seen": training.images_seen,
+                    "elapsed_s": round(training.elapsed_s, 3),
+                    "images_per_s": round(rate, 1),
+                    **means,
+                }
+                with open(paths.metrics, "a") as f:
+                    f.write(json.dumps(record) + "\n")
+                bar.set_postfix(
+                    {k: f"{v:.3g}" for k, v in means.items() if k in ("d_loss", "g_loss")} | {"img/s": f"{rate:.0f}"}
+                )
+                if not all(math.isfinite(v) for v in means.values()):
+                    _diverged(paths, training.step, count, means)
+                if bar.disable and echo:
+                    log(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()))
+                sums, count, tick, images_at_tick = {}, 0, time.perf_counter(), training.images_seen
+            if grid_due(training.step):
+                write_sample_grid(training, paths.sample_grid(training.step))
+            if checkpoint_due:
+                save()
+    finally:
+        bar.close()
+        log.bar = None
+    if last_saved != training.step:
+        save()
+    log(
+        f"done: step {training.step}, {training.images_seen:,} images in {training.elapsed_s:.1f} s; "
+        f"samples in {paths.samples}, checkpoint in {paths.checkpoints / step_dir_name(training.step)}"
+    )
+    return training
+
+
+def _diverged(paths: RunPaths, step: int, window: int, means: dict[str, float]) -> None:
+    kept = list_checkpoints(paths.checkpoints)
+    where = f"the last good checkpoint is {kept[-1]}" if kept else "no checkpoint had been written yet"
+    bad = ", ".join(f"{k}={v}" for k, v in means.items() if not math.isfinite(v))
+    raise TrainingDiverged(
+        f"training diverged: {bad} in steps {step - window + 1}–{step}; {where} and was left as it was. "
+        "Lower the learning rates (g_optim.lr, d_optim.lr), check the data, or use a more stable objective "
+        f"(e.g. --recipe wgan-gp); `gankit train --resume {paths.root}` continues from that checkpoint."
+    )

@@ -1,0 +1,109 @@
+import json
+
+import pytest
+import torch
+
+from gankit.checkpoint import (
+    flatten_state,
+    list_checkpoints,
+    load_checkpoint,
+    prune_checkpoints,
+    save_checkpoint,
+    unflatten_state,
+)
+from gankit.errors import CheckpointError
+
+
+def _state():
+    net = torch.nn.Linear(3, 2)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3, betas=(0.5, 0.9))
+    net(torch.randn(4, 3)).sum().backward()
+    opt.step()
+    return {
+        "step": 7,
+        "net": net.state_dict(),
+        "opt": opt.state_dict(),
+        "rng": torch.get_rng_state(),
+        "nothing": None,
+        "shape": [1, 28, 28],
+    }
+
+
+def test_flatten_round_trip_keeps_int_keys_and_values():
+    state = _state()
+    tensors, tree = flatten_state(state)
+    json.dumps(tree)  # the tree is plain JSON
+    back = unflatten_state(json.loads(json.dumps(tree)), tensors)
+    assert back["step"] == 7 and back["nothing"] is None and back["shape"] == [1, 28, 28]
+    assert set(back["opt"]["state"]) == {0, 1}  # int keys survive
+    assert torch.equal(back["opt"]["state"][0]["exp_avg"], state["opt"]["state"][0]["exp_avg"])
+    assert torch.equal(back["rng"], state["rng"])
+
+
+def test_save_and_load(tmp_path):
+    state = _state()
+    save_checkpoint(tmp_path / "step-00000007", state)
+    back = load_checkpoint(tmp_path / "step-00000007")
+    net = torch.nn.Linear(3, 2)
+    net.load_state_dict(back["net"])
+    assert torch.equal(net.weight, state["net"]["weight"])
+    opt = torch.optim.Adam(net.parameters())
+    opt.load_state_dict(back["opt"])
+    assert opt.param_groups[0]["betas"] == (0.5, 0.9)
+    assert opt.state_dict()["state"][0]["step"].item() == 1
+
+
+def test_no_pickle_anywhere(tmp_path):
+    path = save_checkpoint(tmp_path / "step-00000001", _state())
+    assert sorted(p.name for p in path.iterdir()) == ["state.json", "tensors.safetensors"]
+
+
+def test_missing_and_corrupt_checkpoints(tmp_path):
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_checkpoint(tmp_path / "nope")
+    path = save_checkpoint(tmp_path / "step-00000001", _state())
+    data = bytearray((path / "tensors.safetensors").read_bytes())
+    data[-3] ^= 0xFF
+    (path / "tensors.safetensors").write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="does not match the checksum"):
+        load_checkpoint(path)
+    path = save_checkpoint(tmp_path / "step-00000002", _state())
+    (path / "state.json").write_text('{"format": 1, "sha2')
+    with pytest.raises(CheckpointError, match="state.json is corrupt"):
+        load_checkpoint(path)
+    path = save_checkpoint(tmp_path / "step-00000003", _state())
+    (path / "tensors.safetensors").unlink()
+    with pytest.raises(CheckpointError, match="tensors.safetensors is missing"):
+        load_checkpoint(path)
+
+
+def test_a_failed_write_leaves_the_previous_checkpoint_untouched(tmp_path, monkeypatch):
+    path = save_checkpoint(tmp_path / "step-00000005", {"w": torch.ones(3)})
+    before = (path / "tensors.safetensors").read_bytes()
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("gankit.checkpoint.json.dump", crash)
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(tmp_path / "step-00000005", {"w": torch.zeros(3)})
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(tmp_path / "step-00000006", {"w": torch.zeros(3)})
+    assert (path / "tensors.safetensors").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["step-00000005"]  # no half-written folder
+    assert torch.equal(load_checkpoint(path)["w"], torch.ones(3))
+
+
+def test_non_finite_state_is_not_written(tmp_path):
+    with pytest.raises(CheckpointError, match="non-finite values in w"):
+        save_checkpoint(tmp_path / "step-00000001", {"w": torch.tensor([1.0, float("nan")])})
+    assert not any(tmp_path.iterdir())
+
+
+def test_prune_keeps_the_newest(tmp_path):
+    for step in (1, 2, 3, 4):
+        save_checkpoint(tmp_path / f"step-{step:08d}", {"s": torch.tensor(step)})
+    (tmp_path / ".tmp-step-00000005-1").mkdir()
+    prune_checkpoints(tmp_path, keep=2)
+    assert [p.name for p in list_checkpoints(tmp_path)] == ["step-00000003", "step-00000004"]
+    assert not (tmp_path / ".tmp-step-00000005-1").exists()

@@ -1,0 +1,102 @@
+import json
+
+import pytest
+
+from gankit.config import Config, load_config_file
+from gankit.errors import ConfigError
+from gankit.recipes import get_recipe
+
+
+def test_override_converts_command_line_strings_to_field_types():
+    cfg = Config().override(
+        {
+            "train.steps": "1_000",
+            "g_optim.lr": "1e-3",
+            "g_optim.betas": "0.0,0.9",
+            "train.ema": "0.999",
+            "model.spectral_norm": "true",
+            "data.dir": "/x",
+            "train.sample_at": "0,5,10",
+            "loss.clip_value": "none",
+        }
+    )
+    assert cfg.train.steps == 1000 and cfg.g_optim.lr == 1e-3 and cfg.g_optim.betas == (0.0, 0.9)
+    assert cfg.train.ema == 0.999 and cfg.model.spectral_norm is True and cfg.data.dir == "/x"
+    assert cfg.train.sample_at == (0, 5, 10) and cfg.loss.clip_value is None
+
+
+def test_override_returns_a_copy():
+    cfg = Config()
+    new = cfg.override({"train.steps": 7})
+    assert new.train.steps == 7 and cfg.train.steps == Config().train.steps
+
+
+def test_unknown_field_suggests_the_right_name():
+    with pytest.raises(ConfigError, match=r"unknown config field 'train.step'.*'train.steps'"):
+        Config().override({"train.step": 5})
+    with pytest.raises(ConfigError, match="unknown config field 'nope'"):
+        Config().override({"nope": 1})
+
+
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("train.steps", "ten", "train.steps must be an integer"),
+        ("train.steps", "2.5", "train.steps must be an integer"),
+        ("g_optim.lr", "fast", "g_optim.lr must be a number"),
+        ("model.spectral_norm", "maybe", "must be true or false"),
+        ("g_optim.betas", "0.5", r"g_optim.betas takes 2 values"),
+    ],
+)
+def test_wrong_types_are_rejected(field, value, message):
+    with pytest.raises(ConfigError, match=message):
+        Config().override({field: value})
+
+
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("g_optim.lr", -1e-4, "g_optim.lr must be positive"),
+        ("d_optim.lr", 0, "d_optim.lr must be positive"),
+        ("train.n_critic", 0, "train.n_critic must be at least 1"),
+        ("train.batch_size", 0, "train.batch_size must be at least 1"),
+        ("train.ema", 1.5, "train.ema must lie in"),
+        ("loss.clip_value", -0.01, "loss.clip_value must be positive"),
+        ("loss.gp_weight", -1, "loss.gp_weight must be >= 0"),
+        ("g_optim.betas", (0.5, 1.0), "betas must lie in"),
+        ("model.arch", "resnet9", "unknown value for model.arch"),
+        ("loss.objective", "least_squares", "Did you mean 'least-squares'"),
+        ("data.name", "mnsit", "Did you mean 'mnist'"),
+        ("data.channels", 2, "data.channels must be 1 or 3"),
+        ("train.steps", -5, "train.steps must be >= 0"),
+    ],
+)
+def test_impossible_values_are_rejected(field, value, message):
+    with pytest.raises(ConfigError, match=message):
+        Config().override({field: value})
+
+
+def test_gradient_penalty_with_batchnorm_critic_is_rejected():
+    with pytest.raises(ConfigError, match="model.d_norm=layer"):
+        get_recipe("dcgan").override({"loss.gp_weight": 10})
+
+
+def test_json_round_trip_keeps_every_field():
+    cfg = get_recipe("wgan-gp").override({"train.sample_at": (0, 3)})
+    again = Config.from_dict(json.loads(cfg.to_json()))
+    assert again == cfg
+
+
+def test_config_files_json_and_toml(tmp_path):
+    (tmp_path / "a.json").write_text(json.dumps({"train": {"steps": 3}, "g_optim": {"lr": 0.01}}))
+    (tmp_path / "b.toml").write_text('[train]\nsteps = 4\n[model]\narch = "dcgan"\n')
+    assert Config.from_dict(load_config_file(tmp_path / "a.json")).g_optim.lr == 0.01
+    cfg = Config.from_dict(load_config_file(tmp_path / "b.toml"))
+    assert (cfg.train.steps, cfg.model.arch) == (4, "dcgan")
+    (tmp_path / "bad.json").write_text("{oops")
+    with pytest.raises(ConfigError, match="bad.json is not valid JSON"):
+        load_config_file(tmp_path / "bad.json")
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config_file(tmp_path / "missing.toml")
+    with pytest.raises(ConfigError, match="unknown config field 'train.stepz'"):
+        Config.from_dict({"train": {"stepz": 1}})

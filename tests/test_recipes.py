@@ -1,0 +1,60 @@
+import pytest
+
+from gankit import losses
+from gankit.errors import ConfigError
+from gankit.recipes import RECIPES, get_recipe
+from gankit.training.trainer import train
+from tests.helpers import tiny
+
+
+def test_paper_defaults():
+    wgan = get_recipe("wgan")
+    assert (wgan.loss.objective, wgan.loss.clip_value, wgan.train.n_critic, wgan.train.batch_size) == (
+        "wasserstein",
+        0.01,
+        5,
+        64,
+    )
+    assert (wgan.d_optim.name, wgan.d_optim.lr, wgan.g_optim.name, wgan.g_optim.lr) == (
+        "rmsprop",
+        5e-5,
+        "rmsprop",
+        5e-5,
+    )
+    gp = get_recipe("wgan-gp")
+    assert (gp.loss.gp_weight, gp.train.n_critic, gp.d_optim.lr, gp.d_optim.betas) == (10.0, 5, 1e-4, (0.0, 0.9))
+    assert gp.loss.clip_value is None and gp.model.d_norm != "batch"
+    ls = get_recipe("lsgan")
+    assert (ls.model.arch, ls.model.latent_dim, ls.model.latent_dist, ls.train.batch_size) == (
+        "mnist-conv",
+        96,
+        "uniform",
+        128,
+    )
+    assert ls.loss.objective == "least-squares"
+    dc = get_recipe("dcgan")
+    assert (dc.model.arch, dc.g_optim.lr, dc.g_optim.betas[0], dc.train.batch_size) == ("dcgan", 2e-4, 0.5, 128)
+    assert get_recipe("gan").loss.objective == "minimax"
+    assert get_recipe("nsgan").loss.objective == "nonsaturating"
+    assert get_recipe("hinge").loss.objective == "hinge"
+
+
+def test_every_recipe_names_a_registered_objective():
+    for name in RECIPES:
+        assert get_recipe(name).loss.objective in losses.OBJECTIVES
+        assert get_recipe(name).recipe == name
+
+
+def test_unknown_recipe():
+    with pytest.raises(ConfigError, match=r"unknown recipe 'wgan_gp'.*'wgan-gp'"):
+        get_recipe("wgan_gp")
+
+
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_every_recipe_trains_end_to_end_on_the_shipped_sample(name, tmp_path):
+    cfg = tiny(name)
+    training = train(cfg, tmp_path / name, echo=False)
+    assert training.step == 4
+    assert training.images_seen == 4 * cfg.train.n_critic * cfg.train.batch_size
+    assert (tmp_path / name / "samples" / "step-00000004.png").is_file()
+    assert (tmp_path / name / "checkpoints" / "step-00000004" / "tensors.safetensors").is_file()

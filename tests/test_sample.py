@@ -1,0 +1,51 @@
+import numpy as np
+import pytest
+import torch
+
+from gankit.errors import CheckpointError
+from gankit.run import load_generator
+from gankit.sample import write_samples
+from gankit.training.trainer import train
+from tests.helpers import tiny
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("runs") / "ema"
+    train(tiny("dcgan", **{"train.ema": 0.5, "train.steps": 3}), path, echo=False)
+    return path
+
+
+def test_generate_is_seeded_and_in_range(run_dir):
+    trained = load_generator(run_dir)
+    a, b, c = trained.generate(5, seed=1), trained.generate(5, seed=1), trained.generate(5, seed=2)
+    assert a.shape == (5, 1, 28, 28) and torch.equal(a, b) and not torch.equal(a, c)
+    assert a.min() >= -1 and a.max() <= 1
+    assert trained.generate(7, seed=1, batch_size=3)[:5].allclose(a, atol=1e-5)  # batching does not matter
+
+
+def test_ema_weights_are_used_unless_disabled(run_dir):
+    ema, raw = load_generator(run_dir), load_generator(run_dir, use_ema=False)
+    assert not torch.equal(ema.generate(4), raw.generate(4))
+
+
+def test_write_npz_and_png(run_dir, tmp_path):
+    files = write_samples(load_generator(run_dir), 12, tmp_path / "out.npz")
+    assert [f.name for f in files] == ["out.npz", "out-grid.png"]
+    assert np.load(files[0])["images"].shape == (12, 28, 28, 1)
+
+
+def test_toy_points_are_written_as_npz(tmp_path):
+    cfg = tiny("nsgan", **{"data.name": "ring8", "data.limit": None, "data.toy_points": 512})
+    train(cfg, tmp_path / "run", echo=False)
+    trained = load_generator(tmp_path / "run")
+    files = write_samples(trained, 100, tmp_path / "pts.npz")
+    assert np.load(files[0])["points"].shape == (100, 2)
+    assert (tmp_path / "pts-grid.png").is_file()
+    with pytest.raises(ValueError, match=".npz"):
+        write_samples(trained, 10, tmp_path / "folder")
+
+
+def test_missing_checkpoint(run_dir, tmp_path):
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_generator(run_dir, checkpoint=tmp_path / "nope")

@@ -1,0 +1,124 @@
+import json
+
+import pytest
+import torch
+
+from gankit.checkpoint import list_checkpoints, load_checkpoint
+from gankit.errors import CheckpointError, ConfigError, TrainingDiverged
+from gankit.training.trainer import resume_config, train
+from tests.helpers import tiny
+
+
+def _assert_same_state(a, b):
+    for key in ("generator", "discriminator"):
+        sa, sb = getattr(a.gan, key).state_dict(), getattr(b.gan, key).state_dict()
+        assert sa.keys() == sb.keys()
+        for k in sa:
+            assert torch.equal(sa[k], sb[k]), f"{key}.{k} differs"
+
+
+@pytest.mark.parametrize(
+    "recipe,extra",
+    [
+        ("dcgan", {"train.ema": 0.9}),  # batch-norm, Adam, EMA
+        ("wgan-gp", {"train.n_critic": 2}),  # gradient penalty (random ε), n_critic, layer norm
+        ("wgan", {}),  # RMSProp and clipping
+    ],
+)
+def test_resume_is_exact(recipe, extra, tmp_path):
+    """N steps + resume + N steps gives bit-identical weights to 2N steps straight (epochs wrap too)."""
+    n = 6
+    base = {"data.limit": 64, "train.batch_size": 16, **extra}
+    straight = train(tiny(recipe, **{**base, "train.steps": 2 * n}), tmp_path / "straight", echo=False)
+    train(tiny(recipe, **{**base, "train.steps": n}), tmp_path / "split", echo=False)
+    resumed = train(
+        resume_config(tmp_path / "split", {"train.steps": 2 * n}), tmp_path / "split", resume=True, echo=False
+    )
+    assert resumed.step == straight.step == 2 * n and resumed.images_seen == straight.images_seen
+    assert straight.sampler.epoch >= 1  # the data permutation wrapped around at least once
+    _assert_same_state(straight, resumed)
+    for name in ("g_optimizer", "d_optimizer"):
+        sa, sb = getattr(straight.gan, name).state_dict(), getattr(resumed.gan, name).state_dict()
+        assert sa["param_groups"] == sb["param_groups"]
+        for i in sa["state"]:
+            for k, v in sa["state"][i].items():
+                assert torch.equal(v, sb["state"][i][k]), f"{name} state {i}.{k} differs"
+    if straight.ema is not None:
+        for (ka, va), (kb, vb) in zip(straight.ema.state_dict().items(), resumed.ema.state_dict().items(), strict=True):
+            assert ka == kb and torch.equal(va, vb)
+
+
+def test_checkpoint_holds_complete_state_and_counters(tmp_path):
+    cfg = tiny(
+        "dcgan", **{"train.steps": 5, "train.checkpoint_every": 2, "train.keep_checkpoints": 2, "train.ema": 0.99}
+    )
+    train(cfg, tmp_path / "run", echo=False)
+    ckpts = list_checkpoints(tmp_path / "run" / "checkpoints")
+    assert [p.name for p in ckpts] == ["step-00000004", "step-00000005"]
+    state = load_checkpoint(ckpts[-1])
+    assert state["step"] == 5 and state["images_seen"] == 5 * 16
+    assert state["g_optimizer"]["state"][0]["step"].item() == 5
+    assert state["d_optimizer"]["state"][0]["step"].item() == 5
+    assert state["ema"]["n_averaged"].item() == 5
+    assert set(state) >= {"sampler", "rng", "grid_z", "data_shape", "elapsed_s"}
+
+
+def test_logs_and_sample_grids(tmp_path):
+    cfg = tiny("lsgan", **{"train.steps": 6, "train.log_every": 2, "train.sample_at": (0, 3), "train.sample_every": 4})
+    train(cfg, tmp_path / "run", echo=False)
+    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [2, 4, 6]
+    assert all({"d_loss", "g_loss", "d_real", "d_fake", "images_per_s"} <= set(r) for r in records)
+    grids = sorted(p.name for p in (tmp_path / "run" / "samples").iterdir())
+    assert grids == ["step-00000000.png", "step-00000003.png", "step-00000004.png", "step-00000006.png"]
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["recipe"] == "lsgan"
+
+
+def test_refuses_a_directory_that_holds_another_run(tmp_path):
+    train(tiny("lsgan"), tmp_path / "run", echo=False)
+    before = {p: p.read_bytes() for p in (tmp_path / "run").rglob("*") if p.is_file()}
+    with pytest.raises(CheckpointError, match="already holds a run.*--resume"):
+        train(tiny("dcgan"), tmp_path / "run", echo=False)
+    after = {p: p.read_bytes() for p in (tmp_path / "run").rglob("*") if p.is_file()}
+    assert before == after
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    with pytest.raises(CheckpointError, match="not empty"):
+        train(tiny("lsgan"), tmp_path / "other", echo=False)
+
+
+def test_resume_errors(tmp_path):
+    with pytest.raises(CheckpointError, match="not a gankit run"):
+        resume_config(tmp_path)
+    train(tiny("lsgan"), tmp_path / "run", echo=False)
+    with pytest.raises(ConfigError, match="cannot change g_optim.lr"):
+        resume_config(tmp_path / "run", {"g_optim.lr": 1.0})
+    for p in (tmp_path / "run" / "checkpoints").iterdir():
+        (p / "tensors.safetensors").write_bytes(b"garbage")
+    with pytest.raises(CheckpointError, match="does not match the checksum"):
+        train(resume_config(tmp_path / "run", {"train.steps": 8}), tmp_path / "run", resume=True, echo=False)
+
+
+def test_divergence_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
+    cfg = tiny("dcgan", **{"train.steps": 12, "train.checkpoint_every": 4, "train.log_every": 1})
+    import gankit.training.trainer as trainer_module
+
+    real_step = trainer_module.alternating_step
+
+    def poisoned(gan, losses, n_critic, next_real, sample_z):
+        stats = real_step(gan, losses, n_critic, next_real, sample_z)
+        if trainer_module_step["n"] >= 6:  # from step 7 on, the weights blow up
+            with torch.no_grad():
+                next(gan.generator.parameters()).fill_(float("nan"))
+            stats["g_loss"] = stats["g_loss"] * float("nan")
+        trainer_module_step["n"] += 1
+        return stats
+
+    trainer_module_step = {"n": 0}
+    monkeypatch.setattr(trainer_module, "alternating_step", poisoned)
+    with pytest.raises(TrainingDiverged, match=r"g_loss=nan in steps 7–7.*step-00000004.*Lower the learning rates"):
+        train(cfg, tmp_path / "run", echo=False)
+    ckpts = list_checkpoints(tmp_path / "run" / "checkpoints")
+    assert [p.name for p in ckpts] == ["step-00000004"]
+    state = load_checkpoint(ckpts[0])
+    assert all(torch.isfinite(v).all() for v in state["generator"].values() if v.is_floating_point())
