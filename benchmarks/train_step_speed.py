@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import math
 import platform
 import statistics
 import time
@@ -115,9 +116,10 @@ def main() -> None:
     parser.add_argument("--recipes", nargs="*", default=list(RECIPES))
     parser.add_argument("--data-dir", default=None, help="MNIST IDX folder (default: the embedded sample)")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--steps", type=int, default=8, help="generator steps per timing")
-    parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=5, help="fewest generator steps per timing")
+    parser.add_argument("--min-time", type=float, default=2.0, help="seconds each timing lasts at least")
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
 
     print(
@@ -125,8 +127,8 @@ def main() -> None:
         f"{torch.get_num_threads()} threads, device {args.device}"
     )
     print(
-        f"# {args.steps} generator steps per timing, {args.warmup} warm-up steps, median of {args.repeats} "
-        "alternating repeats; images/s = real images seen by D per second\n"
+        f"# each timing >= {args.min_time} s and >= {args.steps} generator steps, after {args.warmup} warm-up steps; "
+        f"median of {args.repeats} alternating repeats; images/s = real images seen by D per second\n"
     )
     print("| recipe | nets | batch | n_critic | gankit img/s | plain PyTorch img/s | gankit / plain |")
     print("|---|---|---:|---:|---:|---:|---:|")
@@ -136,13 +138,14 @@ def main() -> None:
         )
         training = build_training(cfg, log=lambda _: None)
         plain = make_plain_loop(training)
-        time_gankit(training, args.warmup)
+        per_step = time_gankit(training, args.warmup) / args.warmup
         plain(args.warmup)
+        steps = max(args.steps, math.ceil(args.min_time / per_step))  # each timing lasts >= min_time
         ours, theirs = [], []
         for _ in range(args.repeats):
-            ours.append(time_gankit(training, args.steps))
-            theirs.append(plain(args.steps))
-        images = args.steps * cfg.train.n_critic * cfg.train.batch_size
+            ours.append(time_gankit(training, steps))
+            theirs.append(plain(steps))
+        images = steps * cfg.train.n_critic * cfg.train.batch_size
         a, b = images / statistics.median(ours), images / statistics.median(theirs)
         print(
             f"| {name} | {cfg.model.arch} | {cfg.train.batch_size} | {cfg.train.n_critic} | {a:,.0f} | {b:,.0f} "

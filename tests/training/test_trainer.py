@@ -122,3 +122,14 @@ def test_divergence_stops_with_a_clear_message_and_keeps_the_last_good_checkpoin
     assert [p.name for p in ckpts] == ["step-00000004"]
     state = load_checkpoint(ckpts[0])
     assert all(torch.isfinite(v).all() for v in state["generator"].values() if v.is_floating_point())
+
+
+def test_seeded_runs_are_reproducible(tmp_path):
+    a = train(tiny("hinge", **{"train.seed": 3}), tmp_path / "a", echo=False)
+    b = train(tiny("hinge", **{"train.seed": 3}), tmp_path / "b", echo=False)
+    c = train(tiny("hinge", **{"train.seed": 4}), tmp_path / "c", echo=False)
+    _assert_same_state(a, b)
+    assert not torch.equal(next(a.gan.generator.parameters()), next(c.gan.generator.parameters()))
+    assert (tmp_path / "a" / "samples" / "step-00000004.png").read_bytes() == (
+        tmp_path / "b" / "samples" / "step-00000004.png"
+    ).read_bytes()
