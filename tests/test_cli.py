@@ -75,6 +75,7 @@ def test_bad_input_gives_a_clear_error_and_exit_code_2(argv, message, capsys, tm
     err = capsys.readouterr().err
     assert err.startswith("gankit: error:") and message in err
     assert "Traceback" not in err
+    assert not (tmp_path / "runs").exists()  # a run that fails to start leaves no folder behind
 
 
 def test_config_file_then_set(tmp_path):

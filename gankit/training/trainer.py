@@ -168,15 +168,28 @@ def write_sample_grid(training: Training, path: Path) -> Path:
 
 
 class RunLog:
-    """Human-readable lines to stdout (or above the progress bar) and to ``log.txt``."""
+    """Human-readable lines to stdout (or above the progress bar) and to ``log.txt``.
 
-    def __init__(self, path: Path | None, echo: bool = True):
-        self.path, self.echo, self.bar = path, echo, None
+    Lines logged before ``attach`` (while the run is being set up) are kept and written on attaching, so
+    that a run which fails to start leaves no folder behind.
+    """
+
+    def __init__(self, echo: bool = True):
+        self.path: Path | None = None
+        self.echo, self.bar, self.pending = echo, None, []
+
+    def attach(self, path: Path) -> None:
+        self.path = path
+        with open(path, "a") as f:
+            f.writelines(line + "\n" for line in self.pending)
+        self.pending = []
 
     def __call__(self, message: str) -> None:
         if self.echo:
             (self.bar.write if self.bar is not None else print)(message)
-        if self.path is not None:
+        if self.path is None:
+            self.pending.append(message)
+        else:
             with open(self.path, "a") as f:
                 f.write(message + "\n")
 
@@ -223,8 +236,7 @@ def train(cfg: Config, run_dir: str | Path, resume: bool = False, echo: bool = T
     """
     paths = RunPaths(Path(run_dir))
     _check_run_dir(paths, resume)
-    paths.root.mkdir(parents=True, exist_ok=True)
-    log = RunLog(paths.log, echo)
+    log = RunLog(echo)
     t = cfg.train
     training = build_training(cfg, log)
     if resume:
@@ -234,6 +246,8 @@ def train(cfg: Config, run_dir: str | Path, resume: bool = False, echo: bool = T
         training.load_state_dict(load_checkpoint(ckpts[-1], map_location=training.device))
         _truncate_metrics(paths.metrics, training.step)
         log(f"resumed {paths.root} from {ckpts[-1].name} (step {training.step})")
+    paths.root.mkdir(parents=True, exist_ok=True)  # only now: a run that fails to start leaves nothing
+    log.attach(paths.log)
     paths.config.write_text(cfg.to_json())
     log(
         f"gankit {gankit.__version__}: recipe {cfg.recipe}, {cfg.loss.objective} loss, {cfg.model.arch} nets, "
