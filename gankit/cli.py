@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -106,6 +107,27 @@ def cmd_recipes(args: argparse.Namespace) -> None:
     print("\nShow one with `gankit recipes NAME`; train it with `gankit train --recipe NAME`.")
 
 
+def cmd_demo(args: argparse.Namespace) -> None:
+    from gankit.theory.demos import DEMOS, run_demo
+
+    if args.name is None:
+        width = max(map(len, DEMOS))
+        for name, (_, summary) in DEMOS.items():
+            print(f"{name:<{width}}  {summary}")
+        return
+    options = {key: getattr(args, key) for key in ("eta", "steps", "scheme") if getattr(args, key) is not None}
+    accepted = {
+        "bilinear": {"eta", "steps"},
+        "optimal-d": {"steps"},
+        "divergences": set(),
+        "mode-collapse": {"steps", "scheme"},
+    }[args.name]
+    if set(options) - accepted:
+        raise ConfigError(f"demo {args.name} takes {', '.join('--' + o for o in sorted(accepted)) or 'no options'}")
+    results = run_demo(args.name, args.out, **options)
+    print(json.dumps(results, indent=2))
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gankit", description="Classic GANs in PyTorch.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -147,6 +169,18 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-ema", action="store_true", help="use G's raw weights even if the run kept an EMA")
     s.add_argument("--device", default="cpu")
     s.set_defaults(func=cmd_sample)
+
+    d = sub.add_parser("demo", help="runnable GAN theory: bilinear, optimal-d, divergences, mode-collapse")
+    d.add_argument("name", nargs="?", choices=["bilinear", "optimal-d", "divergences", "mode-collapse"])
+    d.add_argument("--out", default="demos", help="folder for the figure and NAME.json (default demos/)")
+    d.add_argument("--eta", type=float, help="bilinear: the step size η")
+    d.add_argument("--steps", type=int, help="bilinear, optimal-d, mode-collapse: number of steps")
+    d.add_argument(
+        "--scheme",
+        choices=["alternating", "simultaneous", "extragradient", "optimistic", "lookahead"],
+        help="mode-collapse: the update scheme",
+    )
+    d.set_defaults(func=cmd_demo)
 
     r = sub.add_parser("recipes", help="list recipes, or print one as JSON")
     r.add_argument("name", nargs="?")

@@ -80,6 +80,9 @@ class TrainConfig:
     steps: int = 2000  # generator updates
     batch_size: int = 128
     n_critic: int = 1  # discriminator updates per generator update (k in Goodfellow et al. 2014, Alg. 1)
+    scheme: str = "alternating"  # alternating, simultaneous, extragradient, optimistic, lookahead
+    lookahead_k: int = 5  # lookahead: fast steps between synchronisations (Chavdarova et al. 2021)
+    lookahead_alpha: float = 0.5  # lookahead: how far the slow weights move towards the fast ones
     seed: int = 0
     device: str = "auto"  # "auto", "cpu", "cuda", "cuda:1", "mps"
     ema: float | None = None  # decay of an exponential moving average of G's weights (e.g. 0.999)
@@ -279,6 +282,7 @@ def validate(cfg: Config) -> None:
     from gankit.losses import OBJECTIVES
     from gankit.nets import ARCHITECTURES
     from gankit.training.optim import OPTIMIZERS
+    from gankit.training.schemes import SCHEMES
 
     _choice(cfg.data.name, [*DATASETS, "folder"], "data.name")
     _check(cfg.data.split in ("train", "test"), f"data.split must be 'train' or 'test', got {cfg.data.split!r}")
@@ -329,6 +333,9 @@ def validate(cfg: Config) -> None:
     _check(
         t.n_critic >= 1, f"train.n_critic must be at least 1 (discriminator steps per generator step), got {t.n_critic}"
     )
+    _choice(t.scheme, SCHEMES, "train.scheme")
+    _check(t.lookahead_k >= 1, f"train.lookahead_k must be at least 1, got {t.lookahead_k}")
+    _check(0 < t.lookahead_alpha <= 1, f"train.lookahead_alpha must lie in (0, 1], got {t.lookahead_alpha}")
     _check(t.ema is None or 0 < t.ema < 1, f"train.ema must lie in (0, 1) (e.g. 0.999) or be none, got {t.ema}")
     _check(t.log_every >= 1, f"train.log_every must be at least 1, got {t.log_every}")
     _check(all(s >= 0 for s in t.sample_at), f"train.sample_at must hold steps >= 0, got {t.sample_at}")

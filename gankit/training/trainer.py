@@ -36,7 +36,8 @@ from gankit.nets import build_networks
 from gankit.run import RunPaths, read_config, resolve_device
 from gankit.training.batches import EpochSampler
 from gankit.training.optim import build_optimizer
-from gankit.training.step import GAN, GameLosses, alternating_step
+from gankit.training.schemes import UpdateScheme, build_scheme
+from gankit.training.step import GAN, GameLosses
 
 # Fields a resumed run may change: the budget, the schedule of logs/grids/checkpoints, where the data is.
 RESUMABLE_FIELDS = {
@@ -62,6 +63,7 @@ class Training:
     data: TensorData
     gan: GAN
     losses: GameLosses
+    scheme: UpdateScheme
     ema: AveragedModel | None
     sampler: EpochSampler
     grid_z: torch.Tensor
@@ -74,6 +76,7 @@ class Training:
         return tuple(self.data.x.shape[1:])
 
     def next_real(self) -> torch.Tensor:
+        self.images_seen += self.cfg.train.batch_size
         return to_model_input(self.data.x[self.sampler.next()])
 
     def sample_z(self, n: int | None = None) -> torch.Tensor:
@@ -81,12 +84,11 @@ class Training:
         return sample_latent(n or self.cfg.train.batch_size, m.latent_dim, m.latent_dist, self.device)
 
     def train_step(self) -> dict[str, torch.Tensor]:
-        """One generator update with its ``n_critic`` discriminator updates (see ``gankit.training.step``)."""
-        stats = alternating_step(self.gan, self.losses, self.cfg.train.n_critic, self.next_real, self.sample_z)
+        """One game step: a generator update and its ``n_critic`` discriminator updates, as the scheme plays them."""
+        stats = self.scheme.step(self.gan, self.losses, self.cfg.train.n_critic, self.next_real, self.sample_z)
         if self.ema is not None:
             self.ema.update_parameters(self.gan.generator)
         self.step += 1
-        self.images_seen += self.cfg.train.n_critic * self.cfg.train.batch_size
         return stats
 
     def sampling_generator(self) -> torch.nn.Module:
@@ -107,6 +109,7 @@ class Training:
             "g_optimizer": self.gan.g_optimizer.state_dict(),
             "d_optimizer": self.gan.d_optimizer.state_dict(),
             "ema": self.ema.state_dict() if self.ema is not None else None,
+            "scheme": self.scheme.state_dict(),
             "sampler": self.sampler.state_dict(),
             "grid_z": self.grid_z,
             "rng": rng,
@@ -127,6 +130,7 @@ class Training:
         if self.ema is not None:
             self.ema.load_state_dict(state["ema"])
         self.sampler.load_state_dict(state["sampler"])
+        self.scheme.load_state_dict(state["scheme"])
         self.grid_z = state["grid_z"].to(self.device)
         torch.set_rng_state(state["rng"]["torch"])
         if self.device.type == "cuda" and "cuda" in state["rng"]:
@@ -149,7 +153,7 @@ def build_training(cfg: Config, log: Callable[[str], None] = print) -> Training:
     grid_rng = torch.Generator().manual_seed(cfg.train.seed + 1)
     m = cfg.model
     grid_z = sample_latent(cfg.train.grid_size, m.latent_dim, m.latent_dist, "cpu", grid_rng).to(device)
-    return Training(cfg, device, data, gan, losses, ema, sampler, grid_z)
+    return Training(cfg, device, data, gan, losses, build_scheme(gan, cfg.train), ema, sampler, grid_z)
 
 
 @torch.no_grad()

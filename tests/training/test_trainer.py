@@ -5,6 +5,7 @@ import torch
 
 from gankit.checkpoint import list_checkpoints, load_checkpoint
 from gankit.errors import CheckpointError, ConfigError, TrainingDiverged
+from gankit.training.schemes import Alternating
 from gankit.training.trainer import resume_config, train
 from tests.helpers import tiny
 
@@ -101,21 +102,19 @@ def test_resume_errors(tmp_path):
 
 def test_divergence_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
     cfg = tiny("dcgan", **{"train.steps": 12, "train.checkpoint_every": 4, "train.log_every": 1})
-    import gankit.training.trainer as trainer_module
+    real_step = Alternating.step
+    calls = {"n": 0}
 
-    real_step = trainer_module.alternating_step
-
-    def poisoned(gan, losses, n_critic, next_real, sample_z):
-        stats = real_step(gan, losses, n_critic, next_real, sample_z)
-        if trainer_module_step["n"] >= 6:  # from step 7 on, the weights blow up
+    def poisoned(self, gan, losses, n_critic, next_real, sample_z):
+        stats = real_step(self, gan, losses, n_critic, next_real, sample_z)
+        if calls["n"] >= 6:  # from step 7 on, the weights blow up
             with torch.no_grad():
                 next(gan.generator.parameters()).fill_(float("nan"))
             stats["g_loss"] = stats["g_loss"] * float("nan")
-        trainer_module_step["n"] += 1
+        calls["n"] += 1
         return stats
 
-    trainer_module_step = {"n": 0}
-    monkeypatch.setattr(trainer_module, "alternating_step", poisoned)
+    monkeypatch.setattr(Alternating, "step", poisoned)
     with pytest.raises(TrainingDiverged, match=r"g_loss=nan in steps 7–7.*step-00000004.*Lower the learning rates"):
         train(cfg, tmp_path / "run", echo=False)
     ckpts = list_checkpoints(tmp_path / "run" / "checkpoints")

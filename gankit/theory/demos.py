@@ -1,0 +1,42 @@
+"""The registry behind ``gankit demo NAME``: each demo writes a figure into a folder and returns its numbers."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gankit.theory.bilinear import bilinear_demo
+from gankit.theory.mode_collapse import mode_collapse_demo
+from gankit.theory.optimal_d import optimal_d_demo
+from gankit.theory.parallel_lines import divergences_demo
+
+DEMOS: dict[str, tuple[Callable[..., dict], str]] = {
+    "bilinear": (
+        bilinear_demo,
+        "min_x max_y xy: simultaneous spirals out, alternating circles, extragradient and optimistic converge",
+    ),
+    "optimal-d": (optimal_d_demo, "a trained D matches p_r/(p_r+p_g) and max_D V = 2·JS − log 4"),
+    "divergences": (divergences_demo, "KL, JS and W₁ on the parallel lines; the saturating minimax G loss"),
+    "mode-collapse": (mode_collapse_demo, "a GAN on the 8-Gaussian ring hops between modes (try --scheme)"),
+}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def run_demo(name: str, out: str | Path, **options: Any) -> dict:
+    """Run the demo ``name`` into the folder ``out``; also write its numbers to ``out/NAME.json``."""
+    function, _ = DEMOS[name]
+    results = _plain(function(out, **options))
+    (Path(out) / f"{name}.json").write_text(json.dumps(results, indent=2))
+    return results

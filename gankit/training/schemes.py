@@ -1,0 +1,219 @@
+"""Update schemes: how the two players' gradient steps are ordered and combined in one game step.
+
+A scheme never knows the objective (that is ``GameLosses``) nor the optimiser (Adam, SGD, … come from the
+config); it only decides where gradients are evaluated and how the optimisers' steps are applied:
+
+* ``alternating``   k D steps, then one G step (Goodfellow et al. 2014, Alg. 1). The default.
+* ``simultaneous``  k − 1 D steps, then both players' gradients at the same point, applied together.
+* ``extragradient`` both players step to a look-ahead point, gradients are taken there and applied from
+                    the original point (Korpelevich 1976; Gidel et al. 2019, Alg. 2; with Adam this is
+                    their Extra-Adam, Alg. 4).
+* ``optimistic``    alternating steps in which each update Δ_t of the optimiser becomes 2Δ_t − Δ_{t−1}:
+                    optimistic gradient descent θ ← θ − 2η∇_t + η∇_{t−1} with SGD, Optimistic Adam with
+                    Adam (Daskalakis et al. 2018, eq. 6 and Alg. 1).
+* ``lookahead``     alternating fast steps; every k game steps both players' slow weights move α of the
+                    way to the fast weights and the fast weights restart from them (Chavdarova et al.
+                    2021, Alg. 1, "lookahead-minmax").
+
+With ``n_critic`` = k > 1, the simultaneous and extragradient schemes first take k − 1 steps of D alone
+(each extragradient itself for ``extragradient``), then one joint step. Every scheme keeps its extra state
+in ``state_dict`` so that checkpoints resume exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.optim import Optimizer
+
+from gankit.config import TrainConfig
+from gankit.training.step import (
+    GAN,
+    GameLosses,
+    alternating_step,
+    discriminator_gradients,
+    discriminator_step,
+    generator_gradients,
+    project_discriminator,
+)
+
+Batches = Callable[[], Tensor]
+
+
+def _params(module: nn.Module) -> list[nn.Parameter]:
+    return [p for p in module.parameters() if p.requires_grad]
+
+
+def _snapshot(module: nn.Module) -> list[Tensor]:
+    return [p.detach().clone() for p in _params(module)]
+
+
+@torch.no_grad()
+def _restore(module: nn.Module, values: list[Tensor]) -> None:
+    for p, v in zip(_params(module), values, strict=True):
+        p.copy_(v)
+
+
+class UpdateScheme:
+    """One game step: ``step`` updates both players; ``state_dict`` holds any state beyond the optimisers'."""
+
+    name = "scheme"
+
+    def step(self, gan: GAN, losses: GameLosses, n_critic: int, next_real: Batches, sample_z: Batches) -> dict:
+        raise NotImplementedError
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        pass
+
+
+class Alternating(UpdateScheme):
+    """k = n_critic D steps, then one G step (Goodfellow et al. 2014, Alg. 1)."""
+
+    name = "alternating"
+
+    def step(self, gan: GAN, losses: GameLosses, n_critic: int, next_real: Batches, sample_z: Batches) -> dict:
+        return alternating_step(gan, losses, n_critic, next_real, sample_z)
+
+
+class Simultaneous(UpdateScheme):
+    """Simultaneous gradient descent–ascent: both gradients at (θ_G, θ_D), then both updates."""
+
+    name = "simultaneous"
+
+    def step(self, gan: GAN, losses: GameLosses, n_critic: int, next_real: Batches, sample_z: Batches) -> dict:
+        for _ in range(n_critic - 1):
+            discriminator_step(gan, losses, next_real(), sample_z())
+        stats = discriminator_gradients(gan, losses, next_real(), sample_z())
+        stats.update(generator_gradients(gan, losses, sample_z()))
+        gan.d_optimizer.step()
+        gan.g_optimizer.step()
+        project_discriminator(gan, losses)
+        return stats
+
+
+class Extragradient(UpdateScheme):
+    """θ' = θ + step(∇(θ)), then θ ← θ + step(∇(θ')), for both players at once.
+
+    Every gradient evaluation draws a fresh batch (stochastic extragradient, Gidel et al. 2019, Alg. 2).
+    The optimiser steps twice per game step, so Adam's moments see both gradients, as in Extra-Adam. A
+    game step costs two gradient evaluations per player.
+    """
+
+    name = "extragradient"
+
+    def step(self, gan: GAN, losses: GameLosses, n_critic: int, next_real: Batches, sample_z: Batches) -> dict:
+        for _ in range(n_critic - 1):
+            start = _snapshot(gan.discriminator)
+            discriminator_step(gan, losses, next_real(), sample_z())  # extrapolate D
+            discriminator_gradients(gan, losses, next_real(), sample_z())
+            _restore(gan.discriminator, start)
+            gan.d_optimizer.step()
+            project_discriminator(gan, losses)
+        start_g, start_d = _snapshot(gan.generator), _snapshot(gan.discriminator)
+        stats = discriminator_gradients(gan, losses, next_real(), sample_z())
+        stats.update(generator_gradients(gan, losses, sample_z()))
+        gan.d_optimizer.step()  # extrapolation to the look-ahead point
+        gan.g_optimizer.step()
+        project_discriminator(gan, losses)
+        discriminator_gradients(gan, losses, next_real(), sample_z())  # gradients there
+        generator_gradients(gan, losses, sample_z())
+        _restore(gan.generator, start_g)  # applied from the original point
+        _restore(gan.discriminator, start_d)
+        gan.d_optimizer.step()
+        gan.g_optimizer.step()
+        project_discriminator(gan, losses)
+        return stats
+
+
+class Optimistic(UpdateScheme):
+    """Alternating steps with the optimistic correction θ_{t+1} = θ_t + 2Δ_t − Δ_{t−1}.
+
+    Δ_t is the step the player's optimiser would take now (−η∇_t for SGD, −η m̂_t/(√v̂_t + ε) for Adam).
+    The first step of each player has no Δ_{t−1} and is taken as it is.
+    """
+
+    name = "optimistic"
+
+    def __init__(self) -> None:
+        self.previous: dict[str, list[Tensor] | None] = {"generator": None, "discriminator": None}
+
+    def _update(self, player: str) -> Callable[[Optimizer, nn.Module], None]:
+        @torch.no_grad()
+        def update(optimizer: Optimizer, module: nn.Module) -> None:
+            before = _snapshot(module)
+            optimizer.step()
+            deltas = [p - b for p, b in zip(_params(module), before, strict=True)]
+            last = self.previous[player] or deltas
+            for p, b, d, d_last in zip(_params(module), before, deltas, last, strict=True):
+                p.copy_(b + 2 * d - d_last)
+            self.previous[player] = deltas
+
+        return update
+
+    def step(self, gan: GAN, losses: GameLosses, n_critic: int, next_real: Batches, sample_z: Batches) -> dict:
+        return alternating_step(
+            gan, losses, n_critic, next_real, sample_z, self._update("discriminator"), self._update("generator")
+        )
+
+    def state_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.previous.items() if v is not None}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.previous = {"generator": None, "discriminator": None} | {k: list(v) for k, v in state.items()}
+
+
+class Lookahead(UpdateScheme):
+    """Lookahead-minmax: k alternating fast steps, then φ ← φ + α(θ − φ) and θ ← φ for both players."""
+
+    name = "lookahead"
+
+    def __init__(self, gan: GAN, k: int = 5, alpha: float = 0.5):
+        self.k, self.alpha = k, alpha
+        self.slow = {"generator": _snapshot(gan.generator), "discriminator": _snapshot(gan.discriminator)}
+        self.fast_steps = 0
+
+    @torch.no_grad()
+    def _synchronise(self, gan: GAN) -> None:
+        for name in ("generator", "discriminator"):
+            module = getattr(gan, name)
+            for p, slow in zip(_params(module), self.slow[name], strict=True):
+                slow.add_(p - slow, alpha=self.alpha)
+                p.copy_(slow)
+
+    def step(self, gan: GAN, losses: GameLosses, n_critic: int, next_real: Batches, sample_z: Batches) -> dict:
+        stats = alternating_step(gan, losses, n_critic, next_real, sample_z)
+        self.fast_steps += 1
+        if self.fast_steps == self.k:
+            self._synchronise(gan)
+            project_discriminator(gan, losses)
+            self.fast_steps = 0
+        return stats
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"fast_steps": self.fast_steps, "slow": self.slow}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.fast_steps = int(state["fast_steps"])
+        for name, values in state["slow"].items():
+            for slow, v in zip(self.slow[name], values, strict=True):
+                slow.copy_(v)
+
+
+SCHEMES: dict[str, Callable[[GAN, TrainConfig], UpdateScheme]] = {
+    "alternating": lambda gan, t: Alternating(),
+    "simultaneous": lambda gan, t: Simultaneous(),
+    "extragradient": lambda gan, t: Extragradient(),
+    "optimistic": lambda gan, t: Optimistic(),
+    "lookahead": lambda gan, t: Lookahead(gan, t.lookahead_k, t.lookahead_alpha),
+}
+
+
+def build_scheme(gan: GAN, cfg: TrainConfig) -> UpdateScheme:
+    """The update scheme named by ``cfg.scheme`` (see ``SCHEMES``)."""
+    return SCHEMES[cfg.scheme](gan, cfg)
