@@ -35,8 +35,8 @@ def _plain(value: Any) -> Any:
 
 
 def run_demo(name: str, out: str | Path, **options: Any) -> dict:
-    """Run the demo ``name`` into the folder ``out``; also write its numbers to ``out/NAME.json``."""
+    """Run the demo ``name`` into the folder ``out``; its numbers also go to a JSON file beside the figure."""
     function, _ = DEMOS[name]
     results = _plain(function(out, **options))
-    (Path(out) / f"{name}.json").write_text(json.dumps(results, indent=2))
+    Path(results["figure"]).with_suffix(".json").write_text(json.dumps(results, indent=2))
     return results
