@@ -108,6 +108,11 @@ def create_app(
     def http_error(e: HTTPException) -> tuple[Response, int]:
         return jsonify({"error": f"{e.name}: {e.description}"}), e.code or 500
 
+    @app.errorhandler(Exception)
+    def internal_error(e: Exception) -> tuple[Response, int]:
+        app.logger.exception("the explorer failed to answer %s", request.path)
+        return jsonify({"error": f"internal error: {type(e).__name__}: {e}"}), 500
+
     return app
 
 

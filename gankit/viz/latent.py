@@ -138,13 +138,13 @@ def generator_inputs(layout: LatentLayout, inp: LatentInput) -> tuple[Tensor, ..
 
 
 def sample_z(layout: LatentLayout, n: int, seed: int) -> Tensor:
-    """n latent vectors from the run's prior, seeded."""
+    """n latent vectors from the run's prior, seeded (a normal prior is truncated to ±4σ, see ``z_range``)."""
     from gankit.latent import sample_latent
 
     if not 1 <= n <= layout.max_batch:
         raise LatentInputError(f"n must be in 1..{layout.max_batch}, got {n}")
     rng = torch.Generator().manual_seed(seed)
-    return sample_latent(n, layout.latent_dim, layout.dist, "cpu", rng)
+    return sample_latent(n, layout.latent_dim, layout.dist, "cpu", rng).clamp(*layout.z_range)
 
 
 def interpolate(z_a: Tensor, z_b: Tensor, steps: int, dist: str) -> Tensor:

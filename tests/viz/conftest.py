@@ -31,3 +31,18 @@ def toy_run(tmp_path_factory):
         "toy",
         **{"data.name": "ring8", "data.toy_points": 2000, "model.latent_dim": 2, "train.grid_size": 256},
     )
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Path of a headless-capable Chromium, installed with apt-get (Debian's package) if missing."""
+    from tests.viz.browser import install_chromium
+
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        pytest.skip("playwright is not installed: pip install -r requirements-dev.txt")
+    path, why = install_chromium()
+    if path is None:
+        pytest.skip(f"no browser for the end-to-end test: {why}")
+    return path
