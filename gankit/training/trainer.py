@@ -269,7 +269,7 @@ def train(cfg: Config, run_dir: str | Path, resume: bool = False, echo: bool = T
     def grid_due(step: int) -> bool:
         return step in sample_steps or (t.sample_every > 0 and step % t.sample_every == 0)
 
-    tensorboard = TensorBoardLogger(paths.root, t.tensorboard, purge_step=training.step if resume else None)
+    tensorboard = TensorBoardLogger(paths.root, t.tensorboard, purge_step=training.step + 1 if resume else None)
     if training.step == 0 and grid_due(0):
         tensorboard.image(0, write_sample_grid(training, paths.sample_grid(0)))
 

@@ -51,7 +51,7 @@ class TensorBoardLogger:
         if enabled and tensorboard_available():
             from torch.utils.tensorboard import SummaryWriter
 
-            # purge_step: a resumed run hides events logged after its checkpoint by the run that died
+            # purge_step (a resumed run: its checkpoint step + 1) hides events from later steps of the run that died
             self.writer = SummaryWriter(log_dir=str(log_dir), purge_step=purge_step)
 
     @property

@@ -132,3 +132,13 @@ def test_loopback_hosts():
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("example.org")
     assert explorer.MAX_INTERPOLATION_STEPS >= 2
+
+
+def test_a_toy_run_is_drawn_as_a_scatter_over_the_data(toy_run):
+    trained = load_generator(toy_run)
+    client = create_app(trained, latent_layout(trained), reference=torch.randn(100, 2)).test_client()
+    page = client.get("/").get_data(as_text=True)
+    assert 'value="1000"' in page  # 1,000 points by default
+    z = client.post("/api/z", json={"n": 1000, "seed": 0}).get_json()["z"]
+    response = client.post("/api/generate", json={"z": z})
+    assert response.status_code == 200 and Image.open(io.BytesIO(response.data)).size == (512, 512)

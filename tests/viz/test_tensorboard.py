@@ -1,9 +1,10 @@
 import json
+import shutil
 
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from gankit import train
+from gankit import resume_config, train
 from gankit.viz.tensorboard import TensorBoardLogger, scalar_tag
 from tests.helpers import tiny
 
@@ -43,3 +44,13 @@ def test_disabled_logger_does_nothing(tmp_path):
 def test_tags_group_fields_and_send_the_rest_to_metrics():
     assert scalar_tag("d_loss") == "loss/d_loss" and scalar_tag("d_grad_norm") == "grad_norm/d_grad_norm"
     assert scalar_tag("fid") == "metrics/fid"
+
+
+def test_a_resumed_run_replaces_the_events_logged_after_its_checkpoint(tmp_path):
+    run = tmp_path / "run"
+    train(tiny("nsgan", **{"train.steps": 6, "train.checkpoint_every": 4}), run, echo=False)
+    shutil.rmtree(run / "checkpoints" / "step-00000006")  # as if the run had died after step 4's checkpoint
+    train(resume_config(run, {"train.steps": 6}), run, resume=True, echo=False)
+    events = EventAccumulator(str(run))
+    events.Reload()
+    assert [e.step for e in events.Scalars("loss/d_loss")] == [2, 4, 6]  # step 6 once, from the resumed run
