@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import io
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 
 from gankit.data import to_uint8_images
-from gankit.images import make_grid, scatter_png
+from gankit.images import make_grid, scatter_image
 from gankit.run import TrainedGenerator
 from gankit.viz.latent import LatentInput, LatentLayout, generator_inputs, traverse
 
@@ -32,10 +30,8 @@ def png_bytes(array: np.ndarray) -> bytes:
 
 
 def scatter_array(points: torch.Tensor, reference: torch.Tensor | None = None, size: int = 512) -> np.ndarray:
-    """2-D points (blue) over reference points (grey) as an RGB array (see ``gankit.images.scatter_png``)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = scatter_png(points, Path(tmp) / "scatter.png", reference=reference, size=size)
-        return np.asarray(Image.open(path).convert("RGB"))
+    """2-D points (blue) over reference points (grey) as an RGB array (the sample scatter of toy data)."""
+    return scatter_image(points, reference, size)
 
 
 @torch.no_grad()

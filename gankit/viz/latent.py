@@ -9,7 +9,7 @@ sliders only when it has them; :func:`generator_inputs` is the one place that tu
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
@@ -42,10 +42,11 @@ class LatentLayout:
     classes: tuple[str, ...] = ()  # CGAN: names of the classes G is conditioned on
     continuous: tuple[ContinuousCode, ...] = ()  # InfoGAN continuous codes
     categories: int = 0  # InfoGAN categorical code: number of categories (0: none)
-    max_batch: int = field(init=False, default=0)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "max_batch", 64 if self.output == "images" else 5000)
+    @property
+    def max_batch(self) -> int:
+        """The most latent vectors one request may ask G for (images are heavier than 2-D points)."""
+        return 64 if self.output == "images" else 5000
 
     @property
     def z_range(self) -> tuple[float, float]:
@@ -53,7 +54,7 @@ class LatentLayout:
         return (-1.0, 1.0) if self.dist == "uniform" else (-4.0, 4.0)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self) | {"z_range": list(self.z_range)}
+        return asdict(self) | {"z_range": list(self.z_range), "max_batch": self.max_batch}
 
 
 def latent_layout(trained: TrainedGenerator) -> LatentLayout:
