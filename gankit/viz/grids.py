@@ -11,7 +11,7 @@ from PIL import Image
 from gankit.data import to_uint8_images
 from gankit.images import make_grid, scatter_image
 from gankit.run import TrainedGenerator
-from gankit.viz.latent import LatentInput, LatentLayout, generator_inputs, traverse
+from gankit.viz.latent import LatentInput, LatentLayout, generator_inputs, neutral_input, traverse
 
 
 def image_grid(images: torch.Tensor, nrow: int | None = None, scale: int = 1) -> np.ndarray:
@@ -58,5 +58,25 @@ def traversal_grid(
     lo, hi = layout.z_range
     values = torch.linspace(lo, hi, steps)
     rows = [traverse(z.unsqueeze(0), d, values) for d in dims]
-    out = generate(trained, layout, LatentInput(torch.cat(rows)))
+    out = generate(trained, layout, neutral_input(layout, torch.cat(rows)))
     return image_grid(out, nrow=steps)
+
+
+def class_grid(trained: TrainedGenerator, layout: LatentLayout, z: torch.Tensor) -> np.ndarray:
+    """CGAN: one row per class, the same latent vectors ``z`` (N, D) in every row."""
+    rows = [generate(trained, layout, neutral_input(layout, z, label=c)) for c in range(len(layout.classes))]
+    return image_grid(torch.cat(rows), nrow=len(z))
+
+
+def code_grid(trained: TrainedGenerator, layout: LatentLayout, z: torch.Tensor) -> np.ndarray:
+    """InfoGAN: one row per continuous code swept across its range (z[0] fixed), then one row per category
+    (columns: the latent vectors ``z`` (N, D)); the other codes stay at their centre."""
+    steps, rows = len(z), []
+    centre = neutral_input(layout, z[:1]).continuous
+    for i, code in enumerate(layout.continuous):
+        for v in torch.linspace(code.low, code.high, steps).tolist():
+            codes = (*centre[:i], v, *centre[i + 1 :])
+            rows.append(generate(trained, layout, neutral_input(layout, z[:1], continuous=codes)))
+    for k in range(layout.categories):
+        rows.append(generate(trained, layout, neutral_input(layout, z, category=k)))
+    return image_grid(torch.cat(rows), nrow=steps)

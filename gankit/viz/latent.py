@@ -8,6 +8,7 @@ sliders only when it has them; :func:`generator_inputs` is the one place that tu
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -72,6 +73,17 @@ class LatentInput:
     label: int | None = None
     continuous: tuple[float, ...] = ()
     category: int | None = None
+
+
+def neutral_input(layout: LatentLayout, z: Tensor, **fields: Any) -> LatentInput:
+    """z with the first class, every continuous code at its centre and category 0; ``fields`` replace these."""
+    base = LatentInput(
+        z,
+        label=0 if layout.classes else None,
+        continuous=tuple((c.low + c.high) / 2 for c in layout.continuous),
+        category=0 if layout.categories else None,
+    )
+    return dataclasses.replace(base, **fields)
 
 
 def _number_list(value: Any, what: str) -> list[float]:

@@ -17,15 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import torch
 
 import gankit
 from gankit.checkpoint import list_checkpoints
 from gankit.config import Config
 from gankit.errors import CheckpointError
 from gankit.run import RunPaths, TrainedGenerator, load_generator, read_config
-from gankit.viz.grids import generate, image_grid, png_bytes, traversal_grid
-from gankit.viz.latent import LatentInput, LatentLayout, latent_layout, sample_z
+from gankit.viz.grids import class_grid, code_grid, png_bytes, traversal_grid
+from gankit.viz.latent import LatentLayout, latent_layout, sample_z
 from gankit.viz.plots import curve_figure, curve_groups, figure_png, figure_svg, scatter_figure
 
 MAX_STRIP = 10  # sample grids shown in the strip over training
@@ -110,9 +109,17 @@ def latent_pictures(trained: TrainedGenerator, layout: LatentLayout, seed: int =
     pictures = []
     z = sample_z(layout, 8, seed)
     if layout.classes:
-        rows = [generate(trained, layout, LatentInput(z, label=c)) for c in range(len(layout.classes))]
         caption = "One row per class (" + ", ".join(layout.classes) + "); the same 8 z in every row."
-        pictures.append(Picture("Per class", caption, data_uri(png_bytes(image_grid(torch.cat(rows), nrow=8)))))
+        pictures.append(Picture("Per class", caption, data_uri(png_bytes(class_grid(trained, layout, z)))))
+    if layout.continuous or layout.categories:
+        parts = []
+        if layout.continuous:
+            names = ", ".join(c.name for c in layout.continuous)
+            parts.append(f"each continuous code ({names}) swept across its range")
+        if layout.categories:
+            parts.append(f"the {layout.categories} values of the categorical code, 8 z per row")
+        caption = "Rows: " + "; then ".join(parts) + ". Other codes at their centre."
+        pictures.append(Picture("InfoGAN codes", caption, data_uri(png_bytes(code_grid(trained, layout, z)))))
     dims = list(range(min(TRAVERSAL_DIMS, layout.latent_dim)))
     lo, hi = layout.z_range
     grid = traversal_grid(trained, layout, z[0], dims, steps=8)
