@@ -64,6 +64,19 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     return records
 
 
+def read_evaluation(path: Path) -> dict[str, Any] | None:
+    """``eval.json`` (sample-quality metrics and their protocol) as a mapping, or None if there is none."""
+    if not path.is_file():
+        return None
+    try:
+        evaluation = json.loads(path.read_text())
+    except ValueError as e:
+        raise CheckpointError(f"{path} is not valid JSON: {e}") from None
+    if not isinstance(evaluation, dict):
+        raise CheckpointError(f"{path} must hold a JSON object of metrics, got {type(evaluation).__name__}")
+    return evaluation
+
+
 def sample_grids(paths: RunPaths) -> list[tuple[int, Path]]:
     """(step, PNG) of every sample grid of the run, by step."""
     found = []
@@ -131,8 +144,7 @@ def latent_pictures(trained: TrainedGenerator, layout: LatentLayout, seed: int =
 def summarize(run_dir: str | Path) -> RunSummary:
     paths = RunPaths(Path(run_dir))
     cfg = read_config(run_dir)
-    eval_path = paths.root / "eval.json"
-    evaluation = json.loads(eval_path.read_text()) if eval_path.is_file() else None
+    evaluation = read_evaluation(paths.root / "eval.json")
     summary = RunSummary(paths.root, cfg, read_records(paths.metrics), sample_grids(paths), evaluation)
     if list_checkpoints(paths.checkpoints):
         trained = load_generator(run_dir)

@@ -79,6 +79,10 @@ def test_report_errors(tmp_path, image_run):
     (bad / "metrics.jsonl").write_text('{"step": 1}\nnot json\n')
     with pytest.raises(CheckpointError, match="line 2 is not JSON"):
         write_report(bad)
+    (bad / "metrics.jsonl").unlink()
+    (bad / "eval.json").write_text("[1, 2]")
+    with pytest.raises(CheckpointError, match="must hold a JSON object"):
+        write_report(bad)
 
 
 def test_strip_keeps_first_and_last():
