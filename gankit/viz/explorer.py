@@ -14,6 +14,7 @@ Bad requests get a 4xx answer ``{"error": message}``; the server keeps running.
 from __future__ import annotations
 
 import ipaddress
+import socket
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -126,5 +127,10 @@ def is_loopback(host: str) -> bool:
 
 
 def make_explorer_server(app: Flask, host: str = "127.0.0.1", port: int = 8000) -> BaseWSGIServer:
-    """A threaded WSGI server for the app (port 0: a free port, see ``server.server_port``)."""
-    return make_server(host, port, app, threaded=True)
+    """A threaded WSGI server for the app (port 0: a free port, see ``server.server_port``).
+
+    The socket is bound here, so that a port in use raises ``OSError`` (Werkzeug would exit the process).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.create_server((host, port), family=family) as sock:
+        return make_server(host, sock.getsockname()[1], app, threaded=True, fd=sock.fileno())

@@ -19,7 +19,7 @@ from matplotlib.ticker import MaxNLocator
 # Curves drawn together in one plot; any other numeric field of the log gets a plot of its own.
 CURVE_GROUPS = {
     "Losses": ("d_loss", "g_loss", "gp"),
-    "Mean D output (logits)": ("d_real", "d_fake"),
+    "Mean D output: D(x), D(G(z))": ("d_real", "d_fake"),
     "Gradient norms": ("g_grad_norm", "d_grad_norm"),
     "Throughput (images/s)": ("images_per_s",),
 }

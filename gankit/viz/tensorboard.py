@@ -19,7 +19,7 @@ SECTIONS = {
     "d_loss": "loss",
     "g_loss": "loss",
     "gp": "loss",
-    "d_real": "D_output",
+    "d_real": "D_output",  # mean raw output (logit) of D on real and generated batches
     "d_fake": "D_output",
     "g_grad_norm": "grad_norm",
     "d_grad_norm": "grad_norm",

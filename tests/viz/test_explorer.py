@@ -1,4 +1,5 @@
 import io
+import socket
 
 import pytest
 import torch
@@ -142,3 +143,15 @@ def test_a_toy_run_is_drawn_as_a_scatter_over_the_data(toy_run):
     z = client.post("/api/z", json={"n": 1000, "seed": 0}).get_json()["z"]
     response = client.post("/api/generate", json={"z": z})
     assert response.status_code == 200 and Image.open(io.BytesIO(response.data)).size == (512, 512)
+
+
+def test_serve_command_errors(image_run, tmp_path, capsys):
+    from gankit.cli import main
+
+    assert main(["serve", str(tmp_path)]) == 2
+    assert "is not a gankit run" in capsys.readouterr().err
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        assert main(["serve", str(image_run), "--port", str(taken.getsockname()[1])]) == 2
+    assert "cannot listen on 127.0.0.1" in capsys.readouterr().err

@@ -12,7 +12,7 @@ RECORDS = [
 def test_curve_groups_put_related_fields_together_and_the_rest_alone():
     assert curve_groups(RECORDS) == {
         "Losses": ["d_loss", "g_loss"],
-        "Mean D output (logits)": ["d_real"],
+        "Mean D output: D(x), D(G(z))": ["d_real"],
         "Throughput (images/s)": ["images_per_s"],
         "fid": ["fid"],
     }

@@ -47,7 +47,7 @@ def test_report_of_an_image_run_has_every_section_and_the_logged_numbers(image_r
     assert shown["d_loss"] == f"{last['d_loss']:.6g}"
     # one curve per group, with the logged fields in their legends
     titles = re.findall(r'class="curve" data-title="([^"]+)"', html)
-    assert titles == ["Losses", "Mean D output (logits)", "Gradient norms", "Throughput (images/s)"]
+    assert titles == ["Losses", "Mean D output: D(x), D(G(z))", "Gradient norms", "Throughput (images/s)"]
     assert ">d_loss<" in html and ">g_grad_norm<" in html
     # eval.json: its numbers and its protocol block, generically
     assert re.search(r'data-eval="fid">123.457<', html)
