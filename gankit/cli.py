@@ -132,7 +132,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     if not explorer.is_loopback(args.host):
         print(f"warning: listening on {args.host}: anyone who can reach this machine can use the explorer")
     host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"gankit explorer: http://{host}:{server.server_port}/ (step {trained.step}; Ctrl-C stops it)", flush=True)
+    print(f"gankit explorer: http://{host}:{server.port}/ (step {trained.step}; Ctrl-C stops it)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -127,7 +127,7 @@ def is_loopback(host: str) -> bool:
 
 
 def make_explorer_server(app: Flask, host: str = "127.0.0.1", port: int = 8000) -> BaseWSGIServer:
-    """A threaded WSGI server for the app (port 0: a free port, see ``server.server_port``).
+    """A threaded WSGI server for the app (port 0: a free port, see ``server.port``).
 
     The socket is bound here, so that a port in use raises ``OSError`` (Werkzeug would exit the process).
     """

@@ -29,7 +29,7 @@ def explorer_screenshot(chromium: str, run: Path, out: Path) -> Path:
     thread.start()
     try:
         with chromium_page(chromium, width=1280, height=1000) as page:
-            page.goto(f"http://127.0.0.1:{server.server_port}/")
+            page.goto(f"http://127.0.0.1:{server.port}/")
             page.wait_for_function("Number(document.querySelector('#samples').dataset.generation) > 0")
             page.click("#set-a")
             page.click("#reroll")

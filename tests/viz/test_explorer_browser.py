@@ -4,6 +4,7 @@ import re
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,7 @@ def served(image_run):
     """The URL of `gankit serve RUN --port 0` on the loopback; the server is stopped afterwards."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "gankit", "serve", str(image_run), "--port", "0"],
+        cwd=Path(__file__).parents[2],  # this checkout's gankit
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -32,7 +34,7 @@ def served(image_run):
     reader.start()
     reader.join(timeout=60)
     try:
-        assert found, "gankit serve did not print its URL within 60 s"
+        assert found, f"gankit serve did not print its URL within 60 s (exit status {proc.poll()})"
         yield found[0]
     finally:
         proc.terminate()
