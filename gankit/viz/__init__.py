@@ -2,7 +2,7 @@
 
 ``gankit.viz.tensorboard`` needs only gankit's core; the rest needs the ``viz`` extra (matplotlib, Flask)::
 
-    from gankit.viz import image_grid, traversal_grid, curve_figure, scatter_figure, write_report
+    from gankit.viz import image_grid, traversal_grid, class_grid, code_grid, curve_figure, scatter_figure, write_report
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from typing import Any
 _EXPORTS = {
     "image_grid": "gankit.viz.grids",
     "traversal_grid": "gankit.viz.grids",
+    "class_grid": "gankit.viz.grids",
+    "code_grid": "gankit.viz.grids",
     "scatter_array": "gankit.viz.grids",
     "curve_figure": "gankit.viz.plots",
     "scatter_figure": "gankit.viz.plots",
