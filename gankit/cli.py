@@ -113,10 +113,9 @@ def cmd_report(args: argparse.Namespace) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> None:
     from gankit.run import load_generator
-
-    explorer = _viz_module("explorer")
     from gankit.viz.latent import latent_layout
 
+    explorer = _viz_module("explorer")
     trained = load_generator(args.run, args.checkpoint, use_ema=not args.no_ema, device=args.device)
     layout = latent_layout(trained)
     reference = None
