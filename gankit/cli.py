@@ -1,4 +1,4 @@
-"""The ``gankit`` command: train, sample, recipes."""
+"""The ``gankit`` command: train, sample, recipes, report, serve."""
 
 from __future__ import annotations
 
@@ -97,6 +97,50 @@ def cmd_sample(args: argparse.Namespace) -> None:
     )
 
 
+def _viz_module(name: str):
+    """Import a ``gankit.viz`` module that needs the ``viz`` extra, or say how to install it."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"gankit.viz.{name}")
+    except ModuleNotFoundError as e:
+        raise GankitError(f"this command needs {e.name}: pip install 'gankit[viz]'") from None
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    out = _viz_module("report").write_report(args.run, args.out)
+    print(f"wrote {out} (one self-contained HTML file; open it in a browser)")
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    from gankit.run import load_generator
+    from gankit.viz.latent import latent_layout
+
+    explorer = _viz_module("explorer")
+    trained = load_generator(args.run, args.checkpoint, use_ema=not args.no_ema, device=args.device)
+    layout = latent_layout(trained)
+    reference = None
+    if layout.output == "points":
+        from gankit.data import load_data
+
+        reference = load_data(trained.config.data, log=lambda _: None).x[:2000]
+    app = explorer.create_app(trained, layout, reference, title=Path(args.run).resolve().name)
+    try:
+        server = explorer.make_explorer_server(app, args.host, args.port)
+    except OSError as e:
+        raise GankitError(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}; try another --port") from None
+    if not explorer.is_loopback(args.host):
+        print(f"warning: listening on {args.host}: anyone who can reach this machine can use the explorer")
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"gankit explorer: http://{host}:{server.port}/ (step {trained.step}; Ctrl-C stops it)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("gankit explorer: stopped")
+    finally:
+        server.server_close()
+
+
 def cmd_recipes(args: argparse.Namespace) -> None:
     if args.name:
         print(get_recipe(args.name).to_json())
@@ -181,6 +225,20 @@ def make_parser() -> argparse.ArgumentParser:
         help="mode-collapse: the update scheme",
     )
     d.set_defaults(func=cmd_demo)
+
+    rp = sub.add_parser("report", help="write a run's report: one self-contained HTML page")
+    rp.add_argument("run", help="the run directory")
+    rp.add_argument("--out", help="the HTML file to write (default RUN/report.html)")
+    rp.set_defaults(func=cmd_report)
+
+    sv = sub.add_parser("serve", help="explore a trained run's latent space in the browser")
+    sv.add_argument("run", help="the run directory")
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    sv.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    sv.add_argument("--checkpoint", help="a checkpoint folder of the run (default: the latest)")
+    sv.add_argument("--no-ema", action="store_true", help="use G's raw weights even if the run kept an EMA")
+    sv.add_argument("--device", default="cpu")
+    sv.set_defaults(func=cmd_serve)
 
     r = sub.add_parser("recipes", help="list recipes, or print one as JSON")
     r.add_argument("name", nargs="?")

@@ -93,6 +93,7 @@ class TrainConfig:
     checkpoint_every: int = 1000  # 0: only at the end
     keep_checkpoints: int = 2  # newest checkpoints kept on disk
     progress: bool = True  # tqdm progress bar
+    tensorboard: bool = True  # also write TensorBoard event files to the run dir (if tensorboard is installed)
 
 
 @dataclass

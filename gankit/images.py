@@ -55,6 +55,16 @@ def scatter_png(
     limit: float | None = None,
 ) -> Path:
     """Plot 2-D points (blue) over optional reference points (grey) on a white square and save as PNG."""
+    return save_png(scatter_image(points, reference, size, limit), path)
+
+
+def scatter_image(
+    points: torch.Tensor | np.ndarray,
+    reference: torch.Tensor | None = None,
+    size: int = 512,
+    limit: float | None = None,
+) -> np.ndarray:
+    """2-D points (blue) over optional reference points (grey) drawn on a white square: (size, size, 3) uint8."""
     pts = np.asarray(points.cpu() if isinstance(points, torch.Tensor) else points, dtype=np.float64)
     ref = None if reference is None else np.asarray(reference.cpu(), dtype=np.float64)
     both = pts if ref is None else np.concatenate([pts, ref])
@@ -71,4 +81,4 @@ def scatter_png(
             continue
         for x, y in to_px(data[np.isfinite(data).all(axis=1)]):
             draw.ellipse((x - 1.5, y - 1.5, x + 1.5, y + 1.5), fill=colour)
-    return save_png(np.asarray(img), path)
+    return np.asarray(img)

@@ -35,9 +35,11 @@ from gankit.losses import get_objective
 from gankit.nets import build_networks
 from gankit.run import RunPaths, read_config, resolve_device
 from gankit.training.batches import EpochSampler
+from gankit.training.diagnostics import gradient_norms
 from gankit.training.optim import build_optimizer
 from gankit.training.schemes import UpdateScheme, build_scheme
 from gankit.training.step import GAN, GameLosses
+from gankit.viz.tensorboard import TensorBoardLogger
 
 # Fields a resumed run may change: the budget, the schedule of logs/grids/checkpoints, where the data is.
 RESUMABLE_FIELDS = {
@@ -49,6 +51,7 @@ RESUMABLE_FIELDS = {
     "train.checkpoint_every",
     "train.keep_checkpoints",
     "train.progress",
+    "train.tensorboard",
     "data.dir",
     "data.download",
 }
@@ -270,8 +273,9 @@ def train(cfg: Config, run_dir: str | Path, resume: bool = False, echo: bool = T
     def grid_due(step: int) -> bool:
         return step in sample_steps or (t.sample_every > 0 and step % t.sample_every == 0)
 
+    tensorboard = TensorBoardLogger(paths.root, t.tensorboard, purge_step=training.step + 1 if resume else None)
     if training.step == 0 and grid_due(0):
-        write_sample_grid(training, paths.sample_grid(0))
+        tensorboard.image(0, write_sample_grid(training, paths.sample_grid(0)))
 
     bar = tqdm(total=t.steps, initial=training.step, disable=not (t.progress and echo), unit="step", dynamic_ncols=True)
     log.bar = None if bar.disable else bar
@@ -297,7 +301,9 @@ def train(cfg: Config, run_dir: str | Path, resume: bool = False, echo: bool = T
                     "elapsed_s": round(training.elapsed_s, 3),
                     "images_per_s": round(rate, 1),
                     **means,
+                    **gradient_norms(training.gan),
                 }
+                tensorboard.scalars(record)
                 with open(paths.metrics, "a") as f:
                     f.write(json.dumps(record) + "\n")
                 bar.set_postfix(
@@ -309,11 +315,12 @@ def train(cfg: Config, run_dir: str | Path, resume: bool = False, echo: bool = T
                     log(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()))
                 sums, count, tick, images_at_tick = {}, 0, time.perf_counter(), training.images_seen
             if grid_due(training.step):
-                write_sample_grid(training, paths.sample_grid(training.step))
+                tensorboard.image(training.step, write_sample_grid(training, paths.sample_grid(training.step)))
             if checkpoint_due:
                 save()
     finally:
         bar.close()
+        tensorboard.close()
         log.bar = None
     if last_saved != training.step:
         save()

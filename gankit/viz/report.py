@@ -1,0 +1,193 @@
+"""``gankit report RUN``: one self-contained HTML page about a run (no server, no internet needed).
+
+Sections: the run at a glance, sample grids over training, loss and metric curves, the latest logged
+values and ``eval.json`` (if present) with its protocol, the latent space (traversals, per-class grids,
+or the 2-D scatter for toy data), and the complete config. Pictures are embedded as data URIs and
+plots as inline SVG.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+import gankit
+from gankit.checkpoint import list_checkpoints
+from gankit.config import Config
+from gankit.errors import CheckpointError
+from gankit.run import RunPaths, TrainedGenerator, load_generator, read_config
+from gankit.viz.grids import class_grid, code_grid, png_bytes, traversal_grid
+from gankit.viz.latent import LatentLayout, latent_layout, sample_z
+from gankit.viz.plots import curve_figure, curve_groups, figure_png, figure_svg, scatter_figure
+
+MAX_STRIP = 10  # sample grids shown in the strip over training
+TRAVERSAL_DIMS = 6  # latent coordinates swept in the traversal figure
+
+
+@dataclass
+class Picture:
+    title: str
+    caption: str
+    data_uri: str
+
+
+@dataclass
+class RunSummary:
+    """What the report shows, read from a run directory."""
+
+    root: Path
+    config: Config
+    records: list[dict[str, Any]]
+    grids: list[tuple[int, Path]]
+    evaluation: dict[str, Any] | None
+    latent: list[Picture] = field(default_factory=list)
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """The records of ``metrics.jsonl`` (an empty list if the run has not logged yet)."""
+    if not path.is_file():
+        return []
+    records = []
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        if line.strip():
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                raise CheckpointError(f"{path} line {n} is not JSON: {line[:80]!r}") from None
+    return records
+
+
+def read_evaluation(path: Path) -> dict[str, Any] | None:
+    """``eval.json`` (sample-quality metrics and their protocol) as a mapping, or None if there is none."""
+    if not path.is_file():
+        return None
+    try:
+        evaluation = json.loads(path.read_text())
+    except ValueError as e:
+        raise CheckpointError(f"{path} is not valid JSON: {e}") from None
+    if not isinstance(evaluation, dict):
+        raise CheckpointError(f"{path} must hold a JSON object of metrics, got {type(evaluation).__name__}")
+    return evaluation
+
+
+def sample_grids(paths: RunPaths) -> list[tuple[int, Path]]:
+    """(step, PNG) of every sample grid of the run, by step."""
+    found = []
+    for png in paths.samples.glob("step-*.png"):
+        digits = png.stem.removeprefix("step-")
+        if digits.isdigit():
+            found.append((int(digits), png))
+    return sorted(found)
+
+
+def strip_of(grids: list[tuple[int, Path]], n: int = MAX_STRIP) -> list[tuple[int, Path]]:
+    """At most ``n`` grids, evenly spread, always with the first and the last."""
+    if len(grids) <= n:
+        return grids
+    picks = sorted({round(i * (len(grids) - 1) / (n - 1)) for i in range(n)})
+    return [grids[i] for i in picks]
+
+
+def data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def format_value(value: Any) -> str:
+    """Numbers as the report prints them (6 significant digits); anything else as text."""
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if not isinstance(value, (int, float)):
+        return json.dumps(value) if isinstance(value, (list, tuple, dict)) else str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:.6g}" if math.isfinite(value) else str(value)
+
+
+def latent_pictures(trained: TrainedGenerator, layout: LatentLayout, seed: int = 0) -> list[Picture]:
+    """Traversals of z (images) or the sample scatter (2-D data), and per-class / per-code grids."""
+    if layout.output == "points":
+        from gankit.data import load_data
+
+        reference = load_data(trained.config.data, log=lambda _: None).x[:2000]
+        figure = scatter_figure(trained.generate(2000, seed=seed), reference)
+        caption = "2,000 points G(z) (blue) over 2,000 real points (grey)."
+        return [Picture("Samples", caption, data_uri(figure_png(figure)))]
+    pictures = []
+    z = sample_z(layout, 8, seed)
+    if layout.classes:
+        caption = "One row per class (" + ", ".join(layout.classes) + "); the same 8 z in every row."
+        pictures.append(Picture("Per class", caption, data_uri(png_bytes(class_grid(trained, layout, z)))))
+    if layout.continuous or layout.categories:
+        parts = []
+        if layout.continuous:
+            names = ", ".join(c.name for c in layout.continuous)
+            parts.append(f"each continuous code ({names}) swept across its range")
+        if layout.categories:
+            parts.append(f"the {layout.categories} values of the categorical code, 8 z per row")
+        caption = "Rows: " + "; then ".join(parts) + ". Other codes at their centre."
+        pictures.append(Picture("InfoGAN codes", caption, data_uri(png_bytes(code_grid(trained, layout, z)))))
+    dims = list(range(min(TRAVERSAL_DIMS, layout.latent_dim)))
+    lo, hi = layout.z_range
+    grid = traversal_grid(trained, layout, z[0], dims, steps=8)
+    caption = f"Row i: z coordinate i swept from {lo:g} to {hi:g}, the other coordinates fixed (rows 0–{dims[-1]})."
+    pictures.append(Picture("Latent traversal", caption, data_uri(png_bytes(grid))))
+    return pictures
+
+
+def summarize(run_dir: str | Path) -> RunSummary:
+    paths = RunPaths(Path(run_dir))
+    cfg = read_config(run_dir)
+    evaluation = read_evaluation(paths.root / "eval.json")
+    summary = RunSummary(paths.root, cfg, read_records(paths.metrics), sample_grids(paths), evaluation)
+    if list_checkpoints(paths.checkpoints):
+        trained = load_generator(run_dir)
+        summary.latent = latent_pictures(trained, latent_layout(trained))
+    return summary
+
+
+def _table(values: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(k, format_value(v)) for k, v in values.items() if not isinstance(v, dict)]
+
+
+def render_report(summary: RunSummary) -> str:
+    """The report page as one HTML string."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("gankit.viz", "templates"), autoescape=True, undefined=jinja2.StrictUndefined
+    )
+    records = summary.records
+    curves = [(title, figure_svg(curve_figure(records, keys, title))) for title, keys in curve_groups(records).items()]
+    evaluation = summary.evaluation or {}
+    cfg = summary.config.to_dict()
+    return env.get_template("report.html").render(
+        title=f"{summary.root.name} · gankit report",
+        run=summary.root.name,
+        cfg=summary.config,
+        version=gankit.__version__,
+        made=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        last=records[-1] if records else None,
+        latest=_table(records[-1]) if records else [],
+        strip=[(step, data_uri(png.read_bytes())) for step, png in strip_of(summary.grids)],
+        curves=curves,
+        evaluation=_table(evaluation),
+        eval_blocks=[(k, _table(v)) for k, v in evaluation.items() if isinstance(v, dict)],
+        latent=summary.latent,
+        config_sections=[(k, _table(v) if isinstance(v, dict) else [(k, format_value(v))]) for k, v in cfg.items()],
+    )
+
+
+def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
+    """Write the report of ``run_dir`` to ``out`` (default ``RUN/report.html``) and return its path."""
+    out = Path(out) if out is not None else RunPaths(Path(run_dir)).root / "report.html"
+    html = render_report(summarize(run_dir))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(out)
+    return out

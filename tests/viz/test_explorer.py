@@ -1,0 +1,157 @@
+import io
+import socket
+
+import pytest
+import torch
+from PIL import Image
+from torch import nn
+
+from gankit.run import load_generator
+from gankit.viz import explorer, latent
+from gankit.viz.explorer import create_app, is_loopback
+from gankit.viz.latent import ContinuousCode, LatentLayout, latent_layout
+
+
+@pytest.fixture(scope="module")
+def client(image_run):
+    trained = load_generator(image_run)
+    app = create_app(trained, latent_layout(trained), title="tiny")
+    return app.test_client()
+
+
+def _z(client, n=4, seed=0):
+    response = client.post("/api/z", json={"n": n, "seed": seed})
+    assert response.status_code == 200
+    return response.get_json()["z"]
+
+
+def test_page_and_layout(client):
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="dim-slider"' in page and 'id="reroll"' in page and 'id="interpolate"' in page
+    assert 'id="class-select"' not in page and "code-slider" not in page  # an unconditional run
+    layout = client.get("/api/layout").get_json()
+    assert layout["latent_dim"] == 100 and layout["z_range"] == [-4.0, 4.0]  # N(0, I) prior: ±4σ
+    assert layout["classes"] == []
+    assert layout["step"] == 6 and layout["recipe"] == "nsgan"
+    assert client.get("/static/explorer.js").status_code == 200
+
+
+def test_z_is_seeded_and_from_the_prior(client):
+    a, b = _z(client, 3, seed=5), _z(client, 3, seed=5)
+    assert a == b and a != _z(client, 3, seed=6)
+    assert len(a) == 3 and all(len(v) == 100 and all(-4 <= x <= 4 for x in v) for v in a)
+
+
+def test_generate_returns_a_grid_that_changes_with_z(client):
+    z = _z(client, 4)
+    first = client.post("/api/generate", json={"z": z})
+    assert first.status_code == 200 and first.mimetype == "image/png"
+    img = Image.open(io.BytesIO(first.data))
+    assert img.size == ((2 + 2 * (28 + 2)) * 2,) * 2  # 2×2 images of 28 px, padding 2, scale 2
+    z[0][0] = -z[0][0]
+    assert client.post("/api/generate", json={"z": z}).data != first.data
+
+
+def test_interpolate_returns_one_row(client):
+    z = _z(client, 2)
+    response = client.post("/api/interpolate", json={"z_a": z[0], "z_b": z[1], "steps": 5})
+    assert response.status_code == 200
+    width, height = Image.open(io.BytesIO(response.data)).size
+    assert (width, height) == ((2 + 5 * 30) * 2, (2 + 30) * 2)
+
+
+@pytest.mark.parametrize(
+    "path,body,message",
+    [
+        ("/api/generate", {"z": [[0.0] * 99]}, "has 99 values; this generator takes 100"),
+        ("/api/generate", {"z": [[5.0] * 100]}, "must lie in [-4, 4] for a normal prior"),
+        ("/api/generate", {"z": [[0.0] * 100] * 65}, "at most 64 per request"),
+        ("/api/generate", {"z": [["a"] * 100]}, "must be a list of numbers"),
+        ("/api/generate", {"z": []}, "non-empty list"),
+        ("/api/generate", {"z": [[0.0] * 100], "label": 3}, "not conditioned on a class"),
+        ("/api/generate", {"z": [[0.0] * 100], "category": 1}, "no categorical code"),
+        ("/api/generate", [1, 2], "send a JSON object"),
+        ("/api/z", {"n": 100000}, "n must be an integer in 1..64"),
+        ("/api/z", {"n": 2, "seed": -1}, "seed must be an integer"),
+        ("/api/interpolate", {"z_a": [0.0] * 100, "z_b": [0.0] * 100, "steps": 1000}, "steps must be"),
+        ("/api/interpolate", {"z_a": [0.0] * 100}, "z_b must be a non-empty list"),
+    ],
+)
+def test_bad_requests_get_400_with_a_message(client, path, body, message):
+    response = client.post(path, json=body)
+    assert response.status_code == 400
+    assert message in response.get_json()["error"]
+
+
+def test_other_errors_are_json_too(client):
+    assert client.post("/api/generate", data="not json", content_type="application/json").status_code == 400
+    huge = client.post("/api/generate", data=b"[" * (3 * 1024 * 1024), content_type="application/json")
+    assert huge.status_code == 413 and "error" in huge.get_json()
+    assert client.get("/api/nothing").status_code == 404
+    assert client.get("/api/generate").status_code == 405
+    assert _z(client, 1)  # and it still answers
+
+
+class TwoInputG(nn.Module):
+    """A stand-in conditional G: the image is the class index, whatever z is."""
+
+    def __init__(self):
+        super().__init__()
+        self.unused = nn.Parameter(torch.zeros(1))
+
+    def forward(self, z, label):
+        return (label.float() / 10).view(-1, 1, 1, 1).expand(len(z), 1, 4, 4)
+
+
+def test_a_conditional_layout_shows_its_pickers_and_checks_the_class(image_run, monkeypatch):
+    trained = load_generator(image_run)
+    trained.generator = TwoInputG()
+    layout = LatentLayout(100, "uniform", "images", classes=("zero", "one"), continuous=(ContinuousCode("c1"),))
+
+    def conditional_inputs(layout, inp):  # what the CGAN work fills in gankit.viz.latent.generator_inputs
+        return inp.z, torch.full((len(inp.z),), inp.label)
+
+    monkeypatch.setattr(latent, "generator_inputs", conditional_inputs)
+    monkeypatch.setattr("gankit.viz.grids.generator_inputs", conditional_inputs)
+    client = create_app(trained, layout, title="cgan").test_client()
+    page = client.get("/").get_data(as_text=True)
+    assert '<option value="1">one</option>' in page and 'class="code-slider"' in page
+    z = [[0.0] * 100]
+    images = [client.post("/api/generate", json={"z": z, "label": c, "continuous": [0.5]}) for c in (0, 1)]
+    assert all(r.status_code == 200 for r in images) and images[0].data != images[1].data
+    for body, message in [
+        ({"z": z, "label": 2, "continuous": [0.0]}, "label must be a class index in 0..1"),
+        ({"z": z, "continuous": [0.0]}, "label must be a class index"),
+        ({"z": z, "label": 0, "continuous": [1.5]}, "code c1 must lie in [-1, 1]"),
+        ({"z": z, "label": 0, "continuous": [0, 0]}, "continuous takes 1 values"),
+    ]:
+        response = client.post("/api/generate", json=body)
+        assert response.status_code == 400 and message in response.get_json()["error"]
+
+
+def test_loopback_hosts():
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("example.org")
+    assert explorer.MAX_INTERPOLATION_STEPS >= 2
+
+
+def test_a_toy_run_is_drawn_as_a_scatter_over_the_data(toy_run):
+    trained = load_generator(toy_run)
+    client = create_app(trained, latent_layout(trained), reference=torch.randn(100, 2)).test_client()
+    page = client.get("/").get_data(as_text=True)
+    assert 'value="1000"' in page  # 1,000 points by default
+    z = client.post("/api/z", json={"n": 1000, "seed": 0}).get_json()["z"]
+    response = client.post("/api/generate", json={"z": z})
+    assert response.status_code == 200 and Image.open(io.BytesIO(response.data)).size == (512, 512)
+
+
+def test_serve_command_errors(image_run, tmp_path, capsys):
+    from gankit.cli import main
+
+    assert main(["serve", str(tmp_path)]) == 2
+    assert "is not a gankit run" in capsys.readouterr().err
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        assert main(["serve", str(image_run), "--port", str(taken.getsockname()[1])]) == 2
+    assert "cannot listen on 127.0.0.1" in capsys.readouterr().err
