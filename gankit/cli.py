@@ -179,7 +179,8 @@ def make_parser() -> argparse.ArgumentParser:
     t.add_argument("--run-dir", help="where the run is written (default runs/RECIPE-TIME)")
     t.add_argument("--resume", metavar="RUN", help="continue the run in RUN from its latest checkpoint")
     t.add_argument(
-        "--data", help="data set name (data.name): mnist, fashion-mnist, kmnist, emnist-*, ring8, grid25, folder"
+        "--data",
+        help="data set name (data.name): mnist, fashion-mnist, kmnist, emnist-*, stacked-mnist, ring8, grid25, folder",
     )
     t.add_argument("--data-dir", help="folder with the IDX files or images (data.dir)")
     t.add_argument("--download", action="store_true", help="download missing data files (data.download)")

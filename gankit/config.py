@@ -25,7 +25,7 @@ class DataConfig:
     """What to train on.
 
     ``name`` is a registered data set (``mnist``, ``fashion-mnist``, ``kmnist``, ``emnist-<split>``,
-    ``ring8``, ``grid25``) or ``folder`` (any folder of PNG/JPEG images, given by ``dir``).
+    ``stacked-mnist``, ``ring8``, ``grid25``) or ``folder`` (any folder of PNG/JPEG images, given by ``dir``).
     """
 
     name: str = "mnist"
