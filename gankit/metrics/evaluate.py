@@ -112,7 +112,7 @@ def _result(subject: dict[str, Any], protocol: dict[str, Any], metrics: dict[str
     }
 
 
-def _extractor_for(data_name: str, features: str | None, weights: str | Path | None) -> FeatureExtractor:
+def extractor_for_data(data_name: str, features: str | None, weights: str | Path | None) -> FeatureExtractor:
     name = features or DEFAULT_EXTRACTOR.get(data_name)
     if name is None:
         raise EvaluatorError(
@@ -151,11 +151,11 @@ def evaluate_run(
         "step": trained.step,
         "weights": "ema" if (use_ema and cfg.train.ema is not None) else "raw",
     }
-    fake = trained.generate(n, seed=seed)
     if cfg.data.name in TOY_MODES:
-        report = count_toy_modes(fake, TOY_MODES[cfg.data.name]())
+        report = count_toy_modes(trained.generate(n, seed=seed), TOY_MODES[cfg.data.name]())
         protocol = _protocol(None, None, reference_split, 0, n, seed) | {"data": cfg.data.name, "n_sigma": 3}
         return _result(subject, protocol, {"modes": report.to_dict()}, t0)
+    extractor = extractor or extractor_for_data(cfg.data.name, features, weights)
     data_cfg = DataConfig(
         name=cfg.data.name,
         dir=data_dir if data_dir is not None else cfg.data.dir,
@@ -165,7 +165,7 @@ def evaluate_run(
     )
     reference = load_data(data_cfg, log=lambda _: None)
     real = reference.x[:DEFAULT_N]
-    extractor = extractor or _extractor_for(cfg.data.name, features, weights)
+    fake = trained.generate(n, seed=seed)
     metrics = score_images(fake, real, extractor, seed)
     return _result(subject, _protocol(extractor, reference, reference_split, len(real), n, seed), metrics, t0)
 
@@ -185,6 +185,7 @@ def evaluate_real(
 ) -> dict[str, Any]:
     """Score ``n`` real images of ``split`` (blurred by ``blur`` σ, or only class ``only``) against the reference."""
     t0 = time.perf_counter()
+    extractor = extractor or extractor_for_data(data, features, weights)
     quiet = lambda _: None  # noqa: E731
     scored = load_data(DataConfig(name=data, dir=data_dir, split=split), log=quiet)
     reference = load_data(DataConfig(name=data, dir=data_dir, split=reference_split), log=quiet)
@@ -195,7 +196,6 @@ def evaluate_real(
     if blur is not None:
         images = gaussian_blur(images, blur)
     real = reference.x[:DEFAULT_N]
-    extractor = extractor or _extractor_for(data, features, weights)
     subject = {"kind": "real", "data": data, "split": split, "source": scored.source}
     subject |= {"blur_sigma": blur, "only_class": only}
     metrics = score_images(images, real, extractor, seed)
