@@ -152,6 +152,22 @@ def toy_table(results: dict[str, dict[str, list[dict[str, Any]]]]) -> list[str]:
     return rows
 
 
+def ranking_lines(results: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Best-first order by mean FID here, and the order of the same recipes in Lucic et al. 2018."""
+    fid = {name: statistics.mean(r["metrics"]["fid"] for r in runs) for name, runs in results.items()}
+    ours = sorted(fid, key=fid.get)
+    common = [name for name in ours if name in LUCIC_MNIST_FID]
+    theirs = sorted(common, key=LUCIC_MNIST_FID.get)
+    return [
+        "- By FID here (best first): " + " < ".join(f"{n} ({fid[n]:.2f})" for n in ours) + ".",
+        "- The same recipes here: " + " < ".join(common) + ".",
+        "- Lucic et al. 2018, MNIST, Inception FID (best first): "
+        + " < ".join(f"{n} ({LUCIC_MNIST_FID[n]})" for n in theirs)
+        + ". Their numbers come from a large hyper-parameter search and long training; here every "
+        "recipe runs once with its paper defaults and a short budget, so only the order is compared.",
+    ]
+
+
 def write_doc(path: Path, args: argparse.Namespace, sections: dict[str, Any]) -> None:
     card = load_extractor("mnist").protocol()
     seeds = ", ".join(map(str, args.seeds))
@@ -199,7 +215,14 @@ def write_doc(path: Path, args: argparse.Namespace, sections: dict[str, Any]) ->
         lines += [*toy_table(sections["toy"]), ""]
         ring, grid = PACGAN_GAN_MODES["ring8"], PACGAN_GAN_MODES["grid25"]
         lines += [f"PacGAN (Lin et al. 2018, Table 1), unpacked GAN: {ring} ring modes, {grid} grid modes.", ""]
-    lines += ["## Discussion", "", "_Written from the numbers above; see the closing note of the merge request._", ""]
+        names = list(sections["toy"])
+        lines += ["Samples (final step, first seed; grey: real points):", ""]
+        lines += ["| data | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+        for data in TOY_DATA:
+            lines += [f"| {data} | " + " | ".join(f"![{data} {n}](results/{data}-{n}.png)" for n in names) + " |"]
+        lines += [""]
+    if "images" in sections:
+        lines += ["## Rankings", "", *ranking_lines(sections["images"]), ""]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines))
 
@@ -249,6 +272,7 @@ def main(argv: list[str] | None = None) -> None:
     sections["images"] = images
 
     if args.toy_steps > 0:
+        (doc.parent / "results").mkdir(parents=True, exist_ok=True)
         toy: dict[str, dict[str, list[dict[str, Any]]]] = {}
         for name in args.toy_recipes:
             for data in TOY_DATA:
@@ -257,6 +281,8 @@ def main(argv: list[str] | None = None) -> None:
                     result = run_and_score(name, toy_overrides(data, args.toy_steps, seed), run_dir, None, log)
                     toy.setdefault(name, {}).setdefault(data, []).append(result)
                     log(f"{data} {name} seed {seed}: {result['metrics']['modes']['modes_covered']} modes")
+                scatter = sorted((out / f"{data}-{name}-seed{args.seeds[0]}" / "samples").glob("step-*.png"))[-1]
+                shutil.copy(scatter, doc.parent / "results" / f"{data}-{name}.png")
         sections["toy"] = toy
     write_doc(doc, args, sections)
     log(f"wrote {doc}")

@@ -18,6 +18,7 @@ point sets (ring8, grid25) get the PacGAN mode count instead.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import time
@@ -58,6 +59,19 @@ def default_samples(data_name: str) -> int:
     return STACKED_SAMPLES if data_name == "stacked-mnist" else DEFAULT_N
 
 
+_REFERENCE_CACHE: dict[tuple[str, str, int], torch.Tensor] = {}
+
+
+def reference_features(extractor: FeatureExtractor, real: torch.Tensor) -> torch.Tensor:
+    """Features of a reference set, kept in memory (keyed by the extractor's hash and the images' hash)."""
+    digest = hashlib.sha256(real.contiguous().cpu().numpy().tobytes()).hexdigest()
+    key = (extractor.sha256, digest, real.shape[0])
+    if key not in _REFERENCE_CACHE:
+        _REFERENCE_CACHE.clear()  # one reference at a time: 10k × 384 floats at most
+        _REFERENCE_CACHE[key] = extractor.features(real)
+    return _REFERENCE_CACHE[key]
+
+
 def score_images(
     fake: torch.Tensor,
     real: torch.Tensor,
@@ -73,7 +87,7 @@ def score_images(
             f"generated images {tuple(fake.shape[1:])} and reference images {tuple(real.shape[1:])} differ in shape; "
             "score against data of the run's size and channels"
         )
-    f_real, f_fake = extractor.features(real), extractor.features(fake)
+    f_real, f_fake = reference_features(extractor, real), extractor.features(fake)
     kid, kid_std = kernel_inception_distance(f_real, f_fake, kid_subsets, kid_subset_size, seed)
     metrics: dict[str, Any] = {"fid": fid_from_features(f_real, f_fake), "kid": kid, "kid_std": kid_std}
     metrics |= precision_recall_density_coverage(f_real, f_fake, k).to_dict()

