@@ -40,7 +40,9 @@ LUCIC_MNIST_FID = {"gan": 9.8, "nsgan": 6.8, "lsgan": 7.8, "wgan": 6.7, "wgan-gp
 PACGAN_GAN_MODES = {"ring8": "6.3 of 8", "grid25": "17.3 of 25"}  # PacGAN (Lin et al. 2018) Table 1, GAN row
 
 
-def run_and_score(name: str, overrides: dict[str, Any], run_dir: Path, n: int | None, log: Any) -> dict[str, Any]:
+def run_and_score(
+    name: str, overrides: dict[str, Any], run_dir: Path, n: int | None, log: Any, kid_subsets: int = 100
+) -> dict[str, Any]:
     """Train (unless already done) and evaluate one run; the evaluation is cached in RUN/eval.json."""
     result_path = run_dir / "eval.json"
     if result_path.is_file():
@@ -52,7 +54,7 @@ def run_and_score(name: str, overrides: dict[str, Any], run_dir: Path, n: int | 
     t0 = time.perf_counter()
     train(cfg, run_dir, echo=False)
     log(f"{run_dir}: trained {cfg.train.steps} steps in {time.perf_counter() - t0:.0f} s")
-    result = evaluate_run(run_dir, n=n)
+    result = evaluate_run(run_dir, n=n, kid_subsets=kid_subsets)
     records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]
     elapsed = records[-1]["elapsed_s"]
     result["training"] = {
@@ -236,6 +238,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--recipes", nargs="+", default=list(IMAGE_RECIPES), choices=IMAGE_RECIPES)
     p.add_argument("--toy-recipes", nargs="+", default=list(TOY_RECIPES), choices=TOY_RECIPES)
     p.add_argument("-n", type=int, default=10_000, help="samples per image evaluation")
+    p.add_argument("--kid-subsets", type=int, default=100, help="KID subsets of 1,000 samples")
     p.add_argument("--out", default="runs/compare", help="folder of the runs")
     p.add_argument("--doc", default="docs/results.md")
     args = p.parse_args(argv)
@@ -254,7 +257,7 @@ def main(argv: list[str] | None = None) -> None:
     ):
         path = out / "real" / (label.replace(" ", "-").replace(",", "").replace("=", "") + ".json")
         if not path.is_file():
-            write_result(evaluate_real("mnist", args.data_dir, n=args.n, **kwargs), path)
+            write_result(evaluate_real("mnist", args.data_dir, n=args.n, kid_subsets=args.kid_subsets, **kwargs), path)
         floors[label] = json.loads(path.read_text())
         log(f"{label}: FID {floors[label]['metrics']['fid']:.3f}")
     sections["floor"] = floors
@@ -263,7 +266,8 @@ def main(argv: list[str] | None = None) -> None:
     for name in args.recipes:
         for seed in args.seeds:
             run_dir = out / f"{name}-seed{seed}"
-            result = run_and_score(name, image_overrides(args.steps, seed, args.data_dir), run_dir, args.n, log)
+            overrides = image_overrides(args.steps, seed, args.data_dir)
+            result = run_and_score(name, overrides, run_dir, args.n, log, args.kid_subsets)
             images.setdefault(name, []).append(result)
             log(f"{name} seed {seed}: FID {result['metrics']['fid']:.3f}")
         grid = sorted((out / f"{name}-seed{args.seeds[0]}" / "samples").glob("step-*.png"))[-1]

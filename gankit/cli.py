@@ -100,6 +100,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
     from gankit.metrics.evaluate import evaluate_real, evaluate_run, write_result
 
     common = {"features": args.features, "weights": args.weights, "seed": args.seed, "data_dir": args.data_dir}
+    common["kid_subsets"] = args.kid_subsets
     if args.real:
         if args.run:
             raise ConfigError("--real scores a data set against itself; give no RUN with it")
@@ -218,6 +219,7 @@ def make_parser() -> argparse.ArgumentParser:
     e.add_argument("--blur", type=float, help="with --real: blur the images by a Gaussian of this σ (pixels)")
     e.add_argument("--only-class", type=int, help="with --real: score only the images of this class")
     e.add_argument("--seed", type=int, default=0, help="seed of z and of the KID subsets")
+    e.add_argument("--kid-subsets", type=int, default=100, help="KID subsets of 1,000 (default 100, the paper's)")
     e.add_argument("--checkpoint", help="a checkpoint folder of the run (default: the latest)")
     e.add_argument("--no-ema", action="store_true", help="use G's raw weights even if the run kept an EMA")
     e.add_argument("--out", help="the JSON file written (default RUN/eval.json or eval-real-DATA-SPLIT.json)")

@@ -7,7 +7,7 @@ from gankit.cli import main
 
 def test_eval_real_writes_the_result_with_its_protocol(tmp_path, capsys):
     out = tmp_path / "real.json"
-    assert main(["eval", "--real", "-n", "300", "--blur", "1", "--out", str(out)]) == 0
+    assert main(["eval", "--real", "-n", "300", "--blur", "1", "--kid-subsets", "5", "--out", str(out)]) == 0
     result = json.loads(out.read_text())
     assert result["subject"] == result["subject"] | {"kind": "real", "split": "train", "blur_sigma": 1.0}
     assert result["protocol"]["n_fake"] == 300 and result["protocol"]["reference"]["split"] == "test"
@@ -19,7 +19,7 @@ def test_eval_of_a_run_writes_run_eval_json(tmp_path):
     run = tmp_path / "run"
     args = ["--steps", "2", "--batch-size", "16", "--no-progress", "--set", "data.limit=64"]
     assert main(["train", "--run-dir", str(run), *args]) == 0
-    assert main(["eval", str(run), "-n", "100"]) == 0
+    assert main(["eval", str(run), "-n", "100", "--kid-subsets", "5"]) == 0
     result = json.loads((run / "eval.json").read_text())
     assert result["subject"]["step"] == 2 and result["protocol"]["n_fake"] == 100
 

@@ -49,6 +49,7 @@ from gankit.metrics.prdc import precision_recall_density_coverage
 
 DEFAULT_N = 10_000
 DEFAULT_EXTRACTOR = {"mnist": "mnist", "fashion-mnist": "fashion-mnist", "stacked-mnist": "mnist"}
+KID_SUBSETS, KID_SUBSET_SIZE = 100, 1000  # Bińkowski et al. 2018
 COVERED_SHARE = 0.1  # a class is covered when it holds >= 10% of its uniform share of the samples
 
 
@@ -77,8 +78,8 @@ def score_images(
     real: torch.Tensor,
     extractor: FeatureExtractor,
     seed: int = 0,
-    kid_subsets: int = 100,
-    kid_subset_size: int = 1000,
+    kid_subsets: int = KID_SUBSETS,
+    kid_subset_size: int = KID_SUBSET_SIZE,
     k: int = 5,
 ) -> dict[str, Any]:
     """All image metrics of ``fake`` against ``real`` (uint8 or [−1, 1] floats, (N, C, H, W))."""
@@ -104,13 +105,20 @@ def score_images(
 
 
 def _protocol(
-    extractor: FeatureExtractor | None, reference: TensorData | None, split: str, n_real: int, n_fake: int, seed: int
+    extractor: FeatureExtractor | None,
+    reference: TensorData | None,
+    split: str,
+    n_real: int,
+    n_fake: int,
+    seed: int,
+    kid_subsets: int = KID_SUBSETS,
 ) -> dict[str, Any]:
     protocol: dict[str, Any] = {"n_real": n_real, "n_fake": n_fake, "seed": seed}
     if reference is not None:
         protocol["reference"] = {"data": reference.name, "split": split, "source": reference.source}
     if extractor is not None:
-        protocol |= {"extractor": extractor.protocol(), "kid": {"subsets": 100, "subset_size": 1000, "degree": 3}}
+        protocol["extractor"] = extractor.protocol()
+        protocol["kid"] = {"subsets": kid_subsets, "subset_size": KID_SUBSET_SIZE, "degree": 3}
         protocol["prdc_k"] = 5
     return protocol
 
@@ -147,6 +155,7 @@ def evaluate_run(
     checkpoint: str | Path | None = None,
     use_ema: bool = True,
     extractor: FeatureExtractor | None = None,
+    kid_subsets: int = KID_SUBSETS,
 ) -> dict[str, Any]:
     """Score a trained run (see the module docstring); ``n`` defaults to the protocol's sample count."""
     from gankit.run import load_generator
@@ -180,8 +189,9 @@ def evaluate_run(
     reference = load_data(data_cfg, log=lambda _: None)
     real = reference.x[:DEFAULT_N]
     fake = trained.generate(n, seed=seed)
-    metrics = score_images(fake, real, extractor, seed)
-    return _result(subject, _protocol(extractor, reference, reference_split, len(real), n, seed), metrics, t0)
+    metrics = score_images(fake, real, extractor, seed, kid_subsets)
+    protocol = _protocol(extractor, reference, reference_split, len(real), n, seed, kid_subsets)
+    return _result(subject, protocol, metrics, t0)
 
 
 def evaluate_real(
@@ -196,6 +206,7 @@ def evaluate_real(
     weights: str | Path | None = None,
     seed: int = 0,
     extractor: FeatureExtractor | None = None,
+    kid_subsets: int = KID_SUBSETS,
 ) -> dict[str, Any]:
     """Score ``n`` real images of ``split`` (blurred by ``blur`` σ, or only class ``only``) against the reference."""
     t0 = time.perf_counter()
@@ -212,8 +223,9 @@ def evaluate_real(
     real = reference.x[:DEFAULT_N]
     subject = {"kind": "real", "data": data, "split": split, "source": scored.source}
     subject |= {"blur_sigma": blur, "only_class": only}
-    metrics = score_images(images, real, extractor, seed)
-    return _result(subject, _protocol(extractor, reference, reference_split, len(real), len(images), seed), metrics, t0)
+    metrics = score_images(images, real, extractor, seed, kid_subsets)
+    protocol = _protocol(extractor, reference, reference_split, len(real), len(images), seed, kid_subsets)
+    return _result(subject, protocol, metrics, t0)
 
 
 def write_result(result: dict[str, Any], path: str | Path) -> Path:

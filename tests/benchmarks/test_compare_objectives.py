@@ -18,6 +18,7 @@ def compare():
 def test_a_tiny_table_is_trained_scored_and_written(compare, tmp_path):
     doc, out = tmp_path / "docs" / "results.md", tmp_path / "runs"
     argv = ["--steps", "2", "--toy-steps", "2", "--recipes", "lsgan", "--toy-recipes", "wgan", "-n", "300"]
+    argv += ["--kid-subsets", "5"]
     compare.main([*argv, "--out", str(out), "--doc", str(doc)])
     text = doc.read_text()
     result = json.loads((out / "lsgan-seed0" / "eval.json").read_text())

@@ -8,14 +8,17 @@ from gankit.metrics.evaluate import evaluate_real, evaluate_run, write_result
 from gankit.training.trainer import train
 from tests.helpers import tiny
 
+KID_SUBSETS = 10  # the protocol's 100 subsets cost seconds each call; 10 suffice for these checks
+
 
 @pytest.fixture(scope="module")
 def real_scores():
     """The shipped sample's train images (500) against its test images (1,000): as is, blurred, one class."""
+    kw = {"n": 500, "kid_subsets": KID_SUBSETS}
     return {
-        "as is": evaluate_real(n=500),
-        "blurred": evaluate_real(n=500, blur=1.5),
-        "one class": evaluate_real(n=500, only=1),
+        "as is": evaluate_real(**kw),
+        "blurred": evaluate_real(**kw, blur=1.5),
+        "one class": evaluate_real(**kw, only=1),
     }
 
 
@@ -36,7 +39,7 @@ def test_result_records_its_protocol(real_scores, tmp_path):
     result = real_scores["blurred"]
     p = result["protocol"]
     assert result["gankit_version"] == gankit.__version__
-    assert (p["n_real"], p["n_fake"], p["seed"]) == (1000, 500, 0)
+    assert (p["n_real"], p["n_fake"], p["seed"], p["kid"]["subsets"]) == (1000, 500, 0, KID_SUBSETS)
     assert p["reference"]["data"] == "mnist" and p["reference"]["split"] == "test"
     assert p["extractor"]["name"] == "mnist-classifier" and len(p["extractor"]["sha256"]) == 64
     assert result["subject"]["blur_sigma"] == 1.5
@@ -46,7 +49,7 @@ def test_result_records_its_protocol(real_scores, tmp_path):
 
 def test_evaluate_run_scores_a_trained_image_run(tmp_path):
     train(tiny("lsgan"), tmp_path / "run", echo=False)
-    result = evaluate_run(tmp_path / "run", n=300)
+    result = evaluate_run(tmp_path / "run", n=300, kid_subsets=KID_SUBSETS)
     m = result["metrics"]
     assert result["subject"]["step"] == 4 and result["protocol"]["n_fake"] == 300
     assert m["fid"] > 0 and 0 <= m["precision"] <= 1 and sum(m["classes"]["counts"]) == 300
@@ -62,7 +65,7 @@ def test_evaluate_run_counts_modes_of_a_2d_run_with_the_pacgan_protocol(tmp_path
 
 def test_evaluate_run_counts_stacked_mnist_modes(tmp_path):
     train(tiny("dcgan-stacked"), tmp_path / "stacked", echo=False)
-    result = evaluate_run(tmp_path / "stacked", n=200)
+    result = evaluate_run(tmp_path / "stacked", n=200, kid_subsets=KID_SUBSETS)
     assert result["metrics"]["modes"]["num_modes"] == 1000 and result["metrics"]["modes"]["n_samples"] == 200
     assert result["protocol"]["extractor"]["name"] == "mnist-classifier"
 
