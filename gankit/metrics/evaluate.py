@@ -50,6 +50,7 @@ from gankit.metrics.prdc import precision_recall_density_coverage
 DEFAULT_N = 10_000
 DEFAULT_EXTRACTOR = {"mnist": "mnist", "fashion-mnist": "fashion-mnist", "stacked-mnist": "mnist"}
 KID_SUBSETS, KID_SUBSET_SIZE = 100, 1000  # Bińkowski et al. 2018
+PRDC_K = 5  # Naeem et al. 2020
 COVERED_SHARE = 0.1  # a class is covered when it holds >= 10% of its uniform share of the samples
 
 
@@ -80,7 +81,7 @@ def score_images(
     seed: int = 0,
     kid_subsets: int = KID_SUBSETS,
     kid_subset_size: int = KID_SUBSET_SIZE,
-    k: int = 5,
+    k: int = PRDC_K,
 ) -> dict[str, Any]:
     """All image metrics of ``fake`` against ``real`` (uint8 or [−1, 1] floats, (N, C, H, W))."""
     if fake.shape[1:] != real.shape[1:]:
@@ -118,8 +119,9 @@ def _protocol(
         protocol["reference"] = {"data": reference.name, "split": split, "source": reference.source}
     if extractor is not None:
         protocol["extractor"] = extractor.protocol()
-        protocol["kid"] = {"subsets": kid_subsets, "subset_size": KID_SUBSET_SIZE, "degree": 3}
-        protocol["prdc_k"] = 5
+        subset_size = min(KID_SUBSET_SIZE, n_real, n_fake)
+        protocol["kid"] = {"subsets": kid_subsets, "subset_size": subset_size, "degree": 3}
+        protocol["prdc_k"] = PRDC_K
     return protocol
 
 

@@ -107,25 +107,22 @@ def classifier_extractor(data: str = "mnist", weights: str | Path | None = None)
             )
         return x
 
-    def grey(x: torch.Tensor) -> torch.Tensor:
+    def channels_last(x: torch.Tensor) -> torch.Tensor:
         return x.contiguous(memory_format=torch.channels_last)
 
     def features(x: torch.Tensor) -> torch.Tensor:  # per channel, concatenated: (N, C·128)
         x = check(x)
-        return torch.cat([model.features(grey(x[:, c : c + 1])) for c in range(x.shape[1])], dim=1)
+        return torch.cat([model.features(channels_last(x[:, c : c + 1])) for c in range(x.shape[1])], dim=1)
 
     def logits(x: torch.Tensor) -> torch.Tensor:
         x = check(x)
         if x.shape[1] != 1:
             raise EvaluatorError(f"class logits need grey images; got {x.shape[1]} channels (see stacked_mode_labels)")
-        return model(grey(x))
+        return model(channels_last(x))
 
-    info = {"feature_dim": FEATURE_DIM, "test_accuracy": card.get("test_accuracy"), "weights": path_name(weights, data)}
+    shipped = f"gankit/metrics/weights/{classifier_weights(data).name}"
+    info = {"feature_dim": FEATURE_DIM, "test_accuracy": card.get("test_accuracy"), "weights": str(weights or shipped)}
     return FeatureExtractor(f"{data}-classifier", sha, features, logits, info)
-
-
-def path_name(weights: str | Path | None, data: str) -> str:
-    return str(weights) if weights is not None else f"gankit/metrics/weights/{classifier_weights(data).name}"
 
 
 def inception_extractor(weights: str | Path) -> FeatureExtractor:
