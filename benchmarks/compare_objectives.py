@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import platform
 import shutil
 import statistics
@@ -122,7 +123,7 @@ def image_table(results: dict[str, list[dict[str, Any]]]) -> list[str]:
 
 def floor_table(floors: dict[str, dict[str, Any]]) -> list[str]:
     rows = [
-        "| scored set (vs 10k MNIST test images) | n | FID | KID ×10³ | precision | recall | classes covered | "
+        "| scored set (vs the reference) | n | FID | KID ×10³ | precision | recall | classes covered | "
         "classifier score |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -172,6 +173,7 @@ def ranking_lines(results: dict[str, list[dict[str, Any]]]) -> list[str]:
 
 def write_doc(path: Path, args: argparse.Namespace, sections: dict[str, Any]) -> None:
     card = load_extractor("mnist").protocol()
+    ref = next(iter(sections["floor"].values()))["protocol"]
     seeds = ", ".join(map(str, args.seeds))
     lines = [
         "# Results: every objective on MNIST and on the 2-D mode-collapse benchmarks",
@@ -191,10 +193,13 @@ def write_doc(path: Path, args: argparse.Namespace, sections: dict[str, Any]) ->
         f"- Features: gankit's MNIST classifier (`{card['weights']}`, SHA-256 `{card['sha256'][:16]}…`, "
         f"test accuracy {100 * card['test_accuracy']:.2f}%), 128-d penultimate layer; not Inception, so the "
         "values are not comparable with published FIDs, only rankings are.",
-        "- FID and KID (100 subsets of 1,000, cubic kernel): 10,000 generated images vs the 10,000 MNIST test "
-        "images. Precision, recall, density, coverage: k = 5 nearest neighbours in the same features.",
+        f"- Reference: the first {ref['n_real']:,} images of {ref['reference']['source']} (MNIST test split).",
+        f"- FID and KID ({ref['kid']['subsets']} subsets of {ref['kid']['subset_size']:,}, cubic kernel) of "
+        f"{args.n:,} samples against the reference. Precision, recall, density, coverage: k = {ref['prdc_k']} "
+        "nearest neighbours in the same features.",
         "- Classes: each sample labelled by the classifier; a class is covered when it holds ≥ 10% of its "
-        "uniform share (≥ 100 of 10,000); KL(p‖uniform) in nats of the class histogram.",
+        f"uniform share (≥ {math.ceil(0.1 * args.n / 10)} of {args.n:,}); KL(p‖uniform) in nats of the class "
+        "histogram (0 for perfectly even classes, log 10 = 2.303 for a single class).",
     ]
     if args.recipes:
         lines.append(
