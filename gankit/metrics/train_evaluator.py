@@ -69,13 +69,14 @@ def train_classifier(
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data", default="mnist", choices=["mnist", "fashion-mnist"])
-    p.add_argument("--data-dir", required=True, help="folder with the IDX files")
+    p.add_argument("--data-dir", help="folder with the IDX files (default: gankit's search; MNIST: the sample)")
+    p.add_argument("--limit", type=int, help="train on the first LIMIT images only (for quick checks)")
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=str(WEIGHTS_DIR), help="output folder (default: the package's weights/)")
     args = p.parse_args(argv)
 
-    train = load_data(DataConfig(name=args.data, dir=args.data_dir, split="train"))
+    train = load_data(DataConfig(name=args.data, dir=args.data_dir, split="train", limit=args.limit))
     test = load_data(DataConfig(name=args.data, dir=args.data_dir, split="test"))
     t0 = time.perf_counter()
     model = train_classifier(train.x, train.y, train.num_classes or 10, args.epochs, args.seed)
