@@ -34,6 +34,7 @@ WEIGHTS_DIR = Path(__file__).parent / "weights"
 # SHA-256 of the shipped classifier weights (written by gankit.metrics.train_evaluator; see its .json card).
 SHIPPED_SHA256: dict[str, str] = {
     "mnist": "b85400a36a039db996cc6786415b6aebc8a9b56ed6db951ea8aad43d5f51567c",
+    "fashion-mnist": "3eaa1a08ba704a569bff9a232cb3ad1fd61ab46edf0bf648df9075a00f5ff4af",
 }
 
 
