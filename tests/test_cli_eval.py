@@ -17,7 +17,7 @@ def test_eval_real_writes_the_result_with_its_protocol(tmp_path, capsys):
 
 def test_eval_of_a_run_writes_run_eval_json(tmp_path):
     run = tmp_path / "run"
-    args = ["--steps", "2", "--batch-size", "16", "--no-progress", "--set", "data.limit=64"]
+    args = ["--recipe", "gan", "--steps", "2", "--batch-size", "16", "--no-progress", "--set", "data.limit=64"]
     assert main(["train", "--run-dir", str(run), *args]) == 0
     assert main(["eval", str(run), "-n", "100", "--kid-subsets", "5"]) == 0
     result = json.loads((run / "eval.json").read_text())

@@ -48,7 +48,7 @@ def test_result_records_its_protocol(real_scores, tmp_path):
 
 
 def test_evaluate_run_scores_a_trained_image_run(tmp_path):
-    train(tiny("lsgan"), tmp_path / "run", echo=False)
+    train(tiny("gan"), tmp_path / "run", echo=False)
     result = evaluate_run(tmp_path / "run", n=300, kid_subsets=KID_SUBSETS)
     m = result["metrics"]
     assert result["subject"]["step"] == 4 and result["protocol"]["n_fake"] == 300

@@ -10,7 +10,7 @@ from tests.helpers import tiny
 
 
 def test_training_logs_an_fid_curve(tmp_path):
-    cfg = tiny("lsgan", **{"train.fid_every": 2, "train.fid_samples": 50})
+    cfg = tiny("gan", **{"train.fid_every": 2, "train.fid_samples": 50})
     train(cfg, tmp_path / "run", echo=False)
     curve = [json.loads(line) for line in (tmp_path / "run" / "fid.jsonl").read_text().splitlines()]
     assert [r["step"] for r in curve] == [2, 4]
@@ -19,7 +19,7 @@ def test_training_logs_an_fid_curve(tmp_path):
 
 
 def test_the_fid_of_a_generator_is_repeatable_and_leaves_it_in_train_mode():
-    cfg = tiny("lsgan", **{"train.fid_samples": 40})
+    cfg = tiny("gan", **{"train.fid_samples": 40})
     training = build_training(cfg, log=lambda _: None)
     monitor = FidMonitor(cfg, log=lambda _: None)
     g = training.gan.generator
