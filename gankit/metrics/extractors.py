@@ -8,9 +8,9 @@ on every load. Features: its 128-d penultimate layer; logits: its 10 classes. Im
 
 ``load_extractor("inception", weights=FILE)``: the standard FID network as the TorchScript file
 ``inception-2015-12-05.pt`` of NVIDIA's StyleGAN2-ADA / StyleGAN3 metrics (a port of the TensorFlow FID
-graph). It is called as ``net(x, return_features=True)`` on float RGB images in [0, 255] of any size
-(it resizes to 299×299 itself) and returns 2048 pool features. gankit cannot download it; pass a local
-copy. Its SHA-256 is recorded in every result.
+graph). It is called as ``net(x, return_features=True)`` on uint8 RGB images (N, 3, H, W) of any size
+(it resizes to 299×299 itself), as those metrics call it, and returns 2048 pool features. gankit cannot
+download it; pass a local copy. Its SHA-256 is recorded in every result.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import torch
 from safetensors.torch import load_file
 
 from gankit.checkpoint import _sha256
-from gankit.data import to_model_input
+from gankit.data import to_model_input, to_uint8_images
 from gankit.metrics.classifier_net import FEATURE_DIM, IMAGE_SHAPE, DigitClassifier
 from gankit.metrics.errors import EvaluatorError
 
@@ -141,7 +141,7 @@ def inception_extractor(weights: str | Path) -> FeatureExtractor:
 
     def features(x: torch.Tensor) -> torch.Tensor:
         rgb = x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
-        return net((rgb + 1) * 127.5, return_features=True)  # [-1, 1] -> [0, 255], as the TF graph expects
+        return net(to_uint8_images(rgb), return_features=True)
 
     return FeatureExtractor("inception-v3", _sha256(path), features, None, {"weights": str(path)})
 
