@@ -207,7 +207,10 @@ def write_doc(path: Path, args: argparse.Namespace, sections: dict[str, Any]) ->
             "(so the images seen differ), final weights (no EMA)."
         )
     else:
-        lines.append("- MNIST objectives: not run in this call (`--recipes` left empty).")
+        lines.append(
+            "- MNIST objectives: not run in this call (`--recipes` left empty); the same command without "
+            "`--recipes` adds them (finished runs are reused)."
+        )
     if args.toy_steps > 0:
         lines.append(f"- 2-D budget: {args.toy_steps} generator steps per run.")
     lines.append("")
