@@ -1,4 +1,4 @@
-"""The ``gankit`` command: train, sample, recipes, report, serve."""
+"""The ``gankit`` command: train, sample, eval, recipes, demo, report, serve."""
 
 from __future__ import annotations
 
@@ -141,6 +141,59 @@ def cmd_serve(args: argparse.Namespace) -> None:
         server.server_close()
 
 
+def cmd_eval(args: argparse.Namespace) -> None:
+    from gankit.metrics.evaluate import evaluate_real, evaluate_run, write_result
+
+    common = {"features": args.features, "weights": args.weights, "seed": args.seed, "data_dir": args.data_dir}
+    common["kid_subsets"] = args.kid_subsets
+    if args.real:
+        if args.run:
+            raise ConfigError("--real scores a data set against itself; give no RUN with it")
+        result = evaluate_real(
+            args.data,
+            split=args.split,
+            reference_split=args.reference,
+            n=args.n or 10_000,
+            blur=args.blur,
+            only=args.only_class,
+            **common,
+        )
+        out = Path(args.out or f"eval-real-{args.data}-{args.split}.json")
+    else:
+        if not args.run:
+            raise ConfigError("give the run to score (gankit eval RUN), or --real to score the data itself")
+        if args.blur is not None or args.only_class is not None:
+            raise ConfigError("--blur and --only-class change a real set; use them with --real")
+        result = evaluate_run(
+            args.run,
+            n=args.n,
+            checkpoint=args.checkpoint,
+            use_ema=not args.no_ema,
+            reference_split=args.reference,
+            **common,
+        )
+        out = Path(args.out or Path(args.run) / "eval.json")
+    write_result(result, out)
+    print(format_metrics(result["metrics"]))
+    print(f"wrote {out}")
+
+
+def format_metrics(metrics: dict[str, Any]) -> str:
+    """One line per metric; histograms shortened to their summary."""
+    lines = []
+    for key, value in metrics.items():
+        if isinstance(value, dict):
+            summary = {k: v for k, v in value.items() if k != "counts"}
+            lines.append(f"{key}: " + ", ".join(f"{k}={_fmt(v)}" for k, v in summary.items()))
+        else:
+            lines.append(f"{key}: {_fmt(value)}")
+    return "\n".join(lines)
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
 def cmd_recipes(args: argparse.Namespace) -> None:
     if args.name:
         print(get_recipe(args.name).to_json())
@@ -193,7 +246,8 @@ def make_parser() -> argparse.ArgumentParser:
     t.add_argument("--run-dir", help="where the run is written (default runs/RECIPE-TIME)")
     t.add_argument("--resume", metavar="RUN", help="continue the run in RUN from its latest checkpoint")
     t.add_argument(
-        "--data", help="data set name (data.name): mnist, fashion-mnist, kmnist, emnist-*, ring8, grid25, folder"
+        "--data",
+        help="data set name (data.name): mnist, fashion-mnist, kmnist, emnist-*, stacked-mnist, ring8, grid25, folder",
     )
     t.add_argument("--data-dir", help="folder with the IDX files or images (data.dir)")
     t.add_argument("--download", action="store_true", help="download missing data files (data.download)")
@@ -239,6 +293,29 @@ def make_parser() -> argparse.ArgumentParser:
     sv.add_argument("--no-ema", action="store_true", help="use G's raw weights even if the run kept an EMA")
     sv.add_argument("--device", default="cpu")
     sv.set_defaults(func=cmd_serve)
+
+    e = sub.add_parser(
+        "eval",
+        help="score a trained run (FID, KID, precision/recall, modes) or, with --real, the data itself",
+        description="Score samples against the reference split; the result (with its protocol) is written as JSON.",
+    )
+    e.add_argument("run", nargs="?", help="the run directory (result: RUN/eval.json)")
+    e.add_argument("--real", action="store_true", help="score real images of --data (--split) instead of a run")
+    e.add_argument("--data", default="mnist", help="with --real: the data set (default mnist)")
+    e.add_argument("--data-dir", help="folder with the IDX files (default: the run's data.dir)")
+    e.add_argument("--split", default="train", choices=["train", "test"], help="with --real: the split scored")
+    e.add_argument("--reference", default="test", choices=["train", "test"], help="the reference split (default test)")
+    e.add_argument("-n", type=int, help="samples scored (default: 10,000; 2,500 for ring8/grid25; 26,000 stacked)")
+    e.add_argument("--features", choices=["mnist", "fashion-mnist", "inception"], help="feature extractor")
+    e.add_argument("--weights", help="weights file for --features (required for inception)")
+    e.add_argument("--blur", type=float, help="with --real: blur the images by a Gaussian of this σ (pixels)")
+    e.add_argument("--only-class", type=int, help="with --real: score only the images of this class")
+    e.add_argument("--seed", type=int, default=0, help="seed of z and of the KID subsets")
+    e.add_argument("--kid-subsets", type=int, default=100, help="KID subsets of 1,000 (default 100, the paper's)")
+    e.add_argument("--checkpoint", help="a checkpoint folder of the run (default: the latest)")
+    e.add_argument("--no-ema", action="store_true", help="use G's raw weights even if the run kept an EMA")
+    e.add_argument("--out", help="the JSON file written (default RUN/eval.json or eval-real-DATA-SPLIT.json)")
+    e.set_defaults(func=cmd_eval)
 
     r = sub.add_parser("recipes", help="list recipes, or print one as JSON")
     r.add_argument("name", nargs="?")

@@ -25,7 +25,7 @@ class DataConfig:
     """What to train on.
 
     ``name`` is a registered data set (``mnist``, ``fashion-mnist``, ``kmnist``, ``emnist-<split>``,
-    ``ring8``, ``grid25``) or ``folder`` (any folder of PNG/JPEG images, given by ``dir``).
+    ``stacked-mnist``, ``ring8``, ``grid25``) or ``folder`` (any folder of PNG/JPEG images, given by ``dir``).
     """
 
     name: str = "mnist"
@@ -94,6 +94,8 @@ class TrainConfig:
     keep_checkpoints: int = 2  # newest checkpoints kept on disk
     progress: bool = True  # tqdm progress bar
     tensorboard: bool = True  # also write TensorBoard event files to the run dir (if tensorboard is installed)
+    fid_every: int = 0  # FID vs the test split every this many steps, to RUN/fid.jsonl (0: off; gankit.metrics)
+    fid_samples: int = 2000  # generated samples per FID during training
 
 
 @dataclass
@@ -343,6 +345,8 @@ def validate(cfg: Config) -> None:
     _check(t.sample_every >= 0, f"train.sample_every must be >= 0, got {t.sample_every}")
     _check(t.grid_size >= 1, f"train.grid_size must be at least 1, got {t.grid_size}")
     _check(t.checkpoint_every >= 0, f"train.checkpoint_every must be >= 0, got {t.checkpoint_every}")
+    _check(t.fid_every >= 0, f"train.fid_every must be >= 0 (0 turns FID during training off), got {t.fid_every}")
+    _check(t.fid_samples >= 10, f"train.fid_samples must be at least 10, got {t.fid_samples}")
     _check(t.keep_checkpoints >= 1, f"train.keep_checkpoints must be at least 1, got {t.keep_checkpoints}")
 
 

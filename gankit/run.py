@@ -39,6 +39,10 @@ class RunPaths:
         return self.root / "metrics.jsonl"
 
     @property
+    def fid_curve(self) -> Path:
+        return self.root / "fid.jsonl"
+
+    @property
     def log(self) -> Path:
         return self.root / "log.txt"
 

@@ -58,3 +58,9 @@ def test_every_recipe_trains_end_to_end_on_the_shipped_sample(name, tmp_path):
     assert training.images_seen == 4 * cfg.train.n_critic * cfg.train.batch_size
     assert (tmp_path / name / "samples" / "step-00000004.png").is_file()
     assert (tmp_path / name / "checkpoints" / "step-00000004" / "tensors.safetensors").is_file()
+
+
+def test_the_stacked_mnist_recipe_trains_on_three_channel_digits():
+    cfg = get_recipe("dcgan-stacked")
+    assert (cfg.data.name, cfg.model.arch, cfg.train.batch_size) == ("stacked-mnist", "dcgan", 64)
+    assert get_recipe("dcgan").data.name == "mnist"

@@ -8,11 +8,16 @@ from collections.abc import Callable
 from gankit.config import DataConfig
 from gankit.data.datasets import IDX_DATASETS, IdxDataset
 from gankit.data.folder import load_folder
+from gankit.data.stacked import STACKED_DATASETS, StackedMnistDataset
 from gankit.data.tensors import TensorData, resize_images, set_channels
 from gankit.data.toy import TOY_DATASETS, ToyDataset
 from gankit.errors import DataError
 
-DATASETS: dict[str, IdxDataset | ToyDataset] = {**IDX_DATASETS, **TOY_DATASETS}
+DATASETS: dict[str, IdxDataset | ToyDataset | StackedMnistDataset] = {
+    **IDX_DATASETS,
+    **STACKED_DATASETS,
+    **TOY_DATASETS,
+}
 
 
 def load_data(cfg: DataConfig, log: Callable[[str], None] = print) -> TensorData:

@@ -52,6 +52,7 @@ RESUMABLE_FIELDS = {
     "train.keep_checkpoints",
     "train.progress",
     "train.tensorboard",
+    "train.fid_every",
     "data.dir",
     "data.download",
 }
@@ -252,6 +253,7 @@ def train(cfg: Config, run_dir: str | Path, resume: bool = False, echo: bool = T
             raise CheckpointError(f"cannot resume {paths.root}: it holds no checkpoint")
         training.load_state_dict(load_checkpoint(ckpts[-1], map_location=training.device))
         _truncate_metrics(paths.metrics, training.step)
+        _truncate_metrics(paths.fid_curve, training.step)
         log(f"resumed {paths.root} from {ckpts[-1].name} (step {training.step})")
     paths.root.mkdir(parents=True, exist_ok=True)  # only now: a run that fails to start leaves nothing
     log.attach(paths.log)
@@ -274,6 +276,13 @@ def train(cfg: Config, run_dir: str | Path, resume: bool = False, echo: bool = T
         return step in sample_steps or (t.sample_every > 0 and step % t.sample_every == 0)
 
     tensorboard = TensorBoardLogger(paths.root, t.tensorboard, purge_step=training.step + 1 if resume else None)
+
+    fid_monitor = None
+    if t.fid_every > 0:  # FID during training (gankit.metrics.monitor)
+        from gankit.metrics.monitor import FidMonitor
+
+        fid_monitor = FidMonitor(cfg, log)
+
     if training.step == 0 and grid_due(0):
         tensorboard.image(0, write_sample_grid(training, paths.sample_grid(0)))
 
@@ -316,6 +325,10 @@ def train(cfg: Config, run_dir: str | Path, resume: bool = False, echo: bool = T
                 sums, count, tick, images_at_tick = {}, 0, time.perf_counter(), training.images_seen
             if grid_due(training.step):
                 tensorboard.image(training.step, write_sample_grid(training, paths.sample_grid(training.step)))
+            if fid_monitor is not None and training.step % t.fid_every == 0:
+                fid = fid_monitor.record(training.sampling_generator(), training.step, paths.fid_curve)
+                log(f"step {training.step}: FID {fid:.3f} ({t.fid_samples} samples)")
+                tensorboard.scalars({"step": training.step, "fid": fid})
             if checkpoint_due:
                 save()
     finally:

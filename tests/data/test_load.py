@@ -24,7 +24,7 @@ def load(logs=None, **kw):
 
 def test_registry_names():
     emnist = {f"emnist-{s}" for s in ("balanced", "byclass", "bymerge", "digits", "letters", "mnist")}
-    assert set(DATASETS) == {"mnist", "fashion-mnist", "kmnist", "ring8", "grid25", *emnist}
+    assert set(DATASETS) == {"mnist", "fashion-mnist", "kmnist", "stacked-mnist", "ring8", "grid25", *emnist}
     classes = {
         "mnist": 10,
         "kmnist": 10,
@@ -35,6 +35,7 @@ def test_registry_names():
         "emnist-letters": 26,
         "ring8": 8,
         "grid25": 25,
+        "stacked-mnist": 1000,
     }
     assert {n: DATASETS[n].num_classes for n in classes} == classes
 

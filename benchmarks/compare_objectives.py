@@ -1,0 +1,312 @@
+"""Train every objective on MNIST (and on the 2-D ring and grid) with one budget, score them, write a table.
+
+    python benchmarks/compare_objectives.py --data-dir ../shared/data/mnist --steps 1500 --seeds 0 \
+        --toy-steps 3000 --out runs/compare --doc docs/results.md
+
+For each image recipe and seed: ``gankit train`` with the recipe's paper defaults and ``--steps``, then
+``gankit eval`` (10,000 samples against the 10,000 MNIST test images, features of gankit's MNIST
+classifier). The real-data floor (``gankit eval --real``: train vs test, blurred, one class) is scored
+first. For the 2-D benchmarks every objective is trained with the same MLP (3 hidden layers of 256,
+z ~ N(0, I₂)) and its own loss, regulariser, optimiser, batch and n_critic, then scored with the PacGAN
+protocol (2,500 samples). Finished runs (those with an ``eval.json``) are reused, so an interrupted table
+can be continued. Every number in the Markdown file comes from the runs' JSON results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import gankit
+from gankit.metrics.evaluate import evaluate_real, evaluate_run, write_result
+from gankit.metrics.extractors import load_extractor
+from gankit.recipes import get_recipe
+from gankit.training.trainer import train
+
+IMAGE_RECIPES = ("gan", "nsgan", "dcgan", "lsgan", "hinge", "wgan", "wgan-gp")
+TOY_RECIPES = ("gan", "nsgan", "lsgan", "hinge", "wgan", "wgan-gp")
+TOY_DATA = ("ring8", "grid25")
+# Lucic et al. 2018, MNIST FIDs (Inception features; their MM = our gan, NS = our nsgan): rankings only.
+LUCIC_MNIST_FID = {"gan": 9.8, "nsgan": 6.8, "lsgan": 7.8, "wgan": 6.7, "wgan-gp": 20.3}
+PACGAN_GAN_MODES = {"ring8": "6.3 of 8", "grid25": "17.3 of 25"}  # PacGAN (Lin et al. 2018) Table 1, GAN row
+
+
+def run_and_score(
+    name: str, overrides: dict[str, Any], run_dir: Path, n: int | None, log: Any, kid_subsets: int = 100
+) -> dict[str, Any]:
+    """Train (unless already done) and evaluate one run; the evaluation is cached in RUN/eval.json."""
+    result_path = run_dir / "eval.json"
+    if result_path.is_file():
+        log(f"{run_dir}: reusing {result_path}")
+        return json.loads(result_path.read_text())
+    if run_dir.exists():
+        shutil.rmtree(run_dir)  # an unfinished run of an earlier call
+    cfg = get_recipe(name).override(overrides)
+    t0 = time.perf_counter()
+    train(cfg, run_dir, echo=False)
+    log(f"{run_dir}: trained {cfg.train.steps} steps in {time.perf_counter() - t0:.0f} s")
+    result = evaluate_run(run_dir, n=n, kid_subsets=kid_subsets)
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    elapsed = records[-1]["elapsed_s"]
+    result["training"] = {
+        "steps": cfg.train.steps,
+        "seconds": elapsed,
+        "images_per_s": records[-1]["images_seen"] / elapsed if elapsed else None,
+        "config": cfg.to_dict(),
+    }
+    write_result(result, result_path)
+    return result
+
+
+def image_overrides(steps: int, seed: int, data_dir: str | None) -> dict[str, Any]:
+    return {
+        "train.steps": steps,
+        "train.seed": seed,
+        "data.dir": data_dir,
+        "train.progress": False,
+        "train.checkpoint_every": 0,
+        "train.sample_at": (0,),
+        "train.device": "cpu",
+    }
+
+
+def toy_overrides(data: str, steps: int, seed: int) -> dict[str, Any]:
+    """The recipe's objective, regulariser, optimisers, batch and n_critic on a shared 2-D MLP."""
+    return image_overrides(steps, seed, None) | {
+        "data.name": data,
+        "model.arch": "mlp",
+        "model.latent_dim": 2,
+        "model.latent_dist": "normal",
+        "model.g_width": 256,
+        "model.d_width": 256,
+        "model.mlp_layers": 3,
+        "model.init": "default",
+    }
+
+
+def _mean_std(values: list[float], digits: int = 2) -> str:
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}"
+
+
+def image_table(results: dict[str, list[dict[str, Any]]]) -> list[str]:
+    rows = [
+        "| recipe | FID ↓ | KID ×10³ ↓ | precision ↑ | recall ↑ | density | coverage ↑ | classes covered | "
+        "KL(p‖uniform) ↓ | classifier score ↑ | images/s | train time (s) | Lucic et al. FID |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, runs in results.items():
+        m = [r["metrics"] for r in runs]
+        t = [r["training"] for r in runs]
+        rows.append(
+            f"| {name} | {_mean_std([x['fid'] for x in m])} | {_mean_std([1e3 * x['kid'] for x in m])} | "
+            f"{_mean_std([x['precision'] for x in m])} | {_mean_std([x['recall'] for x in m])} | "
+            f"{_mean_std([x['density'] for x in m])} | {_mean_std([x['coverage'] for x in m])} | "
+            f"{_mean_std([x['classes']['modes_covered'] for x in m], 1)} | "
+            f"{_mean_std([x['classes']['reverse_kl'] for x in m], 3)} | "
+            f"{_mean_std([x['classifier_score'] for x in m])} | {_mean_std([y['images_per_s'] for y in t], 0)} | "
+            f"{_mean_std([y['seconds'] for y in t], 0)} | {LUCIC_MNIST_FID.get(name, '–')} |"
+        )
+    return rows
+
+
+def floor_table(floors: dict[str, dict[str, Any]]) -> list[str]:
+    rows = [
+        "| scored set (vs the reference) | n | FID | KID ×10³ | precision | recall | classes covered | "
+        "classifier score |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for label, r in floors.items():
+        m = r["metrics"]
+        rows.append(
+            f"| {label} | {r['protocol']['n_fake']:,} | {m['fid']:.2f} | {1e3 * m['kid']:.2f} | {m['precision']:.3f} | "
+            f"{m['recall']:.3f} | {m['classes']['modes_covered']} | {m['classifier_score']:.2f} |"
+        )
+    return rows
+
+
+def toy_table(results: dict[str, dict[str, list[dict[str, Any]]]]) -> list[str]:
+    rows = [
+        "| objective | ring8: modes (of 8) | ring8: high quality | ring8: KL | "
+        "grid25: modes (of 25) | grid25: high quality | grid25: KL |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, by_data in results.items():
+        cells = []
+        for data in TOY_DATA:
+            modes = [r["metrics"]["modes"] for r in by_data[data]]
+            cells += [
+                _mean_std([x["modes_covered"] for x in modes], 1),
+                _mean_std([100 * x["high_quality"] for x in modes], 1) + "%",
+                _mean_std([x["reverse_kl"] for x in modes], 3),
+            ]
+        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+    return rows
+
+
+def ranking_lines(results: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Best-first order by mean FID here, and the order of the same recipes in Lucic et al. 2018."""
+    fid = {name: statistics.mean(r["metrics"]["fid"] for r in runs) for name, runs in results.items()}
+    ours = sorted(fid, key=fid.get)
+    common = [name for name in ours if name in LUCIC_MNIST_FID]
+    theirs = sorted(common, key=LUCIC_MNIST_FID.get)
+    return [
+        "- By FID here (best first): " + " < ".join(f"{n} ({fid[n]:.2f})" for n in ours) + ".",
+        "- The same recipes here: " + " < ".join(common) + ".",
+        "- Lucic et al. 2018, MNIST, Inception FID (best first): "
+        + " < ".join(f"{n} ({LUCIC_MNIST_FID[n]})" for n in theirs)
+        + ". Their numbers come from a large hyper-parameter search and long training; here every "
+        "recipe runs once with its paper defaults and a short budget, so only the order is compared.",
+    ]
+
+
+def write_doc(path: Path, args: argparse.Namespace, sections: dict[str, Any]) -> None:
+    card = load_extractor("mnist").protocol()
+    ref = next(iter(sections["floor"].values()))["protocol"]
+    seeds = ", ".join(map(str, args.seeds))
+    lines = [
+        "# Results: every objective on MNIST and on the 2-D mode-collapse benchmarks",
+        "",
+        "Produced by `benchmarks/compare_objectives.py`; every number below is read from the runs' `eval.json`.",
+        "",
+        "```bash",
+        "python benchmarks/compare_objectives.py " + " ".join(args.argv),
+        "```",
+        "",
+        f"gankit {gankit.__version__}, torch {torch.__version__}, {platform.machine()}, "
+        f"{torch.get_num_threads()} threads, device cpu; {time.strftime('%Y-%m-%d', time.gmtime())}. "
+        f"Seeds: {seeds} (mean ± standard deviation over seeds where there are several).",
+        "",
+        "## Protocol",
+        "",
+        f"- Features: gankit's MNIST classifier (`{card['weights']}`, SHA-256 `{card['sha256'][:16]}…`, "
+        f"test accuracy {100 * card['test_accuracy']:.2f}%), 128-d penultimate layer; not Inception, so the "
+        "values are not comparable with published FIDs, only rankings are.",
+        f"- Reference: the first {ref['n_real']:,} images of {ref['reference']['source']} (MNIST test split).",
+        f"- FID and KID ({ref['kid']['subsets']} subsets of {ref['kid']['subset_size']:,}, cubic kernel) of "
+        f"{args.n:,} samples against the reference. Precision, recall, density, coverage: k = {ref['prdc_k']} "
+        "nearest neighbours in the same features.",
+        "- Classes: each sample labelled by the classifier; a class is covered when it holds ≥ 10% of its "
+        f"uniform share (≥ {math.ceil(0.1 * args.n / 10)} of {args.n:,}); KL(p‖uniform) in nats of the class "
+        "histogram (0 for perfectly even classes, log 10 = 2.303 for a single class).",
+    ]
+    if args.recipes:
+        lines.append(
+            f"- MNIST budget: {args.steps} generator steps per run with each recipe's own batch size and n_critic "
+            "(so the images seen differ), final weights (no EMA)."
+        )
+    else:
+        lines.append(
+            "- MNIST objectives: not run in this call (`--recipes` left empty); the same command without "
+            "`--recipes` adds them (finished runs are reused)."
+        )
+    if args.toy_steps > 0:
+        lines.append(f"- 2-D budget: {args.toy_steps} generator steps per run.")
+    lines.append("")
+    if "floor" in sections:
+        lines += ["## The floor: real data scored as if generated", "", *floor_table(sections["floor"]), ""]
+    if "images" in sections:
+        lines += ["## MNIST", "", *image_table(sections["images"]), ""]
+        lines += ["Samples (final step, fixed z, first seed):", ""]
+        lines += [f"| {name} |" for name in ()]
+        grids = [f"![{name}](results/{name}.png)" for name in sections["images"]]
+        lines += [
+            "| " + " | ".join(sections["images"]) + " |",
+            "|" + "---|" * len(grids),
+            "| " + " | ".join(grids) + " |",
+        ]
+        lines += [""]
+    if "toy" in sections:
+        lines += ["## 2-D mixtures (PacGAN protocol: 2,500 samples, high quality within 3σ)", ""]
+        lines += [*toy_table(sections["toy"]), ""]
+        ring, grid = PACGAN_GAN_MODES["ring8"], PACGAN_GAN_MODES["grid25"]
+        lines += [f"PacGAN (Lin et al. 2018, Table 1), unpacked GAN: {ring} ring modes, {grid} grid modes.", ""]
+        names = list(sections["toy"])
+        lines += ["Samples (final step, first seed; grey: real points):", ""]
+        lines += ["| data | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+        for data in TOY_DATA:
+            lines += [f"| {data} | " + " | ".join(f"![{data} {n}](results/{data}-{n}.png)" for n in names) + " |"]
+        lines += [""]
+    if "images" in sections:
+        lines += ["## Rankings", "", *ranking_lines(sections["images"]), ""]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines))
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data-dir", help="folder with the MNIST IDX files (default: gankit's search, then the sample)")
+    p.add_argument("--steps", type=int, default=1500, help="generator steps per MNIST run")
+    p.add_argument("--toy-steps", type=int, default=3000, help="generator steps per 2-D run (0: skip the 2-D table)")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--recipes", nargs="*", default=list(IMAGE_RECIPES), choices=IMAGE_RECIPES, help="none: skip MNIST")
+    p.add_argument("--toy-recipes", nargs="+", default=list(TOY_RECIPES), choices=TOY_RECIPES)
+    p.add_argument("-n", type=int, default=10_000, help="samples per image evaluation")
+    p.add_argument("--kid-subsets", type=int, default=100, help="KID subsets of 1,000 samples")
+    p.add_argument("--out", default="runs/compare", help="folder of the runs")
+    p.add_argument("--doc", default="docs/results.md")
+    args = p.parse_args(argv)
+    args.argv = sys.argv[1:] if argv is None else argv
+    out, doc = Path(args.out), Path(args.doc)
+
+    def log(msg: str) -> None:
+        print(msg, flush=True)
+
+    sections: dict[str, Any] = {}
+    floors: dict[str, dict[str, Any]] = {}
+    for label, kwargs in (
+        ("MNIST train images", {}),
+        ("MNIST train images, Gaussian blur σ = 1", {"blur": 1.0}),
+        ("MNIST train images of digit 1 only", {"only": 1}),
+    ):
+        path = out / "real" / (label.replace(" ", "-").replace(",", "").replace("=", "") + ".json")
+        if not path.is_file():
+            write_result(evaluate_real("mnist", args.data_dir, n=args.n, kid_subsets=args.kid_subsets, **kwargs), path)
+        floors[label] = json.loads(path.read_text())
+        log(f"{label}: FID {floors[label]['metrics']['fid']:.3f}")
+    sections["floor"] = floors
+
+    images: dict[str, list[dict[str, Any]]] = {}
+    for name in args.recipes:
+        for seed in args.seeds:
+            run_dir = out / f"{name}-seed{seed}"
+            overrides = image_overrides(args.steps, seed, args.data_dir)
+            result = run_and_score(name, overrides, run_dir, args.n, log, args.kid_subsets)
+            images.setdefault(name, []).append(result)
+            log(f"{name} seed {seed}: FID {result['metrics']['fid']:.3f}")
+        grid = sorted((out / f"{name}-seed{args.seeds[0]}" / "samples").glob("step-*.png"))[-1]
+        (doc.parent / "results").mkdir(parents=True, exist_ok=True)
+        shutil.copy(grid, doc.parent / "results" / f"{name}.png")
+    if images:
+        sections["images"] = images
+
+    if args.toy_steps > 0:
+        (doc.parent / "results").mkdir(parents=True, exist_ok=True)
+        toy: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        for name in args.toy_recipes:
+            for data in TOY_DATA:
+                for seed in args.seeds:
+                    run_dir = out / f"{data}-{name}-seed{seed}"
+                    result = run_and_score(name, toy_overrides(data, args.toy_steps, seed), run_dir, None, log)
+                    toy.setdefault(name, {}).setdefault(data, []).append(result)
+                    log(f"{data} {name} seed {seed}: {result['metrics']['modes']['modes_covered']} modes")
+                scatter = sorted((out / f"{data}-{name}-seed{args.seeds[0]}" / "samples").glob("step-*.png"))[-1]
+                shutil.copy(scatter, doc.parent / "results" / f"{data}-{name}.png")
+        sections["toy"] = toy
+    write_doc(doc, args, sections)
+    log(f"wrote {doc}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""Metrics of what a GAN learned, offline, each result carrying its protocol.
+
+- FID (``fid``), KID (``kid``), precision/recall/density/coverage (``prdc``) in a feature space;
+- the classifier score (``classifier_score``), an Inception-Score analogue;
+- mode-collapse diagnostics (``modes``): class histograms, modes covered, KL to uniform, the PacGAN 2-D
+  protocol and the Stacked-MNIST 1,000-mode count;
+- feature extractors (``extractors``): gankit's shipped MNIST / Fashion-MNIST classifiers
+  (``classifier_net``, trained by ``python -m gankit.metrics.train_evaluator``) or a local Inception-v3;
+- ``evaluate_run`` / ``evaluate_real`` (``evaluate``): everything at once, as JSON (``gankit eval``).
+"""
+
+from gankit.metrics.classifier_score import classifier_score
+from gankit.metrics.errors import EvaluatorError, MetricInputError
+from gankit.metrics.evaluate import evaluate_real, evaluate_run, score_images, write_result
+from gankit.metrics.extractors import FeatureExtractor, load_extractor
+from gankit.metrics.fid import fid_from_features, frechet_distance
+from gankit.metrics.kid import kernel_inception_distance
+from gankit.metrics.modes import (
+    ModeReport,
+    class_histogram,
+    count_toy_modes,
+    mode_report,
+    reverse_kl_to_uniform,
+    stacked_mode_labels,
+)
+from gankit.metrics.prdc import PRDC, precision_recall_density_coverage
+
+__all__ = [
+    "PRDC",
+    "EvaluatorError",
+    "FeatureExtractor",
+    "MetricInputError",
+    "ModeReport",
+    "class_histogram",
+    "classifier_score",
+    "count_toy_modes",
+    "evaluate_real",
+    "evaluate_run",
+    "fid_from_features",
+    "frechet_distance",
+    "kernel_inception_distance",
+    "load_extractor",
+    "mode_report",
+    "precision_recall_density_coverage",
+    "reverse_kl_to_uniform",
+    "score_images",
+    "stacked_mode_labels",
+    "write_result",
+]

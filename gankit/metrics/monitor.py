@@ -1,0 +1,54 @@
+"""FID during training: every ``train.fid_every`` steps, ``train.fid_samples`` samples vs the test split.
+
+The reference statistics (10,000 test images in the evaluator's feature space) are computed once; the
+samples come from a fixed z (seed 1234), from G in eval mode (the EMA weights if the run keeps them), so
+the curve in ``RUN/fid.jsonl`` ({"step", "fid", "n_fake"} per line) follows G alone. FID from 2,000
+samples is biased upwards against the 10,000-sample values of ``gankit eval``; compare a curve with itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from gankit.config import Config
+from gankit.data import load_data
+from gankit.latent import sample_latent
+from gankit.metrics.evaluate import DEFAULT_N, extractor_for_data
+from gankit.metrics.fid import feature_statistics, frechet_distance
+
+Z_SEED = 1234
+
+
+class FidMonitor:
+    def __init__(self, cfg: Config, log: Callable[[str], None] = print):
+        self.cfg = cfg
+        self.extractor = extractor_for_data(cfg.data.name, None, None)
+        reference = load_data(dataclasses.replace(cfg.data, split="test", limit=None), log=log)
+        self.mu, self.sigma = feature_statistics(self.extractor.features(reference.x[:DEFAULT_N]))
+        m = cfg.model
+        rng = torch.Generator().manual_seed(Z_SEED)
+        self.z = sample_latent(cfg.train.fid_samples, m.latent_dim, m.latent_dist, "cpu", rng)
+
+    @torch.no_grad()
+    def fid(self, generator: nn.Module, batch_size: int = 500) -> float:
+        device = next(generator.parameters()).device
+        was_training = generator.training
+        generator.eval()
+        try:
+            fake = torch.cat([generator(z.to(device)).float().cpu() for z in self.z.split(batch_size)])
+        finally:
+            generator.train(was_training)
+        mu, sigma = feature_statistics(self.extractor.features(fake.clamp(-1, 1)))
+        return frechet_distance(self.mu, self.sigma, mu, sigma)
+
+    def record(self, generator: nn.Module, step: int, path: Path) -> float:
+        value = self.fid(generator)
+        with open(path, "a") as f:
+            f.write(json.dumps({"step": step, "fid": round(value, 5), "n_fake": len(self.z)}) + "\n")
+        return value

@@ -1,0 +1,75 @@
+import json
+
+import pytest
+
+import gankit
+from gankit.errors import GankitError
+from gankit.metrics.evaluate import evaluate_real, evaluate_run, write_result
+from gankit.training.trainer import train
+from tests.helpers import tiny
+
+KID_SUBSETS = 10  # the protocol's 100 subsets cost seconds each call; 10 suffice for these checks
+
+
+@pytest.fixture(scope="module")
+def real_scores():
+    """The shipped sample's train images (500) against its test images (1,000): as is, blurred, one class."""
+    kw = {"n": 500, "kid_subsets": KID_SUBSETS}
+    return {
+        "as is": evaluate_real(**kw),
+        "blurred": evaluate_real(**kw, blur=1.5),
+        "one class": evaluate_real(**kw, only=1),
+    }
+
+
+def test_real_data_scores_near_the_floor_and_degraded_sets_score_worse(real_scores):
+    same, blurred, single = (real_scores[k]["metrics"] for k in ("as is", "blurred", "one class"))
+    assert same["fid"] < 0.1 * blurred["fid"] and same["fid"] < 0.1 * single["fid"]
+    assert same["precision"] == pytest.approx(0.95, abs=0.05)
+    assert same["recall"] == pytest.approx(0.95, abs=0.05)
+    assert same["classes"]["modes_covered"] == 10
+    assert same["classifier_score"] == pytest.approx(9.5, abs=0.5)  # 10 balanced classes, ~99% confident
+    assert single["classes"]["modes_covered"] == 1
+    assert single["classifier_score"] == pytest.approx(1.0, abs=0.1)
+    assert single["recall"] < 0.3 and single["coverage"] < 0.3
+    assert abs(same["kid"]) < 0.1 * blurred["kid"]
+
+
+def test_result_records_its_protocol(real_scores, tmp_path):
+    result = real_scores["blurred"]
+    p = result["protocol"]
+    assert result["gankit_version"] == gankit.__version__
+    assert (p["n_real"], p["n_fake"], p["seed"], p["kid"]["subsets"]) == (1000, 500, 0, KID_SUBSETS)
+    assert p["reference"]["data"] == "mnist" and p["reference"]["split"] == "test"
+    assert p["extractor"]["name"] == "mnist-classifier" and len(p["extractor"]["sha256"]) == 64
+    assert result["subject"]["blur_sigma"] == 1.5
+    path = write_result(result, tmp_path / "x" / "eval.json")
+    assert json.loads(path.read_text()) == result
+
+
+def test_evaluate_run_scores_a_trained_image_run(tmp_path):
+    train(tiny("gan"), tmp_path / "run", echo=False)
+    result = evaluate_run(tmp_path / "run", n=300, kid_subsets=KID_SUBSETS)
+    m = result["metrics"]
+    assert result["subject"]["step"] == 4 and result["protocol"]["n_fake"] == 300
+    assert m["fid"] > 0 and 0 <= m["precision"] <= 1 and sum(m["classes"]["counts"]) == 300
+
+
+def test_evaluate_run_counts_modes_of_a_2d_run_with_the_pacgan_protocol(tmp_path):
+    train(tiny("nsgan", **{"data.name": "ring8", "model.latent_dim": 2}), tmp_path / "ring", echo=False)
+    result = evaluate_run(tmp_path / "ring")
+    modes = result["metrics"]["modes"]
+    assert result["protocol"]["n_fake"] == 2500 and modes["n_samples"] == 2500 and modes["num_modes"] == 8
+    assert 0 <= modes["modes_covered"] <= 8 and 0 <= modes["high_quality"] <= 1
+
+
+def test_evaluate_run_counts_stacked_mnist_modes(tmp_path):
+    train(tiny("dcgan-stacked"), tmp_path / "stacked", echo=False)
+    result = evaluate_run(tmp_path / "stacked", n=200, kid_subsets=KID_SUBSETS)
+    assert result["metrics"]["modes"]["num_modes"] == 1000 and result["metrics"]["modes"]["n_samples"] == 200
+    assert result["protocol"]["extractor"]["name"] == "mnist-classifier"
+
+
+def test_data_without_a_shipped_evaluator_asks_for_one():
+    with pytest.raises(GankitError, match="--features inception --weights FILE"):
+        evaluate_real("kmnist", data_dir="/nonexistent-but-not-read")

@@ -1,0 +1,32 @@
+import json
+
+import pytest
+
+from gankit.config import Config
+from gankit.errors import ConfigError
+from gankit.metrics.monitor import FidMonitor
+from gankit.training.trainer import build_training, train
+from tests.helpers import tiny
+
+
+def test_training_logs_an_fid_curve(tmp_path):
+    cfg = tiny("gan", **{"train.fid_every": 2, "train.fid_samples": 50})
+    train(cfg, tmp_path / "run", echo=False)
+    curve = [json.loads(line) for line in (tmp_path / "run" / "fid.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in curve] == [2, 4]
+    assert all(r["fid"] > 0 and r["n_fake"] == 50 for r in curve)
+    assert "FID" in (tmp_path / "run" / "log.txt").read_text()
+
+
+def test_the_fid_of_a_generator_is_repeatable_and_leaves_it_in_train_mode():
+    cfg = tiny("gan", **{"train.fid_samples": 40})
+    training = build_training(cfg, log=lambda _: None)
+    monitor = FidMonitor(cfg, log=lambda _: None)
+    g = training.gan.generator
+    assert monitor.fid(g) == pytest.approx(monitor.fid(g), rel=1e-9)
+    assert g.training
+
+
+def test_bad_fid_settings_are_refused():
+    with pytest.raises(ConfigError, match="fid_every"):
+        Config().override({"train.fid_every": -1})

@@ -1,0 +1,33 @@
+"""`gankit eval` (the rest of the command line is tested in test_cli.py)."""
+
+import json
+
+from gankit.cli import main
+
+
+def test_eval_real_writes_the_result_with_its_protocol(tmp_path, capsys):
+    out = tmp_path / "real.json"
+    assert main(["eval", "--real", "-n", "300", "--blur", "1", "--kid-subsets", "5", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["subject"] == result["subject"] | {"kind": "real", "split": "train", "blur_sigma": 1.0}
+    assert result["protocol"]["n_fake"] == 300 and result["protocol"]["reference"]["split"] == "test"
+    printed = capsys.readouterr().out
+    assert f"fid: {result['metrics']['fid']:.4g}" in printed and "counts" not in printed
+
+
+def test_eval_of_a_run_writes_run_eval_json(tmp_path):
+    run = tmp_path / "run"
+    args = ["--recipe", "gan", "--steps", "2", "--batch-size", "16", "--no-progress", "--set", "data.limit=64"]
+    assert main(["train", "--run-dir", str(run), *args]) == 0
+    assert main(["eval", str(run), "-n", "100", "--kid-subsets", "5"]) == 0
+    result = json.loads((run / "eval.json").read_text())
+    assert result["subject"]["step"] == 2 and result["protocol"]["n_fake"] == 100
+
+
+def test_eval_usage_errors(tmp_path, capsys):
+    assert main(["eval"]) == 2
+    assert "give the run to score" in capsys.readouterr().err
+    assert main(["eval", str(tmp_path), "--blur", "1"]) == 2
+    assert "use them with --real" in capsys.readouterr().err
+    assert main(["eval", str(tmp_path)]) == 2
+    assert "is not a gankit run" in capsys.readouterr().err
