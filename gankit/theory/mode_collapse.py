@@ -13,17 +13,15 @@ from pathlib import Path
 import torch
 
 from gankit.data.toy import ring8_modes
+from gankit.metrics.modes import count_toy_modes
 from gankit.recipes import get_recipe
 from gankit.theory import one_thread
 from gankit.training.trainer import build_training
 
 
 def modes_covered(points: torch.Tensor) -> int:
-    """Modes of the ring with at least one sample within 3σ."""
-    modes = ring8_modes()
-    distances = torch.cdist(points.double(), modes.centers.double())
-    nearest, index = distances.min(dim=1)
-    return int(index[nearest <= 3 * modes.sigma].unique().numel())
+    """Modes of the ring with at least one sample within 3σ (``gankit.metrics.modes.count_toy_modes``)."""
+    return count_toy_modes(points, ring8_modes()).modes_covered
 
 
 def mode_collapse_demo(
