@@ -51,6 +51,14 @@ class ModelConfig:
     d_norm: str = "batch"  # DCGAN critic normalisation: "batch", "layer" (WGAN-GP) or "none"
     spectral_norm: bool = False  # spectral normalisation of every D layer (Miyato et al. 2018)
     init: str = "dcgan"  # "dcgan" (N(0, 0.02)), "xavier" or "default" (PyTorch's)
+    conditioning: str = "none"  # "none", "concat" (Mirza & Osindero 2014), "projection" (Miyato & Koyama 2018)
+    label_embed_dim: int = 10  # conditional G: width of the class embedding concatenated to z
+    info_categorical: int = 0  # InfoGAN: values of the categorical code (0: none; Chen et al. 2016 use 10)
+    info_continuous: int = 0  # InfoGAN: number of continuous codes c ~ U(-1, 1) (Chen et al. 2016 use 2)
+    minibatch: str = "none"  # minibatch features in D: "none", "discrimination" (Salimans et al. 2016), "stddev"
+    mbd_kernels: int = 100  # minibatch discrimination: B, the number of kernels
+    mbd_kernel_dim: int = 5  # minibatch discrimination: C, the dimension of each kernel
+    pack: int = 1  # PacGAN: D judges this many samples at once (Lin et al. 2018; 1 = no packing)
 
 
 @dataclass
@@ -60,6 +68,12 @@ class LossConfig:
     objective: str = "least-squares"  # minimax, nonsaturating, least-squares, hinge, wasserstein
     gp_weight: float = 0.0  # λ of the WGAN-GP gradient penalty (0 disables it)
     clip_value: float | None = None  # WGAN weight clipping to [-c, c] after each D step (None disables)
+    g_adversarial: float = 1.0  # weight of the objective's generator loss (0 with feature matching alone)
+    feature_matching: float = 0.0  # weight of ‖E f(x) − E f(G(z))‖² in G's loss (Salimans et al. 2016)
+    info_weight: float = 1.0  # InfoGAN λ for the categorical code's term of L_I (Chen et al. 2016, eq. 6)
+    info_continuous_weight: float = 0.1  # InfoGAN λ for the continuous codes' term of L_I
+    reconstruction_weight: float = 0.0  # λ₁ of ‖x − G(E(x))‖² in G's and E's loss (Che et al. 2017, eq. 3)
+    mode_weight: float = 0.0  # λ₂ of the mode regulariser l_G(D(G(E(x)))) in G's and E's loss
 
 
 @dataclass
@@ -308,6 +322,22 @@ def validate(cfg: Config) -> None:
     _check(cfg.model.mlp_layers >= 1, f"model.mlp_layers must be at least 1, got {cfg.model.mlp_layers}")
     _choice(cfg.model.d_norm, ("batch", "layer", "none"), "model.d_norm")
     _choice(cfg.model.init, ("dcgan", "xavier", "default"), "model.init")
+    m = cfg.model
+    _choice(m.conditioning, ("none", "concat", "projection"), "model.conditioning")
+    _check(m.label_embed_dim >= 1, f"model.label_embed_dim must be at least 1, got {m.label_embed_dim}")
+    _check(
+        m.info_categorical >= 0 and m.info_continuous >= 0,
+        "model.info_categorical and model.info_continuous must be >= 0 (0: no such code)",
+    )
+    _check(m.info_categorical != 1, "model.info_categorical=1 is a code with one value; use 0 (none) or >= 2")
+    _choice(m.minibatch, ("none", "discrimination", "stddev"), "model.minibatch")
+    _check(m.mbd_kernels >= 1 and m.mbd_kernel_dim >= 1, "model.mbd_kernels and model.mbd_kernel_dim must be >= 1")
+    _check(m.pack >= 1, f"model.pack must be at least 1 (1: no packing), got {m.pack}")
+    _check(
+        m.pack == 1 or (m.conditioning == "none" and m.info_categorical == m.info_continuous == 0),
+        "model.pack > 1 judges several samples with one logit, which cannot carry one class or code per "
+        "sample: use packing without model.conditioning and InfoGAN codes",
+    )
 
     _choice(cfg.loss.objective, OBJECTIVES, "loss.objective")
     _check(cfg.loss.gp_weight >= 0, f"loss.gp_weight must be >= 0, got {cfg.loss.gp_weight}")
@@ -315,7 +345,32 @@ def validate(cfg: Config) -> None:
         cfg.loss.clip_value is None or cfg.loss.clip_value > 0,
         f"loss.clip_value must be positive (or none to disable clipping), got {cfg.loss.clip_value}",
     )
+    loss = cfg.loss
+    for name in (
+        "g_adversarial",
+        "feature_matching",
+        "info_weight",
+        "info_continuous_weight",
+        "reconstruction_weight",
+        "mode_weight",
+    ):
+        _check(getattr(loss, name) >= 0, f"loss.{name} must be >= 0, got {getattr(loss, name)}")
+    _check(
+        loss.g_adversarial > 0 or loss.feature_matching > 0,
+        "G has nothing to minimise: loss.g_adversarial and loss.feature_matching are both 0",
+    )
+    uses_encoder = loss.reconstruction_weight > 0 or loss.mode_weight > 0
+    _check(
+        not uses_encoder or (m.info_categorical == m.info_continuous == 0),
+        "the reconstruction/mode regularisers encode x into G's noise only; they cannot be combined with "
+        "InfoGAN codes (set loss.reconstruction_weight=0 and loss.mode_weight=0, or drop the codes)",
+    )
     if cfg.loss.gp_weight > 0:
+        _check(
+            m.pack == 1 and m.minibatch == "none",
+            "the gradient penalty is per sample; a packed D or minibatch features mix samples: set model.pack=1 "
+            "and model.minibatch=none, or loss.gp_weight=0",
+        )
         _check(
             cfg.model.d_norm != "batch",
             "the gradient penalty is per sample, which batch-norm in D breaks (Gulrajani et al. 2017, "

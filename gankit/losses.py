@@ -4,6 +4,10 @@ Every function takes the raw, unbounded output of D (``real``: on data, ``fake``
 a scalar loss to *minimise*. Where D is read as a probability, D(x) = σ(logit), and every log-probability
 is computed with ``softplus`` (log σ(l) = −softplus(−l), log(1 − σ(l)) = −softplus(l)), which is exact and
 never overflows. No function here touches an optimiser; the update scheme lives in ``gankit.training``.
+
+After the objectives come the extra terms some recipes add, also pure functions: feature matching
+(Salimans et al. 2016), InfoGAN's mutual-information bound (Chen et al. 2016) and the reconstruction
+loss of the mode-regularised GAN (Che et al. 2017).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -108,3 +113,39 @@ def get_objective(name: str) -> Objective:
     if name not in OBJECTIVES:
         raise ConfigError(f"unknown objective {name!r}; choose one of {', '.join(OBJECTIVES)}")
     return OBJECTIVES[name]
+
+
+# Extra terms -------------------------------------------------------------------------------------------
+
+
+def feature_matching(real_features: Tensor, fake_features: Tensor) -> Tensor:
+    """‖E_x f(x) − E_z f(G(z))‖²₂ over a batch of each (Salimans et al. 2016, sec. 3.1).
+
+    f is an intermediate layer of D (``Discriminator.run(...).features``); the real statistics are a
+    target, so no gradient flows into them.
+    """
+    return (real_features.detach().mean(dim=0) - fake_features.mean(dim=0)).pow(2).sum()
+
+
+def categorical_information(logits: Tensor, category: Tensor) -> Tensor:
+    """InfoGAN's bound for a uniform categorical code c ~ Cat(K): E[log Q(c | G(z, c))] + H(c), H(c) = log K.
+
+    Chen et al. 2016, eq. 5 (Lemma 5.1). It is 0 for a Q that knows nothing (uniform over K) and
+    log K, the most there is, for a Q that always names c.
+    """
+    log_q = F.log_softmax(logits, dim=1).gather(1, category.long().unsqueeze(1)).squeeze(1)
+    return log_q.mean() + math.log(logits.shape[1])
+
+
+def continuous_information(
+    mean: Tensor, log_var: Tensor, values: Tensor, low: float = -1.0, high: float = 1.0
+) -> Tensor:
+    """InfoGAN's bound for continuous codes c_i ~ U(low, high) and a factored Gaussian Q(c_i | x):
+    Σ_i (E[log N(c_i; μ_i, σ_i²)] + log(high − low)) (Chen et al. 2016, eq. 5)."""
+    log_q = -0.5 * (math.log(2 * math.pi) + log_var + (values - mean).pow(2) * torch.exp(-log_var))
+    return log_q.mean(dim=0).sum() + values.shape[1] * math.log(high - low)
+
+
+def reconstruction(real: Tensor, reconstructed: Tensor) -> Tensor:
+    """(1/d)·E‖x − G(E(x))‖²₂, the mean squared error over the d pixels (Che et al. 2017, eq. 3's metric term)."""
+    return F.mse_loss(reconstructed, real)

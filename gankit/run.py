@@ -12,6 +12,7 @@ Layout::
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from torch import nn
 from gankit.checkpoint import list_checkpoints, load_checkpoint
 from gankit.config import Config
 from gankit.errors import CheckpointError, ConfigError, GankitError
-from gankit.latent import sample_latent
+from gankit.latent import Latent, LatentSpace, latent_space
 from gankit.nets import build_networks
 
 
@@ -105,20 +106,45 @@ class TrainedGenerator:
     data_shape: tuple[int, ...]
     step: int
     checkpoint: Path
+    space: LatentSpace
 
     @property
     def device(self) -> torch.device:
         return next(self.generator.parameters()).device
 
+    def latents(self, n: int, seed: int = 0, labels: Sequence[int] | torch.Tensor | None = None) -> Latent:
+        """n seeded G inputs from the run's priors.
+
+        A conditional G gets ``labels`` (one per sample, or a shorter list repeated), by default the classes
+        in turn (0, 1, …, K−1, 0, …), so every class is equally represented.
+        """
+        latent = self.space.sample(n, "cpu", torch.Generator(device="cpu").manual_seed(seed))
+        if not self.space.num_classes:
+            if labels is not None:
+                raise GankitError("this generator is not class-conditional; it takes no class labels")
+            return latent
+        k = self.space.num_classes
+        wanted = torch.arange(k) if labels is None else torch.as_tensor(labels, dtype=torch.long).flatten()
+        if wanted.numel() == 0 or wanted.min() < 0 or wanted.max() >= k:
+            raise GankitError(f"class labels must lie in 0..{k - 1}, got {wanted.tolist()}")
+        return Latent(latent.z, wanted.repeat(n // len(wanted) + 1)[:n])
+
     @torch.no_grad()
-    def generate(self, n: int, seed: int = 0, batch_size: int = 500) -> torch.Tensor:
-        """n samples as float tensors (images in [−1, 1], or points), from a seeded z."""
-        rng = torch.Generator(device="cpu").manual_seed(seed)
-        m = self.config.model
-        out = []
-        for start in range(0, n, batch_size):
-            z = sample_latent(min(batch_size, n - start), m.latent_dim, m.latent_dist, "cpu", rng)
-            out.append(self.generator(z.to(self.device)).float().cpu())
+    def generate(
+        self, n: int, seed: int = 0, batch_size: int = 500, labels: Sequence[int] | torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """n samples as float tensors (images in [−1, 1], or points), from seeded inputs (see ``latents``)."""
+        return self.generate_from(self.latents(n, seed, labels), batch_size)
+
+    @torch.no_grad()
+    def generate_from(self, latent: Latent, batch_size: int = 500) -> torch.Tensor:
+        """G's samples for given inputs, in batches, on the CPU."""
+        from gankit.training.step import generate
+
+        out = [
+            generate(self.generator, latent[i : i + batch_size].to(self.device)).float().cpu()
+            for i in range(0, len(latent), batch_size)
+        ]
         return torch.cat(out) if out else torch.empty(0, *self.data_shape)
 
 
@@ -130,7 +156,8 @@ def load_generator(
     ckpt = Path(checkpoint) if checkpoint is not None else latest_checkpoint(run_dir)
     state: dict[str, Any] = load_checkpoint(ckpt)
     data_shape = tuple(state["data_shape"])
-    g, _ = build_networks(cfg.model, data_shape)
+    num_classes = int(state.get("num_classes") or 0)
+    g, _ = build_networks(cfg.model, data_shape, num_classes)
     weights = state["generator"]
     if use_ema and state.get("ema"):  # AveragedModel's state: n_averaged and module.<name> entries
         weights = {k.removeprefix("module."): v for k, v in state["ema"].items() if k.startswith("module.")}
@@ -139,4 +166,5 @@ def load_generator(
     except RuntimeError as e:
         raise GankitError(f"checkpoint {ckpt} does not fit the model in {run_dir}/config.json: {e}") from None
     g.to(resolve_device(device)).eval()
-    return TrainedGenerator(cfg, g, data_shape, int(state["step"]), ckpt)
+    space = latent_space(cfg.model, num_classes)
+    return TrainedGenerator(cfg, g, data_shape, int(state["step"]), ckpt, space)

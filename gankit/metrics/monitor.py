@@ -18,9 +18,10 @@ from torch import nn
 
 from gankit.config import Config
 from gankit.data import load_data
-from gankit.latent import sample_latent
+from gankit.latent import latent_space
 from gankit.metrics.evaluate import DEFAULT_N, extractor_for_data
 from gankit.metrics.fid import feature_statistics, frechet_distance
+from gankit.training.step import generate
 
 Z_SEED = 1234
 
@@ -31,9 +32,8 @@ class FidMonitor:
         self.extractor = extractor_for_data(cfg.data.name, None, None)
         reference = load_data(dataclasses.replace(cfg.data, split="test", limit=None), log=log)
         self.mu, self.sigma = feature_statistics(self.extractor.features(reference.x[:DEFAULT_N]))
-        m = cfg.model
         rng = torch.Generator().manual_seed(Z_SEED)
-        self.z = sample_latent(cfg.train.fid_samples, m.latent_dim, m.latent_dist, "cpu", rng)
+        self.latent = latent_space(cfg.model, reference.num_classes).sample(cfg.train.fid_samples, "cpu", rng)
 
     @torch.no_grad()
     def fid(self, generator: nn.Module, batch_size: int = 500) -> float:
@@ -41,7 +41,8 @@ class FidMonitor:
         was_training = generator.training
         generator.eval()
         try:
-            fake = torch.cat([generator(z.to(device)).float().cpu() for z in self.z.split(batch_size)])
+            parts = (self.latent[i : i + batch_size].to(device) for i in range(0, len(self.latent), batch_size))
+            fake = torch.cat([generate(generator, part).float().cpu() for part in parts])
         finally:
             generator.train(was_training)
         mu, sigma = feature_statistics(self.extractor.features(fake.clamp(-1, 1)))
@@ -50,5 +51,5 @@ class FidMonitor:
     def record(self, generator: nn.Module, step: int, path: Path) -> float:
         value = self.fid(generator)
         with open(path, "a") as f:
-            f.write(json.dumps({"step": step, "fid": round(value, 5), "n_fake": len(self.z)}) + "\n")
+            f.write(json.dumps({"step": step, "fid": round(value, 5), "n_fake": len(self.latent)}) + "\n")
         return value

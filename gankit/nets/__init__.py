@@ -1,67 +1,128 @@
 """Generators and discriminators. ``build_networks`` turns a ``ModelConfig`` into (G, D).
 
-Every discriminator returns one logit per sample, shape (N,), and exposes ``trunk`` (features) and
-``head`` (the last layer) so that heads such as InfoGAN's Q can share the trunk.
+Each architecture in ``ARCHITECTURES`` builds two *bodies*: G's (z → sample) and D's (a ``trunk`` to
+features and a ``head`` to one logit). Every recipe then trains the same two wrappers around them:
+:class:`~gankit.nets.generator.Generator` (class embedding for a conditional G) and
+:class:`~gankit.nets.discriminator.Discriminator` (packing, conditioning, minibatch features, InfoGAN's
+Q head). ``build_encoder`` adds the encoder of the mode-regularised GAN.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from gankit.config import ModelConfig
 from gankit.errors import ConfigError
+from gankit.latent import LatentSpace, latent_space
 from gankit.nets.dcgan import DCGANDiscriminator, DCGANGenerator
+from gankit.nets.discriminator import Discriminator, DiscriminatorOutput, QOutput
+from gankit.nets.encoder import Encoder
+from gankit.nets.generator import Generator
 from gankit.nets.init import INITS
+from gankit.nets.minibatch import MinibatchDiscrimination, MinibatchStdDev
 from gankit.nets.mlp import MLPDiscriminator, MLPGenerator
 from gankit.nets.mnist_conv import MnistConvDiscriminator, MnistConvGenerator
 
 Shape = tuple[int, ...]
 
 
-def _mlp(cfg: ModelConfig, shape: Shape) -> tuple[nn.Module, nn.Module]:
-    is_image = len(shape) == 3
-    return (
-        MLPGenerator(cfg.latent_dim, shape, cfg.g_width, cfg.mlp_layers, tanh=is_image),
-        MLPDiscriminator(shape, cfg.d_width, cfg.mlp_layers),
-    )
+@dataclass(frozen=True)
+class Architecture:
+    """Body builders: ``generator(cfg, input_dim, data_shape)`` and ``discriminator(cfg, input_shape)``.
+
+    ``input_shape`` is what D's body reads: the data shape with extra channels for packing and concatenated
+    labels (for 2-D points: extra features).
+    """
+
+    generator: Callable[[ModelConfig, int, Shape], nn.Module]
+    discriminator: Callable[[ModelConfig, Shape], nn.Module]
+    check: Callable[[Shape], None] = lambda shape: None
 
 
-def _dcgan(cfg: ModelConfig, shape: Shape) -> tuple[nn.Module, nn.Module]:
+def _square_images(shape: Shape) -> None:
     if len(shape) != 3 or shape[1] != shape[2]:
         raise ConfigError(f"model.arch=dcgan needs square images, got data of shape {shape}")
-    c, size, _ = shape
-    return (DCGANGenerator(cfg.latent_dim, c, size, cfg.g_width), DCGANDiscriminator(c, size, cfg.d_width, cfg.d_norm))
 
 
-def _mnist_conv(cfg: ModelConfig, shape: Shape) -> tuple[nn.Module, nn.Module]:
+def _mnist_shape(shape: Shape) -> None:
     if tuple(shape) != (1, 28, 28):
         raise ConfigError(
             f"model.arch=mnist-conv is built for 1×28×28 images, got data of shape {shape}; "
             "use model.arch=dcgan for other sizes"
         )
-    return MnistConvGenerator(cfg.latent_dim), MnistConvDiscriminator()
 
 
-ARCHITECTURES: dict[str, Callable[[ModelConfig, Shape], tuple[nn.Module, nn.Module]]] = {
-    "mlp": _mlp,
-    "dcgan": _dcgan,
-    "mnist-conv": _mnist_conv,
+ARCHITECTURES: dict[str, Architecture] = {
+    "mlp": Architecture(
+        generator=lambda cfg, n, shape: MLPGenerator(n, shape, cfg.g_width, cfg.mlp_layers, tanh=len(shape) == 3),
+        discriminator=lambda cfg, shape: MLPDiscriminator(shape, cfg.d_width, cfg.mlp_layers),
+    ),
+    "dcgan": Architecture(
+        generator=lambda cfg, n, shape: DCGANGenerator(n, shape[0], shape[1], cfg.g_width),
+        discriminator=lambda cfg, shape: DCGANDiscriminator(shape[0], shape[1], cfg.d_width, cfg.d_norm),
+        check=_square_images,
+    ),
+    "mnist-conv": Architecture(
+        generator=lambda cfg, n, shape: MnistConvGenerator(n),
+        discriminator=lambda cfg, shape: MnistConvDiscriminator(shape[0]),
+        check=_mnist_shape,
+    ),
 }
 
 
-def build_networks(cfg: ModelConfig, data_shape: Shape) -> tuple[nn.Module, nn.Module]:
-    """Generator and discriminator for samples of ``data_shape`` ((C, H, W) images or (D,) points)."""
+def _architecture(cfg: ModelConfig, data_shape: Shape) -> Architecture:
     if cfg.arch not in ARCHITECTURES:
         raise ConfigError(f"unknown model.arch {cfg.arch!r}; choose one of {', '.join(ARCHITECTURES)}")
-    g, d = ARCHITECTURES[cfg.arch](cfg, tuple(data_shape))
+    arch = ARCHITECTURES[cfg.arch]
+    arch.check(tuple(data_shape))
+    return arch
+
+
+def build_networks(
+    cfg: ModelConfig, data_shape: Shape, num_classes: int | None = None
+) -> tuple[Generator, Discriminator]:
+    """G and D for samples of ``data_shape`` ((C, H, W) images or (D,) points).
+
+    ``num_classes`` (from the data set) is needed when ``cfg.conditioning`` is not "none".
+    """
+    data_shape = tuple(data_shape)
+    arch = _architecture(cfg, data_shape)
+    space: LatentSpace = latent_space(cfg, num_classes)
+    embed_dim = cfg.label_embed_dim if space.num_classes else 0
+    g = Generator(arch.generator(cfg, space.input_dim + embed_dim, data_shape), space.num_classes, embed_dim)
+    extra = space.num_classes if cfg.conditioning == "concat" else 0
+    d_input = (data_shape[0] * cfg.pack + extra, *data_shape[1:])
+    d = Discriminator(
+        arch.discriminator(cfg, d_input),
+        data_shape,
+        pack=cfg.pack,
+        num_classes=space.num_classes,
+        conditioning=cfg.conditioning,
+        minibatch=cfg.minibatch,
+        mbd_kernels=cfg.mbd_kernels,
+        mbd_kernel_dim=cfg.mbd_kernel_dim,
+        categorical=space.categorical,
+        continuous=space.continuous,
+    )
     INITS[cfg.init](g)
     INITS[cfg.init](d)
     if cfg.spectral_norm:
         add_spectral_norm(d)
     return g, d
+
+
+def build_encoder(cfg: ModelConfig, data_shape: Shape) -> Encoder:
+    """E: x → G's noise input, on the trunk of a fresh D body of the same architecture (Che et al. 2017)."""
+    data_shape = tuple(data_shape)
+    arch = _architecture(cfg, data_shape)
+    body = arch.discriminator(cfg, data_shape)
+    encoder = Encoder(body.trunk, data_shape, cfg.latent_dim, tanh=cfg.latent_dist == "uniform")
+    INITS[cfg.init](encoder)
+    return encoder
 
 
 def add_spectral_norm(module: nn.Module) -> nn.Module:
@@ -78,10 +139,18 @@ __all__ = [
     "ARCHITECTURES",
     "DCGANDiscriminator",
     "DCGANGenerator",
+    "Discriminator",
+    "DiscriminatorOutput",
+    "Encoder",
+    "Generator",
     "MLPDiscriminator",
     "MLPGenerator",
+    "MinibatchDiscrimination",
+    "MinibatchStdDev",
     "MnistConvDiscriminator",
     "MnistConvGenerator",
+    "QOutput",
     "add_spectral_norm",
+    "build_encoder",
     "build_networks",
 ]

@@ -35,10 +35,10 @@ class MnistConvDiscriminator(nn.Module):
     """x (1×28×28) → conv 32 5×5 s1, LeakyReLU(0.01), maxpool 2 → conv 64 5×5 s1, LeakyReLU(0.01),
     maxpool 2 → FC 4·4·64, LeakyReLU(0.01) → FC 1: one logit per image."""
 
-    def __init__(self) -> None:
+    def __init__(self, channels: int = 1) -> None:
         super().__init__()
         self.trunk = nn.Sequential(
-            nn.Conv2d(1, 32, 5),
+            nn.Conv2d(channels, 32, 5),
             nn.LeakyReLU(0.01),
             nn.MaxPool2d(2),
             nn.Conv2d(32, 64, 5),

@@ -16,6 +16,7 @@ from gankit.data.toy import ring8_modes
 from gankit.metrics.modes import count_toy_modes
 from gankit.recipes import get_recipe
 from gankit.theory import one_thread
+from gankit.training.step import generate
 from gankit.training.trainer import build_training
 
 
@@ -63,7 +64,7 @@ def mode_collapse_demo(
                 training.train_step()
             with torch.no_grad():
                 g = training.gan.generator.eval()
-                fake = g(training.sample_z(2500))
+                fake = generate(g, training.sample_z(2500))
                 g.train()
             covered[target] = modes_covered(fake)
             ax.scatter(real[:, 0], real[:, 1], s=2, c="#bbbbbb")

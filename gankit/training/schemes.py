@@ -36,11 +36,12 @@ from gankit.training.step import (
     alternating_step,
     discriminator_gradients,
     discriminator_step,
+    generator_batch,
     generator_gradients,
     project_discriminator,
 )
 
-Batches = Callable[[], Tensor]
+Batches = Callable[[], Any]  # a fresh real Batch (or tensor) / a fresh Latent (or z) per call
 
 
 def _params(module: nn.Module) -> list[nn.Parameter]:
@@ -90,7 +91,7 @@ class Simultaneous(UpdateScheme):
         for _ in range(n_critic - 1):
             discriminator_step(gan, losses, next_real(), sample_z())
         stats = discriminator_gradients(gan, losses, next_real(), sample_z())
-        stats.update(generator_gradients(gan, losses, sample_z()))
+        stats.update(generator_gradients(gan, losses, sample_z(), generator_batch(losses, next_real)))
         gan.d_optimizer.step()
         gan.g_optimizer.step()
         project_discriminator(gan, losses)
@@ -115,15 +116,15 @@ class Extragradient(UpdateScheme):
             _restore(gan.discriminator, start)
             gan.d_optimizer.step()
             project_discriminator(gan, losses)
-        start_g, start_d = _snapshot(gan.generator), _snapshot(gan.discriminator)
+        start_g, start_d = _snapshot(gan.generator_side), _snapshot(gan.discriminator)
         stats = discriminator_gradients(gan, losses, next_real(), sample_z())
-        stats.update(generator_gradients(gan, losses, sample_z()))
+        stats.update(generator_gradients(gan, losses, sample_z(), generator_batch(losses, next_real)))
         gan.d_optimizer.step()  # extrapolation to the look-ahead point
         gan.g_optimizer.step()
         project_discriminator(gan, losses)
         discriminator_gradients(gan, losses, next_real(), sample_z())  # gradients there
-        generator_gradients(gan, losses, sample_z())
-        _restore(gan.generator, start_g)  # applied from the original point
+        generator_gradients(gan, losses, sample_z(), generator_batch(losses, next_real))
+        _restore(gan.generator_side, start_g)  # applied from the original point
         _restore(gan.discriminator, start_d)
         gan.d_optimizer.step()
         gan.g_optimizer.step()
@@ -175,13 +176,13 @@ class Lookahead(UpdateScheme):
 
     def __init__(self, gan: GAN, k: int = 5, alpha: float = 0.5):
         self.k, self.alpha = k, alpha
-        self.slow = {"generator": _snapshot(gan.generator), "discriminator": _snapshot(gan.discriminator)}
+        self.slow = {"generator": _snapshot(gan.generator_side), "discriminator": _snapshot(gan.discriminator)}
         self.fast_steps = 0
 
     @torch.no_grad()
     def _synchronise(self, gan: GAN) -> None:
         for name in ("generator", "discriminator"):
-            module = getattr(gan, name)
+            module = gan.generator_side if name == "generator" else gan.discriminator
             for p, slow in zip(_params(module), self.slow[name], strict=True):
                 slow.add_(p - slow, alpha=self.alpha)
                 p.copy_(slow)

@@ -8,6 +8,13 @@ step on fresh noise. Other ways to play the game (simultaneous, extragradient, o
 are built from the same pieces in ``gankit.training.schemes``. The losses come in as pure functions
 (``gankit.losses``); nothing here knows which objective it is running. Every function returns detached
 scalar tensors (no GPU sync): the caller decides when to read them.
+
+Real data comes as a :class:`Batch` (images or points, with class labels for a conditional model) and
+G's input as a :class:`~gankit.latent.Latent`; plain tensors are accepted for unlabelled data and
+unconditional G. What each player minimises:
+
+* D: l_D(D(x), D(G(z))) + λ_GP·GP − λ·L_I (InfoGAN: Q shares D's trunk and is trained with D)
+* G: w·l_G(D(G(z))) + λ_FM·FM − λ·L_I + λ₁·‖x − G(E(x))‖² + λ₂·l_G(D(G(E(x))))   (E is trained with G)
 """
 
 from __future__ import annotations
@@ -19,18 +26,38 @@ import torch
 from torch import Tensor, nn
 from torch.optim import Optimizer
 
-from gankit.losses import Objective
+from gankit.latent import Latent, LatentSpace
+from gankit.losses import Objective, categorical_information, continuous_information, feature_matching, reconstruction
+from gankit.nets.discriminator import DiscriminatorOutput
 from gankit.regularizers import clip_weights, gradient_penalty
 
 
 @dataclass
+class Batch:
+    """A minibatch of real data: ``x`` (N, …) and, for conditional models, class labels ``y`` (N,)."""
+
+    x: Tensor
+    y: Tensor | None = None
+
+
+@dataclass
 class GAN:
-    """The two players and their optimisers. G and D may be wrapped (e.g. in DistributedDataParallel)."""
+    """The two players and their optimisers. G and D may be wrapped (e.g. in DistributedDataParallel).
+
+    ``encoder`` is the mode-regularised GAN's E (Che et al. 2017); it is G's ally: ``g_optimizer`` holds
+    its parameters too.
+    """
 
     generator: nn.Module
     discriminator: nn.Module
     g_optimizer: Optimizer
     d_optimizer: Optimizer
+    encoder: nn.Module | None = None
+
+    @property
+    def generator_side(self) -> nn.Module:
+        """The modules ``g_optimizer`` updates: G, and E when there is one."""
+        return self.generator if self.encoder is None else nn.ModuleList([self.generator, self.encoder])
 
 
 @dataclass(frozen=True)
@@ -40,6 +67,61 @@ class GameLosses:
     objective: Objective
     gp_weight: float = 0.0  # λ · E[(‖∇D(x̂)‖ − 1)²] added to D's loss (Gulrajani et al. 2017)
     clip_value: float | None = None  # clamp D's weights to [−c, c] after each D step (Arjovsky et al. 2017)
+    g_adversarial: float = 1.0  # weight of the objective's l_G in G's loss
+    feature_matching: float = 0.0  # λ_FM of feature matching in G's loss (Salimans et al. 2016)
+    latent: LatentSpace | None = None  # where InfoGAN's codes sit in z (needed when it has codes)
+    info_weight: float = 1.0  # λ of the categorical code's L_I (Chen et al. 2016)
+    info_continuous_weight: float = 0.1  # λ of the continuous codes' L_I
+    reconstruction_weight: float = 0.0  # λ₁ (Che et al. 2017)
+    mode_weight: float = 0.0  # λ₂ (Che et al. 2017)
+
+    @property
+    def generator_reads_data(self) -> bool:
+        """Whether G's step needs a real batch (feature matching, the reconstruction/mode regularisers)."""
+        return self.feature_matching > 0 or self.reconstruction_weight > 0 or self.mode_weight > 0
+
+
+def as_batch(real: Tensor | Batch) -> Batch:
+    return real if isinstance(real, Batch) else Batch(real)
+
+
+def as_latent(z: Tensor | Latent) -> Latent:
+    return z if isinstance(z, Latent) else Latent(z)
+
+
+def generate(generator: nn.Module, latent: Latent) -> Tensor:
+    """G(z), or G(z, y) for a conditional G."""
+    return generator(latent.z) if latent.y is None else generator(latent.z, latent.y)
+
+
+def judge(discriminator: nn.Module, x: Tensor, y: Tensor | None = None) -> DiscriminatorOutput:
+    """D's logits on x (with labels y), plus its features and Q output where D has them
+    (``gankit.nets.Discriminator.run``); any other module D(x) gives the logits alone."""
+    run = getattr(discriminator, "run", None)
+    if run is not None:
+        return run(x, y)
+    return DiscriminatorOutput(discriminator(x) if y is None else discriminator(x, y), None, None)
+
+
+def information(losses: GameLosses, out: DiscriminatorOutput, latent: Latent) -> dict[str, Tensor]:
+    """InfoGAN's L_I terms for G(z, c) judged by Q, one per kind of code (empty without codes)."""
+    space = losses.latent
+    if space is None or not space.has_codes or out.q is None:
+        return {}
+    codes = space.codes(latent.z)
+    terms = {}
+    if codes.category is not None:
+        terms["info_categorical"] = categorical_information(out.q.logits, codes.category)
+    if space.continuous:
+        terms["info_continuous"] = continuous_information(out.q.mean, out.q.log_var, codes.continuous)
+    return terms
+
+
+def _information_loss(losses: GameLosses, terms: dict[str, Tensor]) -> Tensor | float:
+    """−λ·L_I: the players maximise the bound, so it enters their losses with a minus sign."""
+    return -losses.info_weight * terms.get("info_categorical", 0.0) - losses.info_continuous_weight * terms.get(
+        "info_continuous", 0.0
+    )
 
 
 def set_requires_grad(module: nn.Module, flag: bool) -> None:
@@ -55,34 +137,74 @@ def plain_update(optimizer: Optimizer, module: nn.Module) -> None:
 UpdateRule = Callable[[Optimizer, nn.Module], None]
 
 
-def discriminator_gradients(gan: GAN, losses: GameLosses, real: Tensor, z: Tensor) -> dict[str, Tensor]:
-    """Fill D's ``.grad`` with ∇l_D (+ λ·∇GP) on a real batch and G(z); nothing is updated."""
+def discriminator_gradients(
+    gan: GAN, losses: GameLosses, real: Tensor | Batch, z: Tensor | Latent
+) -> dict[str, Tensor]:
+    """Fill D's ``.grad`` with ∇l_D (+ λ·∇GP − λ·∇L_I) on a real batch and G(z); nothing is updated."""
     G, D = gan.generator, gan.discriminator
+    real, latent = as_batch(real), as_latent(z)
     with torch.no_grad():
-        fake = G(z)
-    real_logits, fake_logits = D(real), D(fake)
-    loss = losses.objective.d_loss(real_logits, fake_logits)
-    stats = {"d_loss": loss.detach(), "d_real": real_logits.detach().mean(), "d_fake": fake_logits.detach().mean()}
+        fake = generate(G, latent)
+    on_real, on_fake = judge(D, real.x, real.y), judge(D, fake, latent.y)
+    loss = losses.objective.d_loss(on_real.logits, on_fake.logits)
+    stats = {
+        "d_loss": loss.detach(),
+        "d_real": on_real.logits.detach().mean(),
+        "d_fake": on_fake.logits.detach().mean(),
+    }
     if losses.gp_weight > 0:
-        penalty = gradient_penalty(D, real, fake)
+        penalty = gradient_penalty(lambda x: judge(D, x, real.y).logits, real.x, fake)
         loss = loss + losses.gp_weight * penalty
         stats["gp"] = penalty.detach()
+    info = information(losses, on_fake, latent)
+    if info:
+        loss = loss + _information_loss(losses, info)
     gan.d_optimizer.zero_grad(set_to_none=True)
     loss.backward()
     return stats
 
 
-def generator_gradients(gan: GAN, losses: GameLosses, z: Tensor) -> dict[str, Tensor]:
-    """Fill G's ``.grad`` with ∇l_G(D(G(z))). D's weights are frozen, so no gradient is computed for them."""
+def generator_gradients(
+    gan: GAN, losses: GameLosses, z: Tensor | Latent, real: Tensor | Batch | None = None
+) -> dict[str, Tensor]:
+    """Fill G's (and E's) ``.grad`` with the gradient of G's loss (see the module docstring).
+
+    D's weights are frozen, so no gradient is computed for them. ``real`` is needed when
+    ``losses.generator_reads_data`` (feature matching, reconstruction and mode regularisers).
+    """
     G, D = gan.generator, gan.discriminator
+    latent = as_latent(z)
+    if losses.generator_reads_data and real is None:
+        raise ValueError("this G loss reads real data (feature matching or reconstruction): pass a real batch")
     set_requires_grad(D, False)
     try:
-        loss = losses.objective.g_loss(D(G(z)))
+        on_fake = judge(D, generate(G, latent), latent.y)
+        adversarial = losses.objective.g_loss(on_fake.logits)
+        stats = {"g_loss": adversarial.detach()}
+        loss = losses.g_adversarial * adversarial
+        if losses.feature_matching > 0:
+            batch = as_batch(real)
+            with torch.no_grad():
+                real_features = judge(D, batch.x, batch.y).features
+            fm = feature_matching(real_features, on_fake.features)
+            loss = loss + losses.feature_matching * fm
+            stats["feature_matching"] = fm.detach()
+        info = information(losses, on_fake, latent)
+        if info:
+            loss = loss + _information_loss(losses, info)
+            stats.update({k: v.detach() for k, v in info.items()})
+        if losses.reconstruction_weight > 0 or losses.mode_weight > 0:
+            batch = as_batch(real)
+            rebuilt = generate(G, Latent(gan.encoder(batch.x), batch.y))
+            rec = reconstruction(batch.x, rebuilt)
+            mode = losses.objective.g_loss(judge(D, rebuilt, batch.y).logits)
+            loss = loss + losses.reconstruction_weight * rec + losses.mode_weight * mode
+            stats["reconstruction"], stats["mode_regularizer"] = rec.detach(), mode.detach()
         gan.g_optimizer.zero_grad(set_to_none=True)
         loss.backward()
     finally:
         set_requires_grad(D, True)
-    return {"g_loss": loss.detach()}
+    return stats
 
 
 def project_discriminator(gan: GAN, losses: GameLosses) -> None:
@@ -92,7 +214,7 @@ def project_discriminator(gan: GAN, losses: GameLosses) -> None:
 
 
 def discriminator_step(
-    gan: GAN, losses: GameLosses, real: Tensor, z: Tensor, update: UpdateRule = plain_update
+    gan: GAN, losses: GameLosses, real: Tensor | Batch, z: Tensor | Latent, update: UpdateRule = plain_update
 ) -> dict[str, Tensor]:
     """One update of D on a real batch and G(z): minimise l_D (+ λ·GP), then clip if asked."""
     stats = discriminator_gradients(gan, losses, real, z)
@@ -101,10 +223,16 @@ def discriminator_step(
     return stats
 
 
-def generator_step(gan: GAN, losses: GameLosses, z: Tensor, update: UpdateRule = plain_update) -> dict[str, Tensor]:
-    """One update of G: minimise l_G(D(G(z)))."""
-    stats = generator_gradients(gan, losses, z)
-    update(gan.g_optimizer, gan.generator)
+def generator_step(
+    gan: GAN,
+    losses: GameLosses,
+    z: Tensor | Latent,
+    update: UpdateRule = plain_update,
+    real: Tensor | Batch | None = None,
+) -> dict[str, Tensor]:
+    """One update of G (and E): minimise G's loss on G(z) (and on the real batch, if the loss reads one)."""
+    stats = generator_gradients(gan, losses, z, real)
+    update(gan.g_optimizer, gan.generator_side)
     return stats
 
 
@@ -112,18 +240,23 @@ def alternating_step(
     gan: GAN,
     losses: GameLosses,
     n_critic: int,
-    next_real: Callable[[], Tensor],
-    sample_z: Callable[[], Tensor],
+    next_real: Callable[[], Tensor | Batch],
+    sample_z: Callable[[], Tensor | Latent],
     update_d: UpdateRule = plain_update,
     update_g: UpdateRule = plain_update,
 ) -> dict[str, Tensor]:
     """k = ``n_critic`` D steps, then one G step (Goodfellow et al. 2014, Alg. 1; Arjovsky et al. 2017, Alg. 1).
 
-    Each D step draws a fresh real batch and fresh noise; the G step draws fresh noise. Returns the last
-    D step's statistics and the G step's loss.
+    Each D step draws a fresh real batch and fresh noise; the G step draws fresh noise (and a fresh real
+    batch if its loss reads data). Returns the last D step's statistics and the G step's.
     """
     stats: dict[str, Tensor] = {}
     for _ in range(n_critic):
         stats = discriminator_step(gan, losses, next_real(), sample_z(), update_d)
-    stats.update(generator_step(gan, losses, sample_z(), update_g))
+    stats.update(generator_step(gan, losses, sample_z(), update_g, generator_batch(losses, next_real)))
     return stats
+
+
+def generator_batch(losses: GameLosses, next_real: Callable[[], Tensor | Batch]) -> Tensor | Batch | None:
+    """A fresh real batch for G's step if its loss reads data, else None (no batch is drawn)."""
+    return next_real() if losses.generator_reads_data else None

@@ -30,15 +30,15 @@ from gankit.config import Config
 from gankit.data import TensorData, load_data, to_model_input, to_uint8_images
 from gankit.errors import CheckpointError, ConfigError, TrainingDiverged
 from gankit.images import save_grid, scatter_png
-from gankit.latent import sample_latent
+from gankit.latent import Latent, LatentSpace, latent_space
 from gankit.losses import get_objective
-from gankit.nets import build_networks
+from gankit.nets import build_encoder, build_networks
 from gankit.run import RunPaths, read_config, resolve_device
 from gankit.training.batches import EpochSampler
 from gankit.training.diagnostics import gradient_norms
 from gankit.training.optim import build_optimizer
 from gankit.training.schemes import UpdateScheme, build_scheme
-from gankit.training.step import GAN, GameLosses
+from gankit.training.step import GAN, Batch, GameLosses, generate
 from gankit.viz.tensorboard import TensorBoardLogger
 
 # Fields a resumed run may change: the budget, the schedule of logs/grids/checkpoints, where the data is.
@@ -70,7 +70,8 @@ class Training:
     scheme: UpdateScheme
     ema: AveragedModel | None
     sampler: EpochSampler
-    grid_z: torch.Tensor
+    space: LatentSpace
+    grid_latent: Latent  # the fixed G inputs of every sample grid
     step: int = 0
     images_seen: int = 0
     elapsed_s: float = 0.0
@@ -79,13 +80,16 @@ class Training:
     def data_shape(self) -> tuple[int, ...]:
         return tuple(self.data.x.shape[1:])
 
-    def next_real(self) -> torch.Tensor:
+    def next_real(self) -> Batch:
+        """The next real minibatch (with labels when G and D are class-conditional)."""
         self.images_seen += self.cfg.train.batch_size
-        return to_model_input(self.data.x[self.sampler.next()])
+        index = self.sampler.next()
+        y = self.data.y[index] if self.space.num_classes else None
+        return Batch(to_model_input(self.data.x[index]), y)
 
-    def sample_z(self, n: int | None = None) -> torch.Tensor:
-        m = self.cfg.model
-        return sample_latent(n or self.cfg.train.batch_size, m.latent_dim, m.latent_dist, self.device)
+    def sample_z(self, n: int | None = None) -> Latent:
+        """Fresh G inputs: noise, and classes / InfoGAN codes where the model has them."""
+        return self.space.sample(n or self.cfg.train.batch_size, self.device)
 
     def train_step(self) -> dict[str, torch.Tensor]:
         """One game step: a generator update and its ``n_critic`` discriminator updates, as the scheme plays them."""
@@ -108,14 +112,17 @@ class Training:
             "images_seen": self.images_seen,
             "elapsed_s": self.elapsed_s,
             "data_shape": list(self.data_shape),
+            "num_classes": self.space.num_classes,
             "generator": self.gan.generator.state_dict(),
             "discriminator": self.gan.discriminator.state_dict(),
             "g_optimizer": self.gan.g_optimizer.state_dict(),
             "d_optimizer": self.gan.d_optimizer.state_dict(),
+            "encoder": self.gan.encoder.state_dict() if self.gan.encoder is not None else None,
             "ema": self.ema.state_dict() if self.ema is not None else None,
             "scheme": self.scheme.state_dict(),
             "sampler": self.sampler.state_dict(),
-            "grid_z": self.grid_z,
+            "grid_z": self.grid_latent.z,
+            "grid_y": self.grid_latent.y,
             "rng": rng,
         }
 
@@ -131,11 +138,14 @@ class Training:
         self.gan.discriminator.load_state_dict(state["discriminator"])
         self.gan.g_optimizer.load_state_dict(state["g_optimizer"])
         self.gan.d_optimizer.load_state_dict(state["d_optimizer"])
+        if self.gan.encoder is not None:
+            self.gan.encoder.load_state_dict(state["encoder"])
         if self.ema is not None:
             self.ema.load_state_dict(state["ema"])
         self.sampler.load_state_dict(state["sampler"])
         self.scheme.load_state_dict(state["scheme"])
-        self.grid_z = state["grid_z"].to(self.device)
+        y = state.get("grid_y")
+        self.grid_latent = Latent(state["grid_z"].to(self.device), None if y is None else y.to(self.device))
         torch.set_rng_state(state["rng"]["torch"])
         if self.device.type == "cuda" and "cuda" in state["rng"]:
             torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
@@ -146,18 +156,45 @@ def build_training(cfg: Config, log: Callable[[str], None] = print) -> Training:
     device = resolve_device(cfg.train.device)
     torch.manual_seed(cfg.train.seed)
     data = load_data(cfg.data, log=log).to(device)
-    g, d = build_networks(cfg.model, tuple(data.x.shape[1:]))
+    shape = tuple(data.x.shape[1:])
+    space = latent_space(cfg.model, data.num_classes)
+    g, d = build_networks(cfg.model, shape, data.num_classes)
     g, d = g.to(device), d.to(device)
-    gan = GAN(g, d, build_optimizer(g.parameters(), cfg.g_optim), build_optimizer(d.parameters(), cfg.d_optim))
-    losses = GameLosses(get_objective(cfg.loss.objective), cfg.loss.gp_weight, cfg.loss.clip_value)
+    loss = cfg.loss
+    encoder = None
+    if loss.reconstruction_weight > 0 or loss.mode_weight > 0:
+        encoder = build_encoder(cfg.model, shape).to(device)
+    g_side = list(g.parameters()) + (list(encoder.parameters()) if encoder is not None else [])
+    gan = GAN(g, d, build_optimizer(g_side, cfg.g_optim), build_optimizer(d.parameters(), cfg.d_optim), encoder)
+    losses = GameLosses(
+        get_objective(loss.objective),
+        gp_weight=loss.gp_weight,
+        clip_value=loss.clip_value,
+        g_adversarial=loss.g_adversarial,
+        feature_matching=loss.feature_matching,
+        latent=space,
+        info_weight=loss.info_weight,
+        info_continuous_weight=loss.info_continuous_weight,
+        reconstruction_weight=loss.reconstruction_weight,
+        mode_weight=loss.mode_weight,
+    )
     ema = None
     if cfg.train.ema is not None:
         ema = AveragedModel(g, multi_avg_fn=get_ema_multi_avg_fn(cfg.train.ema), use_buffers=True)
     sampler = EpochSampler(len(data), cfg.train.batch_size, cfg.train.seed, device)
-    grid_rng = torch.Generator().manual_seed(cfg.train.seed + 1)
-    m = cfg.model
-    grid_z = sample_latent(cfg.train.grid_size, m.latent_dim, m.latent_dist, "cpu", grid_rng).to(device)
-    return Training(cfg, device, data, gan, losses, build_scheme(gan, cfg.train), ema, sampler, grid_z)
+    grid = grid_latent(space, cfg.train.grid_size, cfg.train.seed + 1).to(device)
+    return Training(cfg, device, data, gan, losses, build_scheme(gan, cfg.train), ema, sampler, space, grid)
+
+
+def grid_latent(space: LatentSpace, n: int, seed: int) -> Latent:
+    """Seeded G inputs for sample grids; classes and categories cycle 0, 1, …, K−1 along each row."""
+    latent = space.sample(n, "cpu", torch.Generator().manual_seed(seed))
+    cycle = torch.arange(n) % max(space.num_classes, space.categorical, 1)
+    codes = space.codes(latent.z)
+    category = cycle if space.categorical else None
+    return space.compose(
+        latent.z[:, : space.noise_dim], category, codes.continuous, cycle if space.num_classes else None
+    )
 
 
 @torch.no_grad()
@@ -167,11 +204,12 @@ def write_sample_grid(training: Training, path: Path) -> Path:
     was_training = g.training
     g.eval()
     try:
-        out = g(training.grid_z)
+        out = generate(g, training.grid_latent)
     finally:
         g.train(was_training)
     if training.data.is_image:
-        return save_grid(to_uint8_images(out), path, scale=2 if out.shape[-1] <= 32 else 1)
+        columns = max(training.space.num_classes, training.space.categorical) or None
+        return save_grid(to_uint8_images(out), path, nrow=columns, scale=2 if out.shape[-1] <= 32 else 1)
     return scatter_png(out, path, reference=training.data.x[:2000])
 
 

@@ -1,0 +1,129 @@
+"""The discriminator every recipe trains: an architecture's body plus the shared options around it.
+
+An architecture (``gankit.nets.mlp``, ``dcgan``, ``mnist_conv``) gives a *body* with a ``trunk`` (input →
+features) and a ``head`` (features → one logit). :class:`Discriminator` wraps it with:
+
+* packing (PacGAN, Lin et al. 2018): m samples are concatenated along channels (points: along features)
+  and judged together, one logit per pack;
+* class conditioning: ``concat`` appends the one-hot class to the input as constant channels (Mirza &
+  Osindero 2014), ``projection`` adds ⟨embed(y), φ(x)⟩ to the logit (Miyato & Koyama 2018, eq. 3);
+* a minibatch layer between trunk and head (``gankit.nets.minibatch``);
+* InfoGAN's Q head on the trunk's features (Chen et al. 2016, sec. 5): categorical logits, and a mean and
+  log-variance per continuous code.
+
+``D(x, y)`` returns logits (N / pack,); ``D.run(x, y)`` also returns the features (for feature matching)
+and Q's output.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from gankit.nets.minibatch import MinibatchDiscrimination, MinibatchStdDev
+
+
+class QOutput(NamedTuple):
+    """Q(c | x): categorical logits (N, K) or None, Gaussian mean and log-variance (N, L) (L may be 0)."""
+
+    logits: Tensor | None
+    mean: Tensor
+    log_var: Tensor
+
+
+class DiscriminatorOutput(NamedTuple):
+    logits: Tensor  # (N,) one per sample (per pack when packing)
+    features: Tensor  # (N, F) the trunk's output, flattened
+    q: QOutput | None  # InfoGAN's Q head, if the model has codes
+
+
+class QHead(nn.Module):
+    """Q's own layers on D's features: FC 128, BN, LeakyReLU(0.1), FC (Chen et al. 2016, app. C.1)."""
+
+    def __init__(self, in_features: int, categorical: int, continuous: int, width: int = 128):
+        super().__init__()
+        self.categorical, self.continuous = categorical, continuous
+        self.net = nn.Sequential(
+            nn.Linear(in_features, width),
+            nn.BatchNorm1d(width),
+            nn.LeakyReLU(0.1),
+            nn.Linear(width, categorical + 2 * continuous),
+        )
+
+    def forward(self, features: Tensor) -> QOutput:
+        out = self.net(features)
+        k, n = self.categorical, self.continuous
+        logits = out[:, :k] if k else None
+        return QOutput(logits, out[:, k : k + n], out[:, k + n : k + 2 * n].clamp(-8, 8))
+
+
+class Discriminator(nn.Module):
+    """D(x, y) → logits: a body (trunk + head) with packing, conditioning, minibatch features and a Q head."""
+
+    def __init__(
+        self,
+        body: nn.Module,
+        input_shape: tuple[int, ...],
+        pack: int = 1,
+        num_classes: int = 0,
+        conditioning: str = "none",
+        minibatch: str = "none",
+        mbd_kernels: int = 100,
+        mbd_kernel_dim: int = 5,
+        categorical: int = 0,
+        continuous: int = 0,
+    ):
+        super().__init__()
+        self.body, self.pack = body, pack
+        self.num_classes, self.conditioning = num_classes, conditioning
+        # The body was built for the packed (and label-extended) input; find its feature width.
+        with torch.no_grad():
+            was_training = body.training
+            body.eval()
+            probe = torch.zeros(1, *self._body_input_shape(input_shape))
+            self.feature_dim = body.trunk(probe).flatten(1).shape[1]
+            body.train(was_training)
+        self.minibatch: nn.Module | None = None
+        self.head: nn.Module | None = None
+        if minibatch == "discrimination":
+            self.minibatch = MinibatchDiscrimination(self.feature_dim, mbd_kernels, mbd_kernel_dim)
+        elif minibatch == "stddev":
+            self.minibatch = MinibatchStdDev(self.feature_dim)
+        if self.minibatch is not None:  # the body's head cannot read the wider features: a new linear head
+            self.head = nn.Linear(self.minibatch.out_features, 1)
+        self.embed = nn.Embedding(num_classes, self.feature_dim) if conditioning == "projection" else None
+        self.q = QHead(self.feature_dim, categorical, continuous) if categorical or continuous else None
+
+    def _body_input_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        extra = self.num_classes if self.conditioning == "concat" else 0
+        return (shape[0] * self.pack + extra, *shape[1:])
+
+    def _prepare(self, x: Tensor, y: Tensor | None) -> Tensor:
+        if self.pack > 1:
+            if x.shape[0] % self.pack:
+                raise ValueError(f"a packed D (pack={self.pack}) needs a batch size divisible by {self.pack}")
+            x = x.reshape(x.shape[0] // self.pack, x.shape[1] * self.pack, *x.shape[2:])
+        if (y is None) != (self.num_classes == 0):
+            raise ValueError("a conditional D needs class labels y; an unconditional one takes none")
+        if self.conditioning == "concat":
+            onehot = F.one_hot(y, self.num_classes).to(x.dtype)
+            onehot = onehot.view(*onehot.shape, *(1,) * (x.dim() - 2)).expand(-1, -1, *x.shape[2:])
+            x = torch.cat([x, onehot], dim=1)
+        return x
+
+    def run(self, x: Tensor, y: Tensor | None = None) -> DiscriminatorOutput:
+        hidden = self.body.trunk(self._prepare(x, y))
+        features = hidden.flatten(1)
+        if self.minibatch is not None:
+            logits = self.head(self.minibatch(features)).flatten()
+        else:
+            logits = self.body.head(hidden).flatten()
+        if self.embed is not None:
+            logits = logits + (self.embed(y) * features).sum(dim=1)
+        return DiscriminatorOutput(logits, features, self.q(features) if self.q is not None else None)
+
+    def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
+        return self.run(x, y).logits
