@@ -104,6 +104,55 @@ def _dcgan_stacked() -> Config:
     return cfg
 
 
+def _cgan() -> Config:
+    cfg = _dcgan()
+    cfg.model.conditioning = "concat"
+    cfg.train.batch_size = 64
+    return cfg
+
+
+def _infogan() -> Config:
+    return Config(
+        model=ModelConfig(
+            arch="mnist-conv", latent_dim=62, latent_dist="uniform", info_categorical=10, info_continuous=2
+        ),
+        loss=LossConfig(objective="nonsaturating", info_weight=1.0, info_continuous_weight=0.1),
+        g_optim=OptimizerConfig("adam", lr=1e-3, betas=(0.5, 0.999)),
+        d_optim=OptimizerConfig("adam", lr=2e-4, betas=(0.5, 0.999)),
+        train=TrainConfig(batch_size=64),
+    )
+
+
+def _fm() -> Config:
+    cfg = _dcgan()
+    cfg.loss.g_adversarial = 0.0
+    cfg.loss.feature_matching = 1.0
+    cfg.train.batch_size = 64
+    return cfg
+
+
+def _mbd() -> Config:
+    cfg = _dcgan()
+    cfg.model.minibatch = "discrimination"
+    cfg.train.batch_size = 64
+    return cfg
+
+
+def _mdgan() -> Config:
+    cfg = _dcgan()
+    cfg.loss.reconstruction_weight = 0.2
+    cfg.loss.mode_weight = 0.4
+    cfg.train.batch_size = 64
+    return cfg
+
+
+def _pacgan2() -> Config:
+    cfg = _dcgan()
+    cfg.model.pack = 2
+    cfg.train.batch_size = 64
+    return cfg
+
+
 RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in (
@@ -156,6 +205,47 @@ RECIPES: dict[str, Recipe] = {
             "Radford et al. 2015; Srivastava et al. 2017 and Lin et al. 2018 (protocol)",
             _dcgan_stacked,
             data="stacked-mnist",
+        ),
+        Recipe(
+            "cgan",
+            "class-conditional DCGAN: G(z, y) with a label embedding, one-hot label channels into D "
+            "(model.conditioning=projection for a projection D), non-saturating loss, batch 64",
+            "Mirza & Osindero 2014; Miyato & Koyama 2018 (projection)",
+            _cgan,
+        ),
+        Recipe(
+            "infogan",
+            "InfoGAN: z ~ U(−1, 1)^62 plus a 10-way categorical and 2 U(−1, 1) codes, Q head on D's trunk, "
+            "λ = 1 (categorical) and 0.1 (continuous), Adam G 1e-3 / D 2e-4, cs231n MNIST conv nets, batch 64",
+            "Chen et al. 2016, sec. 5 and app. C.1",
+            _infogan,
+        ),
+        Recipe(
+            "fm",
+            "feature matching alone as G's loss, on the features of D's last hidden layer; DCGAN nets, batch 64",
+            "Salimans et al. 2016, sec. 3.1",
+            _fm,
+        ),
+        Recipe(
+            "mbd",
+            "minibatch discrimination (B = 100 kernels of dimension 5) before D's last layer; DCGAN nets, "
+            "non-saturating loss, batch 64",
+            "Salimans et al. 2016, sec. 3.2",
+            _mbd,
+        ),
+        Recipe(
+            "mdgan",
+            "mode-regularised GAN: an encoder E, G's loss + 0.2·‖x − G(E(x))‖² + 0.4·l_G(D(G(E(x)))); "
+            "DCGAN nets, non-saturating loss, batch 64 (λ₁, λ₂ chosen here; the paper tunes them)",
+            "Che et al. 2017, sec. 3.1 (the regularised GAN)",
+            _mdgan,
+        ),
+        Recipe(
+            "pacgan2",
+            "PacGAN: D judges packs of 2 samples (stacked along channels); DCGAN nets, non-saturating loss, "
+            "batch 64",
+            "Lin et al. 2018",
+            _pacgan2,
         ),
     )
 }

@@ -94,7 +94,10 @@ class Discriminator(nn.Module):
             self.minibatch = MinibatchStdDev(self.feature_dim)
         if self.minibatch is not None:  # the body's head cannot read the wider features: a new linear head
             self.head = nn.Linear(self.minibatch.out_features, 1)
-        self.embed = nn.Embedding(num_classes, self.feature_dim) if conditioning == "projection" else None
+        self.embed = None
+        if conditioning == "projection":
+            self.embed = nn.Embedding(num_classes, self.feature_dim)
+            nn.init.xavier_uniform_(self.embed.weight)  # as the projection D's code; N(0, 1) swamps the logit
         self.q = QHead(self.feature_dim, categorical, continuous) if categorical or continuous else None
 
     def _body_input_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
