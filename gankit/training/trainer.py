@@ -146,9 +146,10 @@ class Training:
         self.scheme.load_state_dict(state["scheme"])
         y = state.get("grid_y")
         self.grid_latent = Latent(state["grid_z"].to(self.device), None if y is None else y.to(self.device))
-        torch.set_rng_state(state["rng"]["torch"])
+        # RNG states are CPU byte tensors, whatever device the checkpoint was mapped to
+        torch.set_rng_state(state["rng"]["torch"].cpu())
         if self.device.type == "cuda" and "cuda" in state["rng"]:
-            torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
+            torch.cuda.set_rng_state(state["rng"]["cuda"].cpu(), self.device)
 
 
 def build_training(cfg: Config, log: Callable[[str], None] = print) -> Training:
