@@ -69,6 +69,13 @@ def test_wrong_types_are_rejected(field, value, message):
         ("data.name", "mnsit", "Did you mean 'mnist'"),
         ("data.channels", 2, "data.channels must be 1 or 3"),
         ("train.steps", -5, "train.steps must be >= 0"),
+        ("model.conditioning", "concatenate", "Did you mean 'concat'"),
+        ("model.minibatch", "mbd", "unknown value for model.minibatch"),
+        ("model.pack", 0, "model.pack must be at least 1"),
+        ("model.info_categorical", 1, "a code with one value"),
+        ("model.info_continuous", -1, "must be >= 0"),
+        ("loss.feature_matching", -1, "loss.feature_matching must be >= 0"),
+        ("loss.g_adversarial", 0, "G has nothing to minimise"),
     ],
 )
 def test_impossible_values_are_rejected(field, value, message):
@@ -79,6 +86,21 @@ def test_impossible_values_are_rejected(field, value, message):
 def test_gradient_penalty_with_batchnorm_critic_is_rejected():
     with pytest.raises(ConfigError, match="model.d_norm=layer"):
         get_recipe("dcgan").override({"loss.gp_weight": 10})
+
+
+@pytest.mark.parametrize(
+    "fields,message",
+    [
+        ({"model.pack": 2, "model.conditioning": "concat"}, "cannot carry one class or code per sample"),
+        ({"model.pack": 2, "model.info_categorical": 10}, "cannot carry one class or code per sample"),
+        ({"loss.reconstruction_weight": 0.2, "model.info_continuous": 2}, "cannot be combined with InfoGAN"),
+        ({"model.d_norm": "layer", "loss.gp_weight": 10, "model.pack": 2}, "the gradient penalty is per sample"),
+        ({"model.d_norm": "layer", "loss.gp_weight": 10, "model.minibatch": "stddev"}, "mix samples"),
+    ],
+)
+def test_combinations_that_cannot_work_are_rejected(fields, message):
+    with pytest.raises(ConfigError, match=message):
+        get_recipe("dcgan").override(fields)
 
 
 def test_json_round_trip_keeps_every_field():

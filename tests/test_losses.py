@@ -66,3 +66,52 @@ def test_registry_pairs_each_objective_with_its_generator_loss():
     assert set(L.OBJECTIVES) == {"minimax", "nonsaturating", "least-squares", "hinge", "wasserstein"}
     with pytest.raises(ValueError, match="unknown objective 'lsgan'"):
         L.get_objective("lsgan")
+
+
+# Extra terms: feature matching, InfoGAN's bound, reconstruction -------------------------------------
+
+
+def test_feature_matching_is_zero_for_identical_batches_and_the_squared_mean_gap_otherwise():
+    f = torch.randn(16, 5)
+    assert L.feature_matching(f, f.clone()).item() == 0.0
+    shifted = f + torch.tensor([1.0, 0.0, -2.0, 0.0, 0.5])  # mean gap (−1, 0, 2, 0, −0.5) → 1 + 4 + 0.25
+    assert L.feature_matching(f, shifted).item() == pytest.approx(5.25, rel=1e-5)
+    assert L.feature_matching(f, f[torch.randperm(16)]).item() == pytest.approx(0.0, abs=1e-10)  # means only
+
+
+def test_feature_matching_sends_no_gradient_into_the_real_features():
+    real, fake = torch.randn(4, 3, requires_grad=True), torch.randn(4, 3, requires_grad=True)
+    L.feature_matching(real, fake).backward()
+    assert real.grad is None and fake.grad.abs().sum() > 0
+
+
+def test_infogan_bound_of_a_know_nothing_q_is_zero():
+    """Uniform Q over K categories: E[log Q(c|x)] + H(c) = −log K + log K = 0 (Chen et al. 2016, eq. 5)."""
+    logits = torch.zeros(32, 10)
+    category = torch.randint(10, (32,))
+    assert L.categorical_information(logits, category).item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_infogan_bound_of_a_perfect_q_is_the_code_entropy():
+    category = torch.arange(10).repeat(3)
+    logits = 100 * torch.nn.functional.one_hot(category, 10).float()  # Q names c with certainty
+    assert L.categorical_information(logits, category).item() == pytest.approx(math.log(10), abs=1e-6)
+    wrong = 100 * torch.nn.functional.one_hot((category + 1) % 10, 10).float()
+    assert L.categorical_information(wrong, category).item() == pytest.approx(math.log(10) - 100, rel=1e-4)
+
+
+def test_infogan_continuous_bound_matches_the_gaussian_closed_form():
+    """c ~ U(−1, 1): H = log 2 per code. Q = N(0, 1) gives E[log N(c; 0, 1)] = −½ log 2π − E[c²]/2."""
+    values = torch.tensor([[-1.0, 0.5], [0.0, -0.5], [1.0, 0.0]])
+    zeros = torch.zeros(3, 2)
+    expected = 2 * (-0.5 * math.log(2 * math.pi) + math.log(2)) - 0.5 * (2 + 0.5) / 3
+    assert L.continuous_information(zeros, zeros, values).item() == pytest.approx(expected, abs=1e-6)
+    sharp = torch.full((3, 2), -6.0)  # σ² = e^−6 around the right values: log N = −½(log 2π − 6) per code
+    exact = L.continuous_information(values, sharp, values).item()
+    assert exact == pytest.approx(2 * (-0.5 * (math.log(2 * math.pi) - 6) + math.log(2)), abs=1e-5)
+
+
+def test_reconstruction_is_the_mean_squared_error():
+    x = torch.zeros(2, 1, 2, 2)
+    assert L.reconstruction(x, x).item() == 0.0
+    assert L.reconstruction(x, x + 0.5).item() == pytest.approx(0.25)

@@ -95,3 +95,144 @@ def test_stats_are_detached_scalars():
     )
     assert set(stats) == {"d_loss", "d_real", "d_fake", "g_loss"}
     assert all(v.dim() == 0 and not v.requires_grad for v in stats.values())
+
+
+# The extra terms of issue 4: InfoGAN, feature matching, reconstruction, labels -------------------------
+
+
+def _built(model: dict, num_classes=None, lr=0.1, encoder=False):
+    from gankit.config import ModelConfig
+    from gankit.nets import build_encoder, build_networks
+
+    torch.manual_seed(0)
+    cfg = ModelConfig(arch="mlp", latent_dim=4, g_width=16, d_width=16, mlp_layers=2, init="default", **model)
+    g, d = build_networks(cfg, (2,), num_classes)
+    e = build_encoder(cfg, (2,)) if encoder else None
+    g_side = list(g.parameters()) + (list(e.parameters()) if e is not None else [])
+    return GAN(g, d, torch.optim.SGD(g_side, lr=lr), torch.optim.SGD(d.parameters(), lr=lr), e), cfg
+
+
+ZERO = Objective("zero", lambda r, f: 0 * (r.sum() + f.sum()), lambda f: 0 * f.sum(), "-")
+
+
+def test_infogan_bound_is_added_to_both_players():
+    """With a zero adversarial loss Q (in D's step) and G still move: −λ·L_I is really in both losses."""
+    from gankit.latent import latent_space
+
+    gan, cfg = _built({"info_categorical": 3, "info_continuous": 1})
+    space = latent_space(cfg)
+    losses = GameLosses(ZERO, latent=space, info_weight=1.0, info_continuous_weight=0.5)
+    q0, g0 = _params(gan.discriminator.q), _params(gan.generator)
+    stats = discriminator_step(gan, losses, torch.randn(8, 2), space.sample(8))
+    assert all(_changed(q0, gan.discriminator.q))
+    stats = generator_step(gan, losses, space.sample(8))
+    assert set(stats) == {"g_loss", "info_categorical", "info_continuous"}
+    assert any(_changed(g0, gan.generator))
+    # no weight, no bound: nothing moves
+    gan, _ = _built({"info_categorical": 3, "info_continuous": 1})
+    q0 = _params(gan.discriminator.q)
+    discriminator_step(
+        gan, GameLosses(ZERO, latent=space, info_weight=0, info_continuous_weight=0), torch.randn(8, 2), space.sample(8)
+    )
+    assert not any(_changed(q0, gan.discriminator.q))
+
+
+def test_infogan_generator_gradient_equals_the_manual_loss():
+    from gankit.latent import latent_space
+
+    gan, cfg = _built({"info_categorical": 3, "info_continuous": 2})
+    manual = copy.deepcopy(gan)
+    space = latent_space(cfg)
+    latent = space.sample(8)
+    obj = OBJECTIVES["nonsaturating"]
+    generator_step(gan, GameLosses(obj, latent=space, info_weight=1.0, info_continuous_weight=0.1), latent)
+    from gankit import losses as L
+
+    out = manual.discriminator.run(manual.generator(latent.z))
+    codes = space.codes(latent.z)
+    loss = (
+        obj.g_loss(out.logits)
+        - L.categorical_information(out.q.logits, codes.category)
+        - 0.1 * L.continuous_information(out.q.mean, out.q.log_var, codes.continuous)
+    )
+    grads = torch.autograd.grad(loss, list(manual.generator.parameters()))
+    for p, gr, new in zip(manual.generator.parameters(), grads, gan.generator.parameters(), strict=True):
+        torch.testing.assert_close(new, p - 0.1 * gr)
+
+
+def test_feature_matching_alone_moves_g_towards_the_real_feature_means():
+    gan, _ = _built({})
+    losses = GameLosses(OBJECTIVES["nonsaturating"], g_adversarial=0.0, feature_matching=1.0)
+    real = torch.randn(64, 2) + 3
+    with pytest.raises(ValueError, match="pass a real batch"):
+        generator_step(gan, losses, torch.randn(64, 4))
+    z = torch.randn(64, 4)
+
+    def gap():
+        with torch.no_grad():
+            d = gan.discriminator
+            return (d.run(real).features.mean(0) - d.run(gan.generator(z)).features.mean(0)).pow(2).sum().item()
+
+    before = gap()
+    stats = generator_step(gan, losses, z, real=real)
+    assert stats["feature_matching"].item() == pytest.approx(before, rel=1e-5)
+    assert gap() < before
+
+
+def test_generator_draws_a_real_batch_only_when_its_loss_reads_data():
+    counts = {"real": 0}
+
+    def next_real():
+        counts["real"] += 1
+        return torch.randn(8, 2)
+
+    gan, _ = _built({})
+    alternating_step(gan, GameLosses(OBJECTIVES["nonsaturating"]), 2, next_real, lambda: torch.randn(8, 4))
+    assert counts["real"] == 2
+    alternating_step(
+        gan, GameLosses(OBJECTIVES["nonsaturating"], feature_matching=1.0), 2, next_real, lambda: torch.randn(8, 4)
+    )
+    assert counts["real"] == 2 + 3
+
+
+def test_reconstruction_and_mode_regularisers_train_the_encoder_with_g():
+    gan, _ = _built({}, encoder=True)
+    losses = GameLosses(ZERO, reconstruction_weight=1.0, mode_weight=0.0)
+    e0, g0, d0 = _params(gan.encoder), _params(gan.generator), _params(gan.discriminator)
+    stats = generator_step(gan, losses, torch.randn(8, 4), real=torch.randn(8, 2))
+    assert stats["reconstruction"].item() > 0
+    assert all(_changed(e0, gan.encoder)) and any(_changed(g0, gan.generator))
+    assert not any(_changed(d0, gan.discriminator))
+    # the mode regulariser alone: l_G(D(G(E(x)))) moves E too
+    gan, _ = _built({}, encoder=True)
+    e0 = _params(gan.encoder)
+    generator_step(
+        gan,
+        GameLosses(OBJECTIVES["nonsaturating"], g_adversarial=0.0, mode_weight=1.0),
+        torch.randn(8, 4),
+        real=torch.randn(8, 2),
+    )
+    assert all(_changed(e0, gan.encoder))
+
+
+def test_labels_reach_both_players():
+    """Conditional D sees real data with the real labels and G(z, y) with the labels G was given."""
+    from gankit.latent import Latent
+    from gankit.training.step import Batch
+
+    gan, _ = _built({"conditioning": "concat"}, num_classes=3)
+    seen, run = [], gan.discriminator.run
+
+    def spy(x, y=None):
+        seen.append(y.tolist())
+        return run(x, y)
+
+    gan.discriminator.run = spy
+    real = Batch(torch.randn(4, 2), torch.tensor([0, 0, 1, 1]))
+    latent = Latent(torch.randn(4, 4), torch.tensor([2, 2, 2, 0]))
+    losses = GameLosses(OBJECTIVES["nonsaturating"])
+    discriminator_step(gan, losses, real, latent)
+    assert seen == [[0, 0, 1, 1], [2, 2, 2, 0]]
+    seen.clear()
+    generator_step(gan, losses, latent)
+    assert seen == [[2, 2, 2, 0]]

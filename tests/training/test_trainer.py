@@ -11,7 +11,9 @@ from tests.helpers import tiny
 
 
 def _assert_same_state(a, b):
-    for key in ("generator", "discriminator"):
+    for key in ("generator", "discriminator", "encoder"):
+        if getattr(a.gan, key) is None:
+            continue
         sa, sb = getattr(a.gan, key).state_dict(), getattr(b.gan, key).state_dict()
         assert sa.keys() == sb.keys()
         for k in sa:
@@ -24,6 +26,9 @@ def _assert_same_state(a, b):
         ("dcgan", {"train.ema": 0.9}),  # batch-norm, Adam, EMA
         ("wgan-gp", {"train.n_critic": 2}),  # gradient penalty (random ε), n_critic, layer norm
         ("wgan", {}),  # RMSProp and clipping
+        ("infogan", {}),  # codes, Q head, two learning rates
+        ("mdgan", {}),  # the encoder and its share of G's optimiser; G reads real batches
+        ("cgan", {"model.conditioning": "projection"}),  # labels, label embeddings
     ],
 )
 def test_resume_is_exact(recipe, extra, tmp_path):
@@ -62,6 +67,32 @@ def test_checkpoint_holds_complete_state_and_counters(tmp_path):
     assert state["d_optimizer"]["state"][0]["step"].item() == 5
     assert state["ema"]["n_averaged"].item() == 5
     assert set(state) >= {"sampler", "rng", "grid_z", "data_shape", "elapsed_s"}
+
+
+def test_conditional_runs_keep_their_labels_and_grid_classes(tmp_path):
+    training = train(tiny("cgan"), tmp_path / "run", echo=False)
+    assert training.space.num_classes == 10
+    assert training.grid_latent.y.tolist() == [i % 10 for i in range(16)]  # classes cycle along each row
+    state = load_checkpoint(list_checkpoints(tmp_path / "run" / "checkpoints")[-1])
+    assert state["num_classes"] == 10 and torch.equal(state["grid_y"], training.grid_latent.y)
+    batch = training.next_real()
+    assert batch.y is not None and batch.y.shape == (16,)
+    # the labels are the data's own labels for those images
+    index = training.sampler.perm[training.sampler.position - 16 : training.sampler.position]
+    assert torch.equal(batch.y, training.data.y[index])
+
+
+def test_a_conditional_model_needs_a_labelled_data_set(tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "images"  # a flat folder of images: no classes
+    folder.mkdir()
+    for i in range(4):
+        Image.new("L", (28, 28), color=i * 60).save(folder / f"{i}.png")
+    cfg = tiny("cgan", **{"data.name": "folder", "data.dir": str(folder), "data.limit": None})
+    with pytest.raises(ConfigError, match="needs class labels"):
+        train(cfg, tmp_path / "run", echo=False)
+    assert not (tmp_path / "run").exists()
 
 
 def test_logs_and_sample_grids(tmp_path):

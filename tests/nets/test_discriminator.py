@@ -1,0 +1,91 @@
+import pytest
+import torch
+from torch import nn
+
+from gankit.config import ModelConfig
+from gankit.nets import MLPDiscriminator, build_encoder, build_networks
+from gankit.nets.discriminator import Discriminator
+
+
+def _mlp(**fields) -> ModelConfig:
+    return ModelConfig(arch="mlp", latent_dim=4, g_width=16, d_width=16, mlp_layers=2, **fields)
+
+
+def test_packing_judges_m_samples_with_one_logit():
+    """PacGAN (Lin et al. 2018): D reads packs of m consecutive samples, stacked along channels."""
+    torch.manual_seed(0)
+    _, d = build_networks(_mlp(pack=3), (2,))
+    d.eval()
+    assert d.body.trunk[1].in_features == 6  # 3 samples × 2 coordinates
+    x = torch.randn(9, 2)
+    logits = d(x)
+    assert logits.shape == (3,)
+    changed = x.clone()
+    changed[4] = torch.randn(2)  # sample 4 sits in the second pack: only its logit moves
+    moved = d(changed) != logits
+    assert moved.tolist() == [False, True, False]
+    with pytest.raises(ValueError, match="divisible by 3"):
+        d(torch.randn(8, 2))
+
+
+def test_packed_image_discriminator_stacks_channels():
+    _, d = build_networks(ModelConfig(arch="dcgan", d_width=8, g_width=8, pack=2), (1, 28, 28))
+    assert d.body.trunk[0].in_channels == 2
+    assert d(torch.randn(6, 1, 28, 28)).shape == (3,)
+
+
+def test_concat_conditioning_feeds_the_label_to_d():
+    torch.manual_seed(1)
+    _, d = build_networks(ModelConfig(arch="dcgan", d_width=8, g_width=8, conditioning="concat"), (1, 28, 28), 10)
+    assert d.body.trunk[0].in_channels == 1 + 10  # one-hot label as 10 constant channels
+    d.eval()
+    x = torch.randn(4, 1, 28, 28)
+    a, b = d(x, torch.tensor([0, 1, 2, 3])), d(x, torch.tensor([0, 1, 2, 4]))
+    assert torch.equal(a[:3], b[:3]) and a[3] != b[3]
+    with pytest.raises(ValueError, match="needs class labels"):
+        d(x)
+
+
+def test_projection_discriminator_adds_the_inner_product():
+    """Miyato & Koyama 2018, eq. 3: f(x, y) = ψ(φ(x)) + ⟨embed(y), φ(x)⟩."""
+    torch.manual_seed(2)
+    _, d = build_networks(_mlp(conditioning="projection"), (2,), 3)
+    x, y = torch.randn(5, 2), torch.tensor([0, 1, 2, 1, 0])
+    out = d.run(x, y)
+    plain = d.body.head(d.body.trunk(x)).flatten()
+    torch.testing.assert_close(out.logits, plain + (d.embed.weight[y] * out.features).sum(1))
+
+
+def test_q_head_shares_the_trunk():
+    """InfoGAN's Q reads D's trunk features: categorical logits, a mean and a log-variance per code."""
+    _, d = build_networks(ModelConfig(info_categorical=10, info_continuous=2), (1, 28, 28))
+    out = d.run(torch.randn(5, 1, 28, 28))
+    assert out.q.logits.shape == (5, 10) and out.q.mean.shape == out.q.log_var.shape == (5, 2)
+    assert out.features.shape == (5, 1024)
+    trunk_params = {id(p) for p in d.body.trunk.parameters()}
+    out.q.logits.sum().backward()
+    assert any(p.grad is not None for p in d.body.trunk.parameters() if id(p) in trunk_params)
+
+
+def test_minibatch_layer_gets_its_own_head():
+    _, d = build_networks(_mlp(minibatch="discrimination", mbd_kernels=7, mbd_kernel_dim=2), (2,))
+    assert isinstance(d.head, nn.Linear) and d.head.in_features == 16 + 7
+    assert d(torch.randn(6, 2)).shape == (6,)
+    _, d = build_networks(_mlp(minibatch="stddev"), (2,))
+    assert d.head.in_features == 17
+
+
+def test_plain_discriminator_is_its_body():
+    torch.manual_seed(3)
+    body = MLPDiscriminator((2,), 8, 2)
+    d = Discriminator(body, (2,))
+    x = torch.randn(4, 2)
+    torch.testing.assert_close(d(x), body(x))
+
+
+def test_encoder_maps_images_into_the_prior_support():
+    e = build_encoder(ModelConfig(arch="dcgan", latent_dim=12, d_width=8), (1, 28, 28))
+    z = e(torch.randn(5, 1, 28, 28))
+    assert z.shape == (5, 12) and z.abs().max() <= 1  # tanh for a U(−1, 1) prior
+    e = build_encoder(ModelConfig(arch="mlp", latent_dim=3, latent_dist="normal", d_width=8), (2,))
+    assert isinstance(e.squash, nn.Identity)
