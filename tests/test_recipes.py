@@ -98,3 +98,22 @@ def test_the_stacked_mnist_recipe_trains_on_three_channel_digits():
     cfg = get_recipe("dcgan-stacked")
     assert (cfg.data.name, cfg.model.arch, cfg.train.batch_size) == ("stacked-mnist", "dcgan", 64)
     assert get_recipe("dcgan").data.name == "mnist"
+
+
+@pytest.mark.parametrize(
+    "name,extra",
+    [
+        ("wgan-gp", {"model.conditioning": "projection"}),  # GP on interpolates with the real labels
+        ("lsgan", {"model.pack": 2}),
+        ("hinge", {"model.minibatch": "stddev"}),
+        ("wgan-gp", {"loss.feature_matching": 1.0}),
+        ("dcgan", {"loss.reconstruction_weight": 0.2, "train.scheme": "extragradient"}),
+        ("infogan", {"train.scheme": "optimistic", "model.conditioning": "concat"}),
+        ("nsgan", {"data.name": "ring8", "model.pack": 4, "model.minibatch": "discrimination"}),
+    ],
+)
+def test_remedies_combine_with_other_recipes(name, extra, tmp_path):
+    training = train(tiny(name, **extra), tmp_path / "run", echo=False)
+    assert training.step == 4
+    records = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    assert len(records) == 2
