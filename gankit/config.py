@@ -42,7 +42,7 @@ class DataConfig:
 class ModelConfig:
     """Generator and discriminator architecture (see ``gankit.nets``)."""
 
-    arch: str = "mnist-conv"  # "mlp", "dcgan" or "mnist-conv"
+    arch: str = "mnist-conv"  # "mlp", "dcgan", "mnist-conv" or "infogan" (28×28: its D, the cs231n G)
     latent_dim: int = 96
     latent_dist: str = "uniform"  # "uniform" (U(-1, 1)) or "normal" (N(0, 1))
     g_width: int = 64  # DCGAN: channels of G's last hidden layer (ngf); MLP: first hidden width

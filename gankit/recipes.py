@@ -113,9 +113,7 @@ def _cgan() -> Config:
 
 def _infogan() -> Config:
     return Config(
-        model=ModelConfig(
-            arch="mnist-conv", latent_dim=62, latent_dist="uniform", info_categorical=10, info_continuous=2
-        ),
+        model=ModelConfig(arch="infogan", latent_dim=62, latent_dist="uniform", info_categorical=10, info_continuous=2),
         loss=LossConfig(objective="nonsaturating", info_weight=1.0, info_continuous_weight=0.1),
         g_optim=OptimizerConfig("adam", lr=1e-3, betas=(0.5, 0.999)),
         d_optim=OptimizerConfig("adam", lr=2e-4, betas=(0.5, 0.999)),
@@ -216,7 +214,7 @@ RECIPES: dict[str, Recipe] = {
         Recipe(
             "infogan",
             "InfoGAN: z ~ U(−1, 1)^62 plus a 10-way categorical and 2 U(−1, 1) codes, Q head on D's trunk, "
-            "λ = 1 (categorical) and 0.1 (continuous), Adam G 1e-3 / D 2e-4, cs231n MNIST conv nets, batch 64",
+            "λ = 1 (categorical) and 0.1 (continuous), Adam G 1e-3 / D 2e-4, the paper's MNIST nets, batch 64",
             "Chen et al. 2016, sec. 5 and app. C.1",
             _infogan,
         ),
@@ -242,8 +240,7 @@ RECIPES: dict[str, Recipe] = {
         ),
         Recipe(
             "pacgan2",
-            "PacGAN: D judges packs of 2 samples (stacked along channels); DCGAN nets, non-saturating loss, "
-            "batch 64",
+            "PacGAN: D judges packs of 2 samples (stacked along channels); DCGAN nets, non-saturating loss, batch 64",
             "Lin et al. 2018",
             _pacgan2,
         ),

@@ -22,6 +22,7 @@ from gankit.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from gankit.nets.discriminator import Discriminator, DiscriminatorOutput, QOutput
 from gankit.nets.encoder import Encoder
 from gankit.nets.generator import Generator
+from gankit.nets.infogan import InfoGANDiscriminator
 from gankit.nets.init import INITS
 from gankit.nets.minibatch import MinibatchDiscrimination, MinibatchStdDev
 from gankit.nets.mlp import MLPDiscriminator, MLPGenerator
@@ -51,7 +52,7 @@ def _square_images(shape: Shape) -> None:
 def _mnist_shape(shape: Shape) -> None:
     if tuple(shape) != (1, 28, 28):
         raise ConfigError(
-            f"model.arch=mnist-conv is built for 1×28×28 images, got data of shape {shape}; "
+            f"model.arch=mnist-conv and model.arch=infogan are built for 1×28×28 images, got data of shape {shape}; "
             "use model.arch=dcgan for other sizes"
         )
 
@@ -69,6 +70,11 @@ ARCHITECTURES: dict[str, Architecture] = {
     "mnist-conv": Architecture(
         generator=lambda cfg, n, shape: MnistConvGenerator(n),
         discriminator=lambda cfg, shape: MnistConvDiscriminator(shape[0]),
+        check=_mnist_shape,
+    ),
+    "infogan": Architecture(
+        generator=lambda cfg, n, shape: MnistConvGenerator(n),
+        discriminator=lambda cfg, shape: InfoGANDiscriminator(shape[0]),
         check=_mnist_shape,
     ),
 }
@@ -143,6 +149,7 @@ __all__ = [
     "DiscriminatorOutput",
     "Encoder",
     "Generator",
+    "InfoGANDiscriminator",
     "MLPDiscriminator",
     "MLPGenerator",
     "MinibatchDiscrimination",

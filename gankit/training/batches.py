@@ -56,4 +56,4 @@ class EpochSampler:
             )
         self.epoch, self.position = int(state["epoch"]), int(state["position"])
         self.perm = state["perm"].to(self.device)
-        self.rng.set_state(state["rng"])
+        self.rng.set_state(state["rng"].cpu())  # a generator state is a CPU byte tensor, even for a CUDA generator

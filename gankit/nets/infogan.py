@@ -1,0 +1,29 @@
+"""The InfoGAN MNIST discriminator (Chen et al. 2016, app. C.1, Table 1); its G is the cs231n MNIST G."""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+
+class InfoGANDiscriminator(nn.Module):
+    """x (C×28×28) → conv 64 4×4 s2, LeakyReLU(0.1) → conv 128 4×4 s2, BN, LeakyReLU(0.1)
+    → FC 1024, BN, LeakyReLU(0.1) → FC 1: one logit per image. Q's layers sit on the 1024 features
+    (``gankit.nets.discriminator.QHead``)."""
+
+    def __init__(self, channels: int = 1) -> None:
+        super().__init__()
+        self.trunk = nn.Sequential(
+            nn.Conv2d(channels, 64, 4, stride=2, padding=1),
+            nn.LeakyReLU(0.1),
+            nn.Conv2d(64, 128, 4, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(128),
+            nn.LeakyReLU(0.1),
+            nn.Flatten(),
+            nn.Linear(7 * 7 * 128, 1024, bias=False),
+            nn.BatchNorm1d(1024),
+            nn.LeakyReLU(0.1),
+        )
+        self.head = nn.Linear(1024, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.head(self.trunk(x)).flatten()
