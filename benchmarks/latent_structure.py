@@ -1,0 +1,203 @@
+"""CGAN class accuracy and InfoGAN categorical-code accuracy on MNIST, with figures; writes a Markdown page.
+
+    python benchmarks/latent_structure.py --data-dir ../shared/data/mnist --out runs/latent \
+        --doc docs/latent-structure.md
+
+For the CGAN and for InfoGAN at each seed: ``gankit train`` (skipped when the run folder already holds its
+final checkpoint and the same config), ``gankit eval`` (FID and the other metrics, plus the class accuracy /
+the categorical-code accuracy after the Hungarian matching, judged by gankit's MNIST classifier), and
+``gankit grid`` figures: the CGAN's per-class grid, InfoGAN's categories and its traversals of c2 and c3
+(Chen et al. 2016, Figure 2). Every number on the page is read from the runs' ``eval.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import gankit
+from gankit.cli import main as gankit_cli
+from gankit.metrics.evaluate import evaluate_run, write_result
+from gankit.recipes import get_recipe
+from gankit.run import RunPaths, latest_checkpoint
+from gankit.training.trainer import RESUMABLE_FIELDS, train
+
+PAPER_INFOGAN_ERROR = 0.05  # Chen et al. 2016, sec. 7.1: "5% error rate" of c1 as a digit classifier
+
+
+def ensure_run(recipe: str, overrides: dict[str, Any], run_dir: Path, log: Any) -> float:
+    """Train unless ``run_dir`` already holds this config's final checkpoint (fields a resume may change, such
+    as the log schedule or the data folder, may differ); return the training seconds."""
+    cfg = get_recipe(recipe).override(overrides)
+    paths = RunPaths(run_dir)
+    if paths.config.is_file():
+        saved = _flat(json.loads(paths.config.read_text()))
+        wanted = _flat(json.loads(cfg.to_json()))
+        same = all(saved.get(k) == v for k, v in wanted.items() if k not in RESUMABLE_FIELDS)
+        done = latest_checkpoint(run_dir).name == f"step-{cfg.train.steps:08d}"
+        if not (same and done):
+            raise SystemExit(f"{run_dir} holds another or an unfinished run; remove it or choose another --out")
+        log(f"{run_dir}: reusing the trained run")
+    else:
+        train(cfg, run_dir, echo=False)
+    records = [json.loads(line) for line in paths.metrics.read_text().splitlines() if line.strip()]
+    return records[-1]["elapsed_s"]
+
+
+def _flat(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        out |= _flat(value, f"{prefix}{key}.") if isinstance(value, dict) else {prefix + key: value}
+    return out
+
+
+def score(run_dir: Path, data_dir: str | None, log: Any) -> dict[str, Any]:
+    path = run_dir / "eval.json"
+    if path.is_file():
+        return json.loads(path.read_text())
+    result = evaluate_run(run_dir, data_dir=data_dir)
+    write_result(result, path)
+    log(f"{run_dir}: scored")
+    return result
+
+
+def grid(run_dir: Path, by: str, out: Path, *extra: str) -> str:
+    gankit_cli(["grid", str(run_dir), "--by", by, "--out", str(out), *extra])
+    return out.name
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data-dir", default=None, help="folder with the MNIST IDX files")
+    p.add_argument("--out", default="runs/latent", help="folder for the runs")
+    p.add_argument("--doc", default="docs/latent-structure.md", help="the Markdown page to write")
+    p.add_argument("--cgan-steps", type=int, default=5000)
+    p.add_argument("--cgan-ema", type=float, default=0.999, help="EMA decay of G's weights for the CGAN")
+    p.add_argument("--infogan-steps", type=int, default=3000)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="InfoGAN seeds")
+    p.add_argument("--device", default="auto")
+    args = p.parse_args()
+    out, doc = Path(args.out), Path(args.doc)
+    figures = doc.with_suffix("")
+    figures.mkdir(parents=True, exist_ok=True)
+    log = print
+    common = {"data.dir": args.data_dir, "train.device": args.device, "train.progress": False}
+
+    cgan_dir = out / "cgan"
+    cgan_overrides = common | {"train.steps": args.cgan_steps, "train.ema": args.cgan_ema}
+    cgan_s = ensure_run("cgan", cgan_overrides, cgan_dir, log)
+    cgan = score(cgan_dir, args.data_dir, log)
+    cgan_fig = grid(cgan_dir, "class", figures / "cgan-classes.png", "--columns", "12", "--scale", "2")
+
+    info: list[tuple[int, dict[str, Any], float]] = []
+    for seed in args.seeds:
+        run_dir = out / f"infogan-seed{seed}"
+        seconds = ensure_run("infogan", common | {"train.steps": args.infogan_steps, "train.seed": seed}, run_dir, log)
+        info.append((seed, score(run_dir, args.data_dir, log), seconds))
+    accuracies = [r["metrics"]["categorical_code_accuracy"]["accuracy"] for _, r, _ in info]
+    median = statistics.median(accuracies)
+    best_seed = next(s for s, r, _ in info if r["metrics"]["categorical_code_accuracy"]["accuracy"] == median)
+    best_dir = out / f"infogan-seed{best_seed}"
+    info_figs = [
+        grid(best_dir, by, figures / f"infogan-{by}.png", "--rows", "matched", "--scale", "2")
+        for by in ("category", "c2", "c3")
+    ]
+    doc.write_text(render(args, cgan, cgan_s, cgan_fig, info, median, best_seed, info_figs, figures.name))
+    log(f"wrote {doc}")
+
+
+def render(
+    args: argparse.Namespace,
+    cgan: dict[str, Any],
+    cgan_s: float,
+    cgan_fig: str,
+    info: list[tuple[int, dict[str, Any], float]],
+    median: float,
+    best_seed: int,
+    info_figs: list[str],
+    folder: str,
+) -> str:
+    acc = cgan["metrics"]["class_accuracy"]
+    per_class = " | ".join(f"{a:.1%}" for a in acc["per_class"])
+    accuracies = [r["metrics"]["categorical_code_accuracy"]["accuracy"] for _, r, _ in info]
+    spread = f"{min(accuracies):.1%}–{max(accuracies):.1%}"
+    device = "cpu" if args.device == "cpu" or not torch.cuda.is_available() else torch.cuda.get_device_name()
+    rows = "\n".join(
+        f"| {seed} | {r['metrics']['categorical_code_accuracy']['accuracy']:.1%} | "
+        f"{r['metrics']['categorical_code_accuracy']['matching']} | {r['metrics']['fid']:.2f} | {s:.0f} |"
+        for seed, r, s in info
+    )
+    command = (
+        f"python benchmarks/latent_structure.py --data-dir {args.data_dir} --out {args.out} --doc {args.doc} "
+        f"--cgan-steps {args.cgan_steps} --cgan-ema {args.cgan_ema} --infogan-steps {args.infogan_steps} "
+        f"--seeds {' '.join(map(str, args.seeds))}"
+    )
+    return f"""# Structure in the latent space: CGAN and InfoGAN on MNIST
+
+Produced by `benchmarks/latent_structure.py`; every number is read from the runs' `eval.json`.
+
+```bash
+{command}
+```
+
+gankit {gankit.__version__}, torch {torch.__version__}, {platform.machine()}, {torch.get_num_threads()} threads,
+device {device}; {time.strftime("%Y-%m-%d")}. Judge: gankit's MNIST classifier (99.35% test accuracy), which is
+also the feature network of the FID (so the FIDs are comparable with `docs/results.md`, not with papers).
+
+## Conditional GAN (`cgan` recipe: DCGAN nets, one-hot label channels into D, label embedding in G)
+
+{args.cgan_steps} generator steps, batch 64, EMA of G's weights (decay {args.cgan_ema}); {cgan_s:.0f} s of training.
+`gankit eval` asks G for 1,000 samples of each class (classes in turn) and counts how many the classifier
+puts in the class asked for.
+
+| | mean | lowest class | FID |
+|---|---:|---:|---:|
+| class accuracy | **{acc["mean"]:.1%}** | {acc["min"]:.1%} | {cgan["metrics"]["fid"]:.2f} |
+
+Per class (0–9): {per_class}
+
+Rows: classes 0–9, columns: 12 latent vectors z, the same z in every row (`gankit grid RUN --by class`).
+
+![CGAN per-class grid]({folder}/{cgan_fig})
+
+## InfoGAN (`infogan` recipe: 62 noise dims, c1 ~ Cat(10), c2, c3 ~ U(−1, 1); Q on D's trunk)
+
+{args.infogan_steps} generator steps, batch 64, seeds {", ".join(map(str, args.seeds))}. c1 is learned without labels,
+so category c need not be digit c: `gankit eval` draws 1,000 samples per category, classifies them and matches
+categories to digits one-to-one (Hungarian method) so that the matched counts are largest; the accuracy is
+the matched share.
+
+| seed | categorical-code accuracy | matching (category → digit) | FID | train s |
+|---|---:|---|---:|---:|
+{rows}
+
+**Median {median:.1%} over {len(accuracies)} seeds (range {spread}).** Chen et al. (2016, sec. 7.1) report
+a {PAPER_INFOGAN_ERROR:.0%} error rate, i.e. {1 - PAPER_INFOGAN_ERROR:.0%} accuracy, after much longer training.
+
+Figures of the median seed ({best_seed}); rows are categories ordered by the digit they were matched to
+(`--rows matched`):
+
+Categories (columns: 10 latent vectors z, c2 = c3 = 0): `gankit grid RUN --by category --rows matched`
+
+![InfoGAN categories]({folder}/{info_figs[0]})
+
+Traversal of c2 over [−2, 2] (z and c3 fixed; the prior is U(−1, 1), so the outer columns extrapolate),
+as in Chen et al. Figure 2(c): `gankit grid RUN --by c2 --rows matched`
+
+![InfoGAN c2 traversal]({folder}/{info_figs[1]})
+
+Traversal of c3 over [−2, 2]: `gankit grid RUN --by c3 --rows matched`
+
+![InfoGAN c3 traversal]({folder}/{info_figs[2]})
+"""
+
+
+if __name__ == "__main__":
+    main()
