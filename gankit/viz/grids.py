@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 from collections.abc import Sequence
 
@@ -104,13 +103,6 @@ def category_grid(
     return image_grid(torch.cat(rows), nrow=len(z))
 
 
-def _with_code(inp: LatentInput, index: int, value: float) -> LatentInput:
-    """``inp`` with continuous code number ``index`` set to ``value``."""
-    codes = list(inp.continuous)
-    codes[index] = value
-    return dataclasses.replace(inp, continuous=tuple(codes))
-
-
 def code_traversal_grid(
     trained: TrainedGenerator,
     layout: LatentLayout,
@@ -128,13 +120,14 @@ def code_traversal_grid(
         raise LatentInputError(f"no continuous code {code!r}; this generator has {', '.join(names) or 'none'}")
     if steps < 2:
         raise LatentInputError(f"a traversal needs at least 2 steps, got {steps}")
-    index = names.index(code)
-    spec = layout.continuous[index]
-    values = torch.linspace(spec.low, spec.high, steps).tolist()
     rows = _chosen(categories, layout.categories, "categorical code")
-    inputs = [_with_code(neutral_input(layout, z[None], category=k), index, v) for k in rows for v in values]
-    images = [generate(trained, layout, inp) for inp in inputs]
-    return image_grid(torch.cat(images), nrow=steps)
+    spec = layout.continuous[names.index(code)]
+    category = torch.tensor(rows).repeat_interleave(steps)
+    continuous = torch.zeros(len(category), len(names))  # the other codes at 0, the centre of their prior
+    continuous[:, names.index(code)] = torch.linspace(spec.low, spec.high, steps).repeat(len(rows))
+    latent = layout.space.compose(z.expand(len(category), -1), category, continuous)
+    images = trained.generate_from(latent)
+    return image_grid(images, nrow=steps)
 
 
 def figure_grid(
