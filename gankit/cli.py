@@ -254,6 +254,8 @@ def format_metrics(metrics: dict[str, Any]) -> str:
 
 
 def _fmt(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_fmt, value)) + "]"
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
