@@ -86,13 +86,12 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def cmd_sample(args: argparse.Namespace) -> None:
-    from gankit.run import load_generator
     from gankit.sample import write_samples
 
     if args.n < 1:
         raise ConfigError(f"-n must be at least 1, got {args.n}")
     classes = parse_classes(args.classes) if args.classes is not None else None
-    trained = load_generator(args.run, args.checkpoint, use_ema=not args.no_ema, device=args.device)
+    trained = _load_generator(args)
     if classes is not None and not trained.space.num_classes:
         hint = (
             f"; its categorical code is shown by `gankit grid {args.run} --by category`"
@@ -119,7 +118,6 @@ def parse_classes(text: str, flag: str = "--class") -> list[int]:
 
 def cmd_grid(args: argparse.Namespace) -> None:
     from gankit.images import save_png
-    from gankit.run import load_generator
     from gankit.viz.grids import figure_grid
     from gankit.viz.latent import latent_layout
 
@@ -129,7 +127,7 @@ def cmd_grid(args: argparse.Namespace) -> None:
     if args.scale < 1:
         raise ConfigError(f"--scale must be at least 1, got {args.scale}")
     rows = grid_rows(args.run, args.rows)
-    trained = load_generator(args.run, args.checkpoint, use_ema=not args.no_ema, device=args.device)
+    trained = _load_generator(args)
     layout = latent_layout(trained)
     save_png(figure_grid(trained, layout, args.by, args.columns, args.seed, rows), out, scale=args.scale)
     print(f"wrote {out}: {describe_grid(layout, args.by, args.columns, args.seed, rows)} (step {trained.step})")
@@ -176,11 +174,10 @@ def cmd_report(args: argparse.Namespace) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    from gankit.run import load_generator
     from gankit.viz.latent import latent_layout
 
     explorer = _viz_module("explorer")
-    trained = load_generator(args.run, args.checkpoint, use_ema=not args.no_ema, device=args.device)
+    trained = _load_generator(args)
     layout = latent_layout(trained)
     reference = None
     if layout.output == "points":
@@ -290,6 +287,19 @@ def cmd_demo(args: argparse.Namespace) -> None:
     print(json.dumps(results, indent=2))
 
 
+def _generator_options(parser: argparse.ArgumentParser) -> None:
+    """Which G a command loads: --checkpoint, --no-ema, --device (see ``_load_generator``)."""
+    parser.add_argument("--checkpoint", help="a checkpoint folder of the run (default: the latest)")
+    parser.add_argument("--no-ema", action="store_true", help="use G's raw weights even if the run kept an EMA")
+    parser.add_argument("--device", default="cpu")
+
+
+def _load_generator(args: argparse.Namespace):
+    from gankit.run import load_generator
+
+    return load_generator(args.run, args.checkpoint, use_ema=not args.no_ema, device=args.device)
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gankit", description="Classic GANs in PyTorch.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -334,9 +344,7 @@ def make_parser() -> argparse.ArgumentParser:
         metavar="K[,K…]",
         help="class-conditional runs: only these classes, in turn (default: every class in turn)",
     )
-    s.add_argument("--checkpoint", help="a checkpoint folder of the run (default: the latest)")
-    s.add_argument("--no-ema", action="store_true", help="use G's raw weights even if the run kept an EMA")
-    s.add_argument("--device", default="cpu")
+    _generator_options(s)
     s.set_defaults(func=cmd_sample)
 
     g = sub.add_parser(
@@ -357,9 +365,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     g.add_argument("--seed", type=int, default=0, help="seed of z")
     g.add_argument("--scale", type=int, default=1, help="enlarge the picture this many times (default 1)")
-    g.add_argument("--checkpoint", help="a checkpoint folder of the run (default: the latest)")
-    g.add_argument("--no-ema", action="store_true", help="use G's raw weights even if the run kept an EMA")
-    g.add_argument("--device", default="cpu")
+    _generator_options(g)
     g.set_defaults(func=cmd_grid)
 
     d = sub.add_parser("demo", help="runnable GAN theory: bilinear, optimal-d, divergences, mode-collapse")
@@ -383,9 +389,7 @@ def make_parser() -> argparse.ArgumentParser:
     sv.add_argument("run", help="the run directory")
     sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     sv.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
-    sv.add_argument("--checkpoint", help="a checkpoint folder of the run (default: the latest)")
-    sv.add_argument("--no-ema", action="store_true", help="use G's raw weights even if the run kept an EMA")
-    sv.add_argument("--device", default="cpu")
+    _generator_options(sv)
     sv.set_defaults(func=cmd_serve)
 
     e = sub.add_parser(
