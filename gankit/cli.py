@@ -1,4 +1,4 @@
-"""The ``gankit`` command: train, sample, eval, recipes, demo, report, serve."""
+"""The ``gankit`` command: train, sample, grid, eval, recipes, demo, report, serve."""
 
 from __future__ import annotations
 
@@ -7,11 +7,14 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gankit.config import Config, load_config_file
 from gankit.errors import ConfigError, GankitError
 from gankit.recipes import RECIPES, get_recipe
+
+if TYPE_CHECKING:
+    from gankit.viz.latent import LatentLayout
 
 DEFAULT_RECIPE = "lsgan"
 
@@ -83,18 +86,76 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def cmd_sample(args: argparse.Namespace) -> None:
-    from gankit.run import load_generator
     from gankit.sample import write_samples
 
     if args.n < 1:
         raise ConfigError(f"-n must be at least 1, got {args.n}")
-    trained = load_generator(args.run, args.checkpoint, use_ema=not args.no_ema, device=args.device)
-    files = write_samples(trained, args.n, args.out, seed=args.seed)
+    classes = parse_classes(args.classes) if args.classes is not None else None
+    trained = _load_generator(args)
+    if classes is not None and not trained.space.num_classes:
+        hint = (
+            f"; its categorical code is shown by `gankit grid {args.run} --by category`"
+            if trained.space.categorical
+            else ""
+        )
+        raise ConfigError(f"--class: {args.run} (recipe {trained.config.recipe}) is not class-conditional{hint}")
+    files = write_samples(trained, args.n, args.out, seed=args.seed, labels=classes)
     weights = "EMA" if (trained.config.train.ema is not None and not args.no_ema) else "raw"
+    of_classes = f" of class {', '.join(map(str, classes))}" if classes else ""
     print(
-        f"wrote {args.n} samples from {trained.checkpoint} ({weights} G weights, step {trained.step}): "
+        f"wrote {args.n} samples{of_classes} from {trained.checkpoint} ({weights} G weights, step {trained.step}): "
         f"{files[0]}" + (f" … {files[-1]}" if len(files) > 1 else "")
     )
+
+
+def parse_classes(text: str, flag: str = "--class") -> list[int]:
+    """``3`` or ``0,2,4`` → the class indices (checked against the run where they are used)."""
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise ConfigError(f"{flag} takes indices separated by commas, e.g. {flag} 3,7; got {text!r}") from None
+
+
+def cmd_grid(args: argparse.Namespace) -> None:
+    from gankit.images import save_png
+    from gankit.viz.grids import figure_grid
+    from gankit.viz.latent import latent_layout
+
+    out = Path(args.out or Path(args.run) / f"grid-{args.by}.png")
+    if out.suffix.lower() != ".png":
+        raise ConfigError(f"--out must be a .png file, got {str(out)!r}")
+    if args.scale < 1:
+        raise ConfigError(f"--scale must be at least 1, got {args.scale}")
+    rows = grid_rows(args.run, args.rows)
+    trained = _load_generator(args)
+    layout = latent_layout(trained)
+    save_png(figure_grid(trained, layout, args.by, args.columns, args.seed, rows), out, scale=args.scale)
+    print(f"wrote {out}: {describe_grid(layout, args.by, args.columns, args.seed, rows)} (step {trained.step})")
+
+
+def grid_rows(run: str, text: str | None) -> list[int] | None:
+    """``--rows``: indices, or "matched": InfoGAN categories in the order of the digits that ``gankit eval``
+    matched them to (RUN/eval.json), so that row d shows digit d."""
+    if text != "matched":
+        return None if text is None else parse_classes(text, "--rows")
+    path = Path(run) / "eval.json"
+    try:
+        matching = json.loads(path.read_text())["metrics"]["categorical_code_accuracy"]["matching"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ConfigError(f"--rows matched reads the matching in {path}: run `gankit eval {run}` first") from None
+    return [c for _, c in sorted((d, c) for c, d in enumerate(matching) if d is not None)]
+
+
+def describe_grid(layout: LatentLayout, by: str, columns: int, seed: int, rows: list[int] | None) -> str:
+    """What the picture of ``gankit grid`` shows, in words."""
+    kind = "classes" if by == "class" else "categories"
+    count = len(layout.classes) if by == "class" else layout.categories
+    shown = ", ".join(map(str, rows)) if rows is not None else f"0..{count - 1}"
+    if by in ("class", "category"):
+        return f"rows = {kind} {shown}, columns = {columns} z (seed {seed}), the same z in every row"
+    code = next(c for c in layout.continuous if c.name == by)
+    sweep = f"{by} from {code.low:g} to {code.high:g} in {columns} steps"
+    return f"rows = {kind} {shown}, columns = {sweep}, z (seed {seed}) and the other codes fixed"
 
 
 def _viz_module(name: str):
@@ -113,11 +174,10 @@ def cmd_report(args: argparse.Namespace) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    from gankit.run import load_generator
     from gankit.viz.latent import latent_layout
 
     explorer = _viz_module("explorer")
-    trained = load_generator(args.run, args.checkpoint, use_ema=not args.no_ema, device=args.device)
+    trained = _load_generator(args)
     layout = latent_layout(trained)
     reference = None
     if layout.output == "points":
@@ -191,6 +251,8 @@ def format_metrics(metrics: dict[str, Any]) -> str:
 
 
 def _fmt(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_fmt, value)) + "]"
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
@@ -223,6 +285,19 @@ def cmd_demo(args: argparse.Namespace) -> None:
         raise ConfigError(f"demo {args.name} takes {', '.join('--' + o for o in sorted(accepted)) or 'no options'}")
     results = run_demo(args.name, args.out, **options)
     print(json.dumps(results, indent=2))
+
+
+def _generator_options(parser: argparse.ArgumentParser) -> None:
+    """Which G a command loads: --checkpoint, --no-ema, --device (see ``_load_generator``)."""
+    parser.add_argument("--checkpoint", help="a checkpoint folder of the run (default: the latest)")
+    parser.add_argument("--no-ema", action="store_true", help="use G's raw weights even if the run kept an EMA")
+    parser.add_argument("--device", default="cpu")
+
+
+def _load_generator(args: argparse.Namespace):
+    from gankit.run import load_generator
+
+    return load_generator(args.run, args.checkpoint, use_ema=not args.no_ema, device=args.device)
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -263,10 +338,35 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
     s.add_argument("--out", required=True, help="FILE.npz (uint8 array + grid PNG) or a folder (PNGs + grid)")
     s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--checkpoint", help="a checkpoint folder of the run (default: the latest)")
-    s.add_argument("--no-ema", action="store_true", help="use G's raw weights even if the run kept an EMA")
-    s.add_argument("--device", default="cpu")
+    s.add_argument(
+        "--class",
+        dest="classes",
+        metavar="K[,K…]",
+        help="class-conditional runs: only these classes, in turn (default: every class in turn)",
+    )
+    _generator_options(s)
     s.set_defaults(func=cmd_sample)
+
+    g = sub.add_parser(
+        "grid",
+        help="figures of a conditional run: one row per class or InfoGAN category",
+        description="CGAN: rows = classes, columns = fixed z. InfoGAN: rows = categories (c1), columns = fixed z "
+        "(--by category) or a continuous code swept over [-2, 2] with z fixed (--by c2, c3: Chen et al. 2016, Fig. 2).",
+    )
+    g.add_argument("run", help="the run directory")
+    g.add_argument("--by", required=True, help="class (CGAN); category, c2, c3, … (InfoGAN)")
+    g.add_argument("--out", help="the PNG file (default RUN/grid-BY.png)")
+    g.add_argument("--columns", type=int, default=10, help="z's per row, or steps of the code sweep (default 10)")
+    g.add_argument(
+        "--rows",
+        metavar="K[,K…]|matched",
+        help="the classes / categories shown, in this order (default all); matched: InfoGAN categories in the "
+        "order of the digits `gankit eval` matched them to",
+    )
+    g.add_argument("--seed", type=int, default=0, help="seed of z")
+    g.add_argument("--scale", type=int, default=1, help="enlarge the picture this many times (default 1)")
+    _generator_options(g)
+    g.set_defaults(func=cmd_grid)
 
     d = sub.add_parser("demo", help="runnable GAN theory: bilinear, optimal-d, divergences, mode-collapse")
     d.add_argument("name", nargs="?", choices=["bilinear", "optimal-d", "divergences", "mode-collapse"])
@@ -289,9 +389,7 @@ def make_parser() -> argparse.ArgumentParser:
     sv.add_argument("run", help="the run directory")
     sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     sv.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
-    sv.add_argument("--checkpoint", help="a checkpoint folder of the run (default: the latest)")
-    sv.add_argument("--no-ema", action="store_true", help="use G's raw weights even if the run kept an EMA")
-    sv.add_argument("--device", default="cpu")
+    _generator_options(sv)
     sv.set_defaults(func=cmd_serve)
 
     e = sub.add_parser(

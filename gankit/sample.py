@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -12,18 +13,27 @@ from gankit.run import TrainedGenerator
 
 
 def write_samples(
-    trained: TrainedGenerator, n: int, out: str | Path, seed: int = 0, grid_size: int = 64, batch_size: int = 500
+    trained: TrainedGenerator,
+    n: int,
+    out: str | Path,
+    seed: int = 0,
+    grid_size: int = 64,
+    batch_size: int = 500,
+    labels: Sequence[int] | None = None,
 ) -> list[Path]:
     """Generate ``n`` samples and write them to ``out``; return the files written.
 
     ``out`` ending in ``.npz``: one array ``images`` (uint8, N×H×W×C) or ``points`` (float32, N×D), plus
-    a grid ``<out stem>-grid.png`` beside it. Otherwise ``out`` is a folder that receives one PNG per
-    image (000000.png, …) and ``grid.png``.
+    a grid ``<out stem>-grid.png`` beside it; a class-conditional run adds ``labels`` (int64, N), the class
+    of each sample. Otherwise ``out`` is a folder that receives one PNG per image (000000.png, …) and
+    ``grid.png``. ``labels``: the classes asked of a conditional G, in turn (default: all classes in turn).
     """
     if n < 1:
         raise ValueError(f"the number of samples must be positive, got {n}")
     out = Path(out)
-    samples = trained.generate(n, seed=seed, batch_size=batch_size)
+    latent = trained.latents(n, seed, labels)
+    samples = trained.generate_from(latent, batch_size)
+    extra = {} if latent.y is None else {"labels": latent.y.numpy()}
     is_image = samples.dim() == 4
     grid_path = out.with_name(out.stem + "-grid.png") if out.suffix == ".npz" else out / "grid.png"
     written = []
@@ -31,9 +41,9 @@ def write_samples(
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.stem}.tmp.npz")
         if is_image:
-            np.savez_compressed(tmp, images=to_uint8_images(samples).permute(0, 2, 3, 1).numpy())
+            np.savez_compressed(tmp, images=to_uint8_images(samples).permute(0, 2, 3, 1).numpy(), **extra)
         else:
-            np.savez_compressed(tmp, points=samples.numpy().astype(np.float32))
+            np.savez_compressed(tmp, points=samples.numpy().astype(np.float32), **extra)
         tmp.replace(out)
         written.append(out)
     else:

@@ -4,9 +4,23 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers import train_once
+
 
 @pytest.fixture(autouse=True)
 def _isolated_data_dirs(tmp_path_factory, monkeypatch):
     """No test may find MNIST files on the machine: the embedded sample or files the test makes are used."""
     monkeypatch.delenv("GANKIT_DATA_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(scope="session")
+def cgan_run(tmp_path_factory):
+    """A class-conditional DCGAN (concatenated label embedding) on the MNIST sample, 2 steps."""
+    return train_once(tmp_path_factory, "cgan", "cgan", **{"train.steps": 2})
+
+
+@pytest.fixture(scope="session")
+def infogan_run(tmp_path_factory):
+    """An InfoGAN (62 noise dims, a 10-way categorical code c1, continuous codes c2, c3) on the MNIST sample."""
+    return train_once(tmp_path_factory, "infogan", "infogan", **{"train.steps": 2})

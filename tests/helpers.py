@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from gankit import get_recipe
+import pytest
+
+from gankit import get_recipe, train
 
 
 def tiny(recipe: str = "lsgan", **overrides):
@@ -24,3 +26,13 @@ def tiny(recipe: str = "lsgan", **overrides):
     if cfg.model.arch == "mlp":
         small |= {"model.g_width": 32, "model.d_width": 32}
     return cfg.override(small | overrides)
+
+
+def train_once(tmp_path_factory, name: str, recipe: str = "nsgan", **overrides):
+    """Train ``tiny(recipe, **overrides)`` into a fresh folder (for session fixtures), away from this machine's data."""
+    with pytest.MonkeyPatch.context() as mp:  # no data from this machine, as in tests/conftest.py
+        mp.delenv("GANKIT_DATA_DIR", raising=False)
+        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+        run = tmp_path_factory.mktemp(name) / "run"
+        train(tiny(recipe, **overrides), run, echo=False)
+    return run

@@ -31,3 +31,12 @@ def test_eval_usage_errors(tmp_path, capsys):
     assert "use them with --real" in capsys.readouterr().err
     assert main(["eval", str(tmp_path)]) == 2
     assert "is not a gankit run" in capsys.readouterr().err
+
+
+def test_eval_of_a_conditional_run_prints_its_accuracy(infogan_run, tmp_path, capsys):
+    out = tmp_path / "eval.json"
+    assert main(["eval", str(infogan_run), "-n", "50", "--kid-subsets", "5", "--out", str(out)]) == 0
+    code = json.loads(out.read_text())["metrics"]["categorical_code_accuracy"]
+    printed = capsys.readouterr().out
+    assert f"categorical_code_accuracy: accuracy={code['accuracy']:.4g}, matching=[" in printed
+    assert "counts" not in printed

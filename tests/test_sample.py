@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from gankit.data import to_uint8_images
 from gankit.errors import CheckpointError
 from gankit.run import load_generator
 from gankit.sample import write_samples
@@ -49,3 +50,14 @@ def test_toy_points_are_written_as_npz(tmp_path):
 def test_missing_checkpoint(run_dir, tmp_path):
     with pytest.raises(CheckpointError, match="does not exist"):
         load_generator(run_dir, checkpoint=tmp_path / "nope")
+
+
+def test_a_conditional_run_samples_the_classes_asked_for(cgan_run, tmp_path):
+    trained = load_generator(cgan_run)
+    files = write_samples(trained, 5, tmp_path / "c.npz", seed=2, labels=[3, 7])
+    saved = np.load(files[0])
+    assert saved["labels"].tolist() == [3, 7, 3, 7, 3] and saved["images"].shape == (5, 28, 28, 1)
+    expected = trained.generate(5, seed=2, labels=[3, 7])
+    assert np.array_equal(saved["images"][..., 0], to_uint8_images(expected)[:, 0].numpy())
+    every = np.load(write_samples(trained, 12, tmp_path / "all.npz")[0])
+    assert every["labels"].tolist() == [*range(10), 0, 1]  # by default every class in turn

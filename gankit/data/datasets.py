@@ -103,6 +103,7 @@ class IdxDataset:
     transpose: bool = False  # EMNIST stores images transposed
     label_offset: int = 0  # subtracted from the labels (EMNIST letters: 1..26 -> 0..25)
     archive: str | None = None  # the files come inside this zip (EMNIST), fetched from ``mirrors``
+    class_names: tuple[str, ...] = ()  # what label i means; empty: the labels are the digits 0..9
 
     def files(self, split: str) -> list[str]:
         part = "train" if split == "train" else self.test_name
@@ -194,7 +195,7 @@ def load_mnist_sample(split: str, log: Callable[[str], None], searched: list[Pat
     return TensorData(x, y, "mnist", f"embedded MNIST sample ({len(x):,} images)", 10)
 
 
-def _emnist(split: str, num_classes: int, label_offset: int = 0) -> IdxDataset:
+def _emnist(split: str, num_classes: int, label_offset: int = 0, class_names: str = "") -> IdxDataset:
     return IdxDataset(
         f"emnist-{split}",
         f"EMNIST {split}",
@@ -206,17 +207,46 @@ def _emnist(split: str, num_classes: int, label_offset: int = 0) -> IdxDataset:
         transpose=True,
         label_offset=label_offset,
         archive=EMNIST_ARCHIVE,
+        class_names=tuple(class_names),
     )
 
 
+# Class names from each data set's own label map (Fashion-MNIST's README, KMNIST's kmnist_classmap.csv,
+# EMNIST's emnist-<split>-mapping.txt; the letters split merges upper and lower case).
+FASHION_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+KMNIST_CLASSES = ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo")  # お き す つ な は ま や れ を
+_DIGITS, _UPPER, _LOWER = "0123456789", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
+_MERGED = _DIGITS + _UPPER + "abdefghnqrt"  # balanced / bymerge: 11 lower-case letters kept apart
+
 IDX_DATASETS = {
     "mnist": IdxDataset("mnist", "MNIST", 10, MNIST_MIRRORS, MNIST_MD5),
-    "fashion-mnist": IdxDataset("fashion-mnist", "Fashion-MNIST", 10, FASHION_MIRRORS, FASHION_MD5),
-    "kmnist": IdxDataset("kmnist", "Kuzushiji-MNIST", 10, KMNIST_MIRRORS, KMNIST_MD5),
-    "emnist-balanced": _emnist("balanced", 47),
-    "emnist-byclass": _emnist("byclass", 62),
-    "emnist-bymerge": _emnist("bymerge", 47),
+    "fashion-mnist": IdxDataset(
+        "fashion-mnist", "Fashion-MNIST", 10, FASHION_MIRRORS, FASHION_MD5, class_names=FASHION_CLASSES
+    ),
+    "kmnist": IdxDataset("kmnist", "Kuzushiji-MNIST", 10, KMNIST_MIRRORS, KMNIST_MD5, class_names=KMNIST_CLASSES),
+    "emnist-balanced": _emnist("balanced", 47, class_names=_MERGED),
+    "emnist-byclass": _emnist("byclass", 62, class_names=_DIGITS + _UPPER + _LOWER),
+    "emnist-bymerge": _emnist("bymerge", 47, class_names=_MERGED),
     "emnist-digits": _emnist("digits", 10),
-    "emnist-letters": _emnist("letters", 26, label_offset=1),
+    "emnist-letters": _emnist("letters", 26, label_offset=1, class_names=_UPPER),
     "emnist-mnist": _emnist("mnist", 10),
 }
+
+
+def class_names(data_name: str, num_classes: int) -> tuple[str, ...]:
+    """What each label of ``data_name`` means, e.g. "Trouser" for Fashion-MNIST's 1; "0", "1", … otherwise."""
+    dataset = IDX_DATASETS.get(data_name)
+    if dataset is not None and len(dataset.class_names) == num_classes:
+        return dataset.class_names
+    return tuple(str(i) for i in range(num_classes))

@@ -2,6 +2,8 @@
 
 - FID (``fid``), KID (``kid``), precision/recall/density/coverage (``prdc``) in a feature space;
 - the classifier score (``classifier_score``), an Inception-Score analogue;
+- conditional generators (``conditional``): a CGAN's per-class accuracy, InfoGAN's categorical-code
+  accuracy after the best one-to-one (Hungarian) matching of categories to classes;
 - mode-collapse diagnostics (``modes``): class histograms, modes covered, KL to uniform, the PacGAN 2-D
   protocol and the Stacked-MNIST 1,000-mode count;
 - feature extractors (``extractors``): gankit's shipped MNIST / Fashion-MNIST classifiers
@@ -10,6 +12,13 @@
 """
 
 from gankit.metrics.classifier_score import classifier_score
+from gankit.metrics.conditional import (
+    ClassAccuracy,
+    CodeMatching,
+    categorical_code_accuracy,
+    class_accuracy,
+    hungarian_matching,
+)
 from gankit.metrics.errors import EvaluatorError, MetricInputError
 from gankit.metrics.evaluate import evaluate_real, evaluate_run, score_images, write_result
 from gankit.metrics.extractors import FeatureExtractor, load_extractor
@@ -27,10 +36,14 @@ from gankit.metrics.prdc import PRDC, precision_recall_density_coverage
 
 __all__ = [
     "PRDC",
+    "ClassAccuracy",
+    "CodeMatching",
     "EvaluatorError",
     "FeatureExtractor",
     "MetricInputError",
     "ModeReport",
+    "categorical_code_accuracy",
+    "class_accuracy",
     "class_histogram",
     "classifier_score",
     "count_toy_modes",
@@ -38,6 +51,7 @@ __all__ = [
     "evaluate_run",
     "fid_from_features",
     "frechet_distance",
+    "hungarian_matching",
     "kernel_inception_distance",
     "load_extractor",
     "mode_report",

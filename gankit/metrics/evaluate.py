@@ -8,12 +8,15 @@ same way, giving the floor of each metric. Both return a JSON-able dict::
      "protocol": {"extractor": {name, sha256, ...}, "reference": {data, split, source}, "n_real", "n_fake",
                   "seed", "kid": {...}, "prdc_k"},
      "metrics": {"fid", "kid", "kid_std", "precision", "recall", "density", "coverage",
-                 "classifier_score", "classes": {mode report}}}
+                 "classifier_score", "classes": {mode report},
+                 "class_accuracy": {...} (CGAN), "categorical_code_accuracy": {...} (InfoGAN)}}
 
 Image sets get FID, KID and PRDC in the extractor's feature space; grey images with a classifier extractor
 also get the classifier score and the class histogram (a class counts as covered when it holds at least
 10% of its uniform share of the samples); 3-channel digits (Stacked MNIST) get the 1,000-mode count; 2-D
-point sets (ring8, grid25) get the PacGAN mode count instead.
+point sets (ring8, grid25) get the PacGAN mode count instead. A run with classes (CGAN) or a categorical
+code (InfoGAN) asks for them in turn (0, 1, …, K−1, 0, …) and also gets, from the same samples and the data
+set's classifier, the class accuracy or the categorical-code accuracy (``gankit.metrics.conditional``).
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ import gankit
 from gankit.config import DataConfig
 from gankit.data import TensorData, load_data
 from gankit.data.toy import TOY_MODES
+from gankit.latent import Latent, LatentSpace
 from gankit.metrics.classifier_score import classifier_score
+from gankit.metrics.conditional import balanced_latents, class_accuracy_from, hungarian_matching
 from gankit.metrics.corruptions import gaussian_blur, only_class
 from gankit.metrics.errors import EvaluatorError, MetricInputError
 from gankit.metrics.extractors import FeatureExtractor, load_extractor
@@ -103,6 +108,38 @@ def score_images(
         labels = stacked_mode_labels(fake, lambda x: extractor.logits(x).argmax(1))
         metrics["modes"] = mode_report(labels, STACKED_MODES).to_dict()
     return metrics
+
+
+def conditional_scores(
+    space: LatentSpace, latent: Latent, fake: torch.Tensor, extractor: FeatureExtractor, data: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Class accuracy (the classes ``latent.y`` asked of a CGAN) and categorical-code accuracy (the InfoGAN
+    category inside ``latent.z``) of the samples ``fake``, judged by the run's data set's classifier.
+
+    Returns (metrics, protocol); both empty for an unconditional run.
+    """
+    names = ["class_accuracy"] * bool(space.num_classes) + ["categorical_code_accuracy"] * bool(space.categorical)
+    if not names:
+        return {}, {}
+    if extractor.logits_fn is None or fake.shape[1] != 1 or extractor.name != f"{data}-classifier":
+        return {}, dict.fromkeys(names, f"not measured: needs the {data} classifier, not {extractor.name}")
+    if len(fake) < max(space.num_classes, space.categorical):
+        return {}, dict.fromkeys(names, f"not measured: {len(fake)} samples do not cover every class / category")
+    logits = extractor.logits(fake)
+    predicted, k = logits.argmax(1), logits.shape[1]
+    metrics: dict[str, Any] = {}
+    protocol: dict[str, Any] = {key: {"n": len(fake), "judge": extractor.name} for key in names}
+    if latent.y is not None:
+        metrics["class_accuracy"] = class_accuracy_from(latent.y, predicted, space.num_classes).to_dict()
+        protocol["class_accuracy"] |= {"classes": f"0..{space.num_classes - 1} in turn"}
+    if space.categorical:
+        category = space.codes(latent.z).category
+        metrics["categorical_code_accuracy"] = hungarian_matching(category, predicted, space.categorical, k).to_dict()
+        protocol["categorical_code_accuracy"] |= {
+            "categories": f"0..{space.categorical - 1} in turn, the other codes from their priors",
+            "matching": "one-to-one, most samples matched (Hungarian: scipy.optimize.linear_sum_assignment)",
+        }
+    return metrics, protocol
 
 
 def _protocol(
@@ -190,10 +227,12 @@ def evaluate_run(
     )
     reference = load_data(data_cfg, log=lambda _: None)
     real = reference.x[:DEFAULT_N]
-    fake = trained.generate(n, seed=seed)
+    latent = balanced_latents(trained, n, seed)
+    fake = trained.generate_from(latent)
     metrics = score_images(fake, real, extractor, seed, kid_subsets)
     protocol = _protocol(extractor, reference, reference_split, len(real), n, seed, kid_subsets)
-    return _result(subject, protocol, metrics, t0)
+    extra_metrics, extra_protocol = conditional_scores(trained.space, latent, fake, extractor, cfg.data.name)
+    return _result(subject, protocol | extra_protocol, metrics | extra_metrics, t0)
 
 
 def evaluate_real(

@@ -3,6 +3,7 @@
 ``gankit.viz.tensorboard`` needs only gankit's core; the rest needs the ``viz`` extra (matplotlib, Flask)::
 
     from gankit.viz import image_grid, traversal_grid, class_grid, code_grid, curve_figure, scatter_figure, write_report
+    from gankit.viz import category_grid, code_traversal_grid, figure_grid   # CGAN / InfoGAN figures
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ _EXPORTS = {
     "traversal_grid": "gankit.viz.grids",
     "class_grid": "gankit.viz.grids",
     "code_grid": "gankit.viz.grids",
+    "category_grid": "gankit.viz.grids",
+    "code_traversal_grid": "gankit.viz.grids",
+    "figure_grid": "gankit.viz.grids",
     "scatter_array": "gankit.viz.grids",
     "curve_figure": "gankit.viz.plots",
     "scatter_figure": "gankit.viz.plots",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -11,7 +12,15 @@ from PIL import Image
 from gankit.data import to_uint8_images
 from gankit.images import make_grid, scatter_image
 from gankit.run import TrainedGenerator
-from gankit.viz.latent import LatentInput, LatentLayout, generator_inputs, neutral_input, traverse
+from gankit.viz.latent import (
+    LatentInput,
+    LatentInputError,
+    LatentLayout,
+    generator_inputs,
+    neutral_input,
+    sample_z,
+    traverse,
+)
 
 
 def image_grid(images: torch.Tensor, nrow: int | None = None, scale: int = 1) -> np.ndarray:
@@ -62,10 +71,95 @@ def traversal_grid(
     return image_grid(out, nrow=steps)
 
 
-def class_grid(trained: TrainedGenerator, layout: LatentLayout, z: torch.Tensor) -> np.ndarray:
-    """CGAN: one row per class, the same latent vectors ``z`` (N, D) in every row."""
-    rows = [generate(trained, layout, neutral_input(layout, z, label=c)) for c in range(len(layout.classes))]
+def _chosen(values: Sequence[int] | None, count: int, what: str) -> list[int]:
+    """``values`` (default 0..count−1), each checked to lie in 0..count−1."""
+    if count == 0:
+        raise LatentInputError(f"this generator has no {what}")
+    chosen = list(range(count)) if values is None else list(values)
+    if not chosen or any(not 0 <= v < count for v in chosen):
+        raise LatentInputError(f"{what} rows must lie in 0..{count - 1}, got {chosen}")
+    return chosen
+
+
+def class_grid(
+    trained: TrainedGenerator, layout: LatentLayout, z: torch.Tensor, classes: Sequence[int] | None = None
+) -> np.ndarray:
+    """CGAN (Mirza & Osindero 2014): row i is G(z_j, y = classes[i]) for the latent vectors z_j of ``z`` (N, D)
+    in the columns; the same z in every row, so a column shows one "style" across classes (default: all)."""
+    rows = [
+        generate(trained, layout, neutral_input(layout, z, label=c))
+        for c in _chosen(classes, len(layout.classes), "classes")
+    ]
     return image_grid(torch.cat(rows), nrow=len(z))
+
+
+def category_grid(
+    trained: TrainedGenerator, layout: LatentLayout, z: torch.Tensor, categories: Sequence[int] | None = None
+) -> np.ndarray:
+    """InfoGAN: row i is the categorical code c1 = categories[i] (default: all), columns the vectors of ``z``
+    (N, D), continuous codes at 0 — Chen et al. (2016), Figure 2(a), with rows and columns swapped."""
+    values = _chosen(categories, layout.categories, "categorical code")
+    rows = [generate(trained, layout, neutral_input(layout, z, category=k)) for k in values]
+    return image_grid(torch.cat(rows), nrow=len(z))
+
+
+def code_traversal_grid(
+    trained: TrainedGenerator,
+    layout: LatentLayout,
+    z: torch.Tensor,
+    code: str,
+    steps: int = 10,
+    categories: Sequence[int] | None = None,
+) -> np.ndarray:
+    """InfoGAN latent traversal (Chen et al. 2016, Figure 2(c, d)): row i is the categorical code
+    c1 = categories[i] (default: all), column j sets the continuous code ``code`` to low + j·(high − low)/(steps − 1)
+    over its span [−2, 2] (the prior is U(−1, 1): the outer columns extrapolate); z (one vector (D,)) and the
+    other continuous codes (at 0) are the same in every image."""
+    names = [c.name for c in layout.continuous]
+    if code not in names:
+        raise LatentInputError(f"no continuous code {code!r}; this generator has {', '.join(names) or 'none'}")
+    if steps < 2:
+        raise LatentInputError(f"a traversal needs at least 2 steps, got {steps}")
+    rows = _chosen(categories, layout.categories, "categorical code")
+    spec = layout.continuous[names.index(code)]
+    category = torch.tensor(rows).repeat_interleave(steps)
+    continuous = torch.zeros(len(category), len(names))  # the other codes at 0, the centre of their prior
+    continuous[:, names.index(code)] = torch.linspace(spec.low, spec.high, steps).repeat(len(rows))
+    latent = layout.space.compose(z.expand(len(category), -1), category, continuous)
+    images = trained.generate_from(latent)
+    return image_grid(images, nrow=steps)
+
+
+def figure_grid(
+    trained: TrainedGenerator,
+    layout: LatentLayout,
+    by: str,
+    columns: int = 10,
+    seed: int = 0,
+    rows: Sequence[int] | None = None,
+) -> np.ndarray:
+    """The figure ``gankit grid`` draws: ``by`` is "class" (:func:`class_grid`), "category"
+    (:func:`category_grid`) — ``columns`` seeded z's — or a continuous code's name (:func:`code_traversal_grid`,
+    ``columns`` steps, one seeded z). ``rows`` picks and orders the classes / categories."""
+    if layout.output != "images":
+        raise LatentInputError("grids are drawn for image generators; this one makes 2-D points")
+    if not 1 <= columns <= layout.max_batch:
+        raise LatentInputError(f"columns must be in 1..{layout.max_batch}, got {columns}")
+    if by not in grid_kinds(layout):
+        kinds = ", ".join(grid_kinds(layout)) or "nothing (the run has no classes or codes)"
+        raise LatentInputError(f"by must be one of {kinds}; got {by!r}")
+    if by == "class":
+        return class_grid(trained, layout, sample_z(layout, columns, seed), rows)
+    if by == "category":
+        return category_grid(trained, layout, sample_z(layout, columns, seed), rows)
+    return code_traversal_grid(trained, layout, sample_z(layout, 1, seed)[0], by, columns, rows)
+
+
+def grid_kinds(layout: LatentLayout) -> list[str]:
+    """The ``by`` values that fit a layout: "class" for a CGAN, "category" and the code names for InfoGAN."""
+    kinds = ["class"] if layout.classes else []
+    kinds += ["category"] if layout.categories else []
+    return kinds + ([c.name for c in layout.continuous] if layout.categories else [])
 
 
 def code_grid(trained: TrainedGenerator, layout: LatentLayout, z: torch.Tensor) -> np.ndarray:

@@ -3,7 +3,12 @@
 :func:`latent_layout` is the one place that says what G is fed: z, and, for conditional models, a class
 (CGAN) or InfoGAN codes. The report and the explorer read the layout and show class pickers and code
 sliders only when it has them; :func:`generator_inputs` is the one place that turns a checked
-:class:`LatentInput` into G's arguments. Models with classes or codes fill in both functions.
+:class:`LatentInput` into G's arguments (through :meth:`gankit.latent.LatentSpace.compose`).
+
+InfoGAN's continuous codes have the prior U(−1, 1), but their sliders and sweeps span [−2, 2]
+(``CODE_SPAN``), as Chen et al. (2016, Figure 2) sweep them to show that a learned factor (rotation,
+width) extrapolates beyond the prior. Codes are numbered as in the paper: the categorical code is c1, the
+continuous codes follow (c2, c3; c1, c2, … when there is no categorical code).
 """
 
 from __future__ import annotations
@@ -16,8 +21,13 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from gankit.data.datasets import class_names
 from gankit.errors import GankitError
+from gankit.latent import LatentSpace
 from gankit.run import TrainedGenerator
+
+CODE_PRIOR = (-1.0, 1.0)  # InfoGAN's continuous codes: c ~ U(−1, 1) (Chen et al. 2016, sec. 5)
+CODE_SPAN = (-2.0, 2.0)  # what the explorer and the figures let them take (Chen et al. 2016, Figure 2)
 
 
 class LatentInputError(GankitError, ValueError):
@@ -26,11 +36,12 @@ class LatentInputError(GankitError, ValueError):
 
 @dataclass(frozen=True)
 class ContinuousCode:
-    """One InfoGAN continuous code c_i ~ U(low, high)."""
+    """One InfoGAN continuous code: drawn from U(``prior``) in training; inputs may take [low, high]."""
 
     name: str
     low: float = -1.0
     high: float = 1.0
+    prior: tuple[float, float] = CODE_PRIOR
 
 
 @dataclass(frozen=True)
@@ -54,15 +65,24 @@ class LatentLayout:
         """Range of a z coordinate: the support of U(−1, 1), or ±4σ of N(0, 1)."""
         return (-1.0, 1.0) if self.dist == "uniform" else (-4.0, 4.0)
 
+    @property
+    def space(self) -> LatentSpace:
+        """The latent space this layout describes (z is its noise part)."""
+        return LatentSpace(self.latent_dim, self.dist, len(self.classes), self.categories, len(self.continuous))
+
     def to_json(self) -> dict[str, Any]:
         return asdict(self) | {"z_range": list(self.z_range), "max_batch": self.max_batch}
 
 
 def latent_layout(trained: TrainedGenerator) -> LatentLayout:
-    """The layout of a trained run's G (unconditional models: z only)."""
-    m = trained.config.model
+    """The layout of a trained run's G, read from its latent space: z is the noise; a CGAN adds its classes
+    (named as the data set names them, else "0".."K−1"); InfoGAN its categorical and continuous codes."""
+    space = trained.space
     output = "images" if len(trained.data_shape) == 3 else "points"
-    return LatentLayout(latent_dim=m.latent_dim, dist=m.latent_dist, output=output)
+    first = 2 if space.categorical else 1
+    codes = tuple(ContinuousCode(f"c{first + i}", *CODE_SPAN) for i in range(space.continuous))
+    classes = class_names(trained.config.data.name, space.num_classes) if space.num_classes else ()
+    return LatentLayout(space.noise_dim, space.dist, output, classes, codes, space.categorical)
 
 
 @dataclass
@@ -144,10 +164,17 @@ def check_input(
 
 
 def generator_inputs(layout: LatentLayout, inp: LatentInput) -> tuple[Tensor, ...]:
-    """G's positional arguments: ``(z,)``; conditional models add their class / codes here."""
-    if layout.classes or layout.continuous or layout.categories:
-        raise NotImplementedError("conditional generators (CGAN, InfoGAN) define their inputs here")
-    return (inp.z,)
+    """G's positional arguments for a checked input: ``(z,)``, or ``(z, y)`` for a class-conditional G.
+
+    z is [noise, one-hot(category), continuous codes] (``LatentSpace.compose``); the class label, category
+    and code values of ``inp`` are shared by every row.
+    """
+    n, space = len(inp.z), layout.space
+    category = torch.full((n,), inp.category, dtype=torch.long) if space.categorical else None
+    continuous = torch.tensor([inp.continuous], dtype=inp.z.dtype).expand(n, -1) if space.continuous else None
+    y = torch.full((n,), inp.label, dtype=torch.long) if space.num_classes else None
+    latent = space.compose(inp.z, category, continuous, y)
+    return (latent.z,) if latent.y is None else (latent.z, latent.y)
 
 
 def sample_z(layout: LatentLayout, n: int, seed: int) -> Tensor:

@@ -128,7 +128,9 @@ def latent_pictures(trained: TrainedGenerator, layout: LatentLayout, seed: int =
         parts = []
         if layout.continuous:
             names = ", ".join(c.name for c in layout.continuous)
-            parts.append(f"each continuous code ({names}) swept across its range")
+            code = layout.continuous[0]
+            span = f"[{code.low:g}, {code.high:g}] (prior U({code.prior[0]:g}, {code.prior[1]:g}))"
+            parts.append(f"each continuous code ({names}) swept across {span}")
         if layout.categories:
             parts.append(f"the {layout.categories} values of the categorical code, 8 z per row")
         caption = "Rows: " + "; then ".join(parts) + ". Other codes at their centre."

@@ -11,7 +11,7 @@ from PIL import Image
 
 from gankit.config import DataConfig
 from gankit.data import DATASETS, load_data
-from gankit.data.datasets import SAMPLE_DIR
+from gankit.data.datasets import IDX_DATASETS, SAMPLE_DIR, class_names
 from gankit.data.idx import write_idx
 from gankit.errors import DataError
 
@@ -38,6 +38,13 @@ def test_registry_names():
         "stacked-mnist": 1000,
     }
     assert {n: DATASETS[n].num_classes for n in classes} == classes
+
+
+def test_class_names_come_from_each_data_sets_label_map():
+    assert class_names("fashion-mnist", 10)[1] == "Trouser" and class_names("mnist", 10) == tuple("0123456789")
+    assert class_names("emnist-letters", 26)[0] == "A" and class_names("emnist-balanced", 47)[36:39] == ("a", "b", "d")
+    assert class_names("folder", 3) == ("0", "1", "2")  # unknown names: the label itself
+    assert all(len(d.class_names) in (0, d.num_classes) for d in IDX_DATASETS.values())
 
 
 def test_unknown_name():

@@ -4,29 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from gankit import train
-from tests.helpers import tiny
-
-
-def _train_once(tmp_path_factory, name: str, **overrides):
-    with pytest.MonkeyPatch.context() as mp:  # no data from this machine, as in tests/conftest.py
-        mp.delenv("GANKIT_DATA_DIR", raising=False)
-        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
-        run = tmp_path_factory.mktemp(name) / "run"
-        train(tiny("nsgan", **overrides), run, echo=False)
-    return run
+from tests.helpers import train_once
 
 
 @pytest.fixture(scope="session")
 def image_run(tmp_path_factory):
     """An MLP GAN on the MNIST sample: 6 steps, logs every 2, grids at 0, 2 and 6, a final checkpoint."""
-    return _train_once(tmp_path_factory, "image", **{"train.steps": 6, "train.sample_at": (0, 2)})
+    return train_once(tmp_path_factory, "image", **{"train.steps": 6, "train.sample_at": (0, 2)})
 
 
 @pytest.fixture(scope="session")
 def toy_run(tmp_path_factory):
     """An MLP GAN on the ring of 8 Gaussians, z ∈ R²."""
-    return _train_once(
+    return train_once(
         tmp_path_factory,
         "toy",
         **{"data.name": "ring8", "data.toy_points": 2000, "model.latent_dim": 2, "train.grid_size": 256},

@@ -4,12 +4,11 @@ import socket
 import pytest
 import torch
 from PIL import Image
-from torch import nn
 
 from gankit.run import load_generator
-from gankit.viz import explorer, latent
+from gankit.viz import explorer
 from gankit.viz.explorer import create_app, is_loopback
-from gankit.viz.latent import ContinuousCode, LatentLayout, latent_layout
+from gankit.viz.latent import latent_layout
 
 
 @pytest.fixture(scope="module")
@@ -92,38 +91,44 @@ def test_other_errors_are_json_too(client):
     assert _z(client, 1)  # and it still answers
 
 
-class TwoInputG(nn.Module):
-    """A stand-in conditional G: the image is the class index, whatever z is."""
-
-    def __init__(self):
-        super().__init__()
-        self.unused = nn.Parameter(torch.zeros(1))
-
-    def forward(self, z, label):
-        return (label.float() / 10).view(-1, 1, 1, 1).expand(len(z), 1, 4, 4)
-
-
-def test_a_conditional_layout_shows_its_pickers_and_checks_the_class(image_run, monkeypatch):
-    trained = load_generator(image_run)
-    trained.generator = TwoInputG()
-    layout = LatentLayout(100, "uniform", "images", classes=("zero", "one"), continuous=(ContinuousCode("c1"),))
-
-    def conditional_inputs(layout, inp):  # what the CGAN work fills in gankit.viz.latent.generator_inputs
-        return inp.z, torch.full((len(inp.z),), inp.label)
-
-    monkeypatch.setattr(latent, "generator_inputs", conditional_inputs)
-    monkeypatch.setattr("gankit.viz.grids.generator_inputs", conditional_inputs)
-    client = create_app(trained, layout, title="cgan").test_client()
+def test_a_cgan_run_gets_a_class_picker_and_checks_the_class(cgan_run):
+    trained = load_generator(cgan_run)
+    client = create_app(trained, latent_layout(trained), title="cgan").test_client()
     page = client.get("/").get_data(as_text=True)
-    assert '<option value="1">one</option>' in page and 'class="code-slider"' in page
-    z = [[0.0] * 100]
-    images = [client.post("/api/generate", json={"z": z, "label": c, "continuous": [0.5]}) for c in (0, 1)]
+    assert '<option value="9">9</option>' in page and "code-slider" not in page
+    z = _z(client, 2)
+    images = [client.post("/api/generate", json={"z": z, "label": c}) for c in (0, 1)]
     assert all(r.status_code == 200 for r in images) and images[0].data != images[1].data
     for body, message in [
-        ({"z": z, "label": 2, "continuous": [0.0]}, "label must be a class index in 0..1"),
-        ({"z": z, "continuous": [0.0]}, "label must be a class index"),
-        ({"z": z, "label": 0, "continuous": [1.5]}, "code c1 must lie in [-1, 1]"),
-        ({"z": z, "label": 0, "continuous": [0, 0]}, "continuous takes 1 values"),
+        ({"z": z, "label": 10}, "label must be a class index in 0..9"),
+        ({"z": z}, "label must be a class index"),
+        ({"z": z, "label": 0, "continuous": [0.0]}, "no continuous codes"),
+    ]:
+        response = client.post("/api/generate", json=body)
+        assert response.status_code == 400 and message in response.get_json()["error"]
+    path = client.post("/api/interpolate", json={"z_a": z[0], "z_b": z[1], "steps": 3, "label": 7})
+    assert path.status_code == 200
+
+
+def test_an_infogan_run_gets_code_sliders_over_minus_2_to_2(infogan_run):
+    trained = load_generator(infogan_run)
+    client = create_app(trained, latent_layout(trained), title="infogan").test_client()
+    page = client.get("/").get_data(as_text=True)
+    assert page.count('class="code-slider"') == 2 and 'min="-2.0" max="2.0"' in page
+    assert "prior U(-1.0, 1.0)" in page and 'id="category-select"' in page and 'id="class-select"' not in page
+    layout = client.get("/api/layout").get_json()
+    assert layout["latent_dim"] == 62 and layout["categories"] == 10
+    assert [c["name"] for c in layout["continuous"]] == ["c2", "c3"]
+    z = _z(client, 2)
+    by_category = [client.post("/api/generate", json={"z": z, "category": k, "continuous": [0, 0]}) for k in (0, 1)]
+    by_code = client.post("/api/generate", json={"z": z, "category": 0, "continuous": [2.0, -2.0]})
+    assert all(r.status_code == 200 for r in [*by_category, by_code])
+    assert len({by_category[0].data, by_category[1].data, by_code.data}) == 3
+    for body, message in [
+        ({"z": z, "category": 0, "continuous": [2.5, 0]}, "code c2 must lie in [-2, 2]"),
+        ({"z": z, "category": 10, "continuous": [0, 0]}, "category must be in 0..9"),
+        ({"z": z, "category": 0, "continuous": [0]}, "continuous takes 2 values"),
+        ({"z": z, "category": 0, "continuous": [0, 0], "label": 1}, "not conditioned on a class"),
     ]:
         response = client.post("/api/generate", json=body)
         assert response.status_code == 400 and message in response.get_json()["error"]

@@ -1,12 +1,17 @@
 import pytest
 import torch
 
+from gankit.latent import Latent
+from gankit.run import load_generator
+from gankit.viz.grids import generate
 from gankit.viz.latent import (
     ContinuousCode,
     LatentInputError,
     LatentLayout,
     check_input,
+    generator_inputs,
     interpolate,
+    latent_layout,
     sample_z,
     traverse,
 )
@@ -56,3 +61,36 @@ def test_check_input_accepts_one_vector_and_reports_what_is_wrong():
     ]:
         with pytest.raises(LatentInputError, match=message):
             check_input(layout, **kwargs)
+
+
+def test_layout_of_a_cgan_run_names_its_classes(cgan_run):
+    layout = latent_layout(load_generator(cgan_run))
+    assert layout.latent_dim == 100 and layout.dist == "uniform" and layout.output == "images"
+    assert layout.classes == tuple("0123456789") and layout.continuous == () and layout.categories == 0
+
+
+def test_layout_of_an_infogan_run_has_its_codes_with_a_span_beyond_the_prior(infogan_run):
+    layout = latent_layout(load_generator(infogan_run))
+    assert layout.latent_dim == 62 and layout.classes == () and layout.categories == 10
+    assert layout.continuous == (ContinuousCode("c2", -2.0, 2.0, (-1.0, 1.0)), ContinuousCode("c3", -2.0, 2.0))
+
+
+def test_generator_inputs_of_a_cgan_are_z_and_the_label(cgan_run):
+    trained = load_generator(cgan_run)
+    layout = latent_layout(trained)
+    inp = check_input(layout, sample_z(layout, 3, seed=0).tolist(), label=4)
+    z, y = generator_inputs(layout, inp)
+    assert torch.equal(z, inp.z) and y.tolist() == [4, 4, 4]
+    direct = trained.generate_from(Latent(inp.z, torch.full((3,), 4)))
+    assert torch.equal(generate(trained, layout, inp), direct)  # the same images as the core's path
+
+
+def test_generator_inputs_of_an_infogan_compose_noise_and_codes(infogan_run):
+    trained = load_generator(infogan_run)
+    layout = latent_layout(trained)
+    inp = check_input(layout, sample_z(layout, 2, seed=0).tolist(), continuous=[1.5, -2.0], category=7)
+    (z,) = generator_inputs(layout, inp)
+    codes = trained.space.codes(z)
+    assert z.shape == (2, 62 + 10 + 2) and torch.equal(z[:, :62], inp.z)
+    assert codes.category.tolist() == [7, 7] and codes.continuous.tolist() == [[1.5, -2.0]] * 2
+    assert torch.equal(generate(trained, layout, inp), trained.generate_from(Latent(z)))

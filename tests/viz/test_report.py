@@ -5,14 +5,10 @@ import re
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
-from torch import nn
 
 from gankit.cli import main
 from gankit.errors import CheckpointError
-from gankit.run import load_generator
-from gankit.viz.latent import ContinuousCode, LatentLayout
 from gankit.viz.report import format_value, read_records, strip_of, write_report
 
 
@@ -92,40 +88,22 @@ def test_strip_keeps_first_and_last():
     assert strip_of(grids[:3], 10) == grids[:3]
 
 
-class ConditionalG(nn.Module):
-    """A stand-in CGAN/InfoGAN G: every pixel is label + codes + category, whatever z is."""
-
-    def __init__(self):
-        super().__init__()
-        self.unused = nn.Parameter(torch.zeros(1))
-
-    def forward(self, z, label, codes, category):
-        value = (label + codes.sum(1) + category) / 10
-        return value.view(-1, 1, 1, 1).expand(len(z), 1, 4, 4)
+def test_a_cgan_report_has_the_per_class_grid(cgan_run, tmp_path):
+    html = write_report(cgan_run, tmp_path / "cgan.html").read_text()
+    assert "<b>Per class.</b> One row per class (0, 1, 2, 3, 4, 5, 6, 7, 8, 9); the same 8 z in every row." in html
+    per_class, traversal = _images(html)[-2:]
+    assert per_class.size == (2 + 8 * 30, 2 + 10 * 30)  # 10 classes × 8 z of 28×28 pixels
+    assert traversal.size == (2 + 8 * 30, 2 + 6 * 30)
+    rows = np.asarray(per_class)[2 : 2 + 2 * 30].reshape(2, 30, -1)
+    assert not np.array_equal(rows[0], rows[1])  # the class changes the images
 
 
-def test_conditional_runs_get_per_class_and_code_grids(image_run, tmp_path, monkeypatch):
-    """What the CGAN/InfoGAN work fills in (the layout and G's inputs) is all the report needs."""
-    layout = LatentLayout(100, "normal", "images", classes=("a", "b"), continuous=(ContinuousCode("c1"),), categories=3)
-
-    def inputs(layout, inp):
-        n = len(inp.z)
-        codes = torch.tensor([inp.continuous] * n)
-        return inp.z, torch.full((n,), float(inp.label)), codes, torch.full((n,), float(inp.category))
-
-    trained = load_generator(image_run)
-    trained.generator = ConditionalG()
-    monkeypatch.setattr("gankit.viz.report.load_generator", lambda run: trained)
-    monkeypatch.setattr("gankit.viz.report.latent_layout", lambda trained: layout)
-    monkeypatch.setattr("gankit.viz.grids.generator_inputs", inputs)
-    html = write_report(image_run, tmp_path / "cgan.html").read_text()
-    assert "<b>Per class.</b> One row per class (a, b)" in html
-    assert "each continuous code (c1) swept across its range; then the 3 values of the categorical code" in html
-    per_class, codes, traversal = _images(html)[-3:]
-    assert per_class.size == (2 + 8 * 6, 2 + 2 * 6)  # 2 classes × 8 z of 4×4 pixels
-    assert codes.size == (2 + 8 * 6, 2 + 4 * 6)  # c1 swept over 8 values, then 3 categories
-    assert traversal.size == (2 + 8 * 6, 2 + 6 * 6)
-    pixels = np.asarray(codes)  # G's value v ∈ [−1, 1] is the pixel (v + 1) · 127.5
-    first_column = [pixels[3 + 6 * r, 3] for r in range(4)]
-    assert first_column == [115, 128, 140, 153]  # c1 = −1 (class 0, category 0); then categories 0, 1, 2 at c1 = 0
-    assert pixels[3, 3 + 6 * 7] == 140  # c1 = +1 at the end of the first row
+def test_an_infogan_report_has_the_code_grid(infogan_run, tmp_path):
+    html = write_report(infogan_run, tmp_path / "infogan.html").read_text()
+    caption = (
+        "Rows: each continuous code (c2, c3) swept across [-2, 2] (prior U(-1, 1)); "
+        "then the 10 values of the categorical code, 8 z per row."
+    )
+    assert caption in html and "<b>Per class.</b>" not in html
+    codes = _images(html)[-2]
+    assert codes.size == (2 + 8 * 30, 2 + (2 + 10) * 30)  # a row for c2, one for c3 (8 values), 10 categories
