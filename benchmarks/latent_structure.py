@@ -58,11 +58,11 @@ def _flat(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def score(run_dir: Path, data_dir: str | None, log: Any) -> dict[str, Any]:
+def score(run_dir: Path, data_dir: str | None, log: Any, n: int | None = None) -> dict[str, Any]:
     path = run_dir / "eval.json"
     if path.is_file():
         return json.loads(path.read_text())
-    result = evaluate_run(run_dir, data_dir=data_dir)
+    result = evaluate_run(run_dir, n=n, data_dir=data_dir)
     write_result(result, path)
     log(f"{run_dir}: scored")
     return result
@@ -73,7 +73,7 @@ def grid(run_dir: Path, by: str, out: Path, *extra: str) -> str:
     return out.name
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data-dir", default=None, help="folder with the MNIST IDX files")
     p.add_argument("--out", default="runs/latent", help="folder for the runs")
@@ -83,7 +83,8 @@ def main() -> None:
     p.add_argument("--infogan-steps", type=int, default=3000)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="InfoGAN seeds")
     p.add_argument("--device", default="auto")
-    args = p.parse_args()
+    p.add_argument("--eval-samples", type=int, default=None, help="samples per FID (default: the protocol's)")
+    args = p.parse_args(argv)
     out, doc = Path(args.out), Path(args.doc)
     figures = doc.with_suffix("")
     figures.mkdir(parents=True, exist_ok=True)
@@ -93,14 +94,14 @@ def main() -> None:
     cgan_dir = out / "cgan"
     cgan_overrides = common | {"train.steps": args.cgan_steps, "train.ema": args.cgan_ema}
     cgan_s = ensure_run("cgan", cgan_overrides, cgan_dir, log)
-    cgan = score(cgan_dir, args.data_dir, log)
+    cgan = score(cgan_dir, args.data_dir, log, args.eval_samples)
     cgan_fig = grid(cgan_dir, "class", figures / "cgan-classes.png", "--columns", "12", "--scale", "2")
 
     info: list[tuple[int, dict[str, Any], float]] = []
     for seed in args.seeds:
         run_dir = out / f"infogan-seed{seed}"
         seconds = ensure_run("infogan", common | {"train.steps": args.infogan_steps, "train.seed": seed}, run_dir, log)
-        info.append((seed, score(run_dir, args.data_dir, log), seconds))
+        info.append((seed, score(run_dir, args.data_dir, log, args.eval_samples), seconds))
     accuracies = [r["metrics"]["categorical_code_accuracy"]["accuracy"] for _, r, _ in info]
     median = statistics.median(accuracies)
     best_seed = next(s for s, r, _ in info if r["metrics"]["categorical_code_accuracy"]["accuracy"] == median)

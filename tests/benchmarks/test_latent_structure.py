@@ -1,0 +1,36 @@
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).parents[2] / "benchmarks" / "latent_structure.py"
+
+
+@pytest.fixture(scope="module")
+def latent_structure():
+    spec = importlib.util.spec_from_file_location("latent_structure", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_tiny_page_is_trained_scored_and_written(latent_structure, tmp_path):
+    doc, out = tmp_path / "docs" / "latent.md", tmp_path / "runs"
+    argv = ["--cgan-steps", "2", "--infogan-steps", "2", "--seeds", "0", "1", "--eval-samples", "200"]
+    latent_structure.main([*argv, "--device", "cpu", "--out", str(out), "--doc", str(doc)])
+    text = doc.read_text()
+    cgan = json.loads((out / "cgan" / "eval.json").read_text())["metrics"]["class_accuracy"]
+    assert f"**{cgan['mean']:.1%}**" in text  # the page is read from the runs' results
+    accuracies = [
+        json.loads((out / f"infogan-seed{s}" / "eval.json").read_text())["metrics"]["categorical_code_accuracy"]
+        for s in (0, 1)
+    ]
+    for a in accuracies:
+        assert f"| {a['accuracy']:.1%} | {a['matching']} |" in text
+    for name in ("cgan-classes", "infogan-category", "infogan-c2", "infogan-c3"):
+        assert (doc.with_suffix("") / f"{name}.png").is_file() and f"latent/{name}.png" in text
+    # a second call reuses the trained runs instead of refusing or retraining them
+    mtime = (out / "cgan" / "metrics.jsonl").stat().st_mtime
+    latent_structure.main([*argv, "--device", "cpu", "--out", str(out), "--doc", str(doc)])
+    assert (out / "cgan" / "metrics.jsonl").stat().st_mtime == mtime
