@@ -47,6 +47,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from PIL import Image, ImageDraw
 
 import gankit
 from gankit.data.toy import TOY_MODES, sample_toy
@@ -309,13 +310,17 @@ def stacked_table(names: list[str], results: dict[str, list[dict[str, Any]]]) ->
 
 
 def toy_figure(data: str, names: list[str], runs: dict[str, list[str]], path: Path, size: int = 160) -> Path:
-    """One row per remedy, one column per seed: the 2,500 scored samples (blue) over real points (grey)."""
+    """One row per remedy (named in its first tile), one column per seed: the 2,500 scored samples (blue) over
+    real points (grey)."""
     real, _ = sample_toy(TOY_MODES[data](), 1000, 0)
     tiles = []
     columns = max(len(runs[name]) for name in names)
     for name in names:
         row = [scatter_image(np.load(Path(r) / POINTS), real, size, TOY_LIMITS[data]) for r in runs[name]]
         row += [np.full((size, size, 3), 255, np.uint8)] * (columns - len(row))
+        labelled = Image.fromarray(row[0])
+        ImageDraw.Draw(labelled).text((4, 4), name, fill=(0, 0, 0))
+        row[0] = np.asarray(labelled)
         tiles += row
     grid = make_grid(np.stack(tiles).transpose(0, 3, 1, 2), nrow=columns)
     return save_png(grid, path)
@@ -453,7 +458,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.stacked_steps > 0:  # first: the longest runs
         jobs += [stacked_job(REMEDIES[n], s, args) for n in args.stacked_remedies for s in args.stacked_seeds]
     if args.toy_steps > 0:
-        jobs += [toy_job(d, REMEDIES[n], s, args) for d in args.toy_data for n in args.remedies for s in args.seeds]
+        # seed by seed, so that an interrupted call has finished every cell of the first seeds
+        jobs += [toy_job(d, REMEDIES[n], s, args) for s in args.seeds for d in args.toy_data for n in args.remedies]
     threads = torch.get_num_threads()
     try:
         results = run_jobs(jobs, args.jobs, log)
