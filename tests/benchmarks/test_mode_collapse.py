@@ -77,7 +77,7 @@ def test_a_tiny_benchmark_is_trained_scored_and_written(modes, tmp_path):
     assert f"| packing, m = 2 (PacGAN2) | 1 | {m['modes_covered']:.1f} | 7.9 ± 0.1 |" in text  # read from eval.json
     stacked = json.loads((out / "stacked-gan-seed0" / "eval.json").read_text())
     assert stacked["metrics"]["modes"]["n_samples"] == 200
-    assert "### Stacked MNIST" in text and "| 99.0 |" in text
+    assert "### Stacked MNIST" in text and "| 99.0 |" in text and "the floor" in text
     assert (doc.parent / "results" / "modes-ring8.png").is_file()
     assert (doc.parent / "results" / "stacked-gan.png").is_file()
     mtime = (out / "ring8-gan-seed0" / "eval.json").stat().st_mtime
