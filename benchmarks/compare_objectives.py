@@ -10,6 +10,9 @@ first. For the 2-D benchmarks every objective is trained with the same MLP (3 hi
 z ~ N(0, I₂)) and its own loss, regulariser, optimiser, batch and n_critic, then scored with the PacGAN
 protocol (2,500 samples). Finished runs (those with an ``eval.json``) are reused, so an interrupted table
 can be continued. Every number in the Markdown file comes from the runs' JSON results.
+
+The file is rewritten whole, except for marked sections (``<!-- NAME: begin -->`` … ``<!-- NAME: end -->``)
+that other scripts own (``write_section``; e.g. ``mode_collapse.py``'s): they are kept, at the end.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import argparse
 import json
 import math
 import platform
+import re
 import shutil
 import statistics
 import sys
@@ -171,6 +175,29 @@ def ranking_lines(results: dict[str, list[dict[str, Any]]]) -> list[str]:
     ]
 
 
+def _markers(name: str) -> tuple[str, str]:
+    return f"<!-- {name}: begin -->", f"<!-- {name}: end -->"
+
+
+def marked_sections(text: str) -> list[str]:
+    """The marked sections of a Markdown text (markers included), in order."""
+    return [m.group(0) for m in re.finditer(r"<!-- ([\w-]+): begin -->.*?<!-- \1: end -->", text, flags=re.S)]
+
+
+def write_section(path: Path, name: str, body: str) -> None:
+    """Put ``body`` into the section ``name`` of the Markdown file ``path``, replacing it or appending it."""
+    begin, end = _markers(name)
+    block = f"{begin}\n{body.rstrip()}\n{end}"
+    text = path.read_text() if path.is_file() else ""
+    pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), flags=re.S)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: block, text)
+    else:
+        text = text.rstrip() + ("\n\n" if text.strip() else "") + block + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
 def write_doc(path: Path, args: argparse.Namespace, sections: dict[str, Any]) -> None:
     card = load_extractor("mnist").protocol()
     ref = next(iter(sections["floor"].values()))["protocol"]
@@ -240,6 +267,9 @@ def write_doc(path: Path, args: argparse.Namespace, sections: dict[str, Any]) ->
         lines += [""]
     if "images" in sections:
         lines += ["## Rankings", "", *ranking_lines(sections["images"]), ""]
+    kept = marked_sections(path.read_text()) if path.is_file() else []  # other scripts' sections
+    for block in kept:
+        lines += [block, ""]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines))
 

@@ -1,0 +1,528 @@
+"""Mode collapse: a plain GAN against its remedies on the 2-D mixtures and on Stacked MNIST, beside PacGAN.
+
+    # 2-D ring and grid (CPU), every remedy, three seeds:
+    python benchmarks/mode_collapse.py --toy-steps 10000 --seeds 0 1 2 --out runs/modes --doc docs/results.md
+    # Stacked MNIST (a GPU machine), then the call above with the same --stacked-* flags writes the doc:
+    python benchmarks/mode_collapse.py --toy-steps 0 --stacked-steps 20000 --stacked-seeds 0 --device cuda \
+        --data-dir DIR --jobs 6 --out runs/modes --doc docs/results.md
+
+Every remedy is one recipe's option over the shared parts, added to the *same* plain GAN (same nets,
+optimiser, batch, steps and seeds); nothing else changes:
+
+* ``mbd``: minibatch discrimination, the ``mbd`` recipe's layer (Salimans et al. 2016, sec. 3.2);
+* ``mbstd``: the minibatch standard-deviation feature instead (Karras et al. 2018, sec. 3);
+* ``fm``: feature matching alone as G's loss, the ``fm`` recipe (Salimans et al. 2016, sec. 3.1);
+* ``mdgan``: the mode-regularised GAN's encoder, reconstruction and mode terms, the ``mdgan`` recipe
+  (Che et al. 2017, sec. 3.1);
+* ``pacgan2``/``3``/``4``: D judges packs of m samples (Lin et al. 2018). As in PacGAN's code, D judges as many
+  packs per step as the plain GAN judges samples, so each step draws m times the batch (``--pack-batch
+  samples`` keeps the samples per step instead).
+
+The plain GAN is the non-saturating GAN (PacGAN's and DCGAN's G loss): on 2-D, the ``nsgan`` recipe on the MLP
+that ``compare_objectives.py`` gives every objective (G 2→256→512→1024→2, D 2m→1024→512→256→1, z ~ N(0, I₂));
+on Stacked MNIST, the ``dcgan-stacked`` recipe. Scoring follows PacGAN (``gankit.metrics.modes``): 2-D, 2,500
+samples, modes with a sample within 3σ, the share of such samples, KL(nearest-mode histogram ‖ uniform);
+Stacked MNIST, 26,000 samples, each channel classified, modes (of 1,000) hit at least once, KL to uniform.
+
+Finished runs (those with an ``eval.json``) are reused, so the script can be resumed, and runs trained
+elsewhere (the Stacked-MNIST runs of a GPU machine) can be copied into ``--out``: each ``eval.json`` records
+the machine and the command that trained it. The Markdown goes into its own marked section of ``--doc``
+(``compare_objectives.py`` keeps it when it rewrites the rest of the file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+import gankit
+from gankit.data.toy import TOY_MODES, sample_toy
+from gankit.images import make_grid, save_png, scatter_image
+from gankit.metrics.evaluate import evaluate_real, write_result
+from gankit.metrics.modes import STACKED_MODES, STACKED_SAMPLES, expected_kl_of_uniform_sample
+from gankit.recipes import get_recipe
+from gankit.run import load_generator
+
+
+def _compare_objectives() -> ModuleType:
+    """``benchmarks/compare_objectives.py``, whose training, scoring and doc helpers are reused here."""
+    path = Path(__file__).with_name("compare_objectives.py")
+    spec = importlib.util.spec_from_file_location("compare_objectives", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+co = _compare_objectives()
+
+SECTION = "mode-collapse"
+TOY_DATA = co.TOY_DATA
+TOY_BASE, STACKED_BASE = "nsgan", "dcgan-stacked"
+# The fields in which a remedy recipe differs from the plain GAN; a remedy sets exactly these.
+REMEDY_FIELDS = (
+    "model.minibatch",
+    "model.mbd_kernels",
+    "model.mbd_kernel_dim",
+    "model.pack",
+    "loss.g_adversarial",
+    "loss.feature_matching",
+    "loss.reconstruction_weight",
+    "loss.mode_weight",
+)
+POINTS = "scored-points.npy"  # the 2,500 scored samples of a 2-D run (the seed-0 draw of evaluate_run)
+TOY_LIMITS = {"ring8": 1.6, "grid25": 5.5}  # half-width of the scatter plots
+
+
+@dataclass(frozen=True)
+class Remedy:
+    """A remedy: the remedy fields of ``recipe`` (none: the plain GAN), then ``extra``."""
+
+    name: str
+    label: str
+    recipe: str | None
+    reference: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def overrides(self) -> dict[str, Any]:
+        """The config fields this remedy sets (empty for the plain GAN)."""
+        if self.recipe is None:
+            return {}
+        cfg = get_recipe(self.recipe).to_dict()
+        fields = {}
+        for path in REMEDY_FIELDS:
+            section, key = path.split(".")
+            fields[path] = cfg[section][key]
+        return fields | self.extra
+
+    @property
+    def pack(self) -> int:
+        return int(self.overrides().get("model.pack", 1))
+
+
+REMEDIES: dict[str, Remedy] = {
+    r.name: r
+    for r in (
+        Remedy("gan", "GAN (no remedy)", None, "Goodfellow et al. 2014 (non-saturating)"),
+        Remedy("mbd", "minibatch discrimination", "mbd", "Salimans et al. 2016, sec. 3.2"),
+        Remedy("mbstd", "minibatch stddev", "mbd", "Karras et al. 2018, sec. 3", {"model.minibatch": "stddev"}),
+        Remedy("fm", "feature matching", "fm", "Salimans et al. 2016, sec. 3.1"),
+        Remedy("mdgan", "reconstruction + mode reg. (MDGAN)", "mdgan", "Che et al. 2017, sec. 3.1"),
+        Remedy("pacgan2", "packing, m = 2 (PacGAN2)", "pacgan2", "Lin et al. 2018"),
+        Remedy("pacgan3", "packing, m = 3 (PacGAN3)", "pacgan2", "Lin et al. 2018", {"model.pack": 3}),
+        Remedy("pacgan4", "packing, m = 4 (PacGAN4)", "pacgan2", "Lin et al. 2018", {"model.pack": 4}),
+    )
+}
+
+# PacGAN (Lin et al. 2018, arXiv:1712.04086), Table 1: 2-D mixtures, mean ± standard error over 10 trials;
+# (modes, high-quality %, reverse KL). Their nets: G 4×400 ReLU + batch norm, D 3×200 maxout (5 pieces),
+# Adam 1e-4 β₁ 0.8, 100 packs per step, 400 epochs of 1,000 steps.
+PACGAN_TABLE1: dict[str, dict[str, tuple[str, str, str]]] = {
+    "gan": {"ring8": ("6.3 ± 0.5", "98.2 ± 0.2", "0.45 ± 0.09"), "grid25": ("17.3 ± 0.8", "94.8 ± 0.7", "0.70 ± 0.07")},
+    "mbd": {"ring8": ("4.3 ± 0.8", "36.6 ± 8.8", "1.93 ± 0.11"), "grid25": ("23.8 ± 0.5", "79.9 ± 3.2", "0.17 ± 0.03")},
+    "pacgan2": {
+        "ring8": ("7.9 ± 0.1", "95.6 ± 2.0", "0.07 ± 0.03"),
+        "grid25": ("23.8 ± 0.7", "91.3 ± 0.8", "0.13 ± 0.04"),
+    },
+    "pacgan3": {
+        "ring8": ("7.8 ± 0.1", "97.7 ± 0.3", "0.10 ± 0.02"),
+        "grid25": ("24.6 ± 0.4", "94.2 ± 0.4", "0.06 ± 0.02"),
+    },
+    "pacgan4": {
+        "ring8": ("7.8 ± 0.1", "95.9 ± 1.4", "0.07 ± 0.02"),
+        "grid25": ("24.8 ± 0.2", "93.6 ± 0.6", "0.04 ± 0.01"),
+    },
+}
+# PacGAN Table 2: Stacked MNIST in VEEGAN's setting (DCGAN nets, 128,000 stacks, 50 epochs of batch 64, two G
+# steps per D step, 26,000 samples scored); (modes of 1,000, KL). The DCGAN row is VEEGAN's (Srivastava et al.
+# 2017, Table 2, no spread given); the others are mean ± standard error over 10 trials.
+PACGAN_TABLE2: dict[str, tuple[str, str]] = {
+    "gan": ("99.0", "3.40"),
+    "mbd": ("24.5 ± 7.67", "5.49 ± 0.418"),
+    "pacgan2": ("1000.0 ± 0.0", "0.06 ± 0.003"),
+    "pacgan3": ("1000.0 ± 0.0", "0.06 ± 0.003"),
+    "pacgan4": ("1000.0 ± 0.0", "0.07 ± 0.005"),
+}
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run to train and score: the base recipe, the overrides (remedy included) and where it goes."""
+
+    kind: str  # "toy" or "stacked"
+    data: str
+    remedy: str
+    seed: int
+    recipe: str
+    overrides: dict[str, Any]
+    run_dir: str
+    command: str
+    n: int | None = None  # samples scored (None: the protocol's)
+    threads: int = 1  # torch threads (2-D runs: one; tiny tensors gain nothing from more)
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__)
+
+
+def remedy_run_overrides(remedy: Remedy, base: dict[str, Any], batch: int, pack_batch: str) -> dict[str, Any]:
+    """``base`` with the remedy's fields; with ``pack_batch="packs"`` D judges ``batch`` packs of m samples."""
+    fields = remedy.overrides()
+    per_step = batch * remedy.pack if pack_batch == "packs" else batch
+    return base | fields | {"train.batch_size": per_step}
+
+
+def toy_job(data: str, remedy: Remedy, seed: int, args: argparse.Namespace) -> Job:
+    base = co.toy_overrides(data, args.toy_steps, seed) | {"train.tensorboard": False}
+    batch = get_recipe(TOY_BASE).train.batch_size
+    overrides = remedy_run_overrides(remedy, base, batch, args.pack_batch)
+    run_dir = Path(args.out) / f"{data}-{remedy.name}-seed{seed}"
+    return Job("toy", data, remedy.name, seed, TOY_BASE, overrides, str(run_dir), args.command)
+
+
+def stacked_job(remedy: Remedy, seed: int, args: argparse.Namespace) -> Job:
+    base = co.image_overrides(args.stacked_steps, seed, args.data_dir) | {
+        "train.device": args.device,
+        "train.tensorboard": False,
+        "data.name": "stacked-mnist",
+    }
+    batch = get_recipe(STACKED_BASE).train.batch_size
+    overrides = remedy_run_overrides(remedy, base, batch, args.pack_batch)
+    run_dir = Path(args.out) / f"stacked-{remedy.name}-seed{seed}"
+    job = Job("stacked", "stacked-mnist", remedy.name, seed, STACKED_BASE, overrides, str(run_dir), args.command)
+    return Job(**job.__dict__ | {"n": args.stacked_n, "threads": args.threads})
+
+
+def machine() -> dict[str, Any]:
+    """What a run was trained on, recorded in its ``eval.json``."""
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if "model name" in line]
+        cpu = names[0] if names else cpu
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    threads = torch.get_num_threads()
+    return {"cpu": cpu, "cores": os.cpu_count(), "threads": threads, "gpu": gpu, "torch": torch.__version__}
+
+
+def run_job(job: Job, log: Any = print) -> dict[str, Any]:
+    """Train and score one run (reusing a finished one); a fresh result also records the machine and command."""
+    run_dir = Path(job.run_dir)
+    fresh = not (run_dir / "eval.json").is_file()
+    result = co.run_and_score(job.recipe, job.overrides, run_dir, job.n, log, kid_subsets=10 if job.n else 100)
+    if fresh:
+        result["machine"] = machine() | {"device": job.overrides["train.device"], "command": job.command}
+        write_result(result, run_dir / "eval.json")
+    points = run_dir / POINTS
+    if job.kind == "toy" and not points.is_file():  # for the figures, without the checkpoint
+        np.save(points, load_generator(run_dir).generate(result["protocol"]["n_fake"], seed=0).numpy())
+    return result
+
+
+def run_jobs(jobs: list[Job], workers: int, log: Any) -> dict[str, dict[str, Any]]:
+    """Run the jobs (``workers`` processes at a time when more than one), return their results."""
+    pending = [j for j in jobs if not (Path(j.run_dir) / "eval.json").is_file()]
+    if workers > 1 and len(pending) > 1:
+        running: list[tuple[Job, subprocess.Popen]] = []
+        queue = list(pending)
+        while queue or running:
+            while queue and len(running) < workers:
+                job = queue.pop(0)
+                Path(job.run_dir).parent.mkdir(parents=True, exist_ok=True)
+                out = open(f"{job.run_dir}.log", "w")  # noqa: SIM115 - closed by the child's exit
+                env = os.environ | {"OMP_NUM_THREADS": str(job.threads), "PYTHONUNBUFFERED": "1"}
+                cmd = [sys.executable, __file__, "--run-one", job.to_json()]
+                running.append((job, subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)))
+            time.sleep(1.0)
+            for item in list(running):
+                job, proc = item
+                if proc.poll() is not None:
+                    running.remove(item)
+                    log(f"{job.run_dir}: {'done' if proc.returncode == 0 else f'FAILED ({proc.returncode})'}")
+    results = {}
+    for job in jobs:
+        if workers > 1 and not (Path(job.run_dir) / "eval.json").is_file():
+            continue  # it failed in its worker (see RUN.log); the table leaves it out
+        torch.set_num_threads(job.threads)
+        results[job.run_dir] = run_job(job, log)
+    return results
+
+
+# ----------------------------------------------------------------------------------------------- the doc
+
+
+def _cell(values: list[float], digits: int) -> str:
+    return co._mean_std(values, digits) if values else "–"
+
+
+def final_d_loss(run_dir: str | Path) -> float:
+    """D's loss averaged over the last logging window of a run (``metrics.jsonl``); log 4 ≈ 1.386 at chance."""
+    lines = (Path(run_dir) / "metrics.jsonl").read_text().splitlines()
+    return float(json.loads(lines[-1])["d_loss"])
+
+
+def toy_table(data: str, names: list[str], results: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Ours (mean ± std over seeds) beside PacGAN Table 1 (mean ± standard error over 10 trials)."""
+    k = TOY_MODES[data]().num_modes
+    rows = [
+        f"| remedy | seeds | modes (of {k}) | PacGAN | high quality % | PacGAN | reverse KL | PacGAN | "
+        "final D loss | samples / step | train s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in names:
+        runs = results.get(name, [])
+        modes = [r["metrics"]["modes"] for r in runs]
+        paper = PACGAN_TABLE1.get(name, {}).get(data, ("–", "–", "–"))
+        batch = {r["training"]["config"]["train"]["batch_size"] for r in runs}
+        rows.append(
+            f"| {REMEDIES[name].label} | {len(runs)} | {_cell([m['modes_covered'] for m in modes], 1)} | {paper[0]} | "
+            f"{_cell([100 * m['high_quality'] for m in modes], 1)} | {paper[1]} | "
+            f"{_cell([m['reverse_kl'] for m in modes], 3)} | {paper[2]} | "
+            f"{_cell([r['final_d_loss'] for r in runs], 3)} | {', '.join(map(str, sorted(batch)))} | "
+            f"{_cell([r['training']['seconds'] for r in runs], 0)} |"
+        )
+    return rows
+
+
+def stacked_floor(out: Path, data_dir: str | None, n: int | None) -> dict[str, Any]:
+    """Real Stacked-MNIST training stacks scored like the samples (cached in OUT): the best a model can show."""
+    path = out / "real-stacked-mnist.json"
+    if not path.is_file():
+        result = evaluate_real("stacked-mnist", data_dir, n=n or STACKED_SAMPLES, kid_subsets=10 if n else 100)
+        write_result(result, path)
+    return json.loads(path.read_text())
+
+
+def stacked_table(names: list[str], results: dict[str, list[dict[str, Any]]], floor: dict[str, Any]) -> list[str]:
+    rows = [
+        "| remedy | seeds | modes (of 1,000) | PacGAN | KL(p‖uniform) | PacGAN | FID (MNIST classifier) | "
+        "samples / step | train s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in names:
+        runs = results.get(name, [])
+        m = [r["metrics"] for r in runs]
+        paper = PACGAN_TABLE2.get(name, ("–", "–"))
+        batch = {r["training"]["config"]["train"]["batch_size"] for r in runs}
+        rows.append(
+            f"| {REMEDIES[name].label} | {len(runs)} | {_cell([x['modes']['modes_covered'] for x in m], 1)} | "
+            f"{paper[0]} | {_cell([x['modes']['reverse_kl'] for x in m], 3)} | {paper[1]} | "
+            f"{_cell([x['fid'] for x in m], 2)} | {', '.join(map(str, sorted(batch)))} | "
+            f"{_cell([r['training']['seconds'] for r in runs], 0)} |"
+        )
+    m = floor["metrics"]
+    modes, kl = m["modes"]["modes_covered"], m["modes"]["reverse_kl"]
+    rows.append(f"| *real training stacks (the floor)* | – | {modes} | – | {kl:.3f} | – | {m['fid']:.2f} | – | – |")
+    return rows
+
+
+def toy_figure(data: str, names: list[str], runs: dict[str, list[str]], path: Path, size: int = 160) -> Path:
+    """One row per remedy (named in its first tile), one column per seed: the 2,500 scored samples (blue) over
+    real points (grey)."""
+    real, _ = sample_toy(TOY_MODES[data](), 1000, 0)
+    tiles = []
+    columns = max(len(runs[name]) for name in names)
+    for name in names:
+        row = [scatter_image(np.load(Path(r) / POINTS), real, size, TOY_LIMITS[data]) for r in runs[name]]
+        row += [np.full((size, size, 3), 255, np.uint8)] * (columns - len(row))
+        labelled = Image.fromarray(row[0])
+        ImageDraw.Draw(labelled).text((4, 4), name, fill=(0, 0, 0))
+        row[0] = np.asarray(labelled)
+        tiles += row
+    grid = make_grid(np.stack(tiles).transpose(0, 3, 1, 2), nrow=columns)
+    return save_png(grid, path)
+
+
+def describe_machines(results: list[dict[str, Any]]) -> list[str]:
+    """One line per distinct machine and command that trained the runs."""
+    seen: dict[tuple[str, ...], int] = {}
+    for r in results:
+        m = r.get("machine", {})
+        key = (m.get("gpu") or m.get("cpu", "?"), str(m.get("device", "?")), m.get("torch", "?"), m.get("command", "?"))
+        seen[key] = seen.get(key, 0) + 1
+    return [
+        f"- {count} run(s) on {hw} (device {device}, torch {version}), trained by `python benchmarks/mode_collapse.py "
+        f"{command}`"
+        for (hw, device, version, command), count in seen.items()
+    ]
+
+
+def section_text(
+    args: argparse.Namespace, toy: dict[str, dict], stacked: dict[str, list], figures: dict, floor: dict | None
+) -> str:
+    lines = [
+        "## Mode collapse: remedies compared",
+        "",
+        "Produced by `benchmarks/mode_collapse.py` (this section only; the rest of the file is "
+        "`compare_objectives.py`'s). Every number is read from the runs' `eval.json`; the PacGAN columns are the "
+        "published values (Lin et al. 2018, arXiv:1712.04086, Tables 1 and 2).",
+        "",
+        "```bash",
+        "python benchmarks/mode_collapse.py " + args.command,
+        "```",
+        "",
+        f"gankit {gankit.__version__}; {time.strftime('%Y-%m-%d', time.gmtime())}. Ours: mean ± standard "
+        "deviation over seeds; PacGAN's: mean ± standard error over 10 trials.",
+        "",
+        "Each remedy is one option over the same plain GAN (non-saturating loss; same nets, optimiser, batch, "
+        "steps, seeds), with the value of its recipe (`gankit recipes NAME`): `mbd` minibatch discrimination "
+        "(B = 100 kernels of dimension 5 before D's last layer), `mbstd` the minibatch standard deviation "
+        "feature, `fm` feature matching alone as G's loss on D's last hidden layer, `mdgan` an encoder with "
+        "0.2·‖x − G(E(x))‖² + 0.4·l_G(D(G(E(x)))), `pacgan2/3/4` D on packs of m samples. "
+        + (
+            "As in PacGAN, D judges as many packs per step as the plain GAN judges samples, so a packed run draws m "
+            "times the samples per step (the *samples / step* column)."
+            if args.pack_batch == "packs"
+            else "Packed runs keep the samples per step, so D judges batch/m packs."
+        ),
+        "",
+    ]
+    if toy:
+        all_runs = [r for by_remedy in toy.values() for runs in by_remedy.values() for r in runs]
+        lines += [
+            "### 2-D mixtures (PacGAN Table 1 protocol: 2,500 samples, high quality within 3σ)",
+            "",
+            f"Plain GAN: the `{TOY_BASE}` recipe on the MLP every objective gets in `compare_objectives.py` "
+            "(G 2→256→512→1024→2 ReLU, D 2m→1024→512→256→1 LeakyReLU 0.2, PyTorch's default init, z ~ N(0, I₂)), "
+            f"Adam 2e-4 β = (0.5, 0.999), batch 64, {args.toy_steps:,} generator steps, one D step per G step, "
+            "final weights. PacGAN trained far longer (G 4×400 with batch norm, D 3×200 maxout, Adam 1e-4 β₁ 0.8, "
+            "batch 100, 400 epochs × 1,000 steps), so compare the *direction* of each remedy's effect with theirs, "
+            "not the levels. *train s*: wall time of one run's training, with `--jobs` runs at once on the cores "
+            "of the machine below, which other work shared at times (indicative only). *final D loss*: D's loss "
+            "over the last 50 steps; log 4 ≈ 1.386 means D cannot tell real from generated at all.",
+            "",
+            *describe_machines(all_runs),
+            "",
+        ]
+        for data in TOY_DATA:
+            if data in toy:
+                lines += [f"**{data}**", "", *toy_table(data, list(toy[data]), toy[data]), ""]
+        for data, path in figures.items():
+            lines += [
+                f"{data}: the 2,500 scored samples of each run (rows: {', '.join(toy[data])}; columns: seeds; "
+                "grey: real points).",
+                "",
+                f"![{data} remedies]({path})",
+                "",
+            ]
+    if stacked:
+        runs = [r for rs in stacked.values() for r in rs]
+        steps = sorted({r["training"]["steps"] for r in runs})
+        n = runs[0]["protocol"]["n_fake"]
+        chance = expected_kl_of_uniform_sample(STACKED_MODES, n)
+        lines += [
+            "### Stacked MNIST (PacGAN Table 2 protocol: 26,000 samples, 1,000 modes)",
+            "",
+            f"Plain GAN: the `{STACKED_BASE}` recipe (DCGAN nets at 28×28, Adam 2e-4 β₁ 0.5, batch 64, "
+            "z ~ U(−1, 1)¹⁰⁰), " + ", ".join(f"{s:,}" for s in steps) + " generator steps, one D step per G step "
+            "(PacGAN's DCGAN code: two G steps per D step and 100,000 steps), final weights. Each channel of a "
+            "sample is classified by gankit's MNIST classifier; a mode is a triple of digits. A sampler spread "
+            f"evenly over the 1,000 modes would still show KL ≈ {chance:.3f} from {n:,} samples by chance, more "
+            f"through the classifier's errors: the last row scores the first {floor['protocol']['n_fake']:,} real "
+            "training stacks in the same way. *train s* is wall time with all the runs of the command below "
+            "training at once on one GPU, not the cost of one run alone.",
+            "",
+            *describe_machines(runs),
+            "",
+            *stacked_table(list(stacked), stacked, floor),
+            "",
+            "Samples (final step, fixed z, first seed):",
+            "",
+            "| " + " | ".join(stacked) + " |",
+            "|" + "---|" * len(stacked),
+            "| " + " | ".join(f"![{n}](results/stacked-{n}.png)" for n in stacked) + " |",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--toy-steps", type=int, default=10_000, help="generator steps per 2-D run (0: no 2-D runs)")
+    p.add_argument("--toy-data", nargs="+", default=list(TOY_DATA), choices=TOY_DATA)
+    p.add_argument("--remedies", nargs="+", default=list(REMEDIES), choices=list(REMEDIES), help="2-D remedies")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds of the 2-D runs")
+    p.add_argument("--stacked-steps", type=int, default=0, help="generator steps per Stacked-MNIST run (0: none)")
+    p.add_argument("--stacked-remedies", nargs="+", default=["gan", "pacgan2", "mbd"], choices=list(REMEDIES))
+    p.add_argument("--stacked-seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--stacked-n", type=int, help="samples scored per Stacked-MNIST run (default: PacGAN's 26,000)")
+    p.add_argument("--data-dir", help="folder with the MNIST IDX files (Stacked MNIST)")
+    p.add_argument("--device", default="cpu", help="device of the Stacked-MNIST runs (2-D runs use the CPU)")
+    p.add_argument("--pack-batch", choices=("packs", "samples"), default="packs", help="what the batch of 64 counts")
+    p.add_argument("--jobs", type=int, default=1, help="runs trained at once, each in its own process")
+    p.add_argument("--threads", type=int, default=1, help="torch threads per Stacked-MNIST run (2-D runs: one)")
+    p.add_argument("--out", default="runs/modes", help="folder of the runs")
+    p.add_argument("--doc", default="docs/results.md", help="Markdown file whose mode-collapse section is written")
+    p.add_argument("--no-doc", action="store_true", help="train and score only (e.g. on a GPU machine)")
+    p.add_argument("--run-one", help=argparse.SUPPRESS)  # a worker: one Job as JSON
+    args = p.parse_args(argv)
+    if args.run_one:
+        job = Job(**json.loads(args.run_one))
+        torch.set_num_threads(job.threads)
+        run_job(job)
+        return
+    args.command = " ".join(sys.argv[1:] if argv is None else argv)
+
+    def log(msg: str) -> None:
+        print(msg, flush=True)
+
+    jobs: list[Job] = []
+    if args.stacked_steps > 0:  # first: the longest runs
+        jobs += [stacked_job(REMEDIES[n], s, args) for n in args.stacked_remedies for s in args.stacked_seeds]
+    if args.toy_steps > 0:
+        # seed by seed, so that an interrupted call has finished every cell of the first seeds
+        jobs += [toy_job(d, REMEDIES[n], s, args) for s in args.seeds for d in args.toy_data for n in args.remedies]
+    threads = torch.get_num_threads()
+    try:
+        results = run_jobs(jobs, args.jobs, log)
+    finally:
+        torch.set_num_threads(threads)
+
+    toy: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    toy_runs: dict[str, dict[str, list[str]]] = {}
+    stacked: dict[str, list[dict[str, Any]]] = {}
+    for job in jobs:
+        if job.run_dir not in results:
+            continue
+        result = results[job.run_dir] | {"final_d_loss": final_d_loss(job.run_dir)}
+        if job.kind == "toy":
+            toy.setdefault(job.data, {}).setdefault(job.remedy, []).append(result)
+            toy_runs.setdefault(job.data, {}).setdefault(job.remedy, []).append(job.run_dir)
+            m = result["metrics"]["modes"]
+            log(f"{job.data} {job.remedy} seed {job.seed}: {m['modes_covered']} modes, {m['high_quality']:.1%} hq")
+        else:
+            stacked.setdefault(job.remedy, []).append(result)
+            m = result["metrics"]["modes"]
+            log(f"stacked {job.remedy} seed {job.seed}: {m['modes_covered']} modes, KL {m['reverse_kl']:.3f}")
+    if args.no_doc:
+        return
+    doc = Path(args.doc)
+    figures = {}
+    for data, runs in toy_runs.items():
+        path = doc.parent / "results" / f"modes-{data}.png"
+        toy_figure(data, list(runs), runs, path)
+        figures[data] = f"results/{path.name}"
+    for name in stacked:
+        grid = sorted((Path(args.out) / f"stacked-{name}-seed{args.stacked_seeds[0]}" / "samples").glob("step-*.png"))
+        if grid:
+            (doc.parent / "results").mkdir(parents=True, exist_ok=True)
+            (doc.parent / "results" / f"stacked-{name}.png").write_bytes(grid[-1].read_bytes())
+    floor = stacked_floor(Path(args.out), args.data_dir, args.stacked_n) if stacked else None
+    co.write_section(doc, SECTION, section_text(args, toy, stacked, figures, floor))
+    log(f"wrote the {SECTION} section of {doc}")
+
+
+if __name__ == "__main__":
+    main()

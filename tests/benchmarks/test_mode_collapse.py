@@ -1,0 +1,86 @@
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from gankit.recipes import get_recipe
+
+BENCHMARKS = Path(__file__).parents[2] / "benchmarks"
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def modes():
+    return _load("mode_collapse")
+
+
+def _flat(cfg: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in cfg.items():
+        if isinstance(value, dict):
+            out |= _flat(value, f"{prefix}{key}.")
+        else:
+            out[prefix + key] = value
+    return out
+
+
+@pytest.mark.parametrize("recipe", ["mbd", "fm", "mdgan", "pacgan2"])
+def test_a_remedy_recipe_differs_from_the_plain_gan_only_in_the_remedy_fields(modes, recipe):
+    plain, remedy = _flat(get_recipe(modes.STACKED_BASE).to_dict()), _flat(get_recipe(recipe).to_dict())
+    changed = {k for k in plain if plain[k] != remedy[k]} - {"recipe", "data.name"}
+    assert changed and changed <= set(modes.REMEDY_FIELDS)
+
+
+def test_remedy_overrides_take_the_recipe_values_and_packing_scales_the_batch(modes):
+    assert modes.REMEDIES["gan"].overrides() == {}
+    assert modes.REMEDIES["mbstd"].overrides()["model.minibatch"] == "stddev"
+    mdgan = modes.REMEDIES["mdgan"].overrides()
+    assert mdgan["loss.reconstruction_weight"] == get_recipe("mdgan").loss.reconstruction_weight
+    pac4 = modes.REMEDIES["pacgan4"]
+    assert pac4.pack == 4
+    assert modes.remedy_run_overrides(pac4, {}, 64, "packs")["train.batch_size"] == 256
+    assert modes.remedy_run_overrides(pac4, {}, 64, "samples")["train.batch_size"] == 64
+
+
+def test_a_section_is_replaced_in_place_and_kept_by_compare_objectives(tmp_path):
+    compare = _load("compare_objectives")
+    doc = tmp_path / "results.md"
+    doc.write_text("# Results\n\nbody\n")
+    compare.write_section(doc, "mode-collapse", "first")
+    compare.write_section(doc, "mode-collapse", "second")
+    text = doc.read_text()
+    assert text.startswith("# Results") and "second" in text and "first" not in text
+    assert compare.marked_sections(text) == ["<!-- mode-collapse: begin -->\nsecond\n<!-- mode-collapse: end -->"]
+
+
+def test_a_tiny_benchmark_is_trained_scored_and_written(modes, tmp_path):
+    doc, out = tmp_path / "docs" / "results.md", tmp_path / "runs"
+    argv = ["--toy-steps", "2", "--toy-data", "ring8", "--remedies", "gan", "pacgan2", "--seeds", "0"]
+    argv += ["--stacked-steps", "1", "--stacked-remedies", "gan", "--stacked-n", "200"]
+    modes.main([*argv, "--out", str(out), "--doc", str(doc)])
+    text = doc.read_text()
+    packed = json.loads((out / "ring8-pacgan2-seed0" / "eval.json").read_text())
+    assert packed["training"]["config"]["model"]["pack"] == 2
+    assert packed["training"]["config"]["train"]["batch_size"] == 128  # 64 packs of 2
+    assert packed["training"]["config"]["model"]["arch"] == "mlp"
+    assert packed["machine"]["device"] == "cpu" and "--toy-steps 2" in packed["machine"]["command"]
+    m = packed["metrics"]["modes"]
+    assert f"| packing, m = 2 (PacGAN2) | 1 | {m['modes_covered']:.1f} | 7.9 ± 0.1 |" in text  # read from eval.json
+    stacked = json.loads((out / "stacked-gan-seed0" / "eval.json").read_text())
+    assert stacked["metrics"]["modes"]["n_samples"] == 200
+    assert "### Stacked MNIST" in text and "| 99.0 |" in text and "the floor" in text
+    assert (doc.parent / "results" / "modes-ring8.png").is_file()
+    assert (doc.parent / "results" / "stacked-gan.png").is_file()
+    mtime = (out / "ring8-gan-seed0" / "eval.json").stat().st_mtime
+    modes.main([*argv, "--out", str(out), "--doc", str(doc)])  # a second call reuses the finished runs
+    assert (out / "ring8-gan-seed0" / "eval.json").stat().st_mtime == mtime
+    assert doc.read_text().count("<!-- mode-collapse: begin -->") == 1
