@@ -367,7 +367,9 @@ def section_text(
         "",
         "Produced by `benchmarks/mode_collapse.py` (this section only; the rest of the file is "
         "`compare_objectives.py`'s). Every number is read from the runs' `eval.json`; the PacGAN columns are the "
-        "published values (Lin et al. 2018, arXiv:1712.04086, Tables 1 and 2).",
+        "values of Lin et al. 2018 (arXiv:1712.04086, Tables 1 and 2) as recalled when this script was written: "
+        "the tables could not be read here (they are images in the authors' repository), so check them against "
+        "the paper before citing them.",
         "",
         "```bash",
         "python benchmarks/mode_collapse.py " + args.command,
