@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
 import pytest
 
 from gankit import get_recipe, train
@@ -36,3 +41,12 @@ def train_once(tmp_path_factory, name: str, recipe: str = "nsgan", **overrides):
         run = tmp_path_factory.mktemp(name) / "run"
         train(tiny(recipe, **overrides), run, echo=False)
     return run
+
+
+def load_benchmark(name: str) -> ModuleType:
+    """Import ``benchmarks/NAME.py`` (not a package) as module ``name``, registered so its dataclasses work."""
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -117,7 +117,8 @@ class Discriminator(nn.Module):
             x = torch.cat([x, onehot], dim=1)
         return x
 
-    def run(self, x: Tensor, y: Tensor | None = None) -> DiscriminatorOutput:
+    def run(self, x: Tensor, y: Tensor | None = None, q: bool = True) -> DiscriminatorOutput:
+        """Logits, features and (with ``q``, if D has the head) Q's output; Q is only asked about G's samples."""
         hidden = self.body.trunk(self._prepare(x, y))
         features = hidden.flatten(1)
         if self.minibatch is not None:
@@ -126,7 +127,7 @@ class Discriminator(nn.Module):
             logits = self.body.head(hidden).flatten()
         if self.embed is not None:
             logits = logits + (self.embed(y) * features).sum(dim=1)
-        return DiscriminatorOutput(logits, features, self.q(features) if self.q is not None else None)
+        return DiscriminatorOutput(logits, features, self.q(features) if q and self.q is not None else None)
 
     def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
-        return self.run(x, y).logits
+        return self.run(x, y, q=False).logits

@@ -94,12 +94,12 @@ def generate(generator: nn.Module, latent: Latent) -> Tensor:
     return generator(latent.z) if latent.y is None else generator(latent.z, latent.y)
 
 
-def judge(discriminator: nn.Module, x: Tensor, y: Tensor | None = None) -> DiscriminatorOutput:
-    """D's logits on x (with labels y), plus its features and Q output where D has them
+def judge(discriminator: nn.Module, x: Tensor, y: Tensor | None = None, q: bool = False) -> DiscriminatorOutput:
+    """D's logits on x (with labels y), plus its features and, with ``q``, Q's output where D has them
     (``gankit.nets.Discriminator.run``); any other module D(x) gives the logits alone."""
     run = getattr(discriminator, "run", None)
     if run is not None:
-        return run(x, y)
+        return run(x, y, q)
     return DiscriminatorOutput(discriminator(x) if y is None else discriminator(x, y), None, None)
 
 
@@ -145,7 +145,7 @@ def discriminator_gradients(
     real, latent = as_batch(real), as_latent(z)
     with torch.no_grad():
         fake = generate(G, latent)
-    on_real, on_fake = judge(D, real.x, real.y), judge(D, fake, latent.y)
+    on_real, on_fake = judge(D, real.x, real.y), judge(D, fake, latent.y, q=True)
     loss = losses.objective.d_loss(on_real.logits, on_fake.logits)
     stats = {
         "d_loss": loss.detach(),
@@ -178,12 +178,12 @@ def generator_gradients(
         raise ValueError("this G loss reads real data (feature matching or reconstruction): pass a real batch")
     set_requires_grad(D, False)
     try:
-        on_fake = judge(D, generate(G, latent), latent.y)
+        on_fake = judge(D, generate(G, latent), latent.y, q=True)
         adversarial = losses.objective.g_loss(on_fake.logits)
         stats = {"g_loss": adversarial.detach()}
         loss = losses.g_adversarial * adversarial
+        batch = as_batch(real) if real is not None else None
         if losses.feature_matching > 0:
-            batch = as_batch(real)
             with torch.no_grad():
                 real_features = judge(D, batch.x, batch.y).features
             fm = feature_matching(real_features, on_fake.features)
@@ -194,7 +194,6 @@ def generator_gradients(
             loss = loss + _information_loss(losses, info)
             stats.update({k: v.detach() for k, v in info.items()})
         if losses.reconstruction_weight > 0 or losses.mode_weight > 0:
-            batch = as_batch(real)
             rebuilt = generate(G, Latent(gan.encoder(batch.x), batch.y))
             rec = reconstruction(batch.x, rebuilt)
             mode = losses.objective.g_loss(judge(D, rebuilt, batch.y).logits)

@@ -1,18 +1,13 @@
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).parents[2] / "benchmarks" / "latent_structure.py"
+from tests.helpers import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def latent_structure():
-    spec = importlib.util.spec_from_file_location("latent_structure", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("latent_structure")
 
 
 def test_a_tiny_page_is_trained_scored_and_written(latent_structure, tmp_path):

@@ -1,26 +1,14 @@
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
 from gankit.recipes import get_recipe
-
-BENCHMARKS = Path(__file__).parents[2] / "benchmarks"
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+from tests.helpers import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def modes():
-    return _load("mode_collapse")
+    return load_benchmark("mode_collapse")
 
 
 def _flat(cfg: dict, prefix: str = "") -> dict:
@@ -52,7 +40,7 @@ def test_remedy_overrides_take_the_recipe_values_and_packing_scales_the_batch(mo
 
 
 def test_a_section_is_replaced_in_place_and_kept_by_compare_objectives(tmp_path):
-    compare = _load("compare_objectives")
+    compare = load_benchmark("compare_objectives")
     doc = tmp_path / "results.md"
     doc.write_text("# Results\n\nbody\n")
     compare.write_section(doc, "mode-collapse", "first")

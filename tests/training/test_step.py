@@ -223,16 +223,16 @@ def test_labels_reach_both_players():
     gan, _ = _built({"conditioning": "concat"}, num_classes=3)
     seen, run = [], gan.discriminator.run
 
-    def spy(x, y=None):
-        seen.append(y.tolist())
-        return run(x, y)
+    def spy(x, y=None, q=False):
+        seen.append((y.tolist(), q))
+        return run(x, y, q)
 
     gan.discriminator.run = spy
     real = Batch(torch.randn(4, 2), torch.tensor([0, 0, 1, 1]))
     latent = Latent(torch.randn(4, 4), torch.tensor([2, 2, 2, 0]))
     losses = GameLosses(OBJECTIVES["nonsaturating"])
     discriminator_step(gan, losses, real, latent)
-    assert seen == [[0, 0, 1, 1], [2, 2, 2, 0]]
+    assert seen == [([0, 0, 1, 1], False), ([2, 2, 2, 0], True)]  # Q (if any) is asked about G's samples only
     seen.clear()
     generator_step(gan, losses, latent)
-    assert seen == [[2, 2, 2, 0]]
+    assert seen == [([2, 2, 2, 0], True)]
