@@ -27,7 +27,8 @@ from gankit.cli import main as gankit_cli
 from gankit.metrics.evaluate import evaluate_run, write_result
 from gankit.recipes import get_recipe
 from gankit.run import RunPaths, latest_checkpoint
-from gankit.training.trainer import RESUMABLE_FIELDS, train
+from gankit.training.rundir import RESUMABLE_FIELDS
+from gankit.training.trainer import train
 
 PAPER_INFOGAN_ERROR = 0.05  # Chen et al. 2016, sec. 7.1: "5% error rate" of c1 as a digit classifier
 

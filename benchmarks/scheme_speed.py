@@ -18,7 +18,7 @@ from train_step_speed import time_gankit
 
 from gankit import get_recipe
 from gankit.training.schemes import SCHEMES
-from gankit.training.trainer import build_training
+from gankit.training.state import build_training
 
 
 def main() -> None:

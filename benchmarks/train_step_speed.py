@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from gankit import get_recipe
 from gankit.recipes import RECIPES
-from gankit.training.trainer import Training, build_training
+from gankit.training.state import Training, build_training
 
 # The losses as a user would write them inline (not gankit.losses): (d_loss(real, fake), g_loss(fake)).
 PLAIN_LOSSES = {

@@ -8,13 +8,13 @@ Quick use::
     images = load_generator("runs/lsgan").generate(16)   # floats in [-1, 1]
 """
 
-__version__ = "0.1.0"
-
 from gankit.config import Config
 from gankit.recipes import RECIPES, get_recipe
 from gankit.run import load_generator
 from gankit.sample import write_samples
-from gankit.training.trainer import resume_config, train
+from gankit.training.rundir import resume_config
+from gankit.training.trainer import train
+from gankit.version import __version__
 
 __all__ = [
     "RECIPES",

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gankit.choices import check_choices
 from gankit.config import Config, load_config_file
 from gankit.errors import ConfigError, GankitError
 from gankit.recipes import RECIPES, get_recipe
@@ -58,7 +59,7 @@ def build_config(recipe: str | None, config_file: str | None, overrides: dict[st
     cfg = get_recipe(name)
     if file_fields:
         cfg = Config.from_dict(_merge(cfg.to_dict(), file_fields) | {"recipe": name})
-    return cfg.override(overrides)
+    return check_choices(cfg.override(overrides))
 
 
 def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
@@ -69,7 +70,8 @@ def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from gankit.training.trainer import resume_config, train
+    from gankit.training.rundir import resume_config
+    from gankit.training.trainer import train
 
     overrides = _overrides(args)
     if args.resume:
@@ -271,18 +273,10 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
     if args.name is None:
         width = max(map(len, DEMOS))
-        for name, (_, summary) in DEMOS.items():
-            print(f"{name:<{width}}  {summary}")
+        for name, demo in DEMOS.items():
+            print(f"{name:<{width}}  {demo.summary}")
         return
     options = {key: getattr(args, key) for key in ("eta", "steps", "scheme") if getattr(args, key) is not None}
-    accepted = {
-        "bilinear": {"eta", "steps"},
-        "optimal-d": {"steps"},
-        "divergences": set(),
-        "mode-collapse": {"steps", "scheme"},
-    }[args.name]
-    if set(options) - accepted:
-        raise ConfigError(f"demo {args.name} takes {', '.join('--' + o for o in sorted(accepted)) or 'no options'}")
     results = run_demo(args.name, args.out, **options)
     print(json.dumps(results, indent=2))
 
@@ -368,14 +362,17 @@ def make_parser() -> argparse.ArgumentParser:
     _generator_options(g)
     g.set_defaults(func=cmd_grid)
 
-    d = sub.add_parser("demo", help="runnable GAN theory: bilinear, optimal-d, divergences, mode-collapse")
-    d.add_argument("name", nargs="?", choices=["bilinear", "optimal-d", "divergences", "mode-collapse"])
+    from gankit.theory.demos import DEMOS
+    from gankit.training.schemes import SCHEMES
+
+    d = sub.add_parser("demo", help=f"runnable GAN theory: {', '.join(DEMOS)}")
+    d.add_argument("name", nargs="?", choices=DEMOS.choices)
     d.add_argument("--out", default="demos", help="folder for the figure and NAME.json (default demos/)")
     d.add_argument("--eta", type=float, help="bilinear: the step size η")
     d.add_argument("--steps", type=int, help="bilinear, optimal-d, mode-collapse: number of steps")
     d.add_argument(
         "--scheme",
-        choices=["alternating", "simultaneous", "extragradient", "optimistic", "lookahead"],
+        choices=SCHEMES.choices,
         help="mode-collapse: the update scheme",
     )
     d.set_defaults(func=cmd_demo)

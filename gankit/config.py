@@ -8,7 +8,6 @@ value is converted to the field's declared type and checked before anything runs
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 import types
 import typing
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from gankit.errors import ConfigError
+from gankit.registry import unknown_name
 
 
 @dataclass
@@ -74,6 +74,11 @@ class LossConfig:
     info_continuous_weight: float = 0.1  # InfoGAN λ for the continuous codes' term of L_I
     reconstruction_weight: float = 0.0  # λ₁ of ‖x − G(E(x))‖² in G's and E's loss (Che et al. 2017, eq. 3)
     mode_weight: float = 0.0  # λ₂ of the mode regulariser l_G(D(G(E(x)))) in G's and E's loss
+
+    @property
+    def uses_encoder(self) -> bool:
+        """Whether the mode-regularised GAN's encoder E is trained (either of its terms has weight > 0)."""
+        return self.reconstruction_weight > 0 or self.mode_weight > 0
 
 
 @dataclass
@@ -159,12 +164,6 @@ def field_paths(obj: Any = None, prefix: str = "") -> list[str]:
         else:
             paths.append(prefix + f.name)
     return paths
-
-
-def unknown_name(name: str, options: list[str], what: str) -> ConfigError:
-    close = difflib.get_close_matches(name, options, n=3)
-    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    return ConfigError(f"unknown {what} {name!r}.{hint} Known: {', '.join(options)}.")
 
 
 def _set_path(cfg: Config, path: str, raw: Any) -> None:
@@ -290,18 +289,15 @@ def _check(ok: bool, message: str) -> None:
 
 def _choice(value: str, options: Any, path: str) -> None:
     if value not in options:
-        raise unknown_name(value, sorted(options), f"value for {path}:")
+        raise unknown_name(value, options, f"value for {path}:")
 
 
 def validate(cfg: Config) -> None:
-    """Reject impossible values with a message that says how to fix them."""
-    from gankit.data import DATASETS
-    from gankit.losses import OBJECTIVES
-    from gankit.nets import ARCHITECTURES
-    from gankit.training.optim import OPTIMIZERS
-    from gankit.training.schemes import SCHEMES
+    """Reject impossible values with a message that says how to fix them.
 
-    _choice(cfg.data.name, [*DATASETS, "folder"], "data.name")
+    Names of registered parts (data set, architecture, objective, optimiser, scheme, init, minibatch layer)
+    are checked a layer above, by ``gankit.choices.check_choices``, where the registries are known.
+    """
     _check(cfg.data.split in ("train", "test"), f"data.split must be 'train' or 'test', got {cfg.data.split!r}")
     _check(
         cfg.data.name != "folder" or cfg.data.dir is not None,
@@ -315,13 +311,11 @@ def validate(cfg: Config) -> None:
     _check(cfg.data.limit is None or cfg.data.limit > 0, f"data.limit must be positive, got {cfg.data.limit}")
     _check(cfg.data.toy_points > 0, f"data.toy_points must be positive, got {cfg.data.toy_points}")
 
-    _choice(cfg.model.arch, ARCHITECTURES, "model.arch")
     _check(cfg.model.latent_dim > 0, f"model.latent_dim must be positive, got {cfg.model.latent_dim}")
     _choice(cfg.model.latent_dist, ("uniform", "normal"), "model.latent_dist")
     _check(cfg.model.g_width > 0 and cfg.model.d_width > 0, "model.g_width and model.d_width must be positive")
     _check(cfg.model.mlp_layers >= 1, f"model.mlp_layers must be at least 1, got {cfg.model.mlp_layers}")
     _choice(cfg.model.d_norm, ("batch", "layer", "none"), "model.d_norm")
-    _choice(cfg.model.init, ("dcgan", "xavier", "default"), "model.init")
     m = cfg.model
     _choice(m.conditioning, ("none", "concat", "projection"), "model.conditioning")
     _check(m.label_embed_dim >= 1, f"model.label_embed_dim must be at least 1, got {m.label_embed_dim}")
@@ -330,7 +324,6 @@ def validate(cfg: Config) -> None:
         "model.info_categorical and model.info_continuous must be >= 0 (0: no such code)",
     )
     _check(m.info_categorical != 1, "model.info_categorical=1 is a code with one value; use 0 (none) or >= 2")
-    _choice(m.minibatch, ("none", "discrimination", "stddev"), "model.minibatch")
     _check(m.mbd_kernels >= 1 and m.mbd_kernel_dim >= 1, "model.mbd_kernels and model.mbd_kernel_dim must be >= 1")
     _check(m.pack >= 1, f"model.pack must be at least 1 (1: no packing), got {m.pack}")
     _check(
@@ -339,7 +332,6 @@ def validate(cfg: Config) -> None:
         "sample: use packing without model.conditioning and InfoGAN codes",
     )
 
-    _choice(cfg.loss.objective, OBJECTIVES, "loss.objective")
     _check(cfg.loss.gp_weight >= 0, f"loss.gp_weight must be >= 0, got {cfg.loss.gp_weight}")
     _check(
         cfg.loss.clip_value is None or cfg.loss.clip_value > 0,
@@ -359,9 +351,8 @@ def validate(cfg: Config) -> None:
         loss.g_adversarial > 0 or loss.feature_matching > 0,
         "G has nothing to minimise: loss.g_adversarial and loss.feature_matching are both 0",
     )
-    uses_encoder = loss.reconstruction_weight > 0 or loss.mode_weight > 0
     _check(
-        not uses_encoder or (m.info_categorical == m.info_continuous == 0),
+        not loss.uses_encoder or (m.info_categorical == m.info_continuous == 0),
         "the reconstruction/mode regularisers encode x into G's noise only; they cannot be combined with "
         "InfoGAN codes (set loss.reconstruction_weight=0 and loss.mode_weight=0, or drop the codes)",
     )
@@ -379,7 +370,6 @@ def validate(cfg: Config) -> None:
 
     for name in ("g_optim", "d_optim"):
         opt: OptimizerConfig = getattr(cfg, name)
-        _choice(opt.name, OPTIMIZERS, f"{name}.name")
         _check(opt.lr > 0, f"{name}.lr must be positive, got {opt.lr}")
         _check(all(0 <= b < 1 for b in opt.betas), f"{name}.betas must lie in [0, 1), got {opt.betas}")
         _check(opt.momentum >= 0, f"{name}.momentum must be >= 0, got {opt.momentum}")
@@ -391,7 +381,6 @@ def validate(cfg: Config) -> None:
     _check(
         t.n_critic >= 1, f"train.n_critic must be at least 1 (discriminator steps per generator step), got {t.n_critic}"
     )
-    _choice(t.scheme, SCHEMES, "train.scheme")
     _check(t.lookahead_k >= 1, f"train.lookahead_k must be at least 1, got {t.lookahead_k}")
     _check(0 < t.lookahead_alpha <= 1, f"train.lookahead_alpha must lie in (0, 1], got {t.lookahead_alpha}")
     _check(t.ema is None or 0 < t.ema < 1, f"train.ema must lie in (0, 1) (e.g. 0.999) or be none, got {t.ema}")

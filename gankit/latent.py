@@ -3,6 +3,7 @@
 :class:`LatentSpace` says what G is fed and draws it; a draw is a :class:`Latent`: ``z`` is the vector
 G's first layer reads (noise, then InfoGAN's one-hot categorical code, then its continuous codes) and
 ``y`` is the class of a conditional G (Mirza & Osindero 2014), ``None`` for unconditional models.
+:func:`generate` feeds a draw to G.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from gankit.config import ModelConfig
 from gankit.errors import ConfigError
@@ -111,6 +112,11 @@ class LatentSpace:
             category = z[:, start : start + self.categorical].argmax(dim=1)
             start += self.categorical
         return InfoCodes(category, z[:, start : start + self.continuous])
+
+
+def generate(generator: nn.Module, latent: Latent) -> Tensor:
+    """G(z), or G(z, y) for a conditional G."""
+    return generator(latent.z) if latent.y is None else generator(latent.z, latent.y)
 
 
 def latent_space(model_cfg: ModelConfig, num_classes: int | None = None) -> LatentSpace:

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from gankit.errors import ConfigError
+from gankit.registry import Registry
 
 LOG_4 = math.log(4.0)
 
@@ -96,23 +96,24 @@ class Objective:
     reference: str
 
 
-OBJECTIVES: dict[str, Objective] = {
-    o.name: o
-    for o in (
-        Objective("minimax", minimax_d_loss, minimax_g_loss, "Goodfellow et al. 2014, eq. 1"),
-        Objective("nonsaturating", minimax_d_loss, nonsaturating_g_loss, "Goodfellow et al. 2014, sec. 3"),
-        Objective("least-squares", least_squares_d_loss, least_squares_g_loss, "Mao et al. 2017, eq. 9"),
-        Objective("hinge", hinge_d_loss, hinge_g_loss, "Lim & Ye 2017; Miyato et al. 2018, eq. 16-17"),
-        Objective("wasserstein", wasserstein_d_loss, wasserstein_g_loss, "Arjovsky et al. 2017, Alg. 1"),
-    )
-}
+OBJECTIVES: Registry[Objective] = Registry(
+    "objective",
+    {
+        o.name: o
+        for o in (
+            Objective("minimax", minimax_d_loss, minimax_g_loss, "Goodfellow et al. 2014, eq. 1"),
+            Objective("nonsaturating", minimax_d_loss, nonsaturating_g_loss, "Goodfellow et al. 2014, sec. 3"),
+            Objective("least-squares", least_squares_d_loss, least_squares_g_loss, "Mao et al. 2017, eq. 9"),
+            Objective("hinge", hinge_d_loss, hinge_g_loss, "Lim & Ye 2017; Miyato et al. 2018, eq. 16-17"),
+            Objective("wasserstein", wasserstein_d_loss, wasserstein_g_loss, "Arjovsky et al. 2017, Alg. 1"),
+        )
+    },
+)
 
 
 def get_objective(name: str) -> Objective:
     """The registered objective called ``name`` (see ``OBJECTIVES``)."""
-    if name not in OBJECTIVES:
-        raise ConfigError(f"unknown objective {name!r}; choose one of {', '.join(OBJECTIVES)}")
-    return OBJECTIVES[name]
+    return OBJECTIVES.lookup(name)
 
 
 # Extra terms -------------------------------------------------------------------------------------------

@@ -16,8 +16,8 @@ from gankit.config import (
     ModelConfig,
     OptimizerConfig,
     TrainConfig,
-    unknown_name,
 )
+from gankit.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ def _pacgan2() -> Config:
     return _dcgan_64({"model.pack": 2})
 
 
-RECIPES: dict[str, Recipe] = {
+_RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in (
         Recipe(
@@ -234,11 +234,13 @@ RECIPES: dict[str, Recipe] = {
 }
 
 
+RECIPES: Registry[Recipe] = Registry("recipe", _RECIPES)
+
+
 def get_recipe(name: str) -> Config:
     """A fresh ``Config`` for the recipe ``name`` (data: the recipe's data set, MNIST for most)."""
-    if name not in RECIPES:
-        raise unknown_name(name, list(RECIPES), "recipe")
-    cfg = RECIPES[name].build()
+    recipe = RECIPES.lookup(name)
+    cfg = recipe.build()
     cfg.recipe = name
-    cfg.data = DataConfig(name=RECIPES[name].data)
+    cfg.data = DataConfig(name=recipe.data)
     return cfg

@@ -23,7 +23,7 @@ from torch import nn
 from gankit.checkpoint import list_checkpoints, load_checkpoint
 from gankit.config import Config
 from gankit.errors import CheckpointError, ConfigError, GankitError
-from gankit.latent import Latent, LatentSpace, latent_space
+from gankit.latent import Latent, LatentSpace, generate, latent_space
 from gankit.nets import build_networks
 
 
@@ -139,8 +139,6 @@ class TrainedGenerator:
     @torch.no_grad()
     def generate_from(self, latent: Latent, batch_size: int = 500) -> torch.Tensor:
         """G's samples for given inputs, in batches, on the CPU."""
-        from gankit.training.step import generate
-
         out = [
             generate(self.generator, latent[i : i + batch_size].to(self.device)).float().cpu()
             for i in range(0, len(latent), batch_size)
@@ -157,7 +155,8 @@ def load_generator(
     state: dict[str, Any] = load_checkpoint(ckpt)
     data_shape = tuple(state["data_shape"])
     num_classes = int(state.get("num_classes") or 0)
-    g, _ = build_networks(cfg.model, data_shape, num_classes)
+    space = latent_space(cfg.model, num_classes)
+    g, _ = build_networks(cfg.model, data_shape, space)
     weights = state["generator"]
     if use_ema and state.get("ema"):  # AveragedModel's state: n_averaged and module.<name> entries
         weights = {k.removeprefix("module."): v for k, v in state["ema"].items() if k.startswith("module.")}
@@ -166,5 +165,4 @@ def load_generator(
     except RuntimeError as e:
         raise GankitError(f"checkpoint {ckpt} does not fit the model in {run_dir}/config.json: {e}") from None
     g.to(resolve_device(device)).eval()
-    space = latent_space(cfg.model, num_classes)
     return TrainedGenerator(cfg, g, data_shape, int(state["step"]), ckpt, space)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 
 from gankit.config import DataConfig
@@ -12,12 +11,12 @@ from gankit.data.stacked import STACKED_DATASETS, StackedMnistDataset
 from gankit.data.tensors import TensorData, resize_images, set_channels
 from gankit.data.toy import TOY_DATASETS, ToyDataset
 from gankit.errors import DataError
+from gankit.registry import Registry
 
-DATASETS: dict[str, IdxDataset | ToyDataset | StackedMnistDataset] = {
-    **IDX_DATASETS,
-    **STACKED_DATASETS,
-    **TOY_DATASETS,
-}
+# "folder" (any folder of images, data.dir) is accepted besides the registered sets
+DATASETS: Registry[IdxDataset | ToyDataset | StackedMnistDataset] = Registry(
+    "data set", {**IDX_DATASETS, **STACKED_DATASETS, **TOY_DATASETS}, extra=("folder",), error=DataError
+)
 
 
 def load_data(cfg: DataConfig, log: Callable[[str], None] = print) -> TensorData:
@@ -33,11 +32,7 @@ def load_data(cfg: DataConfig, log: Callable[[str], None] = print) -> TensorData
                 "and keep data.split=train"
             )
         return load_folder(cfg.dir, cfg.image_size, cfg.channels, cfg.limit, log)
-    if cfg.name not in DATASETS:
-        close = difflib.get_close_matches(cfg.name, DATASETS, n=3)
-        hint = f" Did you mean {', '.join(close)}?" if close else ""
-        raise DataError(f"unknown data set {cfg.name!r}.{hint} Known: {', '.join(DATASETS)}, folder.")
-    spec = DATASETS[cfg.name]
+    spec = DATASETS.lookup(cfg.name)
     if isinstance(spec, ToyDataset) and (cfg.image_size is not None or cfg.channels is not None):
         raise DataError(
             f"{cfg.name} is a set of 2-D points, not images: leave data.image_size and "

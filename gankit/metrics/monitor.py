@@ -18,22 +18,21 @@ from torch import nn
 
 from gankit.config import Config
 from gankit.data import load_data
-from gankit.latent import latent_space
+from gankit.latent import LatentSpace, generate
 from gankit.metrics.evaluate import DEFAULT_N, extractor_for_data
 from gankit.metrics.fid import feature_statistics, frechet_distance
-from gankit.training.step import generate
 
 Z_SEED = 1234
 
 
 class FidMonitor:
-    def __init__(self, cfg: Config, log: Callable[[str], None] = print):
+    def __init__(self, cfg: Config, space: LatentSpace, log: Callable[[str], None] = print):
         self.cfg = cfg
         self.extractor = extractor_for_data(cfg.data.name, None, None)
         reference = load_data(dataclasses.replace(cfg.data, split="test", limit=None), log=log)
         self.mu, self.sigma = feature_statistics(self.extractor.features(reference.x[:DEFAULT_N]))
         rng = torch.Generator().manual_seed(Z_SEED)
-        self.latent = latent_space(cfg.model, reference.num_classes).sample(cfg.train.fid_samples, "cpu", rng)
+        self.latent = space.sample(cfg.train.fid_samples, "cpu", rng)
 
     @torch.no_grad()
     def fid(self, generator: nn.Module, batch_size: int = 500) -> float:

@@ -21,11 +21,11 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import save_file
 
-import gankit
 from gankit.checkpoint import _sha256
 from gankit.config import DataConfig
 from gankit.data import load_data, to_model_input
 from gankit.metrics.classifier_net import DigitClassifier
+from gankit.version import __version__
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
         "seed": args.seed,
         "train_seconds": round(seconds, 1),
         "sha256": _sha256(weights),
-        "gankit_version": gankit.__version__,
+        "gankit_version": __version__,
         "torch_version": torch.__version__,
         "command": "python -m gankit.metrics.train_evaluator " + " ".join(sys.argv[1:] if argv is None else argv),
     }

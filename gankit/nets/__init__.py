@@ -19,7 +19,7 @@ from gankit.config import ModelConfig
 from gankit.errors import ConfigError
 from gankit.latent import LatentSpace, latent_space
 from gankit.nets.dcgan import DCGANDiscriminator, DCGANGenerator
-from gankit.nets.discriminator import Discriminator, DiscriminatorOutput, QOutput
+from gankit.nets.discriminator import Discriminator, DiscriminatorOutput, QOutput, body_input_shape
 from gankit.nets.encoder import Encoder
 from gankit.nets.generator import Generator
 from gankit.nets.infogan import InfoGANDiscriminator
@@ -27,6 +27,7 @@ from gankit.nets.init import INITS
 from gankit.nets.minibatch import MinibatchDiscrimination, MinibatchStdDev
 from gankit.nets.mlp import MLPDiscriminator, MLPGenerator
 from gankit.nets.mnist_conv import MnistConvDiscriminator, MnistConvGenerator
+from gankit.registry import Registry
 
 Shape = tuple[int, ...]
 
@@ -57,51 +58,52 @@ def _mnist_shape(shape: Shape) -> None:
         )
 
 
-ARCHITECTURES: dict[str, Architecture] = {
-    "mlp": Architecture(
-        generator=lambda cfg, n, shape: MLPGenerator(n, shape, cfg.g_width, cfg.mlp_layers, tanh=len(shape) == 3),
-        discriminator=lambda cfg, shape: MLPDiscriminator(shape, cfg.d_width, cfg.mlp_layers),
-    ),
-    "dcgan": Architecture(
-        generator=lambda cfg, n, shape: DCGANGenerator(n, shape[0], shape[1], cfg.g_width),
-        discriminator=lambda cfg, shape: DCGANDiscriminator(shape[0], shape[1], cfg.d_width, cfg.d_norm),
-        check=_square_images,
-    ),
-    "mnist-conv": Architecture(
-        generator=lambda cfg, n, shape: MnistConvGenerator(n),
-        discriminator=lambda cfg, shape: MnistConvDiscriminator(shape[0]),
-        check=_mnist_shape,
-    ),
-    "infogan": Architecture(
-        generator=lambda cfg, n, shape: MnistConvGenerator(n),
-        discriminator=lambda cfg, shape: InfoGANDiscriminator(shape[0]),
-        check=_mnist_shape,
-    ),
-}
+ARCHITECTURES: Registry[Architecture] = Registry(
+    "architecture",
+    {
+        "mlp": Architecture(
+            generator=lambda cfg, n, shape: MLPGenerator(n, shape, cfg.g_width, cfg.mlp_layers, tanh=len(shape) == 3),
+            discriminator=lambda cfg, shape: MLPDiscriminator(shape, cfg.d_width, cfg.mlp_layers),
+        ),
+        "dcgan": Architecture(
+            generator=lambda cfg, n, shape: DCGANGenerator(n, shape[0], shape[1], cfg.g_width),
+            discriminator=lambda cfg, shape: DCGANDiscriminator(shape[0], shape[1], cfg.d_width, cfg.d_norm),
+            check=_square_images,
+        ),
+        "mnist-conv": Architecture(
+            generator=lambda cfg, n, shape: MnistConvGenerator(n),
+            discriminator=lambda cfg, shape: MnistConvDiscriminator(shape[0]),
+            check=_mnist_shape,
+        ),
+        "infogan": Architecture(
+            generator=lambda cfg, n, shape: MnistConvGenerator(n),
+            discriminator=lambda cfg, shape: InfoGANDiscriminator(shape[0]),
+            check=_mnist_shape,
+        ),
+    },
+)
 
 
 def _architecture(cfg: ModelConfig, data_shape: Shape) -> Architecture:
-    if cfg.arch not in ARCHITECTURES:
-        raise ConfigError(f"unknown model.arch {cfg.arch!r}; choose one of {', '.join(ARCHITECTURES)}")
-    arch = ARCHITECTURES[cfg.arch]
+    arch = ARCHITECTURES.lookup(cfg.arch, "model.arch")
     arch.check(tuple(data_shape))
     return arch
 
 
 def build_networks(
-    cfg: ModelConfig, data_shape: Shape, num_classes: int | None = None
+    cfg: ModelConfig, data_shape: Shape, space: LatentSpace | None = None
 ) -> tuple[Generator, Discriminator]:
     """G and D for samples of ``data_shape`` ((C, H, W) images or (D,) points).
 
-    ``num_classes`` (from the data set) is needed when ``cfg.conditioning`` is not "none".
+    ``space`` is what G reads (``gankit.latent.latent_space(cfg, num_classes)``, built once by the caller);
+    by default the unconditional space of ``cfg``.
     """
     data_shape = tuple(data_shape)
     arch = _architecture(cfg, data_shape)
-    space: LatentSpace = latent_space(cfg, num_classes)
+    space = space if space is not None else latent_space(cfg)
     embed_dim = cfg.label_embed_dim if space.num_classes else 0
     g = Generator(arch.generator(cfg, space.input_dim + embed_dim, data_shape), space.num_classes, embed_dim)
-    extra = space.num_classes if cfg.conditioning == "concat" else 0
-    d_input = (data_shape[0] * cfg.pack + extra, *data_shape[1:])
+    d_input = body_input_shape(data_shape, cfg.pack, space.num_classes if cfg.conditioning == "concat" else 0)
     d = Discriminator(
         arch.discriminator(cfg, d_input),
         data_shape,
@@ -114,8 +116,9 @@ def build_networks(
         categorical=space.categorical,
         continuous=space.continuous,
     )
-    INITS[cfg.init](g)
-    INITS[cfg.init](d)
+    init = INITS.lookup(cfg.init, "model.init")
+    init(g)
+    init(d)
     if cfg.spectral_norm:
         add_spectral_norm(d)
     return g, d
@@ -127,7 +130,7 @@ def build_encoder(cfg: ModelConfig, data_shape: Shape) -> Encoder:
     arch = _architecture(cfg, data_shape)
     body = arch.discriminator(cfg, data_shape)
     encoder = Encoder(body.trunk, data_shape, cfg.latent_dim, tanh=cfg.latent_dist == "uniform")
-    INITS[cfg.init](encoder)
+    INITS.lookup(cfg.init, "model.init")(encoder)
     return encoder
 
 

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gankit.nets.minibatch import MinibatchDiscrimination, MinibatchStdDev
+from gankit.nets.minibatch import MINIBATCH_LAYERS
 
 
 class QOutput(NamedTuple):
@@ -60,6 +60,11 @@ class QHead(nn.Module):
         return QOutput(logits, out[:, k : k + n], out[:, k + n : k + 2 * n].clamp(-8, 8))
 
 
+def body_input_shape(data_shape: tuple[int, ...], pack: int = 1, label_channels: int = 0) -> tuple[int, ...]:
+    """What D's body reads: ``pack`` samples stacked along the channels, then one-hot label channels."""
+    return (data_shape[0] * pack + label_channels, *data_shape[1:])
+
+
 class Discriminator(nn.Module):
     """D(x, y) → logits: a body (trunk + head) with packing, conditioning, minibatch features and a Q head."""
 
@@ -83,15 +88,14 @@ class Discriminator(nn.Module):
         with torch.no_grad():
             was_training = body.training
             body.eval()
-            probe = torch.zeros(1, *self._body_input_shape(input_shape))
+            label_channels = num_classes if conditioning == "concat" else 0
+            probe = torch.zeros(1, *body_input_shape(input_shape, pack, label_channels))
             self.feature_dim = body.trunk(probe).flatten(1).shape[1]
             body.train(was_training)
         self.minibatch: nn.Module | None = None
         self.head: nn.Module | None = None
-        if minibatch == "discrimination":
-            self.minibatch = MinibatchDiscrimination(self.feature_dim, mbd_kernels, mbd_kernel_dim)
-        elif minibatch == "stddev":
-            self.minibatch = MinibatchStdDev(self.feature_dim)
+        if minibatch != "none":
+            self.minibatch = MINIBATCH_LAYERS.lookup(minibatch)(self.feature_dim, mbd_kernels, mbd_kernel_dim)
         if self.minibatch is not None:  # the body's head cannot read the wider features: a new linear head
             self.head = nn.Linear(self.minibatch.out_features, 1)
         self.embed = None
@@ -99,10 +103,6 @@ class Discriminator(nn.Module):
             self.embed = nn.Embedding(num_classes, self.feature_dim)
             nn.init.xavier_uniform_(self.embed.weight)  # as the projection D's code; N(0, 1) swamps the logit
         self.q = QHead(self.feature_dim, categorical, continuous) if categorical or continuous else None
-
-    def _body_input_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
-        extra = self.num_classes if self.conditioning == "concat" else 0
-        return (shape[0] * self.pack + extra, *shape[1:])
 
     def _prepare(self, x: Tensor, y: Tensor | None) -> Tensor:
         if self.pack > 1:
@@ -129,5 +129,9 @@ class Discriminator(nn.Module):
             logits = logits + (self.embed(y) * features).sum(dim=1)
         return DiscriminatorOutput(logits, features, self.q(features) if q and self.q is not None else None)
 
-    def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
-        return self.run(x, y, q=False).logits
+    def forward(
+        self, x: Tensor, y: Tensor | None = None, q: bool = False, full: bool = False
+    ) -> Tensor | DiscriminatorOutput:
+        """The logits; with ``full``, all of :meth:`run`'s output (so that it passes through wrappers)."""
+        out = self.run(x, y, q)
+        return out if full else out.logits

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from torch import nn
+
+from gankit.registry import Registry
 
 _LAYERS = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
 _NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.GroupNorm, nn.LayerNorm)
@@ -29,4 +33,10 @@ def xavier_init(module: nn.Module) -> None:
                 nn.init.zeros_(m.bias)
 
 
-INITS = {"dcgan": dcgan_init, "xavier": xavier_init, "default": lambda module: None}
+def default_init(module: nn.Module) -> None:
+    """PyTorch's own initialisation, as the layers were built."""
+
+
+INITS: Registry[Callable[[nn.Module], None]] = Registry(
+    "initialisation", {"dcgan": dcgan_init, "xavier": xavier_init, "default": default_init}
+)

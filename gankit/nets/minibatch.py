@@ -6,8 +6,12 @@ other samples of its batch, so a collapsed generator (all samples alike) is easy
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import Tensor, nn
+
+from gankit.registry import Registry
 
 
 class MinibatchDiscrimination(nn.Module):
@@ -44,4 +48,12 @@ class MinibatchStdDev(nn.Module):
         return torch.cat([h, std.expand(h.shape[0], 1)], dim=1)
 
 
-MINIBATCH_LAYERS = {"discrimination": MinibatchDiscrimination, "stddev": MinibatchStdDev}
+# name → layer(feature_dim, kernels, kernel_dim); "none" (no layer) is accepted by model.minibatch too
+MINIBATCH_LAYERS: Registry[Callable[[int, int, int], nn.Module]] = Registry(
+    "minibatch layer",
+    {
+        "discrimination": lambda features, kernels, kernel_dim: MinibatchDiscrimination(features, kernels, kernel_dim),
+        "stddev": lambda features, kernels, kernel_dim: MinibatchStdDev(features),
+    },
+    extra=("none",),
+)

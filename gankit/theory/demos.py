@@ -5,23 +5,46 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gankit.errors import ConfigError
+from gankit.registry import Registry
 from gankit.theory.bilinear import bilinear_demo
 from gankit.theory.mode_collapse import mode_collapse_demo
 from gankit.theory.optimal_d import optimal_d_demo
 from gankit.theory.parallel_lines import divergences_demo
 
-DEMOS: dict[str, tuple[Callable[..., dict], str]] = {
-    "bilinear": (
-        bilinear_demo,
-        "min_x max_y xy: simultaneous spirals out, alternating circles, extragradient and optimistic converge",
-    ),
-    "optimal-d": (optimal_d_demo, "a trained D matches p_r/(p_r+p_g) and max_D V = 2·JS − log 4"),
-    "divergences": (divergences_demo, "KL, JS and W₁ on the parallel lines; the saturating minimax G loss"),
-    "mode-collapse": (mode_collapse_demo, "a GAN on the 8-Gaussian ring hops between modes (try --scheme)"),
-}
+
+@dataclass(frozen=True)
+class Demo:
+    """A demo: ``function(out, **options)`` draws into the folder ``out``; ``options`` are the keywords it takes."""
+
+    function: Callable[..., dict]
+    summary: str
+    options: frozenset[str] = frozenset()
+
+
+DEMOS: Registry[Demo] = Registry(
+    "demo",
+    {
+        "bilinear": Demo(
+            bilinear_demo,
+            "min_x max_y xy: simultaneous spirals out, alternating circles, extragradient and optimistic converge",
+            frozenset({"eta", "steps"}),
+        ),
+        "optimal-d": Demo(
+            optimal_d_demo, "a trained D matches p_r/(p_r+p_g) and max_D V = 2·JS − log 4", frozenset({"steps"})
+        ),
+        "divergences": Demo(divergences_demo, "KL, JS and W₁ on the parallel lines; the saturating minimax G loss"),
+        "mode-collapse": Demo(
+            mode_collapse_demo,
+            "a GAN on the 8-Gaussian ring hops between modes (try --scheme)",
+            frozenset({"steps", "scheme"}),
+        ),
+    },
+)
 
 
 def _plain(value: Any) -> Any:
@@ -36,7 +59,11 @@ def _plain(value: Any) -> Any:
 
 def run_demo(name: str, out: str | Path, **options: Any) -> dict:
     """Run the demo ``name`` into the folder ``out``; its numbers also go to a JSON file beside the figure."""
-    function, _ = DEMOS[name]
-    results = _plain(function(out, **options))
+    demo = DEMOS.lookup(name)
+    refused = set(options) - demo.options
+    if refused:
+        accepted = ", ".join("--" + o for o in sorted(demo.options)) or "no options"
+        raise ConfigError(f"demo {name} takes {accepted}; not {', '.join('--' + o for o in sorted(refused))}")
+    results = _plain(demo.function(out, **options))
     Path(results["figure"]).with_suffix(".json").write_text(json.dumps(results, indent=2))
     return results

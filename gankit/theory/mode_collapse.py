@@ -13,11 +13,11 @@ from pathlib import Path
 import torch
 
 from gankit.data.toy import ring8_modes
+from gankit.latent import generate
 from gankit.metrics.modes import count_toy_modes
 from gankit.recipes import get_recipe
 from gankit.theory import one_thread
-from gankit.training.step import generate
-from gankit.training.trainer import build_training
+from gankit.training.state import build_training
 
 
 def modes_covered(points: torch.Tensor) -> int:

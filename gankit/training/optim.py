@@ -8,6 +8,7 @@ import torch
 from torch.optim import Optimizer
 
 from gankit.config import OptimizerConfig
+from gankit.registry import Registry
 
 
 def _adam(params: Iterable[torch.nn.Parameter], c: OptimizerConfig) -> Optimizer:
@@ -22,12 +23,10 @@ def _sgd(params: Iterable[torch.nn.Parameter], c: OptimizerConfig) -> Optimizer:
     return torch.optim.SGD(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay)
 
 
-OPTIMIZERS: dict[str, Callable[[Iterable[torch.nn.Parameter], OptimizerConfig], Optimizer]] = {
-    "adam": _adam,
-    "rmsprop": _rmsprop,
-    "sgd": _sgd,
-}
+OPTIMIZERS: Registry[Callable[[Iterable[torch.nn.Parameter], OptimizerConfig], Optimizer]] = Registry(
+    "optimiser", {"adam": _adam, "rmsprop": _rmsprop, "sgd": _sgd}
+)
 
 
 def build_optimizer(params: Iterable[torch.nn.Parameter], cfg: OptimizerConfig) -> Optimizer:
-    return OPTIMIZERS[cfg.name](params, cfg)
+    return OPTIMIZERS.lookup(cfg.name)(params, cfg)

@@ -30,6 +30,7 @@ from torch import Tensor, nn
 from torch.optim import Optimizer
 
 from gankit.config import TrainConfig
+from gankit.registry import Registry
 from gankit.training.step import (
     GAN,
     GameLosses,
@@ -206,15 +207,18 @@ class Lookahead(UpdateScheme):
                 slow.copy_(v)
 
 
-SCHEMES: dict[str, Callable[[GAN, TrainConfig], UpdateScheme]] = {
-    "alternating": lambda gan, t: Alternating(),
-    "simultaneous": lambda gan, t: Simultaneous(),
-    "extragradient": lambda gan, t: Extragradient(),
-    "optimistic": lambda gan, t: Optimistic(),
-    "lookahead": lambda gan, t: Lookahead(gan, t.lookahead_k, t.lookahead_alpha),
-}
+SCHEMES: Registry[Callable[[GAN, TrainConfig], UpdateScheme]] = Registry(
+    "update scheme",
+    {
+        "alternating": lambda gan, t: Alternating(),
+        "simultaneous": lambda gan, t: Simultaneous(),
+        "extragradient": lambda gan, t: Extragradient(),
+        "optimistic": lambda gan, t: Optimistic(),
+        "lookahead": lambda gan, t: Lookahead(gan, t.lookahead_k, t.lookahead_alpha),
+    },
+)
 
 
 def build_scheme(gan: GAN, cfg: TrainConfig) -> UpdateScheme:
     """The update scheme named by ``cfg.scheme`` (see ``SCHEMES``)."""
-    return SCHEMES[cfg.scheme](gan, cfg)
+    return SCHEMES.lookup(cfg.scheme)(gan, cfg)

@@ -20,15 +20,23 @@ unconditional G. What each player minimises:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor, nn
 from torch.optim import Optimizer
 
-from gankit.latent import Latent, LatentSpace
-from gankit.losses import Objective, categorical_information, continuous_information, feature_matching, reconstruction
-from gankit.nets.discriminator import DiscriminatorOutput
+from gankit.config import LossConfig
+from gankit.latent import Latent, LatentSpace, generate
+from gankit.losses import (
+    Objective,
+    categorical_information,
+    continuous_information,
+    feature_matching,
+    get_objective,
+    reconstruction,
+)
+from gankit.nets.discriminator import Discriminator, DiscriminatorOutput
 from gankit.regularizers import clip_weights, gradient_penalty
 
 
@@ -62,23 +70,26 @@ class GAN:
 
 @dataclass(frozen=True)
 class GameLosses:
-    """What each player minimises: an objective plus the critic's Lipschitz regulariser, if any."""
+    """What each player minimises: the objective, and the extra terms whose weights ``terms`` holds.
+
+    ``terms`` is the run's ``LossConfig`` (its ``objective`` name is resolved into ``objective`` by
+    :meth:`from_config`); which terms are active is read from it, in one place each (e.g.
+    ``LossConfig.uses_encoder``). ``latent`` says where InfoGAN's codes sit in z (needed when it has codes).
+    """
 
     objective: Objective
-    gp_weight: float = 0.0  # λ · E[(‖∇D(x̂)‖ − 1)²] added to D's loss (Gulrajani et al. 2017)
-    clip_value: float | None = None  # clamp D's weights to [−c, c] after each D step (Arjovsky et al. 2017)
-    g_adversarial: float = 1.0  # weight of the objective's l_G in G's loss
-    feature_matching: float = 0.0  # λ_FM of feature matching in G's loss (Salimans et al. 2016)
-    latent: LatentSpace | None = None  # where InfoGAN's codes sit in z (needed when it has codes)
-    info_weight: float = 1.0  # λ of the categorical code's L_I (Chen et al. 2016)
-    info_continuous_weight: float = 0.1  # λ of the continuous codes' L_I
-    reconstruction_weight: float = 0.0  # λ₁ (Che et al. 2017)
-    mode_weight: float = 0.0  # λ₂ (Che et al. 2017)
+    terms: LossConfig = field(default_factory=LossConfig)
+    latent: LatentSpace | None = None
+
+    @classmethod
+    def from_config(cls, cfg: LossConfig, latent: LatentSpace | None = None) -> GameLosses:
+        """The losses a config describes: its registered objective and its weights."""
+        return cls(get_objective(cfg.objective), cfg, latent)
 
     @property
     def generator_reads_data(self) -> bool:
         """Whether G's step needs a real batch (feature matching, the reconstruction/mode regularisers)."""
-        return self.feature_matching > 0 or self.reconstruction_weight > 0 or self.mode_weight > 0
+        return self.terms.feature_matching > 0 or self.terms.uses_encoder
 
 
 def as_batch(real: Tensor | Batch) -> Batch:
@@ -89,17 +100,26 @@ def as_latent(z: Tensor | Latent) -> Latent:
     return z if isinstance(z, Latent) else Latent(z)
 
 
-def generate(generator: nn.Module, latent: Latent) -> Tensor:
-    """G(z), or G(z, y) for a conditional G."""
-    return generator(latent.z) if latent.y is None else generator(latent.z, latent.y)
+def unwrap(module: nn.Module) -> nn.Module:
+    """The module inside wrappers that keep it as ``.module`` (DistributedDataParallel, AveragedModel) or
+    ``._orig_mod`` (torch.compile)."""
+    while True:
+        inner = getattr(module, "module", None)
+        inner = inner if isinstance(inner, nn.Module) else getattr(module, "_orig_mod", None)
+        if not isinstance(inner, nn.Module):
+            return module
+        module = inner
 
 
 def judge(discriminator: nn.Module, x: Tensor, y: Tensor | None = None, q: bool = False) -> DiscriminatorOutput:
-    """D's logits on x (with labels y), plus its features and, with ``q``, Q's output where D has them
-    (``gankit.nets.Discriminator.run``); any other module D(x) gives the logits alone."""
-    run = getattr(discriminator, "run", None)
-    if run is not None:
-        return run(x, y, q)
+    """D's logits on x (with labels y), plus its features and, with ``q``, Q's output where D has them.
+
+    A gankit :class:`~gankit.nets.Discriminator`, bare or wrapped, is called through the outermost module
+    with ``full=True``, so that a wrapper sees the forward pass (DistributedDataParallel must, to reduce
+    the gradients) and the whole output comes back; any other module D(x) gives the logits alone.
+    """
+    if isinstance(unwrap(discriminator), Discriminator):
+        return discriminator(x, y, q=q, full=True)
     return DiscriminatorOutput(discriminator(x) if y is None else discriminator(x, y), None, None)
 
 
@@ -119,7 +139,8 @@ def information(losses: GameLosses, out: DiscriminatorOutput, latent: Latent) ->
 
 def _information_loss(losses: GameLosses, terms: dict[str, Tensor]) -> Tensor | float:
     """−λ·L_I: the players maximise the bound, so it enters their losses with a minus sign."""
-    return -losses.info_weight * terms.get("info_categorical", 0.0) - losses.info_continuous_weight * terms.get(
+    w = losses.terms
+    return -w.info_weight * terms.get("info_categorical", 0.0) - w.info_continuous_weight * terms.get(
         "info_continuous", 0.0
     )
 
@@ -152,9 +173,9 @@ def discriminator_gradients(
         "d_real": on_real.logits.detach().mean(),
         "d_fake": on_fake.logits.detach().mean(),
     }
-    if losses.gp_weight > 0:
+    if losses.terms.gp_weight > 0:
         penalty = gradient_penalty(lambda x: judge(D, x, real.y).logits, real.x, fake)
-        loss = loss + losses.gp_weight * penalty
+        loss = loss + losses.terms.gp_weight * penalty
         stats["gp"] = penalty.detach()
     info = information(losses, on_fake, latent)
     if info:
@@ -181,23 +202,24 @@ def generator_gradients(
         on_fake = judge(D, generate(G, latent), latent.y, q=True)
         adversarial = losses.objective.g_loss(on_fake.logits)
         stats = {"g_loss": adversarial.detach()}
-        loss = losses.g_adversarial * adversarial
+        w = losses.terms
+        loss = w.g_adversarial * adversarial
         batch = as_batch(real) if real is not None else None
-        if losses.feature_matching > 0:
+        if w.feature_matching > 0:
             with torch.no_grad():
                 real_features = judge(D, batch.x, batch.y).features
             fm = feature_matching(real_features, on_fake.features)
-            loss = loss + losses.feature_matching * fm
+            loss = loss + w.feature_matching * fm
             stats["feature_matching"] = fm.detach()
         info = information(losses, on_fake, latent)
         if info:
             loss = loss + _information_loss(losses, info)
             stats.update({k: v.detach() for k, v in info.items()})
-        if losses.reconstruction_weight > 0 or losses.mode_weight > 0:
+        if w.uses_encoder:
             rebuilt = generate(G, Latent(gan.encoder(batch.x), batch.y))
             rec = reconstruction(batch.x, rebuilt)
             mode = losses.objective.g_loss(judge(D, rebuilt, batch.y).logits)
-            loss = loss + losses.reconstruction_weight * rec + losses.mode_weight * mode
+            loss = loss + w.reconstruction_weight * rec + w.mode_weight * mode
             stats["reconstruction"], stats["mode_regularizer"] = rec.detach(), mode.detach()
         gan.g_optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -208,8 +230,8 @@ def generator_gradients(
 
 def project_discriminator(gan: GAN, losses: GameLosses) -> None:
     """Keep D in its constraint set after an update: WGAN weight clipping, if the recipe asks for it."""
-    if losses.clip_value is not None:
-        clip_weights(gan.discriminator, losses.clip_value)
+    if losses.terms.clip_value is not None:
+        clip_weights(gan.discriminator, losses.terms.clip_value)
 
 
 def discriminator_step(

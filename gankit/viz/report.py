@@ -18,11 +18,11 @@ from typing import Any
 
 import jinja2
 
-import gankit
 from gankit.checkpoint import list_checkpoints
 from gankit.config import Config
 from gankit.errors import CheckpointError
 from gankit.run import RunPaths, TrainedGenerator, load_generator, read_config
+from gankit.version import __version__
 from gankit.viz.grids import class_grid, code_grid, png_bytes, traversal_grid
 from gankit.viz.latent import LatentLayout, latent_layout, sample_z
 from gankit.viz.plots import curve_figure, curve_groups, figure_png, figure_svg, scatter_figure
@@ -171,7 +171,7 @@ def render_report(summary: RunSummary) -> str:
         title=f"{summary.root.name} · gankit report",
         run=summary.root.name,
         cfg=summary.config,
-        version=gankit.__version__,
+        version=__version__,
         made=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         last=records[-1] if records else None,
         latest=_table(records[-1]) if records else [],

@@ -48,7 +48,7 @@ def test_class_names_come_from_each_data_sets_label_map():
 
 
 def test_unknown_name():
-    with pytest.raises(DataError, match="Did you mean kmnist"):
+    with pytest.raises(DataError, match="Did you mean 'kmnist'"):
         load(name="kmnsit")
 
 

@@ -5,7 +5,8 @@ import pytest
 from gankit.config import Config
 from gankit.errors import ConfigError
 from gankit.metrics.monitor import FidMonitor
-from gankit.training.trainer import build_training, train
+from gankit.training.state import build_training
+from gankit.training.trainer import train
 from tests.helpers import tiny
 
 
@@ -21,7 +22,7 @@ def test_training_logs_an_fid_curve(tmp_path):
 def test_the_fid_of_a_generator_is_repeatable_and_leaves_it_in_train_mode():
     cfg = tiny("gan", **{"train.fid_samples": 40})
     training = build_training(cfg, log=lambda _: None)
-    monitor = FidMonitor(cfg, log=lambda _: None)
+    monitor = FidMonitor(cfg, training.space, log=lambda _: None)
     g = training.gan.generator
     assert monitor.fid(g) == pytest.approx(monitor.fid(g), rel=1e-9)
     assert g.training

@@ -3,6 +3,7 @@ import torch
 from torch import nn
 
 from gankit.config import ModelConfig
+from gankit.latent import latent_space
 from gankit.nets import MLPDiscriminator, build_encoder, build_networks
 from gankit.nets.discriminator import Discriminator
 
@@ -36,7 +37,8 @@ def test_packed_image_discriminator_stacks_channels():
 
 def test_concat_conditioning_feeds_the_label_to_d():
     torch.manual_seed(1)
-    _, d = build_networks(ModelConfig(arch="dcgan", d_width=8, g_width=8, conditioning="concat"), (1, 28, 28), 10)
+    cfg = ModelConfig(arch="dcgan", d_width=8, g_width=8, conditioning="concat")
+    _, d = build_networks(cfg, (1, 28, 28), latent_space(cfg, 10))
     assert d.body.trunk[0].in_channels == 1 + 10  # one-hot label as 10 constant channels
     d.eval()
     x = torch.randn(4, 1, 28, 28)
@@ -49,7 +51,7 @@ def test_concat_conditioning_feeds_the_label_to_d():
 def test_projection_discriminator_adds_the_inner_product():
     """Miyato & Koyama 2018, eq. 3: f(x, y) = ψ(φ(x)) + ⟨embed(y), φ(x)⟩."""
     torch.manual_seed(2)
-    _, d = build_networks(_mlp(conditioning="projection"), (2,), 3)
+    _, d = build_networks(_mlp(conditioning="projection"), (2,), latent_space(_mlp(conditioning="projection"), 3))
     x, y = torch.randn(5, 2), torch.tensor([0, 1, 2, 1, 0])
     out = d.run(x, y)
     plain = d.body.head(d.body.trunk(x)).flatten()

@@ -2,13 +2,15 @@ import pytest
 import torch
 
 from gankit.config import ModelConfig
+from gankit.latent import latent_space
 from gankit.nets import build_networks
 
 
 def test_conditional_generator_respects_the_requested_labels():
     """G(z, y) = body([z, embed(y)]) (Mirza & Osindero 2014): shapes, and the label's own embedding row."""
     torch.manual_seed(0)
-    g, _ = build_networks(ModelConfig(arch="dcgan", latent_dim=6, g_width=8, conditioning="concat"), (1, 28, 28), 10)
+    cfg = ModelConfig(arch="dcgan", latent_dim=6, g_width=8, conditioning="concat")
+    g, _ = build_networks(cfg, (1, 28, 28), latent_space(cfg, 10))
     assert g.embed.weight.shape == (10, 10)  # label_embed_dim = 10
     seen = []
     g.body.register_forward_pre_hook(lambda module, args: seen.append(args[0]))

@@ -1,8 +1,10 @@
 import pytest
 import torch
 
+from gankit.training.rundir import resume_config
 from gankit.training.schemes import SCHEMES
-from gankit.training.trainer import build_training, resume_config, train
+from gankit.training.state import build_training
+from gankit.training.trainer import train
 from tests.helpers import tiny
 from tests.training.test_trainer import _assert_same_state
 

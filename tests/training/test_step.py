@@ -2,6 +2,8 @@ import copy
 
 import pytest
 import torch
+
+from gankit.config import LossConfig
 from torch import nn
 
 from gankit.losses import OBJECTIVES, Objective
@@ -74,14 +76,14 @@ def test_gradient_penalty_is_added_to_the_critic_loss():
     d0 = _params(gan.discriminator)
     stats = discriminator_step(gan, GameLosses(zero), torch.randn(8, 2), torch.randn(8, 4))
     assert "gp" not in stats and not any(_changed(d0, gan.discriminator))
-    stats = discriminator_step(gan, GameLosses(zero, gp_weight=10.0), torch.randn(8, 2), torch.randn(8, 4))
+    stats = discriminator_step(gan, GameLosses(zero, LossConfig(gp_weight=10.0)), torch.randn(8, 2), torch.randn(8, 4))
     assert stats["gp"].item() > 0
     assert any(_changed(d0, gan.discriminator))
 
 
 def test_weight_clipping_after_every_critic_step():
     gan = _gan(lr=1.0)
-    losses = GameLosses(OBJECTIVES["wasserstein"], clip_value=0.01)
+    losses = GameLosses(OBJECTIVES["wasserstein"], LossConfig(clip_value=0.01))
     alternating_step(gan, losses, 2, lambda: torch.randn(8, 2), lambda: torch.randn(8, 4))
     values = torch.cat([p.flatten() for p in gan.discriminator.parameters()])
     assert values.abs().max().item() == pytest.approx(0.01)
@@ -102,11 +104,12 @@ def test_stats_are_detached_scalars():
 
 def _built(model: dict, num_classes=None, lr=0.1, encoder=False):
     from gankit.config import ModelConfig
+    from gankit.latent import latent_space
     from gankit.nets import build_encoder, build_networks
 
     torch.manual_seed(0)
     cfg = ModelConfig(arch="mlp", latent_dim=4, g_width=16, d_width=16, mlp_layers=2, init="default", **model)
-    g, d = build_networks(cfg, (2,), num_classes)
+    g, d = build_networks(cfg, (2,), latent_space(cfg, num_classes))
     e = build_encoder(cfg, (2,)) if encoder else None
     g_side = list(g.parameters()) + (list(e.parameters()) if e is not None else [])
     return GAN(g, d, torch.optim.SGD(g_side, lr=lr), torch.optim.SGD(d.parameters(), lr=lr), e), cfg
@@ -121,7 +124,7 @@ def test_infogan_bound_is_added_to_both_players():
 
     gan, cfg = _built({"info_categorical": 3, "info_continuous": 1})
     space = latent_space(cfg)
-    losses = GameLosses(ZERO, latent=space, info_weight=1.0, info_continuous_weight=0.5)
+    losses = GameLosses(ZERO, LossConfig(info_weight=1.0, info_continuous_weight=0.5), latent=space)
     q0, g0 = _params(gan.discriminator.q), _params(gan.generator)
     stats = discriminator_step(gan, losses, torch.randn(8, 2), space.sample(8))
     assert all(_changed(q0, gan.discriminator.q))
@@ -132,7 +135,7 @@ def test_infogan_bound_is_added_to_both_players():
     gan, _ = _built({"info_categorical": 3, "info_continuous": 1})
     q0 = _params(gan.discriminator.q)
     discriminator_step(
-        gan, GameLosses(ZERO, latent=space, info_weight=0, info_continuous_weight=0), torch.randn(8, 2), space.sample(8)
+        gan, GameLosses(ZERO, LossConfig(info_weight=0, info_continuous_weight=0), latent=space), torch.randn(8, 2), space.sample(8)
     )
     assert not any(_changed(q0, gan.discriminator.q))
 
@@ -145,7 +148,7 @@ def test_infogan_generator_gradient_equals_the_manual_loss():
     space = latent_space(cfg)
     latent = space.sample(8)
     obj = OBJECTIVES["nonsaturating"]
-    generator_step(gan, GameLosses(obj, latent=space, info_weight=1.0, info_continuous_weight=0.1), latent)
+    generator_step(gan, GameLosses(obj, LossConfig(info_weight=1.0, info_continuous_weight=0.1), latent=space), latent)
     from gankit import losses as L
 
     out = manual.discriminator.run(manual.generator(latent.z))
@@ -162,7 +165,7 @@ def test_infogan_generator_gradient_equals_the_manual_loss():
 
 def test_feature_matching_alone_moves_g_towards_the_real_feature_means():
     gan, _ = _built({})
-    losses = GameLosses(OBJECTIVES["nonsaturating"], g_adversarial=0.0, feature_matching=1.0)
+    losses = GameLosses(OBJECTIVES["nonsaturating"], LossConfig(g_adversarial=0.0, feature_matching=1.0))
     real = torch.randn(64, 2) + 3
     with pytest.raises(ValueError, match="pass a real batch"):
         generator_step(gan, losses, torch.randn(64, 4))
@@ -190,14 +193,14 @@ def test_generator_draws_a_real_batch_only_when_its_loss_reads_data():
     alternating_step(gan, GameLosses(OBJECTIVES["nonsaturating"]), 2, next_real, lambda: torch.randn(8, 4))
     assert counts["real"] == 2
     alternating_step(
-        gan, GameLosses(OBJECTIVES["nonsaturating"], feature_matching=1.0), 2, next_real, lambda: torch.randn(8, 4)
+        gan, GameLosses(OBJECTIVES["nonsaturating"], LossConfig(feature_matching=1.0)), 2, next_real, lambda: torch.randn(8, 4)
     )
     assert counts["real"] == 2 + 3
 
 
 def test_reconstruction_and_mode_regularisers_train_the_encoder_with_g():
     gan, _ = _built({}, encoder=True)
-    losses = GameLosses(ZERO, reconstruction_weight=1.0, mode_weight=0.0)
+    losses = GameLosses(ZERO, LossConfig(reconstruction_weight=1.0, mode_weight=0.0))
     e0, g0, d0 = _params(gan.encoder), _params(gan.generator), _params(gan.discriminator)
     stats = generator_step(gan, losses, torch.randn(8, 4), real=torch.randn(8, 2))
     assert stats["reconstruction"].item() > 0
@@ -208,7 +211,7 @@ def test_reconstruction_and_mode_regularisers_train_the_encoder_with_g():
     e0 = _params(gan.encoder)
     generator_step(
         gan,
-        GameLosses(OBJECTIVES["nonsaturating"], g_adversarial=0.0, mode_weight=1.0),
+        GameLosses(OBJECTIVES["nonsaturating"], LossConfig(g_adversarial=0.0, mode_weight=1.0)),
         torch.randn(8, 4),
         real=torch.randn(8, 2),
     )

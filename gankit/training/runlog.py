@@ -1,0 +1,125 @@
+"""What a run tells: human-readable lines (:class:`RunLog`) and the metrics log (:class:`MetricsWriter`).
+
+``metrics.jsonl`` gets one JSON object per logged step (the losses averaged since the last record, D's
+outputs, gradient norms, images/s); TensorBoard mirrors it; the progress bar shows the latest losses. The
+writer is also where a diverging run is stopped: a non-finite average raises ``TrainingDiverged``.
+Statistics stay on the device between log steps (no host sync per step).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from types import TracebackType
+
+import torch
+from tqdm import tqdm
+
+from gankit.checkpoint import list_checkpoints
+from gankit.errors import TrainingDiverged
+from gankit.run import RunPaths
+from gankit.training.diagnostics import gradient_norms
+from gankit.training.state import Training
+from gankit.viz.tensorboard import TensorBoardLogger
+
+
+class RunLog:
+    """Human-readable lines to stdout (or above the progress bar) and to ``log.txt``.
+
+    Lines logged before ``attach`` (while the run is being set up) are kept and written on attaching, so
+    that a run which fails to start leaves no folder behind.
+    """
+
+    def __init__(self, echo: bool = True):
+        self.path: Path | None = None
+        self.echo, self.bar, self.pending = echo, None, []
+
+    def attach(self, path: Path) -> None:
+        self.path = path
+        with open(path, "a") as f:
+            f.writelines(line + "\n" for line in self.pending)
+        self.pending = []
+
+    def __call__(self, message: str) -> None:
+        if self.echo:
+            (self.bar.write if self.bar is not None else print)(message)
+        if self.path is None:
+            self.pending.append(message)
+        else:
+            with open(self.path, "a") as f:
+                f.write(message + "\n")
+
+
+class MetricsWriter:
+    """Averages each step's statistics and writes a record every ``train.log_every`` steps (and when asked).
+
+    Used as a context manager: on leaving, the progress bar and the TensorBoard files are closed.
+    """
+
+    def __init__(self, paths: RunPaths, training: Training, log: RunLog, resumed: bool = False):
+        t = training.cfg.train
+        self.paths, self.log, self.every, self.total = paths, log, t.log_every, t.steps
+        self.tensorboard = TensorBoardLogger(
+            paths.root, t.tensorboard, purge_step=training.step + 1 if resumed else None
+        )
+        show = t.progress and log.echo
+        self.bar = tqdm(total=t.steps, initial=training.step, disable=not show, unit="step", dynamic_ncols=True)
+        log.bar = None if self.bar.disable else self.bar
+        self.sums: dict[str, torch.Tensor] = {}
+        self.count, self.tick, self.images_at_tick = 0, time.perf_counter(), training.images_seen
+
+    def __enter__(self) -> MetricsWriter:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.bar.close()
+        self.tensorboard.close()
+        self.log.bar = None
+
+    def add(self, training: Training, stats: dict[str, torch.Tensor], force: bool = False) -> None:
+        """Accumulate one step's statistics; write a record at log steps, the last step, or when ``force``."""
+        for k, v in stats.items():
+            self.sums[k] = self.sums[k] + v if k in self.sums else v.clone()
+        self.count += 1
+        self.bar.update(1)
+        if force or training.step % self.every == 0 or training.step == self.total:
+            self.write(training)
+
+    def write(self, training: Training) -> None:
+        now = time.perf_counter()
+        means = {k: v.item() / self.count for k, v in self.sums.items()}
+        training.elapsed_s += now - self.tick
+        rate = (training.images_seen - self.images_at_tick) / max(now - self.tick, 1e-9)
+        record = {
+            "step": training.step,
+            "epoch": training.sampler.epoch,
+            "images_seen": training.images_seen,
+            "elapsed_s": round(training.elapsed_s, 3),
+            "images_per_s": round(rate, 1),
+            **means,
+            **gradient_norms(training.gan),
+        }
+        self.tensorboard.scalars(record)
+        with open(self.paths.metrics, "a") as f:
+            f.write(json.dumps(record) + "\n")
+        shown = {k: f"{v:.3g}" for k, v in means.items() if k in ("d_loss", "g_loss")}
+        self.bar.set_postfix(shown | {"img/s": f"{rate:.0f}"})
+        if not all(math.isfinite(v) for v in means.values()):
+            raise diverged(self.paths, training.step, self.count, means)
+        if self.bar.disable and self.log.echo:
+            self.log(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()))
+        self.sums, self.count, self.tick, self.images_at_tick = {}, 0, time.perf_counter(), training.images_seen
+
+
+def diverged(paths: RunPaths, step: int, window: int, means: dict[str, float]) -> TrainingDiverged:
+    """The error for non-finite losses in the ``window`` steps up to ``step``: where the last good checkpoint is."""
+    kept = list_checkpoints(paths.checkpoints)
+    where = f"the last good checkpoint is {kept[-1]}" if kept else "no checkpoint had been written yet"
+    bad = ", ".join(f"{k}={v}" for k, v in means.items() if not math.isfinite(v))
+    return TrainingDiverged(
+        f"training diverged: {bad} in steps {step - window + 1}–{step}; {where} and was left as it was. "
+        "Lower the learning rates (g_optim.lr, d_optim.lr), check the data, or use a more stable objective "
+        f"(e.g. --recipe wgan-gp); `gankit train --resume {paths.root}` continues from that checkpoint."
+    )

@@ -1,0 +1,102 @@
+"""What the loop does every so many steps besides logging: checkpoints, sample grids, FID.
+
+Each schedule has ``after_step(training)``, called once after every game step; none of them draws from the
+global random stream, so they never change the run's trajectory (resume stays bit-exact).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from gankit.checkpoint import prune_checkpoints, save_checkpoint, step_dir_name
+from gankit.config import TrainConfig
+from gankit.data import to_uint8_images
+from gankit.images import save_grid, scatter_png
+from gankit.latent import generate
+from gankit.metrics.monitor import FidMonitor
+from gankit.run import RunPaths
+from gankit.training.runlog import RunLog
+from gankit.training.state import Training
+from gankit.viz.tensorboard import TensorBoardLogger
+
+
+class CheckpointSchedule:
+    """Saves the complete state every ``train.checkpoint_every`` steps and at the end, keeping the newest few."""
+
+    def __init__(self, paths: RunPaths, t: TrainConfig, saved_at: int | None = None):
+        self.paths, self.every, self.keep, self.saved_at = paths, t.checkpoint_every, t.keep_checkpoints, saved_at
+
+    def due(self, step: int) -> bool:
+        return self.every > 0 and step % self.every == 0
+
+    def save(self, training: Training) -> Path:
+        path = self.paths.checkpoints / step_dir_name(training.step)
+        save_checkpoint(path, training.state_dict())
+        prune_checkpoints(self.paths.checkpoints, self.keep)
+        self.saved_at = training.step
+        return path
+
+    def after_step(self, training: Training) -> None:
+        if self.due(training.step):
+            self.save(training)
+
+    def finish(self, training: Training) -> Path:
+        """The final checkpoint (unless the last step was just saved)."""
+        if self.saved_at != training.step:
+            self.save(training)
+        return self.paths.checkpoints / step_dir_name(training.step)
+
+
+@torch.no_grad()
+def write_sample_grid(training: Training, path: Path) -> Path:
+    """Generate from the fixed grid noise with G in eval mode (EMA weights if kept) and save a PNG."""
+    g = training.sampling_generator()
+    was_training = g.training
+    g.eval()
+    try:
+        out = generate(g, training.grid_latent)
+    finally:
+        g.train(was_training)
+    if training.data.is_image:
+        columns = max(training.space.num_classes, training.space.categorical) or None
+        return save_grid(to_uint8_images(out), path, nrow=columns, scale=2 if out.shape[-1] <= 32 else 1)
+    return scatter_png(out, path, reference=training.data.x[:2000])
+
+
+class GridSchedule:
+    """A sample grid at the steps of ``train.sample_at``, every ``train.sample_every`` steps and at the end."""
+
+    def __init__(self, paths: RunPaths, t: TrainConfig, tensorboard: TensorBoardLogger):
+        self.paths, self.every, self.tensorboard = paths, t.sample_every, tensorboard
+        self.steps = set(t.sample_at) | {t.steps}
+
+    def due(self, step: int) -> bool:
+        return step in self.steps or (self.every > 0 and step % self.every == 0)
+
+    def after_step(self, training: Training) -> None:
+        if self.due(training.step):
+            self.tensorboard.image(training.step, write_sample_grid(training, self.paths.sample_grid(training.step)))
+
+
+class FidSchedule:
+    """FID of G's samples every ``train.fid_every`` steps, to ``RUN/fid.jsonl`` (``gankit.metrics.monitor``)."""
+
+    def __init__(self, training: Training, paths: RunPaths, log: RunLog, tensorboard: TensorBoardLogger):
+        t = training.cfg.train
+        self.every, self.samples, self.paths, self.log, self.tensorboard = (
+            t.fid_every,
+            t.fid_samples,
+            paths,
+            log,
+            tensorboard,
+        )
+        self.monitor = FidMonitor(training.cfg, training.space, log) if self.every > 0 else None
+
+    def after_step(self, training: Training) -> None:
+        if self.monitor is None or training.step % self.every:
+            return
+        fid = self.monitor.record(training.sampling_generator(), training.step, self.paths.fid_curve)
+        self.log(f"step {training.step}: FID {fid:.3f} ({self.samples} samples)")
+        self.tensorboard.scalars({"step": training.step, "fid": fid})

@@ -1,0 +1,152 @@
+"""The complete state of a training run (:class:`Training`) and how it is built from a config.
+
+``Training.state_dict`` is exactly what a checkpoint holds; ``train_step`` plays one game step through the
+update scheme (the parameters change only in ``gankit.training.step``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+from gankit.config import Config
+from gankit.data import TensorData, load_data, to_model_input
+from gankit.errors import CheckpointError
+from gankit.latent import Latent, LatentSpace, latent_space
+from gankit.nets import build_encoder, build_networks
+from gankit.run import resolve_device
+from gankit.training.batches import EpochSampler
+from gankit.training.optim import build_optimizer
+from gankit.training.schemes import UpdateScheme, build_scheme
+from gankit.training.step import GAN, Batch, GameLosses
+from gankit.version import __version__
+
+
+@dataclass
+class Training:
+    """Everything a run changes while it trains; ``state_dict`` is exactly what a checkpoint holds."""
+
+    cfg: Config
+    device: torch.device
+    data: TensorData
+    gan: GAN
+    losses: GameLosses
+    scheme: UpdateScheme
+    ema: AveragedModel | None
+    sampler: EpochSampler
+    space: LatentSpace
+    grid_latent: Latent  # the fixed G inputs of every sample grid
+    step: int = 0
+    images_seen: int = 0
+    elapsed_s: float = 0.0
+
+    @property
+    def data_shape(self) -> tuple[int, ...]:
+        return tuple(self.data.x.shape[1:])
+
+    def next_real(self) -> Batch:
+        """The next real minibatch (with labels when G and D are class-conditional)."""
+        self.images_seen += self.cfg.train.batch_size
+        index = self.sampler.next()
+        y = self.data.y[index] if self.space.num_classes else None
+        return Batch(to_model_input(self.data.x[index]), y)
+
+    def sample_z(self, n: int | None = None) -> Latent:
+        """Fresh G inputs: noise, and classes / InfoGAN codes where the model has them."""
+        return self.space.sample(n or self.cfg.train.batch_size, self.device)
+
+    def train_step(self) -> dict[str, torch.Tensor]:
+        """One game step: a generator update and its ``n_critic`` discriminator updates, as the scheme plays them."""
+        stats = self.scheme.step(self.gan, self.losses, self.cfg.train.n_critic, self.next_real, self.sample_z)
+        if self.ema is not None:
+            self.ema.update_parameters(self.gan.generator)
+        self.step += 1
+        return stats
+
+    def sampling_generator(self) -> torch.nn.Module:
+        return self.ema.module if self.ema is not None else self.gan.generator
+
+    def state_dict(self) -> dict[str, Any]:
+        rng: dict[str, Any] = {"torch": torch.get_rng_state()}
+        if self.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        return {
+            "gankit_version": __version__,
+            "step": self.step,
+            "images_seen": self.images_seen,
+            "elapsed_s": self.elapsed_s,
+            "data_shape": list(self.data_shape),
+            "num_classes": self.space.num_classes,
+            "generator": self.gan.generator.state_dict(),
+            "discriminator": self.gan.discriminator.state_dict(),
+            "g_optimizer": self.gan.g_optimizer.state_dict(),
+            "d_optimizer": self.gan.d_optimizer.state_dict(),
+            "encoder": self.gan.encoder.state_dict() if self.gan.encoder is not None else None,
+            "ema": self.ema.state_dict() if self.ema is not None else None,
+            "scheme": self.scheme.state_dict(),
+            "sampler": self.sampler.state_dict(),
+            "grid_z": self.grid_latent.z,
+            "grid_y": self.grid_latent.y,
+            "rng": rng,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if tuple(state["data_shape"]) != self.data_shape:
+            raise CheckpointError(
+                f"the checkpoint was trained on data of shape {tuple(state['data_shape'])}, "
+                f"but the data now has shape {self.data_shape}"
+            )
+        self.step, self.images_seen = int(state["step"]), int(state["images_seen"])
+        self.elapsed_s = float(state["elapsed_s"])
+        self.gan.generator.load_state_dict(state["generator"])
+        self.gan.discriminator.load_state_dict(state["discriminator"])
+        self.gan.g_optimizer.load_state_dict(state["g_optimizer"])
+        self.gan.d_optimizer.load_state_dict(state["d_optimizer"])
+        if self.gan.encoder is not None:
+            self.gan.encoder.load_state_dict(state["encoder"])
+        if self.ema is not None:
+            self.ema.load_state_dict(state["ema"])
+        self.sampler.load_state_dict(state["sampler"])
+        self.scheme.load_state_dict(state["scheme"])
+        y = state.get("grid_y")
+        self.grid_latent = Latent(state["grid_z"].to(self.device), None if y is None else y.to(self.device))
+        # RNG states are CPU byte tensors, whatever device the checkpoint was mapped to
+        torch.set_rng_state(state["rng"]["torch"].cpu())
+        if self.device.type == "cuda" and "cuda" in state["rng"]:
+            torch.cuda.set_rng_state(state["rng"]["cuda"].cpu(), self.device)
+
+
+def build_training(cfg: Config, log: Callable[[str], None] = print) -> Training:
+    """Load the data onto the device and build the players, optimisers, EMA and sampler, all seeded."""
+    device = resolve_device(cfg.train.device)
+    torch.manual_seed(cfg.train.seed)
+    data = load_data(cfg.data, log=log).to(device)
+    shape = tuple(data.x.shape[1:])
+    space = latent_space(cfg.model, data.num_classes)
+    g, d = build_networks(cfg.model, shape, space)
+    g, d = g.to(device), d.to(device)
+    encoder = build_encoder(cfg.model, shape).to(device) if cfg.loss.uses_encoder else None
+    g_side = list(g.parameters()) + (list(encoder.parameters()) if encoder is not None else [])
+    gan = GAN(g, d, build_optimizer(g_side, cfg.g_optim), build_optimizer(d.parameters(), cfg.d_optim), encoder)
+    losses = GameLosses.from_config(cfg.loss, space)
+    ema = None
+    if cfg.train.ema is not None:
+        ema = AveragedModel(g, multi_avg_fn=get_ema_multi_avg_fn(cfg.train.ema), use_buffers=True)
+    sampler = EpochSampler(len(data), cfg.train.batch_size, cfg.train.seed, device)
+    grid = grid_latent(space, cfg.train.grid_size, cfg.train.seed + 1).to(device)
+    return Training(cfg, device, data, gan, losses, build_scheme(gan, cfg.train), ema, sampler, space, grid)
+
+
+def grid_latent(space: LatentSpace, n: int, seed: int) -> Latent:
+    """Seeded G inputs for sample grids; classes and categories cycle 0, 1, …, K−1 along each row."""
+    latent = space.sample(n, "cpu", torch.Generator().manual_seed(seed))
+    cycle = torch.arange(n) % max(space.num_classes, space.categorical, 1)
+    codes = space.codes(latent.z)
+    category = cycle if space.categorical else None
+    return space.compose(
+        latent.z[:, : space.noise_dim], category, codes.continuous, cycle if space.num_classes else None
+    )
