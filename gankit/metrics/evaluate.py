@@ -30,7 +30,6 @@ from typing import Any
 
 import torch
 
-import gankit
 from gankit.config import DataConfig
 from gankit.data import TensorData, load_data
 from gankit.data.toy import TOY_MODES
@@ -51,6 +50,7 @@ from gankit.metrics.modes import (
     stacked_mode_labels,
 )
 from gankit.metrics.prdc import precision_recall_density_coverage
+from gankit.version import __version__
 
 DEFAULT_N = 10_000
 DEFAULT_EXTRACTOR = {"mnist": "mnist", "fashion-mnist": "fashion-mnist", "stacked-mnist": "mnist"}
@@ -164,7 +164,7 @@ def _protocol(
 
 def _result(subject: dict[str, Any], protocol: dict[str, Any], metrics: dict[str, Any], t0: float) -> dict[str, Any]:
     return {
-        "gankit_version": gankit.__version__,
+        "gankit_version": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "seconds": round(time.perf_counter() - t0, 1),
         "subject": subject,

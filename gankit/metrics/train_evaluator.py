@@ -6,7 +6,7 @@
 Adam (lr 2e-3, cosine decay to 0), batch 128, no augmentation, seeded; the 60k training images are used,
 the 10k test images only to report the accuracy. Writes ``<out>/<data>-classifier.safetensors`` (float16
 weights) and ``<out>/<data>-classifier.json`` (accuracy, SHA-256 of the weights, the command). Copy the
-printed SHA-256 into ``gankit.metrics.evaluator.SHIPPED_SHA256`` when shipping new weights.
+printed SHA-256 into ``gankit.metrics.extractors.SHIPPED_SHA256`` when shipping new weights.
 """
 
 from __future__ import annotations

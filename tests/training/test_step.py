@@ -2,10 +2,9 @@ import copy
 
 import pytest
 import torch
-
-from gankit.config import LossConfig
 from torch import nn
 
+from gankit.config import LossConfig
 from gankit.losses import OBJECTIVES, Objective
 from gankit.training.step import GAN, GameLosses, alternating_step, discriminator_step, generator_step
 
@@ -135,7 +134,10 @@ def test_infogan_bound_is_added_to_both_players():
     gan, _ = _built({"info_categorical": 3, "info_continuous": 1})
     q0 = _params(gan.discriminator.q)
     discriminator_step(
-        gan, GameLosses(ZERO, LossConfig(info_weight=0, info_continuous_weight=0), latent=space), torch.randn(8, 2), space.sample(8)
+        gan,
+        GameLosses(ZERO, LossConfig(info_weight=0, info_continuous_weight=0), latent=space),
+        torch.randn(8, 2),
+        space.sample(8),
     )
     assert not any(_changed(q0, gan.discriminator.q))
 
@@ -193,7 +195,11 @@ def test_generator_draws_a_real_batch_only_when_its_loss_reads_data():
     alternating_step(gan, GameLosses(OBJECTIVES["nonsaturating"]), 2, next_real, lambda: torch.randn(8, 4))
     assert counts["real"] == 2
     alternating_step(
-        gan, GameLosses(OBJECTIVES["nonsaturating"], LossConfig(feature_matching=1.0)), 2, next_real, lambda: torch.randn(8, 4)
+        gan,
+        GameLosses(OBJECTIVES["nonsaturating"], LossConfig(feature_matching=1.0)),
+        2,
+        next_real,
+        lambda: torch.randn(8, 4),
     )
     assert counts["real"] == 2 + 3
 
@@ -239,3 +245,43 @@ def test_labels_reach_both_players():
     seen.clear()
     generator_step(gan, losses, latent)
     assert seen == [([2, 2, 2, 0], True)]
+
+
+# The core shape of issue 10: losses from the config, D's whole output through a wrapper -------------------
+
+
+class _Wrapper(nn.Module):
+    """Keeps D as ``.module`` and forwards every call, as DistributedDataParallel does."""
+
+    def __init__(self, module: nn.Module):
+        super().__init__()
+        self.module, self.calls = module, 0
+
+    def forward(self, *args, **kwargs):
+        self.calls += 1
+        return self.module(*args, **kwargs)
+
+
+def test_judge_passes_through_a_wrapper_and_keeps_features_and_q():
+    from gankit.training.step import judge, unwrap
+
+    gan, _ = _built({"info_categorical": 3, "info_continuous": 1})
+    wrapped = _Wrapper(gan.discriminator)
+    assert unwrap(wrapped) is gan.discriminator and unwrap(gan.discriminator) is gan.discriminator
+    x = torch.randn(6, 2)
+    bare, through = judge(gan.discriminator, x, q=True), judge(wrapped, x, q=True)
+    assert wrapped.calls == 1  # the wrapper saw the forward pass (DDP reduces gradients from there)
+    torch.testing.assert_close(through.logits, bare.logits)
+    torch.testing.assert_close(through.features, bare.features)
+    torch.testing.assert_close(through.q.logits, bare.q.logits)
+    assert judge(wrapped, x).q is None  # Q is asked only when wanted
+
+
+def test_game_losses_from_config_reads_every_term_from_the_config():
+    cfg = LossConfig(objective="hinge", gp_weight=0.0, feature_matching=0.5)
+    losses = GameLosses.from_config(cfg)
+    assert losses.objective is OBJECTIVES["hinge"] and losses.terms is cfg
+    assert losses.generator_reads_data  # feature matching reads a real batch
+    assert not GameLosses.from_config(LossConfig()).generator_reads_data
+    assert GameLosses.from_config(LossConfig(mode_weight=0.1)).generator_reads_data
+    assert LossConfig(reconstruction_weight=0.2).uses_encoder and not LossConfig().uses_encoder
