@@ -9,10 +9,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gankit.choices import check_choices
 from gankit.config import Config, load_config_file
 from gankit.errors import ConfigError, GankitError
 from gankit.recipes import RECIPES, get_recipe
+from gankit.training.choices import check_choices
 
 if TYPE_CHECKING:
     from gankit.viz.latent import LatentLayout

@@ -296,7 +296,7 @@ def validate(cfg: Config) -> None:
     """Reject impossible values with a message that says how to fix them.
 
     Names of registered parts (data set, architecture, objective, optimiser, scheme, init, minibatch layer)
-    are checked a layer above, by ``gankit.choices.check_choices``, where the registries are known.
+    are checked a layer above, by ``gankit.training.choices.check_choices``, where the registries are known.
     """
     _check(cfg.data.split in ("train", "test"), f"data.split must be 'train' or 'test', got {cfg.data.split!r}")
     _check(

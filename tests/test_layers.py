@@ -21,7 +21,7 @@ LAYERS = [
     ["gankit.nets"],
     ["gankit.run", "gankit.sample"],
     ["gankit.metrics", "gankit.viz"],
-    ["gankit.training", "gankit.choices"],
+    ["gankit.training"],
     ["gankit.theory"],
     ["gankit.cli", "gankit.__main__", "gankit"],
 ]

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gankit.choices import check_choices
 from gankit.config import Config
 from gankit.run import RunPaths
+from gankit.training.choices import check_choices
 from gankit.training.rundir import check_run_dir, open_run, resume_training
 from gankit.training.runlog import MetricsWriter, RunLog
 from gankit.training.schedules import CheckpointSchedule, FidSchedule, GridSchedule

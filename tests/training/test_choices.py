@@ -1,10 +1,10 @@
 import pytest
 
-from gankit.choices import FIELD_CHOICES, check_choices
 from gankit.cli import main
 from gankit.config import Config
 from gankit.errors import ConfigError
 from gankit.recipes import RECIPES, get_recipe
+from gankit.training.choices import FIELD_CHOICES, check_choices
 
 
 @pytest.mark.parametrize(
