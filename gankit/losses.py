@@ -22,8 +22,6 @@ from torch import Tensor
 
 from gankit.registry import Registry
 
-LOG_4 = math.log(4.0)
-
 
 def minimax_value(real: Tensor, fake: Tensor) -> Tensor:
     """V(D, G) = E[log D(x)] + E[log(1 − D(G(z)))]  (Goodfellow et al. 2014, eq. 1).

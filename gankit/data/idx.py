@@ -19,8 +19,6 @@ from gankit.errors import DataError
 
 UBYTE = 0x08
 TYPE_NAMES = {0x08: "uint8", 0x09: "int8", 0x0B: "int16", 0x0C: "int32", 0x0D: "float32", 0x0E: "float64"}
-IMAGES_MAGIC = 2051  # ubyte, 3 dimensions: count, rows, columns
-LABELS_MAGIC = 2049  # ubyte, 1 dimension: count
 
 
 def _read_bytes(path: Path) -> bytes:
