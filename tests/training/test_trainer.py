@@ -164,3 +164,14 @@ def test_seeded_runs_are_reproducible(tmp_path):
     assert (tmp_path / "a" / "samples" / "step-00000004.png").read_bytes() == (
         tmp_path / "b" / "samples" / "step-00000004.png"
     ).read_bytes()
+
+
+def test_the_loop_reads_as_a_short_story():
+    """train() builds, opens the run and loops; everything else has a named home (issue 10: <= 40 lines)."""
+    import inspect
+
+    from gankit.training import trainer
+
+    lines = inspect.getsource(trainer.train).splitlines()
+    assert 10 < len(lines) <= 40
+    assert {"build_training", "open_run", "MetricsWriter", "CheckpointSchedule"} <= set(vars(trainer))
