@@ -1,7 +1,9 @@
 """Adversarial objectives as pure functions of discriminator logits.
 
 Every function takes the raw, unbounded output of D (``real``: on data, ``fake``: on G(z)) and returns
-a scalar loss to *minimise*. Where D is read as a probability, D(x) = σ(logit), and every log-probability
+a scalar loss to *minimise*. Both players' losses take ``(real, fake)``: the relativistic G losses compare
+G's samples with real data, the others ignore ``real`` (and accept ``None`` for it; ``Objective.g_reads_real``
+says which is which). Where D is read as a probability, D(x) = σ(logit), and every log-probability
 is computed with ``softplus`` (log σ(l) = −softplus(−l), log(1 − σ(l)) = −softplus(l)), which is exact and
 never overflows. No function here touches an optimiser; the update scheme lives in ``gankit.training``.
 
@@ -38,7 +40,7 @@ def minimax_d_loss(real: Tensor, fake: Tensor) -> Tensor:
     return F.softplus(-real).mean() + F.softplus(fake).mean()
 
 
-def minimax_g_loss(fake: Tensor) -> Tensor:
+def minimax_g_loss(real: Tensor | None, fake: Tensor) -> Tensor:
     """Saturating generator loss l_G = E[log(1 − D(G(z)))]  (Goodfellow et al. 2014, eq. 1).
 
     Its gradient w.r.t. the logit is −σ(l), which vanishes when D confidently rejects fakes (l → −∞):
@@ -47,7 +49,7 @@ def minimax_g_loss(fake: Tensor) -> Tensor:
     return -F.softplus(fake).mean()
 
 
-def nonsaturating_g_loss(fake: Tensor) -> Tensor:
+def nonsaturating_g_loss(real: Tensor | None, fake: Tensor) -> Tensor:
     """Non-saturating generator loss l_G = −E[log D(G(z))]  (Goodfellow et al. 2014, sec. 3).
 
     Same fixed point as the minimax loss, but its gradient 1 − σ(l) → 1 when D rejects fakes.
@@ -60,7 +62,7 @@ def least_squares_d_loss(real: Tensor, fake: Tensor) -> Tensor:
     return 0.5 * (real - 1).pow(2).mean() + 0.5 * fake.pow(2).mean()
 
 
-def least_squares_g_loss(fake: Tensor) -> Tensor:
+def least_squares_g_loss(real: Tensor | None, fake: Tensor) -> Tensor:
     """LSGAN l_G = ½E[(D(G(z)) − 1)²]  (Mao et al. 2017, eq. 9 with c=1)."""
     return 0.5 * (fake - 1).pow(2).mean()
 
@@ -70,7 +72,7 @@ def hinge_d_loss(real: Tensor, fake: Tensor) -> Tensor:
     return F.relu(1 - real).mean() + F.relu(1 + fake).mean()
 
 
-def hinge_g_loss(fake: Tensor) -> Tensor:
+def hinge_g_loss(real: Tensor | None, fake: Tensor) -> Tensor:
     """Hinge generator loss l_G = −E[D(G(z))]  (Miyato et al. 2018, eq. 17)."""
     return -fake.mean()
 
@@ -81,19 +83,24 @@ def wasserstein_d_loss(real: Tensor, fake: Tensor) -> Tensor:
     return fake.mean() - real.mean()
 
 
-def wasserstein_g_loss(fake: Tensor) -> Tensor:
+def wasserstein_g_loss(real: Tensor | None, fake: Tensor) -> Tensor:
     """Generator loss l_G = −E[D(G(z))]  (Arjovsky et al. 2017, Alg. 1)."""
     return -fake.mean()
 
 
 @dataclass(frozen=True)
 class Objective:
-    """A named pair of losses: D minimises ``d_loss(real, fake)``, G minimises ``g_loss(fake)``."""
+    """A named pair of losses: D minimises ``d_loss(real, fake)``, G minimises ``g_loss(real, fake)``.
+
+    ``g_reads_real``: whether G's loss depends on D's logits on real data. When it does not, ``g_loss``
+    ignores ``real`` and may be given ``None`` (no real batch is drawn for G's step).
+    """
 
     name: str
     d_loss: Callable[[Tensor, Tensor], Tensor]
-    g_loss: Callable[[Tensor], Tensor]
+    g_loss: Callable[[Tensor | None, Tensor], Tensor]
     reference: str
+    g_reads_real: bool = False
 
 
 OBJECTIVES: dict[str, Objective] = {

@@ -19,15 +19,15 @@ def test_minimax_value_at_equilibrium_is_minus_log_4():
 def test_minimax_losses_match_probabilities():
     real, fake = logit(0.8), logit(0.3)
     assert L.minimax_d_loss(real, fake).item() == pytest.approx(-math.log(0.8) - math.log(0.7), rel=1e-6)
-    assert L.minimax_g_loss(fake).item() == pytest.approx(math.log(0.7), rel=1e-6)
-    assert L.nonsaturating_g_loss(fake).item() == pytest.approx(-math.log(0.3), rel=1e-6)
+    assert L.minimax_g_loss(None, fake).item() == pytest.approx(math.log(0.7), rel=1e-6)
+    assert L.nonsaturating_g_loss(None, fake).item() == pytest.approx(-math.log(0.3), rel=1e-6)
 
 
 def test_minimax_g_loss_saturates_and_nonsaturating_does_not():
     """At a confidently rejected fake (D(G(z)) ≈ 4.5e-5) the saturating loss has almost no gradient."""
     fake = torch.tensor([-10.0], requires_grad=True)
-    (g_sat,) = torch.autograd.grad(L.minimax_g_loss(fake), fake)
-    (g_ns,) = torch.autograd.grad(L.nonsaturating_g_loss(fake), fake)
+    (g_sat,) = torch.autograd.grad(L.minimax_g_loss(None, fake), fake)
+    (g_ns,) = torch.autograd.grad(L.nonsaturating_g_loss(None, fake), fake)
     sigma = 1 / (1 + math.exp(10))
     assert g_sat.item() == pytest.approx(-sigma, rel=1e-5)
     assert g_ns.item() == pytest.approx(-(1 - sigma), rel=1e-5)
@@ -37,26 +37,26 @@ def test_bce_losses_are_stable_for_extreme_logits():
     big = torch.tensor([100.0])
     assert L.minimax_d_loss(big, -big).item() == pytest.approx(0.0, abs=1e-6)
     assert L.minimax_d_loss(-big, big).item() == pytest.approx(200.0, rel=1e-6)
-    assert L.nonsaturating_g_loss(-big).item() == pytest.approx(100.0, rel=1e-6)
-    assert L.minimax_g_loss(big).item() == pytest.approx(-100.0, rel=1e-6)
+    assert L.nonsaturating_g_loss(None, -big).item() == pytest.approx(100.0, rel=1e-6)
+    assert L.minimax_g_loss(None, big).item() == pytest.approx(-100.0, rel=1e-6)
 
 
 def test_least_squares():
     real, fake = torch.tensor([1.0, 0.5]), torch.tensor([0.0, 0.5])
     assert L.least_squares_d_loss(real, fake).item() == pytest.approx(0.125, abs=1e-7)
-    assert L.least_squares_g_loss(fake).item() == pytest.approx(0.3125, abs=1e-7)
+    assert L.least_squares_g_loss(None, fake).item() == pytest.approx(0.3125, abs=1e-7)
 
 
 def test_hinge():
     real, fake = torch.tensor([2.0, 0.5]), torch.tensor([-2.0, 0.5])
     assert L.hinge_d_loss(real, fake).item() == pytest.approx(1.0, abs=1e-7)
-    assert L.hinge_g_loss(fake).item() == pytest.approx(0.75, abs=1e-7)
+    assert L.hinge_g_loss(None, fake).item() == pytest.approx(0.75, abs=1e-7)
 
 
 def test_wasserstein():
     real, fake = torch.tensor([1.0, 3.0]), torch.tensor([0.0, -2.0])
     assert L.wasserstein_d_loss(real, fake).item() == pytest.approx(-3.0, abs=1e-7)
-    assert L.wasserstein_g_loss(fake).item() == pytest.approx(1.0, abs=1e-7)
+    assert L.wasserstein_g_loss(None, fake).item() == pytest.approx(1.0, abs=1e-7)
 
 
 def test_registry_pairs_each_objective_with_its_generator_loss():
@@ -66,6 +66,54 @@ def test_registry_pairs_each_objective_with_its_generator_loss():
     assert set(L.OBJECTIVES) == {"minimax", "nonsaturating", "least-squares", "hinge", "wasserstein"}
     with pytest.raises(ValueError, match="unknown objective 'lsgan'"):
         L.get_objective("lsgan")
+
+
+# The contract every registered objective keeps --------------------------------------------------------
+
+A = torch.tensor([0.0, 0.2, -0.3])  # logits where no hinge is flat and no least-squares target is passed
+DELTA = 0.5
+
+
+@pytest.mark.parametrize("name", sorted(L.OBJECTIVES))
+def test_objective_losses_are_scalars(name):
+    obj = L.OBJECTIVES[name]
+    assert obj.d_loss(A, A.flip(0)).dim() == 0 and obj.g_loss(A, A.flip(0)).dim() == 0
+
+
+@pytest.mark.parametrize("name", sorted(L.OBJECTIVES))
+def test_objective_losses_and_gradients_are_finite_at_extreme_logits(name):
+    obj = L.OBJECTIVES[name]
+    for r, f in ((100.0, -100.0), (-100.0, 100.0), (100.0, 100.0), (-100.0, -100.0)):
+        real = torch.tensor([r, -r, r], requires_grad=True)
+        fake = torch.tensor([f, f, -f], requires_grad=True)
+        for loss in (obj.d_loss(real, fake), obj.g_loss(real, fake)):
+            grads = torch.autograd.grad(loss, (real, fake), allow_unused=True)
+            assert torch.isfinite(loss), (name, r, f)
+            assert all(g is None or torch.isfinite(g).all() for g in grads), (name, r, f)
+
+
+@pytest.mark.parametrize("name", sorted(L.OBJECTIVES))
+def test_d_loss_falls_as_real_logits_rise_above_fake_ones(name):
+    obj = L.OBJECTIVES[name]
+    assert obj.d_loss(A + DELTA, A).item() < obj.d_loss(A, A).item()
+    b = A + 1  # fake logits above least squares' target 0 and inside the hinge's margin, so lowering them must help
+    assert obj.d_loss(b, b - DELTA).item() < obj.d_loss(b, b).item()
+
+
+@pytest.mark.parametrize("name", sorted(L.OBJECTIVES))
+def test_g_loss_falls_as_fake_logits_rise(name):
+    obj = L.OBJECTIVES[name]
+    assert obj.g_loss(A, A + DELTA).item() < obj.g_loss(A, A).item()
+
+
+@pytest.mark.parametrize("name", sorted(L.OBJECTIVES))
+def test_g_reads_real_exactly_when_g_loss_depends_on_the_real_logits(name):
+    obj = L.OBJECTIVES[name]
+    fake = torch.tensor([0.5, -1.0, 2.0])
+    moved = obj.g_loss(A + torch.tensor([0.3, -0.1, 0.7]), fake)
+    assert (not torch.equal(moved, obj.g_loss(A, fake))) == obj.g_reads_real
+    if not obj.g_reads_real:  # G's step passes no real logits to these
+        assert torch.equal(obj.g_loss(None, fake), obj.g_loss(A, fake))
 
 
 # Extra terms: feature matching, InfoGAN's bound, reconstruction -------------------------------------

@@ -88,7 +88,12 @@ def test_every_recipe_trains_end_to_end_on_the_shipped_sample(name, tmp_path):
     cfg = tiny(name)
     training = train(cfg, tmp_path / name, echo=False)
     assert training.step == 4
-    g_reads_data = cfg.loss.feature_matching > 0 or cfg.loss.reconstruction_weight > 0 or cfg.loss.mode_weight > 0
+    g_reads_data = (
+        losses.OBJECTIVES[cfg.loss.objective].g_reads_real
+        or cfg.loss.feature_matching > 0
+        or cfg.loss.reconstruction_weight > 0
+        or cfg.loss.mode_weight > 0
+    )
     assert training.images_seen == 4 * (cfg.train.n_critic + g_reads_data) * cfg.train.batch_size
     assert (tmp_path / name / "samples" / "step-00000004.png").is_file()
     assert (tmp_path / name / "checkpoints" / "step-00000004" / "tensors.safetensors").is_file()
