@@ -88,6 +88,28 @@ def wasserstein_g_loss(real: Tensor | None, fake: Tensor) -> Tensor:
     return -fake.mean()
 
 
+# Relativistic objectives (Jolicoeur-Martineau 2018, "The relativistic discriminator: a key element missing from
+# standard GAN", ICLR 2019; arXiv:1807.00734). C is D's logit. D estimates how much more realistic real data is
+# than generated data, and G's loss compares its samples with real ones, so it reads D's logits on both.
+# Section and algorithm numbers are those of arXiv:1807.00734v3 as recalled when this was written: the paper's
+# text could not be read here, so its equation numbers are not given rather than guessed (check before citing).
+
+
+def relativistic_d_loss(real: Tensor, fake: Tensor) -> Tensor:
+    """RSGAN l_D = −E[log σ(C(x_r) − C(x_f))], x_r and x_f paired sample by sample
+    (Jolicoeur-Martineau 2018, sec. 4.1 and Alg. 1: one fake per real, as the author's code pairs them)."""
+    if real.shape != fake.shape:
+        raise ValueError(
+            f"RSGAN pairs real and fake logits one to one: shapes {tuple(real.shape)} and {tuple(fake.shape)}"
+        )
+    return F.softplus(fake - real).mean()
+
+
+def relativistic_g_loss(real: Tensor, fake: Tensor) -> Tensor:
+    """RSGAN l_G = −E[log σ(C(x_f) − C(x_r))]: D's loss with the roles swapped (Jolicoeur-Martineau 2018, sec. 4.1)."""
+    return relativistic_d_loss(fake, real)
+
+
 @dataclass(frozen=True)
 class Objective:
     """A named pair of losses: D minimises ``d_loss(real, fake)``, G minimises ``g_loss(real, fake)``.
@@ -111,6 +133,13 @@ OBJECTIVES: dict[str, Objective] = {
         Objective("least-squares", least_squares_d_loss, least_squares_g_loss, "Mao et al. 2017, eq. 9"),
         Objective("hinge", hinge_d_loss, hinge_g_loss, "Lim & Ye 2017; Miyato et al. 2018, eq. 16-17"),
         Objective("wasserstein", wasserstein_d_loss, wasserstein_g_loss, "Arjovsky et al. 2017, Alg. 1"),
+        Objective(
+            "relativistic",
+            relativistic_d_loss,
+            relativistic_g_loss,
+            "Jolicoeur-Martineau 2018, sec. 4.1 (RSGAN)",
+            g_reads_real=True,
+        ),
     )
 }
 

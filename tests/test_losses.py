@@ -63,9 +63,43 @@ def test_registry_pairs_each_objective_with_its_generator_loss():
     assert L.OBJECTIVES["minimax"].g_loss is L.minimax_g_loss
     assert L.OBJECTIVES["nonsaturating"].g_loss is L.nonsaturating_g_loss
     assert L.OBJECTIVES["minimax"].d_loss is L.OBJECTIVES["nonsaturating"].d_loss is L.minimax_d_loss
-    assert set(L.OBJECTIVES) == {"minimax", "nonsaturating", "least-squares", "hinge", "wasserstein"}
+    assert set(L.OBJECTIVES) == {"minimax", "nonsaturating", "least-squares", "hinge", "wasserstein", "relativistic"}
     with pytest.raises(ValueError, match="unknown objective 'lsgan'"):
         L.get_objective("lsgan")
+
+
+# Relativistic objectives (Jolicoeur-Martineau 2018) ----------------------------------------------------
+
+
+def sp(x: float) -> float:
+    """softplus(x) = log(1 + eˣ) = −log σ(−x), by hand."""
+    return math.log1p(math.exp(x))
+
+
+def test_relativistic_standard_losses_at_known_logits():
+    """l_D = −E log σ(C(x_r) − C(x_f)) = E softplus(C(x_f) − C(x_r)) over the pairs (2, 1) and (0, 1)."""
+    real, fake = torch.tensor([2.0, 0.0]), torch.tensor([1.0, 1.0])
+    assert L.relativistic_d_loss(real, fake).item() == pytest.approx((sp(-1) + sp(1)) / 2, rel=1e-6)
+    assert L.relativistic_g_loss(real, fake).item() == pytest.approx((sp(1) + sp(-1)) / 2, rel=1e-6)
+    # G's loss moves with the real logits alone: real (0, 0) makes both pairs (0, 1), −log σ(1) each
+    assert L.relativistic_g_loss(torch.zeros(2), fake).item() == pytest.approx(sp(-1), rel=1e-6)
+    assert L.relativistic_d_loss(torch.zeros(2), fake).item() == pytest.approx(sp(1), rel=1e-6)
+
+
+def test_relativistic_standard_pairs_samples_one_to_one():
+    """Pairs (2, 1), (0, −1) differ by 1 each; the same fakes reversed give pairs (2, −1), (0, 1)."""
+    real, fake = torch.tensor([2.0, 0.0]), torch.tensor([1.0, -1.0])
+    assert L.relativistic_d_loss(real, fake).item() == pytest.approx(sp(-1), rel=1e-6)
+    assert L.relativistic_d_loss(real, fake.flip(0)).item() == pytest.approx((sp(-3) + sp(1)) / 2, rel=1e-6)
+    with pytest.raises(ValueError, match="pairs real and fake"):
+        L.relativistic_d_loss(real, torch.zeros(3))
+
+
+def test_relativistic_standard_is_stable_for_extreme_logits():
+    big = torch.tensor([100.0])
+    assert L.relativistic_d_loss(big, -big).item() == pytest.approx(0.0, abs=1e-6)
+    assert L.relativistic_d_loss(-big, big).item() == pytest.approx(200.0, rel=1e-6)
+    assert L.relativistic_g_loss(big, -big).item() == pytest.approx(200.0, rel=1e-6)
 
 
 # The contract every registered objective keeps --------------------------------------------------------

@@ -60,6 +60,17 @@ def test_issue_4_recipes():
         )
 
 
+RELATIVISTIC_RECIPES = {"rsgan": "relativistic"}
+
+
+@pytest.mark.parametrize("name", sorted(RELATIVISTIC_RECIPES))
+def test_relativistic_recipes_are_dcgan_with_the_objective_only(name):
+    cfg, dc = _flat(get_recipe(name)), _flat(get_recipe("dcgan"))
+    assert {k for k, v in cfg.items() if dc[k] != v} == {"recipe", "loss.objective"}
+    assert cfg["loss.objective"] == RELATIVISTIC_RECIPES[name]
+    assert losses.OBJECTIVES[RELATIVISTIC_RECIPES[name]].g_reads_real
+
+
 def _flat(cfg):
     from gankit.config import field_paths
 
