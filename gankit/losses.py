@@ -110,6 +110,20 @@ def relativistic_g_loss(real: Tensor, fake: Tensor) -> Tensor:
     return relativistic_d_loss(fake, real)
 
 
+def relativistic_average_d_loss(real: Tensor, fake: Tensor) -> Tensor:
+    """RaSGAN l_D = −E log D̃(x_r) − E log(1 − D̃(x_f)), with D̃(x_r) = σ(C(x_r) − E C(x_f)) and
+    D̃(x_f) = σ(C(x_f) − E C(x_r)), the means over the other side's batch (Jolicoeur-Martineau 2018, sec. 4.3,
+    Alg. 2). The author's code halves the sum; a constant factor, which Adam's steps ignore, so the paper's sum is
+    used."""
+    return F.softplus(fake.mean() - real).mean() + F.softplus(fake - real.mean()).mean()
+
+
+def relativistic_average_g_loss(real: Tensor, fake: Tensor) -> Tensor:
+    """RaSGAN l_G = −E log D̃(x_f) − E log(1 − D̃(x_r)): D's loss with the roles swapped
+    (Jolicoeur-Martineau 2018, sec. 4.3). G's gradient also flows through E C(x_f) in the real term."""
+    return relativistic_average_d_loss(fake, real)
+
+
 @dataclass(frozen=True)
 class Objective:
     """A named pair of losses: D minimises ``d_loss(real, fake)``, G minimises ``g_loss(real, fake)``.
@@ -138,6 +152,13 @@ OBJECTIVES: dict[str, Objective] = {
             relativistic_d_loss,
             relativistic_g_loss,
             "Jolicoeur-Martineau 2018, sec. 4.1 (RSGAN)",
+            g_reads_real=True,
+        ),
+        Objective(
+            "relativistic-average",
+            relativistic_average_d_loss,
+            relativistic_average_g_loss,
+            "Jolicoeur-Martineau 2018, sec. 4.3 (RaSGAN)",
             g_reads_real=True,
         ),
     )

@@ -151,6 +151,10 @@ def _rsgan() -> Config:
     return _relativistic("relativistic")
 
 
+def _ragan() -> Config:
+    return _relativistic("relativistic-average")
+
+
 RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in (
@@ -250,6 +254,13 @@ RECIPES: dict[str, Recipe] = {
             "swapped (so G's step also judges a real batch); the dcgan recipe with this objective only",
             "Jolicoeur-Martineau 2018 (ICLR 2019), sec. 4.1",
             _rsgan,
+        ),
+        Recipe(
+            "ragan",
+            "relativistic average standard GAN (RaSGAN): each real logit against the mean fake one and vice versa, "
+            "G's loss with the roles swapped; the dcgan recipe with this objective only",
+            "Jolicoeur-Martineau 2018 (ICLR 2019), sec. 4.3",
+            _ragan,
         ),
     )
 }

@@ -63,7 +63,15 @@ def test_registry_pairs_each_objective_with_its_generator_loss():
     assert L.OBJECTIVES["minimax"].g_loss is L.minimax_g_loss
     assert L.OBJECTIVES["nonsaturating"].g_loss is L.nonsaturating_g_loss
     assert L.OBJECTIVES["minimax"].d_loss is L.OBJECTIVES["nonsaturating"].d_loss is L.minimax_d_loss
-    assert set(L.OBJECTIVES) == {"minimax", "nonsaturating", "least-squares", "hinge", "wasserstein", "relativistic"}
+    assert set(L.OBJECTIVES) == {
+        "minimax",
+        "nonsaturating",
+        "least-squares",
+        "hinge",
+        "wasserstein",
+        "relativistic",
+        "relativistic-average",
+    }
     with pytest.raises(ValueError, match="unknown objective 'lsgan'"):
         L.get_objective("lsgan")
 
@@ -100,6 +108,38 @@ def test_relativistic_standard_is_stable_for_extreme_logits():
     assert L.relativistic_d_loss(big, -big).item() == pytest.approx(0.0, abs=1e-6)
     assert L.relativistic_d_loss(-big, big).item() == pytest.approx(200.0, rel=1e-6)
     assert L.relativistic_g_loss(big, -big).item() == pytest.approx(200.0, rel=1e-6)
+
+
+def test_relativistic_average_losses_at_known_logits():
+    """real (1, 3), mean 2; fake (0, −2), mean −1: C(x_r) − E C(x_f) = (2, 4), C(x_f) − E C(x_r) = (−2, −4).
+
+    l_D = E softplus(−(2, 4)) + E softplus((−2, −4)); l_G = E softplus((−2, −4)·−1) + E softplus((2, 4)).
+    """
+    real, fake = torch.tensor([1.0, 3.0]), torch.tensor([0.0, -2.0])
+    assert L.relativistic_average_d_loss(real, fake).item() == pytest.approx(sp(-2) + sp(-4), rel=1e-6)
+    assert L.relativistic_average_g_loss(real, fake).item() == pytest.approx(sp(2) + sp(4), rel=1e-6)
+
+
+def test_relativistic_average_losses_read_the_other_sides_mean_only():
+    """Moving the real logits' mean changes G's loss; permuting the fakes (same mean) changes nothing."""
+    real, fake = torch.tensor([1.0, 3.0]), torch.tensor([0.0, -2.0])
+    # real (−1, 1), mean 0: C(x_r) − E C(x_f) = (0, 2), C(x_f) − E C(x_r) = (0, −2)
+    shifted = torch.tensor([-1.0, 1.0])
+    expected = (sp(0) + sp(2)) / 2 + (sp(0) + sp(2)) / 2
+    assert L.relativistic_average_g_loss(shifted, fake).item() == pytest.approx(expected, rel=1e-6)
+    assert L.relativistic_average_d_loss(shifted, fake).item() == pytest.approx(sp(0) + sp(-2), rel=1e-6)
+    assert L.relativistic_average_d_loss(real, fake.flip(0)).item() == pytest.approx(sp(-2) + sp(-4), rel=1e-6)
+    # no pairing: three fakes of −1 against two reals; each fake's C(x_f) − E C(x_r) = −3
+    three = torch.tensor([-1.0, -1.0, -1.0])
+    expected = (sp(-2) + sp(-4)) / 2 + sp(-3)
+    assert L.relativistic_average_d_loss(real, three).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_relativistic_average_is_stable_for_extreme_logits():
+    big = torch.tensor([100.0])
+    assert L.relativistic_average_d_loss(big, -big).item() == pytest.approx(0.0, abs=1e-6)
+    assert L.relativistic_average_d_loss(-big, big).item() == pytest.approx(400.0, rel=1e-6)
+    assert L.relativistic_average_g_loss(big, -big).item() == pytest.approx(400.0, rel=1e-6)
 
 
 # The contract every registered objective keeps --------------------------------------------------------

@@ -60,7 +60,7 @@ def test_issue_4_recipes():
         )
 
 
-RELATIVISTIC_RECIPES = {"rsgan": "relativistic"}
+RELATIVISTIC_RECIPES = {"rsgan": "relativistic", "ragan": "relativistic-average"}
 
 
 @pytest.mark.parametrize("name", sorted(RELATIVISTIC_RECIPES))
