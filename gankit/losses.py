@@ -124,6 +124,19 @@ def relativistic_average_g_loss(real: Tensor, fake: Tensor) -> Tensor:
     return relativistic_average_d_loss(fake, real)
 
 
+def relativistic_average_ls_d_loss(real: Tensor, fake: Tensor) -> Tensor:
+    """RaLSGAN l_D = E[(C(x_r) − E C(x_f) − 1)²] + E[(C(x_f) − E C(x_r) + 1)²]: sec. 4.3's RaGAN form with
+    f₁(y) = (y − 1)², f₂(y) = (y + 1)² (Jolicoeur-Martineau 2018; targets 1 and −1 for the relative logits).
+    The author's code halves the sum; a constant factor, which Adam's steps ignore, so the paper's sum is used."""
+    return (real - fake.mean() - 1).pow(2).mean() + (fake - real.mean() + 1).pow(2).mean()
+
+
+def relativistic_average_ls_g_loss(real: Tensor, fake: Tensor) -> Tensor:
+    """RaLSGAN l_G = E[(C(x_f) − E C(x_r) − 1)²] + E[(C(x_r) − E C(x_f) + 1)²]: D's loss with the roles swapped
+    (Jolicoeur-Martineau 2018, sec. 4.3)."""
+    return relativistic_average_ls_d_loss(fake, real)
+
+
 @dataclass(frozen=True)
 class Objective:
     """A named pair of losses: D minimises ``d_loss(real, fake)``, G minimises ``g_loss(real, fake)``.
@@ -159,6 +172,13 @@ OBJECTIVES: dict[str, Objective] = {
             relativistic_average_d_loss,
             relativistic_average_g_loss,
             "Jolicoeur-Martineau 2018, sec. 4.3 (RaSGAN)",
+            g_reads_real=True,
+        ),
+        Objective(
+            "relativistic-average-ls",
+            relativistic_average_ls_d_loss,
+            relativistic_average_ls_g_loss,
+            "Jolicoeur-Martineau 2018, sec. 4.3 (RaLSGAN)",
             g_reads_real=True,
         ),
     )

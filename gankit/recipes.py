@@ -155,6 +155,10 @@ def _ragan() -> Config:
     return _relativistic("relativistic-average")
 
 
+def _ralsgan() -> Config:
+    return _relativistic("relativistic-average-ls")
+
+
 RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in (
@@ -261,6 +265,13 @@ RECIPES: dict[str, Recipe] = {
             "G's loss with the roles swapped; the dcgan recipe with this objective only",
             "Jolicoeur-Martineau 2018 (ICLR 2019), sec. 4.3",
             _ragan,
+        ),
+        Recipe(
+            "ralsgan",
+            "relativistic average least-squares GAN: (C(x_r) − E C(x_f) − 1)² + (C(x_f) − E C(x_r) + 1)², G's loss "
+            "with the roles swapped; the dcgan recipe with this objective only (not lsgan's nets)",
+            "Jolicoeur-Martineau 2018 (ICLR 2019), sec. 4.3",
+            _ralsgan,
         ),
     )
 }

@@ -71,6 +71,7 @@ def test_registry_pairs_each_objective_with_its_generator_loss():
         "wasserstein",
         "relativistic",
         "relativistic-average",
+        "relativistic-average-ls",
     }
     with pytest.raises(ValueError, match="unknown objective 'lsgan'"):
         L.get_objective("lsgan")
@@ -140,6 +141,22 @@ def test_relativistic_average_is_stable_for_extreme_logits():
     assert L.relativistic_average_d_loss(big, -big).item() == pytest.approx(0.0, abs=1e-6)
     assert L.relativistic_average_d_loss(-big, big).item() == pytest.approx(400.0, rel=1e-6)
     assert L.relativistic_average_g_loss(big, -big).item() == pytest.approx(400.0, rel=1e-6)
+
+
+def test_relativistic_average_least_squares_at_known_logits():
+    """real (1, 3), fake (0, −2): C(x_r) − E C(x_f) = (2, 4), C(x_f) − E C(x_r) = (−2, −4).
+
+    l_D = E[((2, 4) − 1)²] + E[((−2, −4) + 1)²] = 5 + 5; l_G = E[((−2, −4) − 1)²] + E[((2, 4) + 1)²] = 17 + 17.
+    """
+    real, fake = torch.tensor([1.0, 3.0]), torch.tensor([0.0, -2.0])
+    assert L.relativistic_average_ls_d_loss(real, fake).item() == pytest.approx(10.0, rel=1e-6)
+    assert L.relativistic_average_ls_g_loss(real, fake).item() == pytest.approx(34.0, rel=1e-6)
+    # real (−1, 1), mean 0: C(x_f) − E C(x_r) = (0, −2), C(x_r) − E C(x_f) = (0, 2): l_G = (1 + 9)/2 + (1 + 9)/2
+    assert L.relativistic_average_ls_g_loss(torch.tensor([-1.0, 1.0]), fake).item() == pytest.approx(10.0, rel=1e-6)
+    # at the relative targets (real 1 above the mean fake, fake 1 below the mean real) D's loss is 0
+    assert L.relativistic_average_ls_d_loss(torch.tensor([1.0, 1.0]), torch.zeros(2)).item() == pytest.approx(
+        0.0, abs=1e-12
+    )
 
 
 # The contract every registered objective keeps --------------------------------------------------------

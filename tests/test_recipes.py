@@ -60,7 +60,7 @@ def test_issue_4_recipes():
         )
 
 
-RELATIVISTIC_RECIPES = {"rsgan": "relativistic", "ragan": "relativistic-average"}
+RELATIVISTIC_RECIPES = {"rsgan": "relativistic", "ragan": "relativistic-average", "ralsgan": "relativistic-average-ls"}
 
 
 @pytest.mark.parametrize("name", sorted(RELATIVISTIC_RECIPES))
