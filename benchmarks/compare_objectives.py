@@ -37,8 +37,8 @@ from gankit.metrics.extractors import load_extractor
 from gankit.recipes import get_recipe
 from gankit.training.trainer import train
 
-IMAGE_RECIPES = ("gan", "nsgan", "dcgan", "lsgan", "hinge", "wgan", "wgan-gp")
-TOY_RECIPES = ("gan", "nsgan", "lsgan", "hinge", "wgan", "wgan-gp")
+IMAGE_RECIPES = ("gan", "nsgan", "dcgan", "lsgan", "hinge", "wgan", "wgan-gp", "rsgan", "ragan", "ralsgan")
+TOY_RECIPES = ("gan", "nsgan", "lsgan", "hinge", "wgan", "wgan-gp", "rsgan", "ragan", "ralsgan")
 TOY_DATA = ("ring8", "grid25")
 # Lucic et al. 2018, MNIST FIDs (Inception features; their MM = our gan, NS = our nsgan): rankings only.
 LUCIC_MNIST_FID = {"gan": 9.8, "nsgan": 6.8, "lsgan": 7.8, "wgan": 6.7, "wgan-gp": 20.3}

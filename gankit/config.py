@@ -65,7 +65,7 @@ class ModelConfig:
 class LossConfig:
     """The adversarial objective and its regularisers (see ``gankit.losses``)."""
 
-    objective: str = "least-squares"  # minimax, nonsaturating, least-squares, hinge, wasserstein
+    objective: str = "least-squares"  # minimax, nonsaturating, least-squares, hinge, wasserstein, relativistic, relativistic-average, relativistic-average-ls  # noqa: E501
     gp_weight: float = 0.0  # λ of the WGAN-GP gradient penalty (0 disables it)
     clip_value: float | None = None  # WGAN weight clipping to [-c, c] after each D step (None disables)
     g_adversarial: float = 1.0  # weight of the objective's generator loss (0 with feature matching alone)

@@ -1,7 +1,9 @@
 """Adversarial objectives as pure functions of discriminator logits.
 
 Every function takes the raw, unbounded output of D (``real``: on data, ``fake``: on G(z)) and returns
-a scalar loss to *minimise*. Where D is read as a probability, D(x) = σ(logit), and every log-probability
+a scalar loss to *minimise*. Both players' losses take ``(real, fake)``: the relativistic G losses compare
+G's samples with real data, the others ignore ``real`` (and accept ``None`` for it; ``Objective.g_reads_real``
+says which is which). Where D is read as a probability, D(x) = σ(logit), and every log-probability
 is computed with ``softplus`` (log σ(l) = −softplus(−l), log(1 − σ(l)) = −softplus(l)), which is exact and
 never overflows. No function here touches an optimiser; the update scheme lives in ``gankit.training``.
 
@@ -36,7 +38,7 @@ def minimax_d_loss(real: Tensor, fake: Tensor) -> Tensor:
     return F.softplus(-real).mean() + F.softplus(fake).mean()
 
 
-def minimax_g_loss(fake: Tensor) -> Tensor:
+def minimax_g_loss(real: Tensor | None, fake: Tensor) -> Tensor:
     """Saturating generator loss l_G = E[log(1 − D(G(z)))]  (Goodfellow et al. 2014, eq. 1).
 
     Its gradient w.r.t. the logit is −σ(l), which vanishes when D confidently rejects fakes (l → −∞):
@@ -45,7 +47,7 @@ def minimax_g_loss(fake: Tensor) -> Tensor:
     return -F.softplus(fake).mean()
 
 
-def nonsaturating_g_loss(fake: Tensor) -> Tensor:
+def nonsaturating_g_loss(real: Tensor | None, fake: Tensor) -> Tensor:
     """Non-saturating generator loss l_G = −E[log D(G(z))]  (Goodfellow et al. 2014, sec. 3).
 
     Same fixed point as the minimax loss, but its gradient 1 − σ(l) → 1 when D rejects fakes.
@@ -58,7 +60,7 @@ def least_squares_d_loss(real: Tensor, fake: Tensor) -> Tensor:
     return 0.5 * (real - 1).pow(2).mean() + 0.5 * fake.pow(2).mean()
 
 
-def least_squares_g_loss(fake: Tensor) -> Tensor:
+def least_squares_g_loss(real: Tensor | None, fake: Tensor) -> Tensor:
     """LSGAN l_G = ½E[(D(G(z)) − 1)²]  (Mao et al. 2017, eq. 9 with c=1)."""
     return 0.5 * (fake - 1).pow(2).mean()
 
@@ -68,7 +70,7 @@ def hinge_d_loss(real: Tensor, fake: Tensor) -> Tensor:
     return F.relu(1 - real).mean() + F.relu(1 + fake).mean()
 
 
-def hinge_g_loss(fake: Tensor) -> Tensor:
+def hinge_g_loss(real: Tensor | None, fake: Tensor) -> Tensor:
     """Hinge generator loss l_G = −E[D(G(z))]  (Miyato et al. 2018, eq. 17)."""
     return -fake.mean()
 
@@ -79,34 +81,107 @@ def wasserstein_d_loss(real: Tensor, fake: Tensor) -> Tensor:
     return fake.mean() - real.mean()
 
 
-def wasserstein_g_loss(fake: Tensor) -> Tensor:
+def wasserstein_g_loss(real: Tensor | None, fake: Tensor) -> Tensor:
     """Generator loss l_G = −E[D(G(z))]  (Arjovsky et al. 2017, Alg. 1)."""
     return -fake.mean()
 
 
+# Relativistic objectives (Jolicoeur-Martineau 2018, "The relativistic discriminator: a key element missing from
+# standard GAN", ICLR 2019; arXiv:1807.00734). C is D's logit. D estimates how much more realistic real data is
+# than generated data, and G's loss compares its samples with real ones, so it reads D's logits on both.
+# Section and algorithm numbers are those of arXiv:1807.00734v3 as recalled when this was written: the paper's
+# text could not be read here, so its equation numbers are not given rather than guessed (check before citing).
+
+
+def relativistic_d_loss(real: Tensor, fake: Tensor) -> Tensor:
+    """RSGAN l_D = −E[log σ(C(x_r) − C(x_f))], x_r and x_f paired sample by sample
+    (Jolicoeur-Martineau 2018, sec. 4.1 and Alg. 1: one fake per real, as the author's code pairs them)."""
+    if real.shape != fake.shape:
+        raise ValueError(
+            f"RSGAN pairs real and fake logits one to one: shapes {tuple(real.shape)} and {tuple(fake.shape)}"
+        )
+    return F.softplus(fake - real).mean()
+
+
+def relativistic_g_loss(real: Tensor, fake: Tensor) -> Tensor:
+    """RSGAN l_G = −E[log σ(C(x_f) − C(x_r))]: D's loss with the roles swapped (Jolicoeur-Martineau 2018, sec. 4.1)."""
+    return relativistic_d_loss(fake, real)
+
+
+def relativistic_average_d_loss(real: Tensor, fake: Tensor) -> Tensor:
+    """RaSGAN l_D = −E log D̃(x_r) − E log(1 − D̃(x_f)), with D̃(x_r) = σ(C(x_r) − E C(x_f)) and
+    D̃(x_f) = σ(C(x_f) − E C(x_r)), the means over the other side's batch (Jolicoeur-Martineau 2018, sec. 4.3,
+    Alg. 2). The author's code halves the sum; a constant factor, which Adam's steps ignore, so the paper's sum is
+    used."""
+    return F.softplus(fake.mean() - real).mean() + F.softplus(fake - real.mean()).mean()
+
+
+def relativistic_average_g_loss(real: Tensor, fake: Tensor) -> Tensor:
+    """RaSGAN l_G = −E log D̃(x_f) − E log(1 − D̃(x_r)): D's loss with the roles swapped
+    (Jolicoeur-Martineau 2018, sec. 4.3). G's gradient also flows through E C(x_f) in the real term."""
+    return relativistic_average_d_loss(fake, real)
+
+
+def relativistic_average_ls_d_loss(real: Tensor, fake: Tensor) -> Tensor:
+    """RaLSGAN l_D = E[(C(x_r) − E C(x_f) − 1)²] + E[(C(x_f) − E C(x_r) + 1)²]: sec. 4.3's RaGAN form with
+    f₁(y) = (y − 1)², f₂(y) = (y + 1)² (Jolicoeur-Martineau 2018; targets 1 and −1 for the relative logits).
+    The author's code halves the sum; a constant factor, which Adam's steps ignore, so the paper's sum is used."""
+    return (real - fake.mean() - 1).pow(2).mean() + (fake - real.mean() + 1).pow(2).mean()
+
+
+def relativistic_average_ls_g_loss(real: Tensor, fake: Tensor) -> Tensor:
+    """RaLSGAN l_G = E[(C(x_f) − E C(x_r) − 1)²] + E[(C(x_r) − E C(x_f) + 1)²]: D's loss with the roles swapped
+    (Jolicoeur-Martineau 2018, sec. 4.3)."""
+    return relativistic_average_ls_d_loss(fake, real)
+
+
 @dataclass(frozen=True)
 class Objective:
-    """A named pair of losses: D minimises ``d_loss(real, fake)``, G minimises ``g_loss(fake)``."""
+    """A named pair of losses: D minimises ``d_loss(real, fake)``, G minimises ``g_loss(real, fake)``.
+
+    ``g_reads_real``: whether G's loss depends on D's logits on real data. When it does not, ``g_loss``
+    ignores ``real`` and may be given ``None`` (no real batch is drawn for G's step).
+    """
 
     name: str
     d_loss: Callable[[Tensor, Tensor], Tensor]
-    g_loss: Callable[[Tensor], Tensor]
+    g_loss: Callable[[Tensor | None, Tensor], Tensor]
     reference: str
+    g_reads_real: bool = False
 
 
-OBJECTIVES: Registry[Objective] = Registry(
-    "objective",
-    {
-        o.name: o
-        for o in (
-            Objective("minimax", minimax_d_loss, minimax_g_loss, "Goodfellow et al. 2014, eq. 1"),
-            Objective("nonsaturating", minimax_d_loss, nonsaturating_g_loss, "Goodfellow et al. 2014, sec. 3"),
-            Objective("least-squares", least_squares_d_loss, least_squares_g_loss, "Mao et al. 2017, eq. 9"),
-            Objective("hinge", hinge_d_loss, hinge_g_loss, "Lim & Ye 2017; Miyato et al. 2018, eq. 16-17"),
-            Objective("wasserstein", wasserstein_d_loss, wasserstein_g_loss, "Arjovsky et al. 2017, Alg. 1"),
-        )
-    },
-)
+_OBJECTIVES: dict[str, Objective] = {
+    o.name: o
+    for o in (
+        Objective("minimax", minimax_d_loss, minimax_g_loss, "Goodfellow et al. 2014, eq. 1"),
+        Objective("nonsaturating", minimax_d_loss, nonsaturating_g_loss, "Goodfellow et al. 2014, sec. 3"),
+        Objective("least-squares", least_squares_d_loss, least_squares_g_loss, "Mao et al. 2017, eq. 9"),
+        Objective("hinge", hinge_d_loss, hinge_g_loss, "Lim & Ye 2017; Miyato et al. 2018, eq. 16-17"),
+        Objective("wasserstein", wasserstein_d_loss, wasserstein_g_loss, "Arjovsky et al. 2017, Alg. 1"),
+        Objective(
+            "relativistic",
+            relativistic_d_loss,
+            relativistic_g_loss,
+            "Jolicoeur-Martineau 2018, sec. 4.1 (RSGAN)",
+            g_reads_real=True,
+        ),
+        Objective(
+            "relativistic-average",
+            relativistic_average_d_loss,
+            relativistic_average_g_loss,
+            "Jolicoeur-Martineau 2018, sec. 4.3 (RaSGAN)",
+            g_reads_real=True,
+        ),
+        Objective(
+            "relativistic-average-ls",
+            relativistic_average_ls_d_loss,
+            relativistic_average_ls_g_loss,
+            "Jolicoeur-Martineau 2018, sec. 4.3 (RaLSGAN)",
+            g_reads_real=True,
+        ),
+    )
+}
+OBJECTIVES: Registry[Objective] = Registry("objective", _OBJECTIVES)
 
 
 def get_objective(name: str) -> Objective:

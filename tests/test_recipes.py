@@ -60,6 +60,17 @@ def test_issue_4_recipes():
         )
 
 
+RELATIVISTIC_RECIPES = {"rsgan": "relativistic", "ragan": "relativistic-average", "ralsgan": "relativistic-average-ls"}
+
+
+@pytest.mark.parametrize("name", sorted(RELATIVISTIC_RECIPES))
+def test_relativistic_recipes_are_dcgan_with_the_objective_only(name):
+    cfg, dc = _flat(get_recipe(name)), _flat(get_recipe("dcgan"))
+    assert {k for k, v in cfg.items() if dc[k] != v} == {"recipe", "loss.objective"}
+    assert cfg["loss.objective"] == RELATIVISTIC_RECIPES[name]
+    assert losses.OBJECTIVES[RELATIVISTIC_RECIPES[name]].g_reads_real
+
+
 def _flat(cfg):
     from gankit.config import field_paths
 
@@ -88,7 +99,12 @@ def test_every_recipe_trains_end_to_end_on_the_shipped_sample(name, tmp_path):
     cfg = tiny(name)
     training = train(cfg, tmp_path / name, echo=False)
     assert training.step == 4
-    g_reads_data = cfg.loss.feature_matching > 0 or cfg.loss.reconstruction_weight > 0 or cfg.loss.mode_weight > 0
+    g_reads_data = (
+        losses.OBJECTIVES[cfg.loss.objective].g_reads_real
+        or cfg.loss.feature_matching > 0
+        or cfg.loss.reconstruction_weight > 0
+        or cfg.loss.mode_weight > 0
+    )
     assert training.images_seen == 4 * (cfg.train.n_critic + g_reads_data) * cfg.train.batch_size
     assert (tmp_path / name / "samples" / "step-00000004.png").is_file()
     assert (tmp_path / name / "checkpoints" / "step-00000004" / "tensors.safetensors").is_file()

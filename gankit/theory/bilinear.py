@@ -32,7 +32,10 @@ SCHEME_NAMES = ("simultaneous", "alternating", "extragradient", "optimistic")
 
 # D maximises x·y (minimises −x·y), G minimises x·y. D's "logit" on G's output is y·x.
 BILINEAR = Objective(
-    "bilinear", d_loss=lambda real, fake: -fake.mean(), g_loss=lambda fake: fake.mean(), reference="min_x max_y x·y"
+    "bilinear",
+    d_loss=lambda real, fake: -fake.mean(),
+    g_loss=lambda real, fake: fake.mean(),
+    reference="min_x max_y x·y",
 )
 
 

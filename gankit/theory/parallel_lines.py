@@ -74,7 +74,7 @@ def saturation_curves(logits: np.ndarray) -> dict[str, np.ndarray]:
         grads = []
         for value in logits:
             l_ = torch.tensor([float(value)], requires_grad=True)
-            (g,) = torch.autograd.grad(loss(l_), l_)
+            (g,) = torch.autograd.grad(loss(None, l_), l_)  # neither G loss reads D's logits on real data
             grads.append(g.item())
         out[name] = np.array(grads)
     return out

@@ -14,7 +14,10 @@ G's input as a :class:`~gankit.latent.Latent`; plain tensors are accepted for un
 unconditional G. What each player minimises:
 
 * D: l_D(D(x), D(G(z))) + λ_GP·GP − λ·L_I (InfoGAN: Q shares D's trunk and is trained with D)
-* G: w·l_G(D(G(z))) + λ_FM·FM − λ·L_I + λ₁·‖x − G(E(x))‖² + λ₂·l_G(D(G(E(x))))   (E is trained with G)
+* G: w·l_G(D(x), D(G(z))) + λ_FM·FM − λ·L_I + λ₁·‖x − G(E(x))‖² + λ₂·l_G(D(x), D(G(E(x))))   (E is trained with G)
+
+l_G reads D(x) only for the relativistic objectives (``Objective.g_reads_real``); D is frozen in G's step, so
+those logits are constants for G and are computed without a graph.
 """
 
 from __future__ import annotations
@@ -88,8 +91,9 @@ class GameLosses:
 
     @property
     def generator_reads_data(self) -> bool:
-        """Whether G's step needs a real batch (feature matching, the reconstruction/mode regularisers)."""
-        return self.terms.feature_matching > 0 or self.terms.uses_encoder
+        """Whether G's step needs a real batch (a relativistic G loss, feature matching, the reconstruction/mode
+        regularisers)."""
+        return self.objective.g_reads_real or self.terms.feature_matching > 0 or self.terms.uses_encoder
 
 
 def as_batch(real: Tensor | Batch) -> Batch:
@@ -191,24 +195,29 @@ def generator_gradients(
     """Fill G's (and E's) ``.grad`` with the gradient of G's loss (see the module docstring).
 
     D's weights are frozen, so no gradient is computed for them. ``real`` is needed when
-    ``losses.generator_reads_data`` (feature matching, reconstruction and mode regularisers).
+    ``losses.generator_reads_data`` (relativistic G loss, feature matching, reconstruction and mode regularisers).
     """
     G, D = gan.generator, gan.discriminator
     latent = as_latent(z)
     if losses.generator_reads_data and real is None:
-        raise ValueError("this G loss reads real data (feature matching or reconstruction): pass a real batch")
+        raise ValueError(
+            "this G loss reads real data (relativistic, feature matching or reconstruction): pass a real batch"
+        )
     set_requires_grad(D, False)
     try:
         on_fake = judge(D, generate(G, latent), latent.y, q=True)
-        adversarial = losses.objective.g_loss(on_fake.logits)
-        stats = {"g_loss": adversarial.detach()}
         w = losses.terms
-        loss = w.g_adversarial * adversarial
         batch = as_batch(real) if real is not None else None
+        on_real = None
+        if losses.objective.g_reads_real or w.feature_matching > 0:
+            with torch.no_grad():  # D is frozen and D(x) does not depend on G: constants for G's loss
+                on_real = judge(D, batch.x, batch.y)
+        real_logits = on_real.logits if losses.objective.g_reads_real else None
+        adversarial = losses.objective.g_loss(real_logits, on_fake.logits)
+        stats = {"g_loss": adversarial.detach()}
+        loss = w.g_adversarial * adversarial
         if w.feature_matching > 0:
-            with torch.no_grad():
-                real_features = judge(D, batch.x, batch.y).features
-            fm = feature_matching(real_features, on_fake.features)
+            fm = feature_matching(on_real.features, on_fake.features)
             loss = loss + w.feature_matching * fm
             stats["feature_matching"] = fm.detach()
         info = information(losses, on_fake, latent)
@@ -218,7 +227,7 @@ def generator_gradients(
         if w.uses_encoder:
             rebuilt = generate(G, Latent(gan.encoder(batch.x), batch.y))
             rec = reconstruction(batch.x, rebuilt)
-            mode = losses.objective.g_loss(judge(D, rebuilt, batch.y).logits)
+            mode = losses.objective.g_loss(real_logits, judge(D, rebuilt, batch.y).logits)  # x paired with G(E(x))
             loss = loss + w.reconstruction_weight * rec + w.mode_weight * mode
             stats["reconstruction"], stats["mode_regularizer"] = rec.detach(), mode.detach()
         gan.g_optimizer.zero_grad(set_to_none=True)

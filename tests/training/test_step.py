@@ -1,11 +1,13 @@
 import copy
+import dataclasses
 
 import pytest
 import torch
 from torch import nn
 
-from gankit.config import LossConfig
+from gankit.config import LossConfig, TrainConfig
 from gankit.losses import OBJECTIVES, Objective
+from gankit.training.schemes import SCHEMES
 from gankit.training.step import GAN, GameLosses, alternating_step, discriminator_step, generator_step
 
 
@@ -70,7 +72,7 @@ def test_steps_minimise_the_objective_losses():
 
 def test_gradient_penalty_is_added_to_the_critic_loss():
     """With a zero adversarial loss, D moves only if the penalty is really added (a bug peers shipped)."""
-    zero = Objective("zero", lambda r, f: 0 * (r.sum() + f.sum()), lambda f: 0 * f.sum(), "-")
+    zero = Objective("zero", lambda r, f: 0 * (r.sum() + f.sum()), lambda r, f: 0 * f.sum(), "-")
     gan = _gan(lr=0.5)
     d0 = _params(gan.discriminator)
     stats = discriminator_step(gan, GameLosses(zero), torch.randn(8, 2), torch.randn(8, 4))
@@ -114,7 +116,7 @@ def _built(model: dict, num_classes=None, lr=0.1, encoder=False):
     return GAN(g, d, torch.optim.SGD(g_side, lr=lr), torch.optim.SGD(d.parameters(), lr=lr), e), cfg
 
 
-ZERO = Objective("zero", lambda r, f: 0 * (r.sum() + f.sum()), lambda f: 0 * f.sum(), "-")
+ZERO = Objective("zero", lambda r, f: 0 * (r.sum() + f.sum()), lambda r, f: 0 * f.sum(), "-")
 
 
 def test_infogan_bound_is_added_to_both_players():
@@ -156,7 +158,7 @@ def test_infogan_generator_gradient_equals_the_manual_loss():
     out = manual.discriminator.run(manual.generator(latent.z))
     codes = space.codes(latent.z)
     loss = (
-        obj.g_loss(out.logits)
+        obj.g_loss(None, out.logits)
         - L.categorical_information(out.q.logits, codes.category)
         - 0.1 * L.continuous_information(out.q.mean, out.q.log_var, codes.continuous)
     )
@@ -285,3 +287,68 @@ def test_game_losses_from_config_reads_every_term_from_the_config():
     assert not GameLosses.from_config(LossConfig()).generator_reads_data
     assert GameLosses.from_config(LossConfig(mode_weight=0.1)).generator_reads_data
     assert LossConfig(reconstruction_weight=0.2).uses_encoder and not LossConfig().uses_encoder
+
+
+# Objectives whose G loss reads D's logits on real data (the relativistic ones, issue 10) ---------------
+
+# A pairwise relativistic loss of its own, so that the plumbing is tested whatever the registry holds.
+READS_REAL = Objective(
+    "reads-real",
+    lambda r, f: torch.nn.functional.softplus(f - r).mean(),
+    lambda r, f: torch.nn.functional.softplus(r - f).mean(),
+    "-",
+    g_reads_real=True,
+)
+READING = [READS_REAL, *(o for o in OBJECTIVES.values() if o.g_reads_real)]
+
+
+def _spy(obj: Objective, seen: list) -> Objective:
+    """``obj`` with a G loss that records the real logits it is given."""
+
+    def g_loss(real, fake):
+        seen.append(real)
+        return obj.g_loss(real, fake)
+
+    return dataclasses.replace(obj, g_loss=g_loss)
+
+
+@pytest.mark.parametrize("obj", READING, ids=lambda o: o.name)
+def test_generator_step_with_a_relativistic_loss_takes_the_gradient_of_l_g_on_real_and_fake_logits(obj):
+    """G's step minimises l_G(D(x), D(G(z))) with D(x) of the real batch it is given (and nothing else)."""
+    gan, _ = _built({})
+    manual = copy.deepcopy(gan)
+    real, z = torch.randn(8, 2), torch.randn(8, 4)
+    with pytest.raises(ValueError, match="pass a real batch"):
+        generator_step(gan, GameLosses(obj), z)
+    seen = []
+    generator_step(gan, GameLosses(_spy(obj, seen)), z, real=real)
+    assert len(seen) == 1 and not seen[0].requires_grad  # D(x) comes without a graph: it is a constant for G
+    D = manual.discriminator
+    loss = obj.g_loss(D(real), D(manual.generator(z)))
+    grads = torch.autograd.grad(loss, list(manual.generator.parameters()))
+    for p, gr, new in zip(manual.generator.parameters(), grads, gan.generator.parameters(), strict=True):
+        torch.testing.assert_close(new, p - 0.1 * gr)
+    torch.testing.assert_close(seen[0], D(real).detach())
+
+
+@pytest.mark.parametrize("scheme", sorted(SCHEMES))
+@pytest.mark.parametrize("obj", READING, ids=lambda o: o.name)
+def test_every_scheme_gives_a_relativistic_g_step_a_fresh_real_batch(obj, scheme):
+    """Each G gradient evaluation draws one more real batch than with a loss that ignores real data."""
+    drawn = {}
+    for o in (OBJECTIVES["nonsaturating"], obj):
+        counts, seen = {"real": 0}, []
+
+        def next_real(counts=counts):
+            counts["real"] += 1
+            return torch.randn(8, 2)
+
+        gan, _ = _built({})
+        player = SCHEMES[scheme](gan, TrainConfig(scheme=scheme, lookahead_k=1))
+        g0, d0 = _params(gan.generator), _params(gan.discriminator)
+        stats = player.step(gan, GameLosses(_spy(o, seen)), 2, next_real, lambda: torch.randn(8, 4))
+        assert any(_changed(g0, gan.generator)) and any(_changed(d0, gan.discriminator))
+        assert all(torch.isfinite(v) for v in stats.values())
+        assert all((r is not None) == o.g_reads_real for r in seen) and seen
+        drawn[o.name] = counts["real"]
+    assert drawn[obj.name] - drawn["nonsaturating"] == (2 if scheme == "extragradient" else 1)
