@@ -6,6 +6,7 @@
   accuracy after the best one-to-one (Hungarian) matching of categories to classes;
 - mode-collapse diagnostics (``modes``): class histograms, modes covered, KL to uniform, the PacGAN 2-D
   protocol and the Stacked-MNIST 1,000-mode count;
+- the sliced Wasserstein distance of image patches (``swd``; Karras et al. 2018, app. D);
 - feature extractors (``extractors``): gankit's shipped MNIST / Fashion-MNIST classifiers
   (``classifier_net``, trained by ``python -m gankit.metrics.train_evaluator``) or a local Inception-v3;
 - the registry (``registry``): each metric declares when it applies, how it is computed and what it records;
