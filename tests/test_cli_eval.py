@@ -5,6 +5,7 @@ import json
 import pytest
 
 from gankit.cli import main
+from gankit.metrics.protocol import Protocol
 from gankit.metrics.registry import metrics
 
 
@@ -45,12 +46,15 @@ def test_eval_of_a_conditional_run_prints_its_accuracy(infogan_run, tmp_path, ca
     assert "counts" not in printed
 
 
-def test_eval_metrics_selects_the_metrics_computed(tmp_path):
+def test_eval_metrics_selects_the_metrics_computed_and_the_protocol_records_the_flags(tmp_path):
     out = tmp_path / "real.json"
-    assert main(["eval", "--real", "-n", "200", "--kid-subsets", "5", "--metrics", "kid,fid", "--out", str(out)]) == 0
+    flags = ["-n", "200", "--seed", "3", "--kid-subsets", "5", "--metrics", "kid,fid", "--out", str(out)]
+    assert main(["eval", "--real", *flags]) == 0
     result = json.loads(out.read_text())
     assert list(result["metrics"]) == ["fid", "kid", "kid_std"]
     assert result["protocol"]["metrics"] == ["fid", "kid"] and result["protocol"]["kid"]["subsets"] == 5
+    expected = Protocol(n_fake=200, features="mnist", seed=3, kid_subsets=5, metrics=("fid", "kid"))
+    assert Protocol.from_record(result["protocol"]) == expected
 
 
 def test_eval_metrics_refuses_unknown_names_and_metrics_that_do_not_apply(tmp_path, capsys):
