@@ -34,6 +34,7 @@ import torch
 import gankit
 from gankit.metrics.evaluate import evaluate_real, evaluate_run, write_result
 from gankit.metrics.extractors import load_extractor
+from gankit.metrics.protocol import Protocol
 from gankit.recipes import get_recipe
 from gankit.training.trainer import train
 
@@ -59,7 +60,7 @@ def run_and_score(
     t0 = time.perf_counter()
     train(cfg, run_dir, echo=False)
     log(f"{run_dir}: trained {cfg.train.steps} steps in {time.perf_counter() - t0:.0f} s")
-    result = evaluate_run(run_dir, n=n, kid_subsets=kid_subsets)
+    result = evaluate_run(run_dir, Protocol(n_fake=n, kid_subsets=kid_subsets))
     records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]
     elapsed = records[-1]["elapsed_s"]
     result["training"] = {
@@ -302,7 +303,8 @@ def main(argv: list[str] | None = None) -> None:
     ):
         path = out / "real" / (label.replace(" ", "-").replace(",", "").replace("=", "") + ".json")
         if not path.is_file():
-            write_result(evaluate_real("mnist", args.data_dir, n=args.n, kid_subsets=args.kid_subsets, **kwargs), path)
+            protocol = Protocol(n_fake=args.n, data_dir=args.data_dir, kid_subsets=args.kid_subsets)
+            write_result(evaluate_real("mnist", protocol, **kwargs), path)
         floors[label] = json.loads(path.read_text())
         log(f"{label}: FID {floors[label]['metrics']['fid']:.3f}")
     sections["floor"] = floors

@@ -25,6 +25,7 @@ import torch
 import gankit
 from gankit.cli import main as gankit_cli
 from gankit.metrics.evaluate import evaluate_run, write_result
+from gankit.metrics.protocol import Protocol
 from gankit.recipes import get_recipe
 from gankit.run import RunPaths, latest_checkpoint
 from gankit.training.rundir import RESUMABLE_FIELDS
@@ -63,7 +64,7 @@ def score(run_dir: Path, data_dir: str | None, log: Any, n: int | None = None) -
     path = run_dir / "eval.json"
     if path.is_file():
         return json.loads(path.read_text())
-    result = evaluate_run(run_dir, n=n, data_dir=data_dir)
+    result = evaluate_run(run_dir, Protocol(n_fake=n, data_dir=data_dir))
     write_result(result, path)
     log(f"{run_dir}: scored")
     return result

@@ -54,6 +54,7 @@ from gankit.data.toy import TOY_MODES, sample_toy
 from gankit.images import make_grid, save_png, scatter_image
 from gankit.metrics.evaluate import evaluate_real, write_result
 from gankit.metrics.modes import STACKED_MODES, STACKED_SAMPLES, expected_kl_of_uniform_sample
+from gankit.metrics.protocol import Protocol
 from gankit.recipes import get_recipe
 from gankit.run import load_generator
 
@@ -300,7 +301,8 @@ def stacked_floor(out: Path, data_dir: str | None, n: int | None) -> dict[str, A
     """Real Stacked-MNIST training stacks scored like the samples (cached in OUT): the best a model can show."""
     path = out / "real-stacked-mnist.json"
     if not path.is_file():
-        result = evaluate_real("stacked-mnist", data_dir, n=n or STACKED_SAMPLES, kid_subsets=10 if n else 100)
+        protocol = Protocol(n_fake=n or STACKED_SAMPLES, data_dir=data_dir, kid_subsets=10 if n else 100)
+        result = evaluate_real("stacked-mnist", protocol)
         write_result(result, path)
     return json.loads(path.read_text())
 

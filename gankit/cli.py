@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from gankit.config import Config, load_config_file
 from gankit.errors import ConfigError, GankitError
+from gankit.metrics.catalog import metrics
+from gankit.metrics.extractors import EXTRACTORS
+from gankit.metrics.protocol import KID_SUBSET_SIZE, KID_SUBSETS, describe_sample_counts
 from gankit.recipes import RECIPES, get_recipe
 from gankit.training.choices import check_choices
 
@@ -204,36 +207,31 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> None:
+    from gankit.metrics.catalog import parse_metrics
     from gankit.metrics.evaluate import evaluate_real, evaluate_run, write_result
+    from gankit.metrics.protocol import Protocol
 
-    common = {"features": args.features, "weights": args.weights, "seed": args.seed, "data_dir": args.data_dir}
-    common["kid_subsets"] = args.kid_subsets
+    protocol = Protocol(
+        n_fake=args.n,
+        reference_split=args.reference,
+        data_dir=args.data_dir,
+        features=args.features,
+        weights=args.weights,
+        seed=args.seed,
+        kid_subsets=args.kid_subsets,
+        metrics=parse_metrics(args.metrics) if args.metrics is not None else None,
+    )
     if args.real:
         if args.run:
             raise ConfigError("--real scores a data set against itself; give no RUN with it")
-        result = evaluate_real(
-            args.data,
-            split=args.split,
-            reference_split=args.reference,
-            n=args.n or 10_000,
-            blur=args.blur,
-            only=args.only_class,
-            **common,
-        )
+        result = evaluate_real(args.data, protocol, split=args.split, blur=args.blur, only=args.only_class)
         out = Path(args.out or f"eval-real-{args.data}-{args.split}.json")
     else:
         if not args.run:
             raise ConfigError("give the run to score (gankit eval RUN), or --real to score the data itself")
         if args.blur is not None or args.only_class is not None:
             raise ConfigError("--blur and --only-class change a real set; use them with --real")
-        result = evaluate_run(
-            args.run,
-            n=args.n,
-            checkpoint=args.checkpoint,
-            use_ema=not args.no_ema,
-            reference_split=args.reference,
-            **common,
-        )
+        result = evaluate_run(args.run, protocol, checkpoint=args.checkpoint, use_ema=not args.no_ema)
         out = Path(args.out or Path(args.run) / "eval.json")
     write_result(result, out)
     print(format_metrics(result["metrics"]))
@@ -392,7 +390,11 @@ def make_parser() -> argparse.ArgumentParser:
     e = sub.add_parser(
         "eval",
         help="score a trained run (FID, KID, precision/recall, modes) or, with --real, the data itself",
-        description="Score samples against the reference split; the result (with its protocol) is written as JSON.",
+        description="Score samples against the reference split; the result (with its protocol) is written as JSON. "
+        "By default every metric that applies is computed; --metrics NAME,… computes those only (each must apply).",
+        epilog="metrics (--metrics NAME,…):\n"
+        + "\n".join(f"  {m.name:<26}{m.summary}\n  {'':<26}needs {m.requirements}" for m in metrics().values()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     e.add_argument("run", nargs="?", help="the run directory (result: RUN/eval.json)")
     e.add_argument("--real", action="store_true", help="score real images of --data (--split) instead of a run")
@@ -400,13 +402,23 @@ def make_parser() -> argparse.ArgumentParser:
     e.add_argument("--data-dir", help="folder with the IDX files (default: the run's data.dir)")
     e.add_argument("--split", default="train", choices=["train", "test"], help="with --real: the split scored")
     e.add_argument("--reference", default="test", choices=["train", "test"], help="the reference split (default test)")
-    e.add_argument("-n", type=int, help="samples scored (default: 10,000; 2,500 for ring8/grid25; 26,000 stacked)")
-    e.add_argument("--features", choices=["mnist", "fashion-mnist", "inception"], help="feature extractor")
+    e.add_argument("-n", type=int, help=f"samples scored (default: {describe_sample_counts()})")
+    e.add_argument("--features", choices=EXTRACTORS.choices, help="feature extractor")
     e.add_argument("--weights", help="weights file for --features (required for inception)")
     e.add_argument("--blur", type=float, help="with --real: blur the images by a Gaussian of this σ (pixels)")
     e.add_argument("--only-class", type=int, help="with --real: score only the images of this class")
     e.add_argument("--seed", type=int, default=0, help="seed of z and of the KID subsets")
-    e.add_argument("--kid-subsets", type=int, default=100, help="KID subsets of 1,000 (default 100, the paper's)")
+    e.add_argument(
+        "--kid-subsets",
+        type=int,
+        default=KID_SUBSETS,
+        help=f"KID subsets of {KID_SUBSET_SIZE:,} (default {KID_SUBSETS}, the paper's)",
+    )
+    e.add_argument(
+        "--metrics",
+        metavar="NAME[,NAME…]",
+        help=f"compute only these (default: every one that applies): {', '.join(metrics())}",
+    )
     e.add_argument("--checkpoint", help="a checkpoint folder of the run (default: the latest)")
     e.add_argument("--no-ema", action="store_true", help="use G's raw weights even if the run kept an EMA")
     e.add_argument("--out", help="the JSON file written (default RUN/eval.json or eval-real-DATA-SPLIT.json)")

@@ -2,7 +2,11 @@
 
 import json
 
+import pytest
+
 from gankit.cli import main
+from gankit.metrics.catalog import metrics
+from gankit.metrics.protocol import Protocol
 
 
 def test_eval_real_writes_the_result_with_its_protocol(tmp_path, capsys):
@@ -40,3 +44,34 @@ def test_eval_of_a_conditional_run_prints_its_accuracy(infogan_run, tmp_path, ca
     printed = capsys.readouterr().out
     assert f"categorical_code_accuracy: accuracy={code['accuracy']:.4g}, matching=[" in printed
     assert "counts" not in printed
+
+
+def test_eval_metrics_selects_the_metrics_computed_and_the_protocol_records_the_flags(tmp_path):
+    out = tmp_path / "real.json"
+    flags = ["-n", "200", "--seed", "3", "--kid-subsets", "5", "--metrics", "kid,fid", "--out", str(out)]
+    assert main(["eval", "--real", *flags]) == 0
+    result = json.loads(out.read_text())
+    assert list(result["metrics"]) == ["fid", "kid", "kid_std"]
+    assert result["protocol"]["metrics"] == ["fid", "kid"] and result["protocol"]["kid"]["subsets"] == 5
+    expected = Protocol(n_fake=200, features="mnist", seed=3, kid_subsets=5, metrics=("fid", "kid"))
+    assert Protocol.from_record(result["protocol"]) == expected
+
+
+def test_eval_metrics_refuses_unknown_names_and_metrics_that_do_not_apply(tmp_path, capsys):
+    assert main(["eval", "--real", "--metrics", "fid,presicion"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("gankit: error: unknown metric 'presicion'.") and "Known: fid, kid, prdc" in err
+    assert main(["eval", "--real", "-n", "20", "--metrics", "prdc", "--metrics", "fdi"]) == 2
+    assert "Did you mean 'fid'?" in capsys.readouterr().err
+    out = tmp_path / "x.json"
+    assert main(["eval", "--real", "-n", "20", "--metrics", "class_accuracy", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--metrics class_accuracy does not apply here: class_accuracy needs a class-conditional run" in err
+    assert not out.exists()
+
+
+def test_eval_help_lists_every_registered_metric(capsys):
+    with pytest.raises(SystemExit):
+        main(["eval", "--help"])
+    printed = capsys.readouterr().out
+    assert all(f"  {name} " in printed for name in metrics())

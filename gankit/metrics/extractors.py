@@ -28,6 +28,7 @@ from gankit.checkpoint import _sha256
 from gankit.data import to_model_input, to_uint8_images
 from gankit.metrics.classifier_net import FEATURE_DIM, IMAGE_SHAPE, DigitClassifier
 from gankit.metrics.errors import EvaluatorError
+from gankit.registry import Registry
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 
@@ -146,12 +147,24 @@ def inception_extractor(weights: str | Path) -> FeatureExtractor:
     return FeatureExtractor("inception-v3", _sha256(path), features, None, {"weights": str(path)})
 
 
+def _inception(weights: str | Path | None) -> FeatureExtractor:
+    if weights is None:
+        raise EvaluatorError("--features inception needs the weights file: add --weights inception-2015-12-05.pt")
+    return inception_extractor(weights)
+
+
+# name → loader(weights): the shipped classifiers (or ``weights`` of the same network), or a local Inception-v3
+EXTRACTORS: Registry[Callable[[str | Path | None], FeatureExtractor]] = Registry(
+    "feature extractor",
+    {
+        "mnist": lambda weights: classifier_extractor("mnist", weights),
+        "fashion-mnist": lambda weights: classifier_extractor("fashion-mnist", weights),
+        "inception": _inception,
+    },
+    error=EvaluatorError,
+)
+
+
 def load_extractor(name: str = "mnist", weights: str | Path | None = None) -> FeatureExtractor:
-    """``mnist``, ``fashion-mnist`` (shipped classifiers, or ``weights`` of the same network) or ``inception``."""
-    if name == "inception":
-        if weights is None:
-            raise EvaluatorError("--features inception needs the weights file: add --weights inception-2015-12-05.pt")
-        return inception_extractor(weights)
-    if name in ("mnist", "fashion-mnist"):
-        return classifier_extractor(name, weights)
-    raise EvaluatorError(f"unknown feature extractor {name!r}; choose mnist, fashion-mnist or inception")
+    """The extractor ``name`` of ``EXTRACTORS`` (``mnist``, ``fashion-mnist`` or ``inception``)."""
+    return EXTRACTORS.lookup(name)(weights)

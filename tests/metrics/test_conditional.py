@@ -14,6 +14,7 @@ from gankit import get_recipe
 from gankit.config import DataConfig
 from gankit.data import load_data, to_model_input
 from gankit.latent import Latent, LatentSpace
+from gankit.metrics.catalog import measure, selected
 from gankit.metrics.conditional import (
     balanced_latents,
     categorical_code_accuracy,
@@ -23,8 +24,10 @@ from gankit.metrics.conditional import (
     hungarian_matching,
 )
 from gankit.metrics.errors import MetricInputError
-from gankit.metrics.evaluate import conditional_scores, evaluate_run
+from gankit.metrics.evaluate import evaluate_run
 from gankit.metrics.extractors import FeatureExtractor, load_extractor
+from gankit.metrics.protocol import Protocol
+from gankit.metrics.registry import Context
 from gankit.run import TrainedGenerator
 
 PERMUTATION = [3, 8, 0, 5, 1, 9, 2, 7, 4, 6]  # category c draws digit PERMUTATION[c]
@@ -146,12 +149,12 @@ def test_metrics_ask_for_a_conditional_generator(digits, classify):
 
 
 def test_evaluate_run_scores_a_cgan_and_an_infogan_run(cgan_run, infogan_run):
-    cgan = evaluate_run(cgan_run, n=100, kid_subsets=5)
+    cgan = evaluate_run(cgan_run, Protocol(n_fake=100, kid_subsets=5))
     accuracy = cgan["metrics"]["class_accuracy"]
     assert accuracy["counts"] == [10] * 10 and len(accuracy["per_class"]) == 10 and 0 <= accuracy["mean"] <= 1
     assert cgan["protocol"]["class_accuracy"] == {"n": 100, "judge": "mnist-classifier", "classes": "0..9 in turn"}
     assert "categorical_code_accuracy" not in cgan["metrics"]
-    info = evaluate_run(infogan_run, n=100, kid_subsets=5)
+    info = evaluate_run(infogan_run, Protocol(n_fake=100, kid_subsets=5))
     code = info["metrics"]["categorical_code_accuracy"]
     assert sorted(code["matching"]) == list(range(10)) and 0.1 <= code["accuracy"] <= 1
     assert [sum(row) for row in code["counts"]] == [10] * 10  # categories in turn
@@ -159,15 +162,22 @@ def test_evaluate_run_scores_a_cgan_and_an_infogan_run(cgan_run, infogan_run):
     assert "class_accuracy" not in info["metrics"]
 
 
+def conditional_scores(space: LatentSpace, latent: Latent, images, extractor: FeatureExtractor):
+    """(metrics, protocol records) of the conditional metrics that apply to these samples."""
+    context = Context(Protocol(), "mnist", images, None, extractor, space, latent)
+    chosen = [m for m in selected(["class_accuracy", "categorical_code_accuracy"]) if m.applies(context)]
+    return measure(context, chosen)
+
+
 def test_conditional_scores_say_why_they_were_not_measured(digits):
     images, labels = digits[0][:20], digits[1][:20]
     cgan = LatentSpace(4, num_classes=10)
     latent = Latent(torch.zeros(20, 4), labels)
     no_labels = FeatureExtractor("inception-v3", "0" * 64, lambda x: x.flatten(1))
-    assert conditional_scores(cgan, latent, images, no_labels, "mnist") == (
+    assert conditional_scores(cgan, latent, images, no_labels) == (
         {},
         {"class_accuracy": "not measured: needs the mnist classifier, not inception-v3"},
     )
-    few = conditional_scores(cgan, latent[:5], images[:5], load_extractor("mnist"), "mnist")[1]
+    few = conditional_scores(cgan, latent[:5], images[:5], load_extractor("mnist"))[1]
     assert few == {"class_accuracy": "not measured: 5 samples do not cover every class / category"}
-    assert conditional_scores(LatentSpace(4), Latent(torch.zeros(20, 4)), images, no_labels, "mnist") == ({}, {})
+    assert conditional_scores(LatentSpace(4), Latent(torch.zeros(20, 4)), images, no_labels) == ({}, {})

@@ -5,6 +5,7 @@ import pytest
 import gankit
 from gankit.errors import GankitError
 from gankit.metrics.evaluate import evaluate_real, evaluate_run, write_result
+from gankit.metrics.protocol import Protocol
 from gankit.training.trainer import train
 from tests.helpers import tiny
 
@@ -14,11 +15,11 @@ KID_SUBSETS = 10  # the protocol's 100 subsets cost seconds each call; 10 suffic
 @pytest.fixture(scope="module")
 def real_scores():
     """The shipped sample's train images (500) against its test images (1,000): as is, blurred, one class."""
-    kw = {"n": 500, "kid_subsets": KID_SUBSETS}
+    protocol = Protocol(n_fake=500, kid_subsets=KID_SUBSETS)
     return {
-        "as is": evaluate_real(**kw),
-        "blurred": evaluate_real(**kw, blur=1.5),
-        "one class": evaluate_real(**kw, only=1),
+        "as is": evaluate_real("mnist", protocol),
+        "blurred": evaluate_real("mnist", protocol, blur=1.5),
+        "one class": evaluate_real("mnist", protocol, only=1),
     }
 
 
@@ -47,9 +48,16 @@ def test_result_records_its_protocol(real_scores, tmp_path):
     assert json.loads(path.read_text()) == result
 
 
+def test_the_protocol_object_is_what_the_result_records(real_scores):
+    record = real_scores["as is"]["protocol"]
+    assert record["metrics"][:5] == ["fid", "kid", "prdc", "classifier_score", "classes"]
+    expected = Protocol(n_fake=500, kid_subsets=KID_SUBSETS, metrics=tuple(record["metrics"])).resolved("mnist")
+    assert Protocol.from_record(record) == expected and expected.features == "mnist"
+
+
 def test_evaluate_run_scores_a_trained_image_run(tmp_path):
     train(tiny("gan"), tmp_path / "run", echo=False)
-    result = evaluate_run(tmp_path / "run", n=300, kid_subsets=KID_SUBSETS)
+    result = evaluate_run(tmp_path / "run", Protocol(n_fake=300, kid_subsets=KID_SUBSETS))
     m = result["metrics"]
     assert result["subject"]["step"] == 4 and result["protocol"]["n_fake"] == 300
     assert m["fid"] > 0 and 0 <= m["precision"] <= 1 and sum(m["classes"]["counts"]) == 300
@@ -65,11 +73,11 @@ def test_evaluate_run_counts_modes_of_a_2d_run_with_the_pacgan_protocol(tmp_path
 
 def test_evaluate_run_counts_stacked_mnist_modes(tmp_path):
     train(tiny("dcgan-stacked"), tmp_path / "stacked", echo=False)
-    result = evaluate_run(tmp_path / "stacked", n=200, kid_subsets=KID_SUBSETS)
+    result = evaluate_run(tmp_path / "stacked", Protocol(n_fake=200, kid_subsets=KID_SUBSETS))
     assert result["metrics"]["modes"]["num_modes"] == 1000 and result["metrics"]["modes"]["n_samples"] == 200
     assert result["protocol"]["extractor"]["name"] == "mnist-classifier"
 
 
 def test_data_without_a_shipped_evaluator_asks_for_one():
     with pytest.raises(GankitError, match="--features inception --weights FILE"):
-        evaluate_real("kmnist", data_dir="/nonexistent-but-not-read")
+        evaluate_real("kmnist", Protocol(data_dir="/nonexistent-but-not-read"))

@@ -51,7 +51,7 @@ def test_wrong_image_size_and_unknown_extractor_are_refused():
     ex = load_extractor("mnist")
     with pytest.raises(GankitError, match="28×28"):
         ex.features(torch.zeros(2, 1, 32, 32, dtype=torch.uint8))
-    with pytest.raises(GankitError, match="choose mnist, fashion-mnist or inception"):
+    with pytest.raises(GankitError, match="unknown feature extractor .lenet.*Known: mnist, fashion-mnist, inception"):
         load_extractor("lenet")
     with pytest.raises(GankitError, match="--weights"):
         load_extractor("inception")
