@@ -391,7 +391,8 @@ def make_parser() -> argparse.ArgumentParser:
         "eval",
         help="score a trained run (FID, KID, precision/recall, modes) or, with --real, the data itself",
         description="Score samples against the reference split; the result (with its protocol) is written as JSON. "
-        "By default every metric that applies is computed; --metrics NAME,… computes those only (each must apply).",
+        "By default every metric that applies is computed, except those only on request; --metrics NAME,… computes "
+        "those only (each must apply).",
         epilog="metrics (--metrics NAME,…):\n"
         + "\n".join(f"  {m.name:<26}{m.summary}\n  {'':<26}needs {m.requirements}" for m in metrics().values()),
         formatter_class=argparse.RawDescriptionHelpFormatter,

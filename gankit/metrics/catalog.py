@@ -2,7 +2,7 @@
 
 A new metric is one module that calls ``register(Metric(...))`` (``gankit.metrics.registry``), and one
 import line here; the order of the lines is the order of the metrics in results. ``selected`` / ``choose``
-pick the metrics of a scoring (the protocol's ``--metrics``, or every metric that applies) and ``measure``
+pick the metrics of a scoring (the protocol's ``--metrics``, or every default metric that applies) and ``measure``
 computes them.
 """
 
@@ -56,9 +56,9 @@ def selected(names: Iterable[str] | None) -> list[Metric]:
 
 
 def choose(context: Context) -> list[Metric]:
-    """The metrics to compute: the protocol's selection (each must apply), or every metric that applies."""
+    """The metrics to compute: the protocol's selection (each must apply), or every default metric that applies."""
     if context.protocol.metrics is None:
-        return [metric for metric in selected(None) if metric.applies(context)]
+        return [metric for metric in selected(None) if metric.default and metric.applies(context)]
     chosen = selected(context.protocol.metrics)
     for metric in chosen:
         reason = metric.why_not(context)
@@ -83,4 +83,7 @@ def measure(context: Context, chosen: list[Metric]) -> tuple[dict[str, Any], dic
 
 def describe() -> str:
     """One line per metric: its name, what it gives and when it applies (for ``gankit eval --help``)."""
-    return "; ".join(f"{m.name} ({m.summary}; needs {m.requirements})" for m in metrics().values())
+    return "; ".join(
+        f"{m.name} ({m.summary}; needs {m.requirements}{'' if m.default else '; only on request'})"
+        for m in metrics().values()
+    )

@@ -4,7 +4,7 @@
 reference split of its data set; ``evaluate_real(DATA, protocol)`` scores a real set (optionally blurred,
 or of one class) in the same way, giving the floor of each metric. The metrics are those of
 ``protocol.metrics`` (each must apply, or the evaluation stops with an error saying what it needs) or, by
-default, every registered metric that applies (``gankit.metrics.registry``; the standard ones are listed
+default, every registered default metric that applies (``gankit.metrics.registry``; the standard ones are listed
 in ``gankit.metrics.builtin``). Both return a JSON-able dict::
 
     {"gankit_version", "created", "seconds", "subject": {what was scored},

@@ -58,7 +58,7 @@ class Protocol:
     kid_subsets: int = KID_SUBSETS
     kid_subset_size: int = KID_SUBSET_SIZE
     prdc_k: int = PRDC_K
-    metrics: tuple[str, ...] | None = None  # the metrics to compute (None: every metric that applies)
+    metrics: tuple[str, ...] | None = None  # the metrics to compute (None: every default metric that applies)
 
     def __post_init__(self) -> None:
         if self.n_fake is not None and self.n_fake < 2:

@@ -136,6 +136,7 @@ class Metric:
     needs: tuple[Need, ...]
     compute: Callable[[Context], dict[str, Any]]
     record: Callable[[Context], dict[str, Any]] = field(default=_nothing)
+    default: bool = True  # computed when no --metrics are named; False for a costly metric, computed on request
 
     def applies(self, context: Context) -> bool:
         return all(need(context) for need in self.needs)

@@ -141,3 +141,13 @@ def test_the_protocol_round_trips_through_its_json_record():
     assert Protocol.from_record(record) == protocol
     with pytest.raises(MetricInputError, match="-n must be at least 2"):
         Protocol(n_fake=1)
+
+
+def test_a_costly_metric_is_computed_only_on_request():
+    """swd applies to any large-enough image set but is left out of the default selection."""
+    images = torch.rand(40, 1, 28, 28) * 2 - 1
+    c = context(images, stub_classifier())
+    assert metrics()["swd"].applies(c) and not metrics()["swd"].default
+    assert "swd" not in [m.name for m in choose(c)] and "fid" in [m.name for m in choose(c)]
+    asked = context(images, stub_classifier(), metrics=("swd",))
+    assert [m.name for m in choose(asked)] == ["swd"]
