@@ -31,3 +31,12 @@ def test_the_fid_of_a_generator_is_repeatable_and_leaves_it_in_train_mode():
 def test_bad_fid_settings_are_refused():
     with pytest.raises(ConfigError, match="fid_every"):
         Config().override({"train.fid_every": -1})
+
+
+def test_fid_during_training_on_data_without_an_evaluator_leaves_no_folder(tmp_path):
+    from gankit.errors import GankitError
+
+    cfg = tiny("gan", **{"data.name": "ring8", "data.toy_points": 500, "train.fid_every": 2})
+    with pytest.raises(GankitError, match="FID during training needs images with a feature extractor"):
+        train(cfg, tmp_path / "run", echo=False)
+    assert not (tmp_path / "run").exists()
