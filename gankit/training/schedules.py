@@ -80,19 +80,20 @@ class GridSchedule:
             self.tensorboard.image(training.step, write_sample_grid(training, self.paths.sample_grid(training.step)))
 
 
+def fid_monitor(training: Training, log: RunLog) -> FidMonitor | None:
+    """The FID monitor of a run that asks for one (``train.fid_every`` > 0). Its reference features are
+    computed here, before the run's folder is made, so that a run it cannot serve leaves nothing behind."""
+    return FidMonitor(training.cfg, training.space, log) if training.cfg.train.fid_every > 0 else None
+
+
 class FidSchedule:
     """FID of G's samples every ``train.fid_every`` steps, to ``RUN/fid.jsonl`` (``gankit.metrics.monitor``)."""
 
-    def __init__(self, training: Training, paths: RunPaths, log: RunLog, tensorboard: TensorBoardLogger):
-        t = training.cfg.train
-        self.every, self.samples, self.paths, self.log, self.tensorboard = (
-            t.fid_every,
-            t.fid_samples,
-            paths,
-            log,
-            tensorboard,
-        )
-        self.monitor = FidMonitor(training.cfg, training.space, log) if self.every > 0 else None
+    def __init__(
+        self, monitor: FidMonitor | None, paths: RunPaths, t: TrainConfig, log: RunLog, tensorboard: TensorBoardLogger
+    ):
+        self.monitor, self.every, self.samples = monitor, t.fid_every, t.fid_samples
+        self.paths, self.log, self.tensorboard = paths, log, tensorboard
 
     def after_step(self, training: Training) -> None:
         if self.monitor is None or training.step % self.every:

@@ -15,7 +15,7 @@ from gankit.run import RunPaths
 from gankit.training.choices import check_choices
 from gankit.training.rundir import check_run_dir, open_run, resume_training
 from gankit.training.runlog import MetricsWriter, RunLog
-from gankit.training.schedules import CheckpointSchedule, FidSchedule, GridSchedule
+from gankit.training.schedules import CheckpointSchedule, FidSchedule, GridSchedule, fid_monitor
 from gankit.training.state import Training, build_training
 from gankit.version import __version__
 
@@ -32,6 +32,7 @@ def train(cfg: Config, run_dir: str | Path, resume: bool = False, echo: bool = T
     training = build_training(check_choices(cfg), log)
     if resume:
         resume_training(paths, training, log)
+    monitor = fid_monitor(training, log)
     open_run(paths, cfg, log)
     log(
         f"gankit {__version__}: recipe {cfg.recipe}, {cfg.loss.objective} loss, {cfg.model.arch} nets, "
@@ -40,7 +41,7 @@ def train(cfg: Config, run_dir: str | Path, resume: bool = False, echo: bool = T
     checkpoints = CheckpointSchedule(paths, cfg.train, saved_at=training.step if resume else None)
     with MetricsWriter(paths, training, log, resumed=resume) as metrics:
         grids = GridSchedule(paths, cfg.train, metrics.tensorboard)
-        fid = FidSchedule(training, paths, log, metrics.tensorboard)
+        fid = FidSchedule(monitor, paths, cfg.train, log, metrics.tensorboard)
         if training.step == 0:
             grids.after_step(training)
         while training.step < cfg.train.steps:
