@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from gankit.config import Config, load_config_file
 from gankit.errors import ConfigError, GankitError
+from gankit.metrics.catalog import describe as describe_metrics
 from gankit.metrics.catalog import metrics
 from gankit.metrics.extractors import EXTRACTORS
 from gankit.metrics.protocol import KID_SUBSET_SIZE, KID_SUBSETS, describe_sample_counts
@@ -393,8 +394,7 @@ def make_parser() -> argparse.ArgumentParser:
         description="Score samples against the reference split; the result (with its protocol) is written as JSON. "
         "By default every metric that applies is computed, except those only on request; --metrics NAME,… computes "
         "those only (each must apply).",
-        epilog="metrics (--metrics NAME,…):\n"
-        + "\n".join(f"  {m.name:<26}{m.summary}\n  {'':<26}needs {m.requirements}" for m in metrics().values()),
+        epilog="metrics (--metrics NAME,…):\n" + describe_metrics(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     e.add_argument("run", nargs="?", help="the run directory (result: RUN/eval.json)")
@@ -418,7 +418,7 @@ def make_parser() -> argparse.ArgumentParser:
     e.add_argument(
         "--metrics",
         metavar="NAME[,NAME…]",
-        help=f"compute only these (default: every one that applies): {', '.join(metrics())}",
+        help=f"compute only these (default: every one that applies, unless only on request): {', '.join(metrics())}",
     )
     e.add_argument("--checkpoint", help="a checkpoint folder of the run (default: the latest)")
     e.add_argument("--no-ema", action="store_true", help="use G's raw weights even if the run kept an EMA")

@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from gankit.errors import ConfigError, GankitError
+from gankit.errors import ConfigError
 from gankit.metrics import builtin as _builtin  # noqa: F401  fid, kid, prdc, classifier_score, classes, modes, …
 from gankit.metrics import swd as _swd  # noqa: F401  sliced Wasserstein distance (Karras et al. 2018)
 from gankit.metrics.errors import MetricInputError
 from gankit.metrics.registry import METRICS, Context, Metric, NotMeasured
-from gankit.registry import unknown_name
 
 
 def metrics() -> dict[str, Metric]:
@@ -25,12 +24,7 @@ def metrics() -> dict[str, Metric]:
 
 
 def is_valid_metric(name: str) -> bool:
-    return name in metrics()
-
-
-def unknown_metric(name: str) -> GankitError:
-    """The error for a name that is no metric, with the closest names and the known ones."""
-    return unknown_name(name, list(METRICS), "metric")
+    return name in METRICS
 
 
 def parse_metrics(text: str) -> tuple[str, ...]:
@@ -39,8 +33,7 @@ def parse_metrics(text: str) -> tuple[str, ...]:
     if not names:
         raise ConfigError(f"--metrics takes names separated by commas, e.g. --metrics fid,kid; got {text!r}")
     for name in names:
-        if not is_valid_metric(name):
-            raise unknown_metric(name)
+        METRICS.check(name)
     return names
 
 
@@ -49,9 +42,7 @@ def selected(names: Iterable[str] | None) -> list[Metric]:
     known = metrics()
     if names is None:
         return list(known.values())
-    wanted = set(names)
-    for name in wanted - set(known):
-        raise unknown_metric(name)
+    wanted = {METRICS.check(name) for name in names}
     return [metric for name, metric in known.items() if name in wanted]
 
 
@@ -82,8 +73,8 @@ def measure(context: Context, chosen: list[Metric]) -> tuple[dict[str, Any], dic
 
 
 def describe() -> str:
-    """One line per metric: its name, what it gives and when it applies (for ``gankit eval --help``)."""
-    return "; ".join(
-        f"{m.name} ({m.summary}; needs {m.requirements}{'' if m.default else '; only on request'})"
+    """Two lines per metric: its name and what it gives, then when it applies (``gankit eval --help``)."""
+    return "\n".join(
+        f"  {m.name:<26}{m.summary}\n  {'':<26}needs {m.requirements}{'' if m.default else '; only on request'}"
         for m in metrics().values()
     )

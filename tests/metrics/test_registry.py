@@ -151,3 +151,11 @@ def test_a_costly_metric_is_computed_only_on_request():
     assert "swd" not in [m.name for m in choose(c)] and "fid" in [m.name for m in choose(c)]
     asked = context(images, stub_classifier(), metrics=("swd",))
     assert [m.name for m in choose(asked)] == ["swd"]
+
+
+def test_the_help_text_lists_every_metric_and_marks_those_on_request():
+    from gankit.metrics.catalog import describe
+
+    text = describe()
+    assert all(f"  {name} " in text for name in metrics())
+    assert text.count("only on request") == sum(not m.default for m in metrics().values()) == 1
