@@ -115,6 +115,9 @@ class TrainConfig:
     tensorboard: bool = True  # also write TensorBoard event files to the run dir (if tensorboard is installed)
     fid_every: int = 0  # FID vs the test split every this many steps, to RUN/fid.jsonl (0: off; gankit.metrics)
     fid_samples: int = 2000  # generated samples per FID during training
+    precision: str = "auto"  # "auto" (bf16 where the device computes it fast, else fp32), "fp32", "bf16", "fp16" (CUDA)
+    compile: str = "auto"  # torch.compile of G and D: "auto" (where measured faster), "off", "on", "max-autotune"
+    time_budget: float | None = None  # seconds of training; then the final checkpoint and grid (none: train.steps)
 
 
 @dataclass
@@ -392,6 +395,12 @@ def validate(cfg: Config) -> None:
     _check(t.fid_every >= 0, f"train.fid_every must be >= 0 (0 turns FID during training off), got {t.fid_every}")
     _check(t.fid_samples >= 10, f"train.fid_samples must be at least 10, got {t.fid_samples}")
     _check(t.keep_checkpoints >= 1, f"train.keep_checkpoints must be at least 1, got {t.keep_checkpoints}")
+    _choice(t.precision, ("auto", "fp32", "bf16", "fp16"), "train.precision")
+    _choice(t.compile, ("auto", "off", "on", "max-autotune"), "train.compile")
+    _check(
+        t.time_budget is None or 0 < t.time_budget < 1e9,
+        f"train.time_budget must be a positive number of seconds (or none), got {t.time_budget}",
+    )
 
 
 def load_config_file(path: str | Path) -> dict[str, Any]:
