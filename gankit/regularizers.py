@@ -13,12 +13,16 @@ def gradient_penalty(
     real: Tensor,
     fake: Tensor,
     generator: torch.Generator | None = None,
+    loss_scale: Tensor | float = 1.0,
 ) -> Tensor:
     """WGAN-GP penalty E[(‖∇D(x̂)‖₂ − 1)²] on random interpolates (Gulrajani et al. 2017, eq. 3).
 
     x̂ = ε·x + (1 − ε)·x̃ with one ε ~ U[0, 1] per sample. The norm is taken over *all* non-batch
-    dimensions of the gradient (channels, height and width together), one norm per sample.
+    dimensions of the gradient (channels, height and width together), one norm per sample, in fp32.
     Multiply by λ (10 in the paper) and add it to the critic's loss.
+
+    Under fp16 loss scaling, ``loss_scale`` is the scale S of the critic's loss: S·D(x̂) is differentiated
+    (so that small gradients do not underflow) and ∇ is divided by S before the norm.
     """
     fake = fake.detach()
     eps = torch.rand(
@@ -26,8 +30,8 @@ def gradient_penalty(
     )
     interpolates = (eps * real.detach() + (1 - eps) * fake).requires_grad_(True)
     scores = critic(interpolates)
-    (grad,) = torch.autograd.grad(scores.sum(), interpolates, create_graph=True)
-    norms = grad.flatten(start_dim=1).norm(2, dim=1)
+    (grad,) = torch.autograd.grad(scores.sum() * loss_scale, interpolates, create_graph=True)
+    norms = (grad.float() / loss_scale).flatten(start_dim=1).norm(2, dim=1)
     return (norms - 1).pow(2).mean()
 
 

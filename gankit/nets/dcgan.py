@@ -39,6 +39,27 @@ def _d_norm(kind: str, channels: int) -> nn.Module:
     return nn.Identity()
 
 
+class Project(nn.ConvTranspose2d):
+    """G's first layer: z (N, C, 1, 1) → (N, C', k, k), a transposed convolution of a 1×1 map ("project and
+    reshape", Radford et al. 2015, fig. 1).
+
+    On a 1×1 input it is exactly a matrix product, z · W.view(C, C'·k·k), and is computed as one: the generic
+    transposed convolution of a 1×1 map ran at about a tenth of the matrix product's speed in bf16 on the
+    CPU measured. Parameters and state dict are those of ``nn.ConvTranspose2d``.
+    """
+
+    def forward(self, z: Tensor, output_size: list[int] | None = None) -> Tensor:
+        if z.shape[-2:] != (1, 1) or output_size is not None or self.padding != (0, 0) or self.groups != 1:
+            return super().forward(z, output_size)
+        n, (kh, kw) = z.shape[0], self.kernel_size
+        if self.weight.is_contiguous():  # W: (C, C', kh, kw) → a (N, C', kh, kw) map
+            out = (z.flatten(1) @ self.weight.flatten(1)).view(n, self.out_channels, kh, kw)
+        else:  # channels_last W, stored as (C, kh, kw, C'): the product is a channels_last map, no copies
+            w = self.weight.permute(0, 2, 3, 1).flatten(1)
+            out = (z.flatten(1) @ w).view(n, kh, kw, self.out_channels).permute(0, 3, 1, 2)
+        return out if self.bias is None else out + self.bias.view(1, -1, 1, 1)
+
+
 class DCGANGenerator(nn.Module):
     """z → convT (base×base) → [convT 4×4 s2, BN, ReLU]·(n−1) → convT 4×4 s2 → tanh."""
 
@@ -49,7 +70,7 @@ class DCGANGenerator(nn.Module):
         ch = width * 2 ** (n - 1)
         layers: list[nn.Module] = [
             nn.Unflatten(1, (latent_dim, 1, 1)),
-            nn.ConvTranspose2d(latent_dim, ch, base, 1, 0, bias=False),
+            Project(latent_dim, ch, base, 1, 0, bias=False),
             nn.BatchNorm2d(ch),
             nn.ReLU(True),
         ]

@@ -104,6 +104,13 @@ class Discriminator(nn.Module):
             nn.init.xavier_uniform_(self.embed.weight)  # as the projection D's code; N(0, 1) swamps the logit
         self.q = QHead(self.feature_dim, categorical, continuous) if categorical or continuous else None
 
+    @property
+    def per_sample(self) -> bool:
+        """Whether each sample's logit depends on that sample alone, so that D(real ‖ fake) = D(real) ‖ D(fake):
+        no batch-norm statistics, minibatch layer or packing couple the samples of one forward pass."""
+        coupled = any(isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training for m in self.modules())
+        return not coupled and self.minibatch is None and self.pack == 1
+
     def _prepare(self, x: Tensor, y: Tensor | None) -> Tensor:
         if self.pack > 1:
             if x.shape[0] % self.pack:

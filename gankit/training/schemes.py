@@ -27,13 +27,13 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
-from torch.optim import Optimizer
 
 from gankit.config import TrainConfig
 from gankit.registry import Registry
 from gankit.training.step import (
     GAN,
     GameLosses,
+    UpdateRule,
     alternating_step,
     discriminator_gradients,
     discriminator_step,
@@ -93,8 +93,8 @@ class Simultaneous(UpdateScheme):
             discriminator_step(gan, losses, next_real(), sample_z())
         stats = discriminator_gradients(gan, losses, next_real(), sample_z())
         stats.update(generator_gradients(gan, losses, sample_z(), generator_batch(losses, next_real)))
-        gan.d_optimizer.step()
-        gan.g_optimizer.step()
+        gan.apply(gan.d_optimizer)
+        gan.apply(gan.g_optimizer)
         project_discriminator(gan, losses)
         return stats
 
@@ -115,20 +115,20 @@ class Extragradient(UpdateScheme):
             discriminator_step(gan, losses, next_real(), sample_z())  # extrapolate D
             discriminator_gradients(gan, losses, next_real(), sample_z())
             _restore(gan.discriminator, start)
-            gan.d_optimizer.step()
+            gan.apply(gan.d_optimizer)
             project_discriminator(gan, losses)
         start_g, start_d = _snapshot(gan.generator_side), _snapshot(gan.discriminator)
         stats = discriminator_gradients(gan, losses, next_real(), sample_z())
         stats.update(generator_gradients(gan, losses, sample_z(), generator_batch(losses, next_real)))
-        gan.d_optimizer.step()  # extrapolation to the look-ahead point
-        gan.g_optimizer.step()
+        gan.apply(gan.d_optimizer)  # extrapolation to the look-ahead point
+        gan.apply(gan.g_optimizer)
         project_discriminator(gan, losses)
         discriminator_gradients(gan, losses, next_real(), sample_z())  # gradients there
         generator_gradients(gan, losses, sample_z(), generator_batch(losses, next_real))
         _restore(gan.generator_side, start_g)  # applied from the original point
         _restore(gan.discriminator, start_d)
-        gan.d_optimizer.step()
-        gan.g_optimizer.step()
+        gan.apply(gan.d_optimizer)
+        gan.apply(gan.g_optimizer)
         project_discriminator(gan, losses)
         return stats
 
@@ -145,11 +145,12 @@ class Optimistic(UpdateScheme):
     def __init__(self) -> None:
         self.previous: dict[str, list[Tensor] | None] = {"generator": None, "discriminator": None}
 
-    def _update(self, player: str) -> Callable[[Optimizer, nn.Module], None]:
+    def _update(self, player: str) -> UpdateRule:
         @torch.no_grad()
-        def update(optimizer: Optimizer, module: nn.Module) -> None:
+        def update(apply: Callable[[], bool], module: nn.Module) -> None:
             before = _snapshot(module)
-            optimizer.step()
+            if not apply():  # an fp16 step skipped after an overflow: no Δ_t
+                return
             deltas = [p - b for p, b in zip(_params(module), before, strict=True)]
             last = self.previous[player] or deltas
             for p, b, d, d_last in zip(_params(module), before, deltas, last, strict=True):

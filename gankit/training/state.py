@@ -20,9 +20,10 @@ from gankit.latent import Latent, LatentSpace, latent_space
 from gankit.nets import build_encoder, build_networks
 from gankit.run import resolve_device
 from gankit.training.batches import EpochSampler
+from gankit.training.engine import Engine, choose_engine, compiled, prepare_networks
 from gankit.training.optim import build_optimizer
 from gankit.training.schemes import UpdateScheme, build_scheme
-from gankit.training.step import GAN, Batch, GameLosses
+from gankit.training.step import GAN, Batch, GameLosses, unwrap
 from gankit.version import __version__
 
 
@@ -40,6 +41,7 @@ class Training:
     sampler: EpochSampler
     space: LatentSpace
     grid_latent: Latent  # the fixed G inputs of every sample grid
+    engine: Engine
     step: int = 0
     images_seen: int = 0
     elapsed_s: float = 0.0
@@ -68,7 +70,8 @@ class Training:
         return stats
 
     def sampling_generator(self) -> torch.nn.Module:
-        return self.ema.module if self.ema is not None else self.gan.generator
+        """G for samples and metrics: the EMA weights if the run keeps them, eager (never compiled)."""
+        return self.ema.module if self.ema is not None else unwrap(self.gan.generator)
 
     def state_dict(self) -> dict[str, Any]:
         rng: dict[str, Any] = {"torch": torch.get_rng_state()}
@@ -81,8 +84,8 @@ class Training:
             "elapsed_s": self.elapsed_s,
             "data_shape": list(self.data_shape),
             "num_classes": self.space.num_classes,
-            "generator": self.gan.generator.state_dict(),
-            "discriminator": self.gan.discriminator.state_dict(),
+            "generator": unwrap(self.gan.generator).state_dict(),
+            "discriminator": unwrap(self.gan.discriminator).state_dict(),
             "g_optimizer": self.gan.g_optimizer.state_dict(),
             "d_optimizer": self.gan.d_optimizer.state_dict(),
             "encoder": self.gan.encoder.state_dict() if self.gan.encoder is not None else None,
@@ -92,7 +95,11 @@ class Training:
             "grid_z": self.grid_latent.z,
             "grid_y": self.grid_latent.y,
             "rng": rng,
+            "loss_scalers": self.gan.precision.state_dict(self._optimizers()),
         }
+
+    def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"generator": self.gan.g_optimizer, "discriminator": self.gan.d_optimizer}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if tuple(state["data_shape"]) != self.data_shape:
@@ -102,8 +109,8 @@ class Training:
             )
         self.step, self.images_seen = int(state["step"]), int(state["images_seen"])
         self.elapsed_s = float(state["elapsed_s"])
-        self.gan.generator.load_state_dict(state["generator"])
-        self.gan.discriminator.load_state_dict(state["discriminator"])
+        unwrap(self.gan.generator).load_state_dict(state["generator"])
+        unwrap(self.gan.discriminator).load_state_dict(state["discriminator"])
         self.gan.g_optimizer.load_state_dict(state["g_optimizer"])
         self.gan.d_optimizer.load_state_dict(state["d_optimizer"])
         if self.gan.encoder is not None:
@@ -112,6 +119,7 @@ class Training:
             self.ema.load_state_dict(state["ema"])
         self.sampler.load_state_dict(state["sampler"])
         self.scheme.load_state_dict(state["scheme"])
+        self.gan.precision.load_state_dict(state.get("loss_scalers") or {}, self._optimizers())
         y = state.get("grid_y")
         self.grid_latent = Latent(state["grid_z"].to(self.device), None if y is None else y.to(self.device))
         # RNG states are CPU byte tensors, whatever device the checkpoint was mapped to
@@ -127,18 +135,23 @@ def build_training(cfg: Config, log: Callable[[str], None] = print) -> Training:
     data = load_data(cfg.data, log=log).to(device)
     shape = tuple(data.x.shape[1:])
     space = latent_space(cfg.model, data.num_classes)
+    engine = choose_engine(cfg, device, images=len(shape) == 3)
+    log(engine.describe())
     g, d = build_networks(cfg.model, shape, space)
     g, d = g.to(device), d.to(device)
     encoder = build_encoder(cfg.model, shape).to(device) if cfg.loss.uses_encoder else None
+    prepare_networks(engine, g, d, encoder)
     g_side = list(g.parameters()) + (list(encoder.parameters()) if encoder is not None else [])
-    gan = GAN(g, d, build_optimizer(g_side, cfg.g_optim), build_optimizer(d.parameters(), cfg.d_optim), encoder)
+    g_opt, d_opt = build_optimizer(g_side, cfg.g_optim), build_optimizer(d.parameters(), cfg.d_optim)
+    gan = GAN(compiled(engine, g), compiled(engine, d), g_opt, d_opt, encoder, engine.precision)
     losses = GameLosses.from_config(cfg.loss, space)
     ema = None
     if cfg.train.ema is not None:
         ema = AveragedModel(g, multi_avg_fn=get_ema_multi_avg_fn(cfg.train.ema), use_buffers=True)
     sampler = EpochSampler(len(data), cfg.train.batch_size, cfg.train.seed, device)
     grid = grid_latent(space, cfg.train.grid_size, cfg.train.seed + 1).to(device)
-    return Training(cfg, device, data, gan, losses, build_scheme(gan, cfg.train), ema, sampler, space, grid)
+    scheme = build_scheme(gan, cfg.train)
+    return Training(cfg, device, data, gan, losses, scheme, ema, sampler, space, grid, engine)
 
 
 def grid_latent(space: LatentSpace, n: int, seed: int) -> Latent:

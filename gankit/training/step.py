@@ -41,6 +41,7 @@ from gankit.losses import (
 )
 from gankit.nets.discriminator import Discriminator, DiscriminatorOutput
 from gankit.regularizers import clip_weights, gradient_penalty
+from gankit.training.precision import Precision
 
 
 @dataclass
@@ -56,7 +57,8 @@ class GAN:
     """The two players and their optimisers. G and D may be wrapped (e.g. in DistributedDataParallel).
 
     ``encoder`` is the mode-regularised GAN's E (Che et al. 2017); it is G's ally: ``g_optimizer`` holds
-    its parameters too.
+    its parameters too. ``precision`` says how the forward passes compute and how gradients are scaled
+    (:mod:`gankit.training.precision`); every optimiser step goes through :meth:`apply`.
     """
 
     generator: nn.Module
@@ -64,6 +66,11 @@ class GAN:
     g_optimizer: Optimizer
     d_optimizer: Optimizer
     encoder: nn.Module | None = None
+    precision: Precision = field(default_factory=Precision)
+
+    def apply(self, optimizer: Optimizer) -> bool:
+        """Apply one player's optimiser step (skipped, returning False, if fp16 gradients overflowed)."""
+        return self.precision.step(optimizer)
 
     @property
     def generator_side(self) -> nn.Module:
@@ -120,11 +127,36 @@ def judge(discriminator: nn.Module, x: Tensor, y: Tensor | None = None, q: bool 
 
     A gankit :class:`~gankit.nets.Discriminator`, bare or wrapped, is called through the outermost module
     with ``full=True``, so that a wrapper sees the forward pass (DistributedDataParallel must, to reduce
-    the gradients) and the whole output comes back; any other module D(x) gives the logits alone.
+    the gradients) and the whole output comes back; any other module D(x) gives the logits alone. The
+    outputs are fp32 whatever precision D computed in, so that losses are always computed in fp32.
     """
     if isinstance(unwrap(discriminator), Discriminator):
-        return discriminator(x, y, q=q, full=True)
-    return DiscriminatorOutput(discriminator(x) if y is None else discriminator(x, y), None, None)
+        out = discriminator(x, y, q=q, full=True)
+    else:
+        out = DiscriminatorOutput(discriminator(x) if y is None else discriminator(x, y), None, None)
+    if out.logits.dtype == torch.float32:
+        return out
+    q_out = out.q if out.q is None else type(out.q)(*(t.float() for t in out.q))
+    return DiscriminatorOutput(out.logits.float(), None if out.features is None else out.features.float(), q_out)
+
+
+def judge_both(
+    discriminator: nn.Module, real: Batch, fake: Tensor, fake_y: Tensor | None
+) -> tuple[DiscriminatorOutput, DiscriminatorOutput]:
+    """D on the real batch and on G's samples (with Q's output for the samples).
+
+    When D judges each sample on its own (:attr:`Discriminator.per_sample`: no batch norm, minibatch layer or
+    packing) both batches go through one forward pass, which gives the same logits with half the calls
+    (and half the 16-bit weight casts under autocast).
+    """
+    inner = unwrap(discriminator)
+    if not (isinstance(inner, Discriminator) and inner.per_sample):
+        return judge(discriminator, real.x, real.y), judge(discriminator, fake, fake_y, q=True)
+    n = real.x.shape[0]
+    y = None if real.y is None else torch.cat([real.y, fake_y])
+    out = judge(discriminator, torch.cat([real.x, fake]), y)
+    halves = [DiscriminatorOutput(out.logits[part], out.features[part], None) for part in (slice(n), slice(n, None))]
+    return halves[0], halves[1]
 
 
 def information(losses: GameLosses, out: DiscriminatorOutput, latent: Latent) -> dict[str, Tensor]:
@@ -154,12 +186,16 @@ def set_requires_grad(module: nn.Module, flag: bool) -> None:
         p.requires_grad_(flag)
 
 
-def plain_update(optimizer: Optimizer, module: nn.Module) -> None:
-    """Apply the optimiser's step to ``module``'s parameters (the update rule of every classic recipe)."""
-    optimizer.step()
+def plain_update(apply: Callable[[], bool], module: nn.Module) -> None:
+    """Apply the optimiser's step to ``module``'s parameters (the update rule of every classic recipe).
+
+    An update rule gets ``apply`` (the player's optimiser step, through the precision's loss scaler; it
+    returns False when the step was skipped) and the module it changes.
+    """
+    apply()
 
 
-UpdateRule = Callable[[Optimizer, nn.Module], None]
+UpdateRule = Callable[[Callable[[], bool], nn.Module], None]
 
 
 def discriminator_gradients(
@@ -168,24 +204,31 @@ def discriminator_gradients(
     """Fill D's ``.grad`` with ∇l_D (+ λ·∇GP − λ·∇L_I) on a real batch and G(z); nothing is updated."""
     G, D = gan.generator, gan.discriminator
     real, latent = as_batch(real), as_latent(z)
-    with torch.no_grad():
-        fake = generate(G, latent)
-    on_real, on_fake = judge(D, real.x, real.y), judge(D, fake, latent.y, q=True)
-    loss = losses.objective.d_loss(on_real.logits, on_fake.logits)
-    stats = {
-        "d_loss": loss.detach(),
-        "d_real": on_real.logits.detach().mean(),
-        "d_fake": on_fake.logits.detach().mean(),
-    }
-    if losses.terms.gp_weight > 0:
-        penalty = gradient_penalty(lambda x: judge(D, x, real.y).logits, real.x, fake)
-        loss = loss + losses.terms.gp_weight * penalty
-        stats["gp"] = penalty.detach()
-    info = information(losses, on_fake, latent)
-    if info:
-        loss = loss + _information_loss(losses, info)
+    with gan.precision.autocast():
+        with torch.no_grad():
+            fake = generate(G, latent)
+        on_real, on_fake = judge_both(D, real, fake, latent.y)
+        loss = losses.objective.d_loss(on_real.logits, on_fake.logits)
+        stats = {
+            "d_loss": loss.detach(),
+            "d_real": on_real.logits.detach().mean(),
+            "d_fake": on_fake.logits.detach().mean(),
+        }
+        if losses.terms.gp_weight > 0:
+            critic = unwrap(D)  # double backward is not supported through torch.compile'd modules
+            penalty = gradient_penalty(
+                lambda x: judge(critic, x, real.y).logits,
+                real.x,
+                fake,
+                loss_scale=gan.precision.loss_scale(gan.d_optimizer),
+            )
+            loss = loss + losses.terms.gp_weight * penalty
+            stats["gp"] = penalty.detach()
+        info = information(losses, on_fake, latent)
+        if info:
+            loss = loss + _information_loss(losses, info)
     gan.d_optimizer.zero_grad(set_to_none=True)
-    loss.backward()
+    gan.precision.backward(loss, gan.d_optimizer)
     return stats
 
 
@@ -197,7 +240,7 @@ def generator_gradients(
     D's weights are frozen, so no gradient is computed for them. ``real`` is needed when
     ``losses.generator_reads_data`` (relativistic G loss, feature matching, reconstruction and mode regularisers).
     """
-    G, D = gan.generator, gan.discriminator
+    D = gan.discriminator
     latent = as_latent(z)
     if losses.generator_reads_data and real is None:
         raise ValueError(
@@ -205,36 +248,46 @@ def generator_gradients(
         )
     set_requires_grad(D, False)
     try:
-        on_fake = judge(D, generate(G, latent), latent.y, q=True)
-        w = losses.terms
-        batch = as_batch(real) if real is not None else None
-        on_real = None
-        if losses.objective.g_reads_real or w.feature_matching > 0:
-            with torch.no_grad():  # D is frozen and D(x) does not depend on G: constants for G's loss
-                on_real = judge(D, batch.x, batch.y)
-        real_logits = on_real.logits if losses.objective.g_reads_real else None
-        adversarial = losses.objective.g_loss(real_logits, on_fake.logits)
-        stats = {"g_loss": adversarial.detach()}
-        loss = w.g_adversarial * adversarial
-        if w.feature_matching > 0:
-            fm = feature_matching(on_real.features, on_fake.features)
-            loss = loss + w.feature_matching * fm
-            stats["feature_matching"] = fm.detach()
-        info = information(losses, on_fake, latent)
-        if info:
-            loss = loss + _information_loss(losses, info)
-            stats.update({k: v.detach() for k, v in info.items()})
-        if w.uses_encoder:
-            rebuilt = generate(G, Latent(gan.encoder(batch.x), batch.y))
-            rec = reconstruction(batch.x, rebuilt)
-            mode = losses.objective.g_loss(real_logits, judge(D, rebuilt, batch.y).logits)  # x paired with G(E(x))
-            loss = loss + w.reconstruction_weight * rec + w.mode_weight * mode
-            stats["reconstruction"], stats["mode_regularizer"] = rec.detach(), mode.detach()
+        with gan.precision.autocast():
+            stats, loss = _generator_loss(gan, losses, latent, real)
         gan.g_optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        gan.precision.backward(loss, gan.g_optimizer)
     finally:
         set_requires_grad(D, True)
     return stats
+
+
+def _generator_loss(
+    gan: GAN, losses: GameLosses, latent: Latent, real: Tensor | Batch | None
+) -> tuple[dict[str, Tensor], Tensor]:
+    """G's loss (with D frozen) and its statistics; see :func:`generator_gradients`."""
+    G, D = gan.generator, gan.discriminator
+    on_fake = judge(D, generate(G, latent), latent.y, q=True)
+    w = losses.terms
+    batch = as_batch(real) if real is not None else None
+    on_real = None
+    if losses.objective.g_reads_real or w.feature_matching > 0:
+        with torch.no_grad():  # D is frozen and D(x) does not depend on G: constants for G's loss
+            on_real = judge(D, batch.x, batch.y)
+    real_logits = on_real.logits if losses.objective.g_reads_real else None
+    adversarial = losses.objective.g_loss(real_logits, on_fake.logits)
+    stats = {"g_loss": adversarial.detach()}
+    loss = w.g_adversarial * adversarial
+    if w.feature_matching > 0:
+        fm = feature_matching(on_real.features, on_fake.features)
+        loss = loss + w.feature_matching * fm
+        stats["feature_matching"] = fm.detach()
+    info = information(losses, on_fake, latent)
+    if info:
+        loss = loss + _information_loss(losses, info)
+        stats.update({k: v.detach() for k, v in info.items()})
+    if w.uses_encoder:
+        rebuilt = generate(G, Latent(gan.encoder(batch.x), batch.y))
+        rec = reconstruction(batch.x, rebuilt)
+        mode = losses.objective.g_loss(real_logits, judge(D, rebuilt, batch.y).logits)  # x paired with G(E(x))
+        loss = loss + w.reconstruction_weight * rec + w.mode_weight * mode
+        stats["reconstruction"], stats["mode_regularizer"] = rec.detach(), mode.detach()
+    return stats, loss
 
 
 def project_discriminator(gan: GAN, losses: GameLosses) -> None:
@@ -248,7 +301,7 @@ def discriminator_step(
 ) -> dict[str, Tensor]:
     """One update of D on a real batch and G(z): minimise l_D (+ λ·GP), then clip if asked."""
     stats = discriminator_gradients(gan, losses, real, z)
-    update(gan.d_optimizer, gan.discriminator)
+    update(lambda: gan.apply(gan.d_optimizer), gan.discriminator)
     project_discriminator(gan, losses)
     return stats
 
@@ -262,7 +315,7 @@ def generator_step(
 ) -> dict[str, Tensor]:
     """One update of G (and E): minimise G's loss on G(z) (and on the real batch, if the loss reads one)."""
     stats = generator_gradients(gan, losses, z, real)
-    update(gan.g_optimizer, gan.generator_side)
+    update(lambda: gan.apply(gan.g_optimizer), gan.generator_side)
     return stats
 
 

@@ -1,0 +1,87 @@
+"""How a run's step is made fast: precision, memory layout, threads and compilation, each chosen with a reason.
+
+:func:`choose_engine` resolves ``train.precision`` and ``train.compile`` for the run's device and networks
+and returns an :class:`Engine` whose ``reasons`` go into the run's log. What was measured, on which
+machine, is in docs/benchmarks.md (``benchmarks/train_step_speed.py``).
+
+* **Precision** (:mod:`gankit.training.precision`): bf16 autocast where the device has bf16 matrix units.
+* **Memory layout**: convolutional nets in channels_last (NHWC) when they compute in 16 bits: oneDNN's and
+  cuDNN's bf16/fp16 convolutions run NHWC natively; in fp32 the default layout was as fast or faster
+  (dcgan, wgan-gp) on the CPU measured.
+* **Optimisers**: fused Adam/SGD kernels, foreach RMSprop (``gankit.training.optim``).
+* **Threads**: one inter-op thread (these small nets have no independent ops worth running in parallel);
+  intra-op threads stay at torch's default, the number of physical cores.
+* **Compilation**: ``torch.compile`` of G and D (not of the optimiser steps). The gradient penalty always
+  differentiates the uncompiled D twice (double backward does not run through compiled graphs: pytorch
+  issues 91469, 183603); checkpoints, EMA and sample grids use the uncompiled modules too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from gankit.config import Config
+from gankit.training.precision import Precision, resolve_precision
+
+# Model options torch.compile is not used with, and why (they fall back to eager; the log says so).
+COMPILE_FALLBACKS: dict[str, str] = {}
+
+
+@dataclass
+class Engine:
+    """The run's speed settings and, for the log, why each was chosen."""
+
+    precision: Precision
+    channels_last: bool
+    compile_mode: str | None  # None: eager
+    reasons: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        return "engine: " + "; ".join(self.reasons)
+
+
+def choose_engine(cfg: Config, device: torch.device, images: bool) -> Engine:
+    """Resolve ``train.precision`` and ``train.compile`` for ``device`` and the run's networks."""
+    precision, why_precision = resolve_precision(cfg.train.precision, device, images)
+    channels_last = images and precision.name != "fp32"
+    layout = "channels_last (16-bit convolutions)" if channels_last else "default memory layout"
+    mode, why_compile = _compile_mode(cfg, device)
+    return Engine(precision, channels_last, mode, [why_precision, layout, threads(), why_compile])
+
+
+def _compile_mode(cfg: Config, device: torch.device) -> tuple[str | None, str]:
+    requested = cfg.train.compile
+    if requested == "off":
+        return None, "eager (train.compile=off)"
+    blocker = next((why for name, why in COMPILE_FALLBACKS.items() if getattr(cfg.model, name, False)), None)
+    if blocker is not None:
+        return None, f"eager: {blocker}"
+    if requested == "auto":
+        return None, "eager (auto: torch.compile was not faster on the machines measured; train.compile=on to try)"
+    return ("default" if requested == "on" else "max-autotune"), f"torch.compile mode {requested}"
+
+
+def threads() -> str:
+    """One inter-op thread (settable once per process, before any parallel work); intra-op as torch chose."""
+    with contextlib.suppress(RuntimeError):  # already set, or parallel work already ran in this process
+        torch.set_num_interop_threads(1)
+    return f"{torch.get_num_threads()} intra-op threads, {torch.get_num_interop_threads()} inter-op"
+
+
+def prepare_networks(engine: Engine, *modules: nn.Module | None) -> None:
+    """Put the networks in the engine's memory layout (in place)."""
+    if engine.channels_last:
+        for module in modules:
+            if module is not None:
+                module.to(memory_format=torch.channels_last)
+
+
+def compiled(engine: Engine, module: nn.Module) -> nn.Module:
+    """``module`` compiled as the engine says (or itself, eager). ``step.unwrap`` recovers the original."""
+    if engine.compile_mode is None:
+        return module
+    return torch.compile(module, mode=engine.compile_mode)

@@ -1,0 +1,142 @@
+"""Numeric precision of the training step: fp32, or mixed precision with bf16 or fp16 autocast.
+
+Mixed precision (Micikevicius et al. 2018, "Mixed Precision Training") runs the networks' matrix products
+and convolutions in a 16-bit type under ``torch.autocast`` and keeps in fp32 whatever the numerics need:
+
+* the parameters, the optimisers' state and the EMA weights (autocast never changes them);
+* the losses: D's outputs are cast to fp32 before an objective reads them (``step.judge``);
+* batch-norm running statistics (fp32 buffers) and the gradient penalty's norm.
+
+bf16 has fp32's exponent range, so its gradients need no scaling. fp16 (CUDA only) does: a player's loss is
+multiplied by a scale S before ``backward`` and its gradients are divided by S right after
+(``GradScaler.unscale_``), so that update rules and schemes always see true gradients; an update whose
+gradients overflowed is skipped and S is lowered. The gradient penalty differentiates S·D(x̂) and divides
+the input gradient by S *before* its norm (``loss_scale``; the torch.amp documentation's recipe — taking the
+norm of the scaled gradient penalises S·‖∇D‖ instead of ‖∇D‖).
+
+Each player has its own ``GradScaler``: ``update()`` must follow every optimiser step, and the simultaneous
+and extragradient schemes unscale both players' gradients before either steps, which one shared scaler
+cannot interleave.
+
+The autocast region covers one player's forward passes and loss, never an optimiser step: autocast caches
+the 16-bit copies of the weights until the region closes, and a region spanning an update would keep using
+the weights from before it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+from torch.optim import Optimizer
+
+from gankit.errors import ConfigError
+
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+@dataclass
+class Precision:
+    """How one training step computes: ``name`` fp32, bf16 or fp16 on a device of type ``device_type``."""
+
+    name: str = "fp32"
+    device_type: str = "cpu"
+    scalers: dict[int, torch.amp.GradScaler] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.name not in DTYPES:
+            raise ConfigError(f"unknown precision {self.name!r}; choose fp32, bf16 or fp16")
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return DTYPES[self.name]
+
+    @property
+    def scaled(self) -> bool:
+        """Whether gradients go through a loss scaler (fp16)."""
+        return self.name == "fp16"
+
+    @contextlib.contextmanager
+    def autocast(self) -> Iterator[None]:
+        """The region of a player's forward passes and loss (see the module docstring)."""
+        if self.name == "fp32":
+            yield
+            return
+        with torch.autocast(self.device_type, dtype=self.dtype):
+            yield
+
+    def scaler(self, optimizer: Optimizer) -> torch.amp.GradScaler:
+        """The loss scaler of the player that ``optimizer`` updates (fp16 only)."""
+        key = id(optimizer)
+        if key not in self.scalers:
+            self.scalers[key] = torch.amp.GradScaler(self.device_type)
+        return self.scalers[key]
+
+    def loss_scale(self, optimizer: Optimizer) -> Tensor | float:
+        """S, the factor the player's loss is multiplied by before differentiating (1 without scaling)."""
+        if not self.scaled:
+            return 1.0
+        return self.scaler(optimizer)._get_scale_async()  # the scale tensor itself: no host sync
+
+    def backward(self, loss: Tensor, optimizer: Optimizer) -> None:
+        """Fill the ``.grad`` of ``optimizer``'s parameters with ∇loss: true (unscaled) gradients."""
+        if not self.scaled:
+            loss.backward()
+            return
+        scaler = self.scaler(optimizer)
+        scaler.scale(loss).backward()
+        scaler.unscale_(optimizer)
+
+    def step(self, optimizer: Optimizer) -> bool:
+        """Apply ``optimizer``'s step; False when fp16 gradients overflowed and the step was skipped."""
+        if not self.scaled:
+            optimizer.step()
+            return True
+        scaler = self.scaler(optimizer)
+        scale = scaler.get_scale()
+        scaler.step(optimizer)
+        scaler.update()
+        return scaler.get_scale() >= scale  # the scale only falls after an overflow
+
+    def state_dict(self, optimizers: dict[str, Optimizer]) -> dict[str, dict]:
+        """The loss scalers' states by player name (empty unless fp16)."""
+        return {name: self.scaler(opt).state_dict() for name, opt in optimizers.items()} if self.scaled else {}
+
+    def load_state_dict(self, state: dict[str, dict], optimizers: dict[str, Optimizer]) -> None:
+        for name, opt in optimizers.items():
+            if self.scaled and name in state:
+                self.scaler(opt).load_state_dict(state[name])
+
+
+def native_bf16(device: torch.device) -> tuple[bool, str]:
+    """Whether ``device`` computes bf16 matrix products natively, and what it has (for the log)."""
+    if device.type == "cuda":
+        ok = torch.cuda.is_bf16_supported(including_emulation=False)
+        return ok, torch.cuda.get_device_name(device)
+    if device.type == "cpu":
+        amx, avx = torch.cpu._is_amx_tile_supported(), torch.cpu._is_avx512_bf16_supported()
+        units = [name for name, present in (("AMX", amx), ("AVX512-BF16", avx)) if present]
+        return bool(units), "this CPU has " + (" and ".join(units) if units else "no bf16 matrix units")
+    return False, f"{device.type} is not measured"
+
+
+def resolve_precision(requested: str, device: torch.device, images: bool) -> tuple[Precision, str]:
+    """The precision a run uses, and why (a line for the log).
+
+    ``auto`` picks bf16 for image models on a device with native bf16 matrix units (measured in
+    ``benchmarks/train_step_speed.py``: about 2× the fp32 step for lsgan, dcgan and wgan-gp on a CPU with
+    AMX) and fp32 elsewhere: without those units bf16 is emulated, and the 2-D toy nets are too small for it
+    to pay for its casts.
+    """
+    if requested == "fp16" and device.type != "cuda":
+        raise ConfigError(f"train.precision=fp16 needs a CUDA device (this run is on {device.type}): use bf16 or fp32")
+    if requested != "auto":
+        return Precision(requested, device.type), f"precision {requested} (train.precision)"
+    native, what = native_bf16(device)
+    if native and images:
+        return Precision("bf16", device.type), f"precision bf16 (auto: {what})"
+    reason = what if not native else "2-D points: nets too small to gain from bf16"
+    return Precision("fp32", device.type), f"precision fp32 (auto: {reason})"
