@@ -111,8 +111,9 @@ class Training:
         self.elapsed_s = float(state["elapsed_s"])
         unwrap(self.gan.generator).load_state_dict(state["generator"])
         unwrap(self.gan.discriminator).load_state_dict(state["discriminator"])
-        self.gan.g_optimizer.load_state_dict(state["g_optimizer"])
-        self.gan.d_optimizer.load_state_dict(state["d_optimizer"])
+        for optimizer in self._optimizers().values():
+            optimizer.load_state_dict(state[f"{'g' if optimizer is self.gan.g_optimizer else 'd'}_optimizer"])
+            match_layouts(optimizer)
         if self.gan.encoder is not None:
             self.gan.encoder.load_state_dict(state["encoder"])
         if self.ema is not None:
@@ -126,6 +127,20 @@ class Training:
         torch.set_rng_state(state["rng"]["torch"].cpu())
         if self.device.type == "cuda" and "cuda" in state["rng"]:
             torch.cuda.set_rng_state(state["rng"]["cuda"].cpu(), self.device)
+
+
+@torch.no_grad()
+def match_layouts(optimizer: torch.optim.Optimizer) -> None:
+    """Give each per-parameter state tensor (Adam's moments, …) its parameter's memory layout.
+
+    Checkpoints store tensors contiguous; a channels_last parameter with contiguous moments would be
+    updated element-wise out of step by the fused kernels, which assume one layout.
+    """
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            for key, value in optimizer.state.get(p, {}).items():
+                if isinstance(value, torch.Tensor) and value.shape == p.shape and value.stride() != p.stride():
+                    optimizer.state[p][key] = torch.empty_like(p, dtype=value.dtype).copy_(value)
 
 
 def build_training(cfg: Config, log: Callable[[str], None] = print) -> Training:

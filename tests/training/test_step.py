@@ -226,12 +226,15 @@ def test_reconstruction_and_mode_regularisers_train_the_encoder_with_g():
     assert all(_changed(e0, gan.encoder))
 
 
-def test_labels_reach_both_players():
-    """Conditional D sees real data with the real labels and G(z, y) with the labels G was given."""
+@pytest.mark.parametrize("minibatch", ["discrimination", "none"])
+def test_labels_reach_both_players(minibatch):
+    """Conditional D sees real data with the real labels and G(z, y) with the labels G was given: in two
+    passes when a minibatch layer couples a batch's samples, in one pass (real, then fake) when D is per-sample."""
     from gankit.latent import Latent
     from gankit.training.step import Batch
 
-    gan, _ = _built({"conditioning": "concat"}, num_classes=3)
+    gan, _ = _built({"conditioning": "concat", "minibatch": minibatch}, num_classes=3)
+    assert gan.discriminator.per_sample == (minibatch == "none")
     seen, run = [], gan.discriminator.run
 
     def spy(x, y=None, q=False):
@@ -243,7 +246,10 @@ def test_labels_reach_both_players():
     latent = Latent(torch.randn(4, 4), torch.tensor([2, 2, 2, 0]))
     losses = GameLosses(OBJECTIVES["nonsaturating"])
     discriminator_step(gan, losses, real, latent)
-    assert seen == [([0, 0, 1, 1], False), ([2, 2, 2, 0], True)]  # Q (if any) is asked about G's samples only
+    if minibatch != "none":
+        assert seen == [([0, 0, 1, 1], False), ([2, 2, 2, 0], True)]  # Q (if any) is asked about G's samples only
+    else:
+        assert seen == [([0, 0, 1, 1, 2, 2, 2, 0], False)]
     seen.clear()
     generator_step(gan, losses, latent)
     assert seen == [([2, 2, 2, 0], True)]
