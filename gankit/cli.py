@@ -28,6 +28,7 @@ SHORTCUTS = {
     "data": "data.name",
     "data_dir": "data.dir",
     "steps": "train.steps",
+    "time_budget": "train.time_budget",
     "batch_size": "train.batch_size",
     "device": "train.device",
     "seed": "train.seed",
@@ -320,6 +321,12 @@ def make_parser() -> argparse.ArgumentParser:
     t.add_argument("--data-dir", help="folder with the IDX files or images (data.dir)")
     t.add_argument("--download", action="store_true", help="download missing data files (data.download)")
     t.add_argument("--steps", type=int, help="generator steps (train.steps)")
+    t.add_argument(
+        "--time-budget",
+        type=float,
+        metavar="SECONDS",
+        help="train for this many seconds instead of --steps, then write the final checkpoint and grid",
+    )
     t.add_argument("--batch-size", type=int, help="train.batch_size")
     t.add_argument("--device", help="auto, cpu, cuda, cuda:N, mps (train.device)")
     t.add_argument("--seed", type=int, help="train.seed")

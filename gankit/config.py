@@ -117,7 +117,7 @@ class TrainConfig:
     fid_samples: int = 2000  # generated samples per FID during training
     precision: str = "auto"  # "auto" (bf16 where the device computes it fast, else fp32), "fp32", "bf16", "fp16" (CUDA)
     compile: str = "auto"  # torch.compile of G and D: "auto" (where measured faster), "off", "on", "max-autotune"
-    time_budget: float | None = None  # seconds of training; then the final checkpoint and grid (none: train.steps)
+    time_budget: float | None = None  # train this many seconds (train.steps is then ignored), then finish as usual
 
 
 @dataclass

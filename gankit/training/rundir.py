@@ -21,6 +21,9 @@ from gankit.training.state import Training
 # Fields a resumed run may change: the budget, the schedule of logs/grids/checkpoints, where the data is.
 RESUMABLE_FIELDS = {
     "train.steps",
+    "train.time_budget",
+    "train.precision",
+    "train.compile",
     "train.device",
     "train.log_every",
     "train.sample_at",

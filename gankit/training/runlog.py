@@ -65,7 +65,8 @@ class MetricsWriter:
             paths.root, t.tensorboard, purge_step=training.step + 1 if resumed else None
         )
         show = t.progress and log.echo
-        self.bar = tqdm(total=t.steps, initial=training.step, disable=not show, unit="step", dynamic_ncols=True)
+        total = t.steps if t.time_budget is None else None  # a time budget ends at a step nobody knows yet
+        self.bar = tqdm(total=total, initial=training.step, disable=not show, unit="step", dynamic_ncols=True)
         log.bar = None if self.bar.disable else self.bar
         self.sums: dict[str, torch.Tensor] = {}
         self.count, self.tick, self.images_at_tick = 0, time.perf_counter(), training.images_seen
@@ -85,6 +86,11 @@ class MetricsWriter:
         self.count += 1
         self.bar.update(1)
         if force or training.step % self.every == 0 or training.step == self.total:
+            self.write(training)
+
+    def finish(self, training: Training) -> None:
+        """Write the statistics of the steps since the last record (a time budget ends at any step)."""
+        if self.count:
             self.write(training)
 
     def write(self, training: Training) -> None:

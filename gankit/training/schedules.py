@@ -6,6 +6,7 @@ global random stream, so they never change the run's trajectory (resume stays bi
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import torch
@@ -20,6 +21,25 @@ from gankit.run import RunPaths
 from gankit.training.runlog import RunLog
 from gankit.training.state import Training
 from gankit.viz.tensorboard import TensorBoardLogger
+
+
+class Budget:
+    """When training stops: after ``train.steps`` generator steps or, with ``train.time_budget``, once the run
+    has trained that many seconds in all (a resumed run counts the time before its checkpoint; ``train.steps``
+    is then ignored). The clock is read once per step, with no device sync."""
+
+    def __init__(self, training: Training):
+        t = training.cfg.train
+        self.steps, self.seconds = t.steps, t.time_budget
+        self.start, self.before = time.perf_counter(), training.elapsed_s
+
+    def spent(self, training: Training) -> bool:
+        if self.seconds is None:
+            return training.step >= self.steps
+        return self.before + time.perf_counter() - self.start >= self.seconds
+
+    def describe(self) -> str:
+        return f"{self.seconds:g} s of training" if self.seconds is not None else f"{self.steps:,} steps"
 
 
 class CheckpointSchedule:
@@ -71,13 +91,23 @@ class GridSchedule:
     def __init__(self, paths: RunPaths, t: TrainConfig, tensorboard: TensorBoardLogger):
         self.paths, self.every, self.tensorboard = paths, t.sample_every, tensorboard
         self.steps = set(t.sample_at) | {t.steps}
+        self.written_at: int | None = None
 
     def due(self, step: int) -> bool:
         return step in self.steps or (self.every > 0 and step % self.every == 0)
 
     def after_step(self, training: Training) -> None:
         if self.due(training.step):
-            self.tensorboard.image(training.step, write_sample_grid(training, self.paths.sample_grid(training.step)))
+            self.write(training)
+
+    def write(self, training: Training) -> None:
+        self.tensorboard.image(training.step, write_sample_grid(training, self.paths.sample_grid(training.step)))
+        self.written_at = training.step
+
+    def finish(self, training: Training) -> None:
+        """The final grid (unless the last step already has one): a time budget ends at any step."""
+        if self.written_at != training.step:
+            self.write(training)
 
 
 def fid_monitor(training: Training, log: RunLog) -> FidMonitor | None:

@@ -15,13 +15,14 @@ from gankit.run import RunPaths
 from gankit.training.choices import check_choices
 from gankit.training.rundir import check_run_dir, open_run, resume_training
 from gankit.training.runlog import MetricsWriter, RunLog
-from gankit.training.schedules import CheckpointSchedule, FidSchedule, GridSchedule, fid_monitor
+from gankit.training.schedules import Budget, CheckpointSchedule, FidSchedule, GridSchedule, fid_monitor
 from gankit.training.state import Training, build_training
 from gankit.version import __version__
 
 
 def train(cfg: Config, run_dir: str | Path, resume: bool = False, echo: bool = True) -> Training:
-    """Train (or, with ``resume``, continue) the run in ``run_dir`` up to ``cfg.train.steps`` generator steps.
+    """Train (or, with ``resume``, continue) the run in ``run_dir`` for ``cfg.train.steps`` generator steps
+    (or ``cfg.train.time_budget`` seconds).
 
     With ``resume`` the latest checkpoint is loaded and ``cfg`` should come from
     :func:`~gankit.training.rundir.resume_config`. Returns the final :class:`Training`. Raises
@@ -44,11 +45,14 @@ def train(cfg: Config, run_dir: str | Path, resume: bool = False, echo: bool = T
         fid = FidSchedule(monitor, paths, cfg.train, log, metrics.tensorboard)
         if training.step == 0:
             grids.after_step(training)
-        while training.step < cfg.train.steps:
+        budget = Budget(training)
+        while not budget.spent(training):
             stats = training.train_step()
             metrics.add(training, stats, force=checkpoints.due(training.step))
             for schedule in (grids, fid, checkpoints):
                 schedule.after_step(training)
+        metrics.finish(training)
+        grids.finish(training)
     final = checkpoints.finish(training)
     log(
         f"done: step {training.step}, {training.images_seen:,} images in {training.elapsed_s:.1f} s; "
