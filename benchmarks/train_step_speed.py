@@ -1,14 +1,33 @@
-"""Training speed of every recipe: gankit's step against a plain hand-written PyTorch loop, same run.
+"""Training speed of every recipe: a plain PyTorch loop, gankit in fp32 and gankit's fast defaults, same run.
 
-For each recipe both loops train the *same* networks (same config, same initial weights) with the same
-optimisers, batch size, n_critic, loss and regulariser on the same data held on the device. The plain
-loop is written the way the PyTorch examples write it: index a batch, ``G(z).detach()``, BCE/MSE/... on
-the logits, ``zero_grad``/``backward``/``step``, clamp for WGAN. The two are timed alternately
-(gankit, plain, gankit, plain, …) and the median of the repeats is reported, so both see the same
-machine state. Speed is real images consumed by D per second (n_critic × batch per generator step).
+For each recipe three loops train the *same* networks (same config, same initial weights) with the same
+optimiser type and hyper-parameters, batch size, n_critic, losses and regularisers, on the same data held on
+the device:
 
-    python benchmarks/train_step_speed.py                      # embedded MNIST sample, CPU
-    python benchmarks/train_step_speed.py --data-dir ../shared/data/mnist --device cuda
+* **plain**: the loop a user writes from the PyTorch examples (:class:`PlainLoop`): index a random batch,
+  ``G(z).detach()``, the loss written inline with ``torch.nn.functional``, ``zero_grad``/``backward``/``step``,
+  ``p.data.clamp_`` for WGAN, the gradient penalty with ``autograd.grad``, Q's cross-entropy and Gaussian NLL for
+  InfoGAN, D(x) again in G's step for the relativistic losses and feature matching, G(E(x)) for the mode-regularised
+  GAN. It calls the gankit networks' forward (they are the same nets) but none of gankit's losses or step code;
+  its optimisers are built as a user builds them (``torch.optim.Adam(params, lr=…, betas=…)``).
+* **gankit fp32**: the recipe with ``train.precision=fp32`` and ``train.compile=off``.
+* **gankit fast**: the recipe as it is (``precision`` and ``compile`` on ``auto``).
+
+The three are timed alternately in one process (plain, fp32, fast, plain, …) and the median of the repeats is
+reported, so all see the same machine state. The first ``--warmup`` steps of each loop are timed apart (compile
+and allocator warm-up) and left out of the steady-state speed. Images/s counts the real images D consumes per
+generator step (n_critic × batch) times generator steps/s. FLOPs per step are counted once per recipe on gankit's
+fp32 step with ``torch.utils.flop_counter.FlopCounterMode`` (forward and backward, the gradient penalty's double
+backward included) and used for all three columns (the work to do; the plain loop does a little more: D's weight
+gradients in G's step). The fp32 and bf16 GEMM peaks of the machine are measured in the same run (best of a few
+large square matmuls) and each column's GFLOP/s is given as a fraction of both.
+
+    python benchmarks/train_step_speed.py                                   # embedded MNIST sample, CPU
+    python benchmarks/train_step_speed.py --data-dir ../shared/data/mnist   # full MNIST
+    python benchmarks/train_step_speed.py --recipes lsgan dcgan wgan-gp --out speed.md
+
+Run time at the defaults (3 rounds of >= 1.5 s per column): about 17 s per recipe on the project's 2-core CPU, so
+about 5 minutes for all 17 recipes (4 min 46 s on full MNIST, 2026-11-28), plus the fast column's compile time.
 """
 
 from __future__ import annotations
@@ -16,41 +35,177 @@ from __future__ import annotations
 import argparse
 import copy
 import math
+import os
 import platform
 import statistics
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from gankit import get_recipe
+from gankit.nets.discriminator import QOutput
 from gankit.recipes import RECIPES
 from gankit.training.state import Training, build_training
+from gankit.training.step import unwrap
 
-# The losses as a user would write them inline (not gankit.losses): (d_loss(real, fake), g_loss(fake)). The plain
-# loop's G step sees no real batch, so recipes whose G loss reads real logits (the relativistic ones) are not timed.
-PLAIN_LOSSES = {
-    "minimax": (
-        lambda r, f: (
-            F.binary_cross_entropy_with_logits(r, torch.ones_like(r))
-            + F.binary_cross_entropy_with_logits(f, torch.zeros_like(f))
-        ),
-        lambda f: -F.binary_cross_entropy_with_logits(f, torch.zeros_like(f)),
+Loss = Callable[[Tensor, Tensor], Tensor]
+
+
+def _bce(logits: Tensor, target: float) -> Tensor:
+    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
+
+
+def _mse(x: Tensor, target: float) -> Tensor:
+    return F.mse_loss(x, torch.full_like(x, target))
+
+
+# Each objective's losses as a user writes them inline: (d_loss(real, fake), g_loss(real, fake)) on D's logits.
+# G's loss reads the real logits only for the relativistic objectives (PLAIN_G_READS_REAL).
+PLAIN_LOSSES: dict[str, tuple[Loss, Loss]] = {
+    "minimax": (lambda r, f: _bce(r, 1) + _bce(f, 0), lambda r, f: -_bce(f, 0)),
+    "nonsaturating": (lambda r, f: _bce(r, 1) + _bce(f, 0), lambda r, f: _bce(f, 1)),
+    "least-squares": (lambda r, f: 0.5 * _mse(r, 1) + 0.5 * _mse(f, 0), lambda r, f: 0.5 * _mse(f, 1)),
+    "hinge": (lambda r, f: F.relu(1 - r).mean() + F.relu(1 + f).mean(), lambda r, f: -f.mean()),
+    "wasserstein": (lambda r, f: f.mean() - r.mean(), lambda r, f: -f.mean()),
+    "relativistic": (lambda r, f: _bce(r - f, 1), lambda r, f: _bce(f - r, 1)),
+    "relativistic-average": (
+        lambda r, f: _bce(r - f.mean(), 1) + _bce(f - r.mean(), 0),
+        lambda r, f: _bce(f - r.mean(), 1) + _bce(r - f.mean(), 0),
     ),
-    "nonsaturating": (
-        lambda r, f: (
-            F.binary_cross_entropy_with_logits(r, torch.ones_like(r))
-            + F.binary_cross_entropy_with_logits(f, torch.zeros_like(f))
-        ),
-        lambda f: F.binary_cross_entropy_with_logits(f, torch.ones_like(f)),
+    "relativistic-average-ls": (
+        lambda r, f: _mse(r - f.mean(), 1) + _mse(f - r.mean(), -1),
+        lambda r, f: _mse(f - r.mean(), 1) + _mse(r - f.mean(), -1),
     ),
-    "least-squares": (
-        lambda r, f: 0.5 * F.mse_loss(r, torch.ones_like(r)) + 0.5 * F.mse_loss(f, torch.zeros_like(f)),
-        lambda f: 0.5 * F.mse_loss(f, torch.ones_like(f)),
-    ),
-    "hinge": (lambda r, f: F.relu(1 - r).mean() + F.relu(1 + f).mean(), lambda f: -f.mean()),
-    "wasserstein": (lambda r, f: f.mean() - r.mean(), lambda f: -f.mean()),
 }
+PLAIN_G_READS_REAL = {"relativistic", "relativistic-average", "relativistic-average-ls"}
+# Only the hyper-parameters are copied from gankit's optimisers; the implementation (foreach, fused, …) is torch's
+# default, as in a plain script.
+HYPER_PARAMETERS = ("lr", "betas", "eps", "weight_decay", "momentum", "alpha", "centered", "amsgrad", "dampening")
+
+
+def plain_copy(module: nn.Module | None) -> nn.Module | None:
+    """A deep copy of a gankit network as a plain module (no compile/DDP wrapper, default memory format)."""
+    return None if module is None else copy.deepcopy(unwrap(module)).to(memory_format=torch.contiguous_format)
+
+
+def plain_optimizer(like: torch.optim.Optimizer, params: Sequence[nn.Parameter]) -> torch.optim.Optimizer:
+    """The optimiser a user writes: the type and hyper-parameters of ``like``, torch's default implementation."""
+    return type(like)(params, **{k: v for k, v in like.defaults.items() if k in HYPER_PARAMETERS})
+
+
+class PlainLoop:
+    """A plain PyTorch training loop for a recipe, over deep copies of a :class:`Training`'s networks.
+
+    ``d_step`` and ``g_step`` are the two updates written out inline; ``step`` plays one game step (n_critic D steps
+    on fresh batches, then one G step) and returns the last D step's and the G step's loss values, named as gankit's
+    stats (``d_loss``, ``gp``, ``g_loss``). Every recipe is alternating (``train.scheme``), so this is its loop.
+    ``batch`` and ``noise`` draw the inputs (the tests replace ``batch`` to feed gankit's batches).
+    """
+
+    def __init__(self, training: Training):
+        cfg = training.cfg
+        if cfg.train.scheme != "alternating":
+            raise ValueError(f"the plain loop is alternating; {cfg.recipe} uses train.scheme={cfg.train.scheme}")
+        self.cfg, self.loss, self.device = cfg, cfg.loss, training.device
+        self.space = training.space
+        self.x, self.y = training.data.x, training.data.y if training.space.num_classes else None
+        self.G, self.D = plain_copy(training.gan.generator), plain_copy(training.gan.discriminator)
+        self.E = plain_copy(training.gan.encoder)  # mdgan's encoder, trained with G
+        g_params = list(self.G.parameters()) + (list(self.E.parameters()) if self.E is not None else [])
+        self.opt_g = plain_optimizer(training.gan.g_optimizer, g_params)
+        self.opt_d = plain_optimizer(training.gan.d_optimizer, list(self.D.parameters()))
+        self.d_loss_fn, self.g_loss_fn = PLAIN_LOSSES[cfg.loss.objective]
+        # G's step judges a real batch for a relativistic loss and feature matching, and encodes one for mdgan
+        self.g_judges_real = cfg.loss.objective in PLAIN_G_READS_REAL or cfg.loss.feature_matching > 0
+
+    def batch(self) -> tuple[Tensor, Tensor | None]:
+        """A random real batch in [-1, 1], with its labels for a conditional model."""
+        idx = torch.randint(0, len(self.x), (self.cfg.train.batch_size,), device=self.device)
+        x = self.x[idx].float() / 127.5 - 1 if self.x.dtype == torch.uint8 else self.x[idx]
+        return x, None if self.y is None else self.y[idx]
+
+    def noise(self) -> tuple[Tensor, Tensor | None, Tensor | None, Tensor | None]:
+        """G's input z (noise, then InfoGAN's one-hot category and continuous codes), the codes, and a class y."""
+        B, s, dev = self.cfg.train.batch_size, self.space, self.device
+        if s.dist == "uniform":
+            z = torch.rand(B, s.noise_dim, device=dev) * 2 - 1
+        else:
+            z = torch.randn(B, s.noise_dim, device=dev)
+        c = torch.randint(s.categorical, (B,), device=dev) if s.categorical else None
+        u = torch.rand(B, s.continuous, device=dev) * 2 - 1 if s.continuous else None
+        y = torch.randint(s.num_classes, (B,), device=dev) if s.num_classes else None
+        parts = [z] + ([F.one_hot(c, s.categorical).float()] if c is not None else []) + ([u] if u is not None else [])
+        return torch.cat(parts, dim=1), c, u, y
+
+    def info_loss(self, q: QOutput, c: Tensor | None, u: Tensor | None) -> Tensor | float:
+        """InfoGAN's −λ·L_I up to a constant: Q's cross-entropy on the category, Gaussian NLL on the codes."""
+        loss = 0.0
+        if c is not None:
+            loss = loss + self.loss.info_weight * F.cross_entropy(q.logits, c)
+        if u is not None:
+            nll = 0.5 * (q.log_var + (u - q.mean) ** 2 * torch.exp(-q.log_var))
+            loss = loss + self.loss.info_continuous_weight * nll.sum(dim=1).mean()
+        return loss
+
+    def d_step(self) -> dict[str, Tensor]:
+        G, D, w = self.G, self.D, self.loss
+        real, y_real = self.batch()
+        z, c, u, y = self.noise()
+        fake = (G(z) if y is None else G(z, y)).detach()
+        d_real = D(real, y_real)
+        out_fake = D(fake, y, q=True, full=True)  # logits, features and Q's output (None without a Q head)
+        d_loss = self.d_loss_fn(d_real, out_fake.logits)
+        stats = {"d_loss": d_loss.detach()}
+        loss = d_loss
+        if w.gp_weight > 0:
+            eps = torch.rand(real.shape[0], *[1] * (real.dim() - 1), device=real.device)
+            x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
+            (grad,) = torch.autograd.grad(D(x_hat, y_real).sum(), x_hat, create_graph=True)
+            gp = ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+            loss = loss + w.gp_weight * gp
+            stats["gp"] = gp.detach()
+        if out_fake.q is not None:
+            loss = loss + self.info_loss(out_fake.q, c, u)
+        self.opt_d.zero_grad()
+        loss.backward()
+        self.opt_d.step()
+        if w.clip_value is not None:
+            for p in D.parameters():
+                p.data.clamp_(-w.clip_value, w.clip_value)
+        return stats
+
+    def g_step(self) -> dict[str, Tensor]:
+        G, D, w = self.G, self.D, self.loss
+        z, c, u, y = self.noise()
+        out_fake = D(G(z) if y is None else G(z, y), y, q=True, full=True)
+        real, y_real = self.batch() if self.g_judges_real or self.E is not None else (None, None)
+        d_real = D(real, y_real, full=True) if self.g_judges_real else None
+        g_loss = self.g_loss_fn(d_real.logits if d_real is not None else None, out_fake.logits)
+        loss = w.g_adversarial * g_loss
+        if w.feature_matching > 0:
+            fm = (d_real.features.detach().mean(0) - out_fake.features.mean(0)).pow(2).sum()
+            loss = loss + w.feature_matching * fm
+        if out_fake.q is not None:
+            loss = loss + self.info_loss(out_fake.q, c, u)
+        if self.E is not None:  # mode-regularised GAN: x ≈ G(E(x)), and D should take G(E(x)) for real
+            rebuilt = G(self.E(real)) if y_real is None else G(self.E(real), y_real)
+            mode = self.g_loss_fn(d_real.logits if d_real is not None else None, D(rebuilt, y_real))
+            loss = loss + w.reconstruction_weight * F.mse_loss(rebuilt, real) + w.mode_weight * mode
+        self.opt_g.zero_grad()
+        loss.backward()
+        self.opt_g.step()
+        return {"g_loss": g_loss.detach()}
+
+    def step(self) -> dict[str, Tensor]:
+        stats: dict[str, Tensor] = {}
+        for _ in range(self.cfg.train.n_critic):
+            stats = self.d_step()
+        return stats | self.g_step()
 
 
 def sync(device: torch.device) -> None:
@@ -58,102 +213,195 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def time_gankit(training: Training, steps: int) -> float:
-    sync(training.device)
+def _timed(step: Callable[[], object], steps: int, device: torch.device) -> float:
+    sync(device)
     start = time.perf_counter()
     for _ in range(steps):
-        training.train_step()
-    sync(training.device)
+        step()
+    sync(device)
     return time.perf_counter() - start
 
 
-def make_plain_loop(training: Training):
-    """A plain PyTorch loop over deep copies of the same networks and optimisers."""
-    cfg = training.cfg
-    G, D = copy.deepcopy(training.gan.generator), copy.deepcopy(training.gan.discriminator)
-    opt_g = type(training.gan.g_optimizer)(G.parameters(), **training.gan.g_optimizer.defaults)
-    opt_d = type(training.gan.d_optimizer)(D.parameters(), **training.gan.d_optimizer.defaults)
-    data, device = training.data.x, training.device
-    d_loss_fn, g_loss_fn = PLAIN_LOSSES[cfg.loss.objective]
-    B, nz = cfg.train.batch_size, cfg.model.latent_dim
-
-    def noise() -> torch.Tensor:
-        if cfg.model.latent_dist == "uniform":
-            return torch.rand(B, nz, device=device) * 2 - 1
-        return torch.randn(B, nz, device=device)
-
-    def run(steps: int) -> float:
-        sync(device)
-        start = time.perf_counter()
-        for _ in range(steps):
-            for _ in range(cfg.train.n_critic):
-                idx = torch.randint(0, len(data), (B,), device=device)
-                real = data[idx].float() / 127.5 - 1 if data.dtype == torch.uint8 else data[idx]
-                fake = G(noise()).detach()
-                d_loss = d_loss_fn(D(real), D(fake))
-                if cfg.loss.gp_weight > 0:
-                    eps = torch.rand(B, *([1] * (real.dim() - 1)), device=device)
-                    x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
-                    (grad,) = torch.autograd.grad(D(x_hat).sum(), x_hat, create_graph=True)
-                    d_loss = d_loss + cfg.loss.gp_weight * ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
-                opt_d.zero_grad()
-                d_loss.backward()
-                opt_d.step()
-                if cfg.loss.clip_value is not None:
-                    for p in D.parameters():
-                        p.data.clamp_(-cfg.loss.clip_value, cfg.loss.clip_value)
-            g_loss = g_loss_fn(D(G(noise())))
-            opt_g.zero_grad()
-            g_loss.backward()
-            opt_g.step()
-        sync(device)
-        return time.perf_counter() - start
-
-    return run
+def time_gankit(training: Training, steps: int) -> float:
+    """Seconds for ``steps`` gankit training steps."""
+    return _timed(training.train_step, steps, training.device)
 
 
-def main() -> None:
+def time_plain(loop: PlainLoop, steps: int) -> float:
+    """Seconds for ``steps`` steps of the plain loop."""
+    return _timed(loop.step, steps, loop.device)
+
+
+class _NoModuleTracking:
+    """Stands in for FlopCounterMode's per-module tracker, whose backward hooks make ``autograd.grad`` on a leaf
+    (the gradient penalty's) fail in torch 2.13; only the total is needed, which all counts go to."""
+
+    parents = ("Global",)
+
+    def __enter__(self) -> _NoModuleTracking:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def step_flops(training: Training) -> int:
+    """FLOPs of one gankit training step (forward, backward and any double backward), counted by torch."""
+    counter = FlopCounterMode(display=False)
+    counter.mod_tracker = _NoModuleTracking()
+    with counter:
+        training.train_step()
+    return counter.get_total_flops()
+
+
+def gemm_peak(dtype: torch.dtype, device: torch.device, sizes: Sequence[int] = (2048, 4096), repeats: int = 3) -> float:
+    """This machine's GEMM speed in GFLOP/s: the best of ``repeats`` square n × n matmuls over ``sizes``."""
+    best = 0.0
+    for n in sizes:
+        a, b = torch.randn(n, n, device=device).to(dtype), torch.randn(n, n, device=device).to(dtype)
+        a @ b  # warm-up
+        for _ in range(repeats):
+            seconds = _timed(lambda a=a, b=b: a @ b, 1, device)
+            best = max(best, 2 * n**3 / seconds / 1e9)
+    return best
+
+
+def machine(device: torch.device) -> str:
+    """CPU model, cores, torch version, threads (and the GPU, if timing on one)."""
+    model, flags = platform.processor() or platform.machine(), set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name":
+                    model = value.strip()
+                elif key.strip() == "flags":
+                    flags = set(value.split())
+    except OSError:
+        pass
+    isa = "/".join(f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags) or "?"
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    text = f"{model} ({isa}), {cores} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
+    if device.type == "cuda":
+        text += f", {torch.cuda.get_device_name(device)}"
+    return text + f", device {device}"
+
+
+@dataclass
+class Row:
+    """One recipe's measurements; times are seconds per generator step (median), warm-up in seconds."""
+
+    name: str
+    arch: str
+    batch: int
+    n_critic: int
+    flops: int
+    per_step: dict[str, float]
+    warmup_s: dict[str, float]
+
+    @property
+    def images(self) -> int:
+        return self.batch * self.n_critic
+
+
+COLUMNS = ("plain", "fp32", "fast")
+
+
+def measure(name: str, args: argparse.Namespace) -> Row:
+    """Build the three loops for a recipe, warm them up, count its FLOPs and time them alternately."""
+    base = {"data.dir": args.data_dir, "train.device": args.device, "train.progress": False}
+    cfg = get_recipe(name).override(base)
+    fp32 = build_training(cfg.override({"train.precision": "fp32", "train.compile": "off"}), log=lambda _: None)
+    plain = PlainLoop(fp32)  # copies fp32's networks before any step
+    fast = build_training(cfg, log=lambda _: None)
+    run: dict[str, Callable[[int], float]] = {
+        "plain": lambda n: time_plain(plain, n),
+        "fp32": lambda n: time_gankit(fp32, n),
+        "fast": lambda n: time_gankit(fast, n),
+    }
+    warmup = {col: run[col](args.warmup) for col in COLUMNS}  # first steps: compile, allocator, caches
+    flops = step_flops(fp32)
+    steps = {col: max(1, math.ceil(args.min_time / (run[col](1)))) for col in COLUMNS}
+    times: dict[str, list[float]] = {col: [] for col in COLUMNS}
+    for _ in range(args.repeats):
+        for col in COLUMNS:
+            times[col].append(run[col](steps[col]) / steps[col])
+    per_step = {col: statistics.median(times[col]) for col in COLUMNS}
+    warmup_s = {col: max(0.0, warmup[col] - args.warmup * per_step[col]) for col in COLUMNS}
+    return Row(name, cfg.model.arch, cfg.train.batch_size, cfg.train.n_critic, flops, per_step, warmup_s)
+
+
+def _three(values: Sequence[float], fmt: str) -> str:
+    return " · ".join(format(v, fmt) for v in values)
+
+
+def speed_table(rows: Sequence[Row]) -> list[str]:
+    lines = [
+        "| recipe | nets | batch × n_critic | plain img/s | gankit fp32 img/s | gankit fast img/s | fp32 / plain "
+        "| fast / plain | G steps/s plain · fp32 · fast | warm-up s plain · fp32 · fast |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        speed = {col: 1 / r.per_step[col] for col in COLUMNS}
+        lines.append(
+            f"| {r.name} | {r.arch} | {r.batch} × {r.n_critic} | {r.images * speed['plain']:,.0f} "
+            f"| {r.images * speed['fp32']:,.0f} | {r.images * speed['fast']:,.0f} "
+            f"| {speed['fp32'] / speed['plain']:.2f} | {speed['fast'] / speed['plain']:.2f} "
+            f"| {_three(speed.values(), '.2f')} | {_three(r.warmup_s.values(), '.1f')} |"
+        )
+    return lines
+
+
+def flops_table(rows: Sequence[Row], peak_fp32: float, peak_bf16: float) -> list[str]:
+    lines = [
+        "| recipe | GFLOP per G step | GFLOP/s plain · fp32 · fast | % of fp32 peak | % of bf16 peak |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        rate = [r.flops / 1e9 / r.per_step[col] for col in COLUMNS]
+        lines.append(
+            f"| {r.name} | {r.flops / 1e9:.2f} | {_three(rate, '.1f')} "
+            f"| {_three([100 * g / peak_fp32 for g in rate], '.1f')} "
+            f"| {_three([100 * g / peak_bf16 for g in rate], '.1f')} |"
+        )
+    return lines
+
+
+def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    plain = [name for name in RECIPES if get_recipe(name).loss.objective in PLAIN_LOSSES]
-    parser.add_argument("--recipes", nargs="*", default=plain, choices=plain, help="recipes with a plain loop")
+    names = list(RECIPES)
+    parser.add_argument("--recipes", nargs="*", default=names, choices=names, metavar="RECIPE")
     parser.add_argument("--data-dir", default=None, help="MNIST IDX folder (default: the embedded sample)")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--steps", type=int, default=5, help="fewest generator steps per timing")
-    parser.add_argument("--min-time", type=float, default=2.0, help="seconds each timing lasts at least")
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args()
+    parser.add_argument("--repeats", type=int, default=3, help="alternating rounds; the median is reported")
+    parser.add_argument("--min-time", type=float, default=1.5, help="seconds each timing lasts at least")
+    parser.add_argument("--warmup", type=int, default=3, help="first steps of each loop, timed apart")
+    parser.add_argument("--out", default=None, help="also write the tables to this markdown file")
+    args = parser.parse_args(argv)
+    device = torch.device(args.device)
 
-    print(
-        f"# gankit training speed: torch {torch.__version__}, {platform.processor() or platform.machine()}, "
-        f"{torch.get_num_threads()} threads, device {args.device}"
-    )
-    print(
-        f"# each timing >= {args.min_time} s and >= {args.steps} generator steps, after {args.warmup} warm-up steps; "
-        f"median of {args.repeats} alternating repeats; images/s = real images seen by D per second\n"
-    )
-    print("| recipe | nets | batch | n_critic | gankit img/s | plain PyTorch img/s | gankit / plain |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    header = [
+        f"# gankit training speed: {machine(device)}",
+        f"# each timing >= {args.min_time} s after {args.warmup} warm-up steps; median of {args.repeats} "
+        "alternating rounds (plain, fp32, fast); img/s = real images D consumes per G step (batch × n_critic) "
+        "× G steps/s; warm-up s = first steps' time beyond the steady state (compile, caches)",
+    ]
+    print("\n".join(header) + "\n", flush=True)
+    print("\n".join(speed_table([])), flush=True)
+    rows = []
     for name in args.recipes:
-        cfg = get_recipe(name).override(
-            {"data.dir": args.data_dir, "train.device": args.device, "train.progress": False}
-        )
-        training = build_training(cfg, log=lambda _: None)
-        plain = make_plain_loop(training)
-        per_step = time_gankit(training, args.warmup) / args.warmup
-        plain(args.warmup)
-        steps = max(args.steps, math.ceil(args.min_time / per_step))  # each timing lasts >= min_time
-        ours, theirs = [], []
-        for _ in range(args.repeats):
-            ours.append(time_gankit(training, steps))
-            theirs.append(plain(steps))
-        images = steps * cfg.train.n_critic * cfg.train.batch_size
-        a, b = images / statistics.median(ours), images / statistics.median(theirs)
-        print(
-            f"| {name} | {cfg.model.arch} | {cfg.train.batch_size} | {cfg.train.n_critic} | {a:,.0f} | {b:,.0f} "
-            f"| {a / b:.2f} |",
-            flush=True,
-        )
+        rows.append(measure(name, args))
+        print(speed_table(rows[-1:])[-1], flush=True)
+    peak_fp32, peak_bf16 = gemm_peak(torch.float32, device), gemm_peak(torch.bfloat16, device)
+    peaks = (
+        f"# GEMM peak measured now (best square matmul, n = 2048, 4096): fp32 {peak_fp32:,.0f} GFLOP/s, "
+        f"bf16 {peak_bf16:,.0f} GFLOP/s; FLOPs of gankit's fp32 step (FlopCounterMode), the same for all columns"
+    )
+    text = [*header, "", *speed_table(rows), "", peaks, "", *flops_table(rows, peak_fp32, peak_bf16)]
+    print("\n" + "\n".join(text[-len(rows) - 4 :]), flush=True)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write("\n".join(text) + "\n")
 
 
 if __name__ == "__main__":

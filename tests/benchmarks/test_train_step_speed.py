@@ -1,0 +1,94 @@
+"""The plain loops of benchmarks/train_step_speed.py compute what gankit computes (no timing is asserted)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+
+from gankit.data import to_model_input
+from gankit.recipes import RECIPES
+from gankit.training.state import build_training
+from tests.helpers import load_benchmark, tiny
+
+
+@pytest.fixture(scope="module")
+def speed():
+    return load_benchmark("train_step_speed")
+
+
+def _params(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach() for k, v in module.named_parameters()}
+
+
+FP32 = {"train.precision": "fp32", "train.compile": "off"}
+# SGD moves each weight by lr × its gradient, so equal weights mean equal gradients (Adam's first steps divide
+# gradients by their own size, which turns rounding noise in a gradient that is zero in exact arithmetic, like
+# the bias before a batch norm, into a whole step).
+SGD = {"g_optim.name": "sgd", "d_optim.name": "sgd", "g_optim.lr": 0.01, "d_optim.lr": 0.01}
+
+
+@pytest.mark.parametrize("name", list(RECIPES))
+def test_the_plain_loop_takes_the_steps_gankit_takes(speed, name):
+    """Same nets, batches and noise: after two game steps the losses and every weight agree."""
+    training = build_training(tiny(name, **FP32, **SGD), log=lambda _: None)
+    plain = speed.PlainLoop(training)
+    sampler, data = copy.deepcopy(training.sampler), training.data
+
+    def batch():  # gankit's batches, in gankit's order
+        index = sampler.next()
+        return to_model_input(data.x[index]), data.y[index] if training.space.num_classes else None
+
+    plain.batch = batch
+    for seed in (1, 2):  # noise, codes, classes and the GP's ε from the same stream in both loops
+        torch.manual_seed(seed)
+        ours = training.train_step()
+        torch.manual_seed(seed)
+        theirs = plain.step()
+    assert theirs.keys() <= ours.keys() and {"d_loss", "g_loss"} <= theirs.keys()
+    for key, value in theirs.items():
+        assert torch.isfinite(value) and torch.allclose(value, ours[key], rtol=1e-4, atol=1e-6), key
+    pairs = [(plain.G, training.gan.generator), (plain.D, training.gan.discriminator)]
+    pairs += [(plain.E, training.gan.encoder)] if plain.E is not None else []
+    for mine, gankit in pairs:
+        theirs_p, ours_p = _params(mine), _params(gankit)
+        assert theirs_p.keys() == ours_p.keys()
+        for key in ours_p:
+            assert torch.allclose(theirs_p[key], ours_p[key], rtol=1e-4, atol=1e-6), (name, key)
+
+
+@pytest.mark.parametrize("name", ["wgan", "wgan-gp", "infogan"])
+def test_the_plain_optimisers_are_gankits_with_the_first_losses_equal(speed, name):
+    """The recipe's own optimisers (type and hyper-parameters); the first step's losses agree exactly."""
+    training = build_training(tiny(name, **FP32), log=lambda _: None)
+    plain = speed.PlainLoop(training)
+    for mine, gankit in [(plain.opt_g, training.gan.g_optimizer), (plain.opt_d, training.gan.d_optimizer)]:
+        assert type(mine) is type(gankit)
+        assert all(mine.defaults[k] == gankit.defaults[k] for k in ("lr", "betas", "momentum") if k in gankit.defaults)
+    sampler, data = copy.deepcopy(training.sampler), training.data
+    plain.batch = lambda: (to_model_input(data.x[sampler.next()]), None)
+    torch.manual_seed(0)
+    ours = training.train_step()
+    torch.manual_seed(0)
+    theirs = plain.step()
+    assert all(torch.allclose(v, ours[k], rtol=1e-5) for k, v in theirs.items())
+
+
+def test_the_plain_loop_draws_its_own_batches_and_trains(speed):
+    """Unpatched, the plain loop indexes random batches itself; its losses stay finite and D's weights move."""
+    training = build_training(tiny("wgan-gp", **{"train.precision": "fp32"}), log=lambda _: None)
+    plain = speed.PlainLoop(training)
+    before = _params(copy.deepcopy(plain.D))
+    for _ in range(2):
+        stats = plain.step()
+    assert {"d_loss", "gp", "g_loss"} == stats.keys() and all(torch.isfinite(v) for v in stats.values())
+    assert any(not torch.equal(before[k], v) for k, v in _params(plain.D).items())
+
+
+def test_a_short_run_prints_both_tables(speed, tmp_path, capsys):
+    out = tmp_path / "speed.md"
+    speed.main(["--recipes", "lsgan", "--repeats", "1", "--min-time", "0", "--warmup", "1", "--out", str(out)])
+    text = out.read_text()
+    assert "| lsgan | mnist-conv | 128 × 1 |" in text and "GFLOP per G step" in text and "bf16" in text
+    assert "| lsgan |" in capsys.readouterr().out
