@@ -22,6 +22,7 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.nn.utils import parametrize
 
 from gankit.nets.minibatch import MINIBATCH_LAYERS
 
@@ -106,9 +107,13 @@ class Discriminator(nn.Module):
 
     @property
     def per_sample(self) -> bool:
-        """Whether each sample's logit depends on that sample alone, so that D(real ‖ fake) = D(real) ‖ D(fake):
-        no batch-norm statistics, minibatch layer or packing couple the samples of one forward pass."""
-        coupled = any(isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training for m in self.modules())
+        """Whether one forward pass of real ‖ fake gives exactly D(real) ‖ D(fake): no batch-norm statistics,
+        minibatch layer or packing couple the samples of a pass, and no spectral norm, whose power
+        iteration advances once per pass."""
+        coupled = any(
+            (isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training) or parametrize.is_parametrized(m)
+            for m in self.modules()
+        )
         return not coupled and self.minibatch is None and self.pack == 1
 
     def _prepare(self, x: Tensor, y: Tensor | None) -> Tensor:
