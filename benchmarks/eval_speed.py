@@ -4,8 +4,9 @@
 them), extracted with ``git archive`` into a temporary folder; "after" is this checkout. Each variant runs
 the real command line in a fresh process (imports included), with the reference-feature cache in a fresh
 temporary folder (``GANKIT_CACHE_DIR``), so "cold" computes and writes the reference features and "warm"
-reads them. The variants are run in turn, ``--repeats`` times, and the median wall time is reported;
-the scores of each variant are the same in every repeat (seeded). A second run with ``--seed 1`` shows
+reads them. The variants are run in turn, ``--repeats`` times, and the median wall time is reported with
+the scores of the last repeat (seeded; float32 round-off in the convolutions can still move FID by ~1e-5
+between processes, shown as the FID range over the repeats). A second run with ``--seed 1`` shows
 how much the scores move with the samples alone, the scale against which the bf16 tolerance is set.
 ``--stages`` also times the stages in one process (generation, features, each metric) for both packages.
 
@@ -140,12 +141,14 @@ def main() -> None:
         assert not (paths["before"] / "gankit" / "metrics" / "feature_cache.py").exists(), "--before is too new"
         seconds: dict[str, list[float]] = {name: [] for name in VARIANTS}
         results: dict[str, dict] = {}
+        fids: dict[str, list[float]] = {name: [] for name in VARIANTS}
         for repeat in range(args.repeats):
             for i, (name, (package, flags, fresh)) in enumerate(VARIANTS.items()):
                 cache = tmp_path / f"cache-{repeat}-{i if fresh else i - 1}"
                 out = tmp_path / f"{i}.json"
                 seconds[name].append(run_eval(paths[package], cache, args.run, args.data_dir, flags, out))
                 results[name] = json.loads(out.read_text())
+                fids[name].append(results[name]["metrics"]["fid"])
         seed1 = tmp_path / "seed1.json"
         run_eval(ROOT, tmp_path / "cache-seed1", args.run, args.data_dir, ["--seed", "1"], seed1)
         results["after, default (bf16), --seed 1"] = json.loads(seed1.read_text())
@@ -155,13 +158,14 @@ def main() -> None:
         f"# gankit eval speed: torch {torch.__version__}, {platform.machine()}, {torch.get_num_threads()} threads; "
         f"run {args.run}, 10,000 samples vs the 10,000 MNIST test images; median of {args.repeats} repeats\n"
     )
-    print("| variant | precision | reference features | wall s | " + " | ".join(SCORES) + " |")
-    print("|---|---|---|---:|" + "---:|" * len(SCORES))
+    print("| variant | precision | reference features | wall s | " + " | ".join(SCORES) + " | FID range over repeats |")
+    print("|---|---|---|---:|" + "---:|" * (len(SCORES) + 1))
     for name, result in results.items():
         m, p = result["metrics"], result["protocol"]
         wall = f"{statistics.median(seconds[name]):.1f}" if name in seconds else "–"
+        spread = f"{max(fids[name]) - min(fids[name]):.1e}" if name in fids else "–"
         source = p["reference"].get("features", "computed")
-        row = [name, p.get("precision", "fp32"), source, wall, *(f"{m[k]:.4f}" for k in SCORES)]
+        row = [name, p.get("precision", "fp32"), source, wall, *(f"{m[k]:.4f}" for k in SCORES), spread]
         print("| " + " | ".join(row) + " |")
 
     fp32, bf16 = results["after, fp32, --no-cache"]["metrics"], results["after, default (bf16), warm cache"]["metrics"]
