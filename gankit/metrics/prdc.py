@@ -33,7 +33,7 @@ class PRDC:
 
 
 def kth_neighbour_radii(x: torch.Tensor, k: int, chunk: int = 2048) -> torch.Tensor:
-    """Distance from each row of x to its k-th nearest other row (topk: ~3× faster than kthvalue on CPUs)."""
+    """Distance from each row of x to its k-th nearest other row (topk: faster than kthvalue on CPUs)."""
     nearest = [torch.cdist(part, x).topk(k + 1, dim=1, largest=False).values for part in x.split(chunk)]
     radii = [values[:, -1] for values in nearest]  # the (k+1)-th: each row is its own nearest, at 0
     return torch.cat(radii)
