@@ -7,6 +7,15 @@ import pytest
 from tests.helpers import train_once
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_feature_cache(tmp_path_factory):
+    """Reference features are cached in a folder of this session (module fixtures too), never the user's."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("GANKIT_CACHE_DIR", str(tmp_path_factory.mktemp("feature-cache")))
+    yield
+    patch.undo()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_data_dirs(tmp_path_factory, monkeypatch):
     """No test may find MNIST files on the machine: the embedded sample or files the test makes are used."""

@@ -5,7 +5,9 @@ import json
 import pytest
 
 from gankit.cli import main
+from gankit.metrics import feature_cache
 from gankit.metrics.catalog import metrics
+from gankit.metrics.precision import default_precision
 from gankit.metrics.protocol import Protocol
 
 
@@ -26,6 +28,23 @@ def test_eval_of_a_run_writes_run_eval_json(tmp_path):
     assert main(["eval", str(run), "-n", "100", "--kid-subsets", "5"]) == 0
     result = json.loads((run / "eval.json").read_text())
     assert result["subject"]["step"] == 2 and result["protocol"]["n_fake"] == 100
+
+
+def test_eval_caches_the_reference_features_reports_a_corrupt_cache_and_no_cache_skips_it(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("GANKIT_CACHE_DIR", str(tmp_path / "cache"))
+    flags = ["eval", "--real", "-n", "100", "--metrics", "fid", "--out", str(tmp_path / "r.json")]
+    assert main([*flags, "--no-cache"]) == 0 and not (tmp_path / "cache").exists()
+    assert main(flags) == 0
+    (entry,) = (tmp_path / "cache").iterdir()
+    entry.write_bytes(entry.read_bytes()[:100])
+    feature_cache._MEMORY.clear()
+    capsys.readouterr()
+    assert main(flags) == 0
+    out = capsys.readouterr().out
+    assert f"feature cache: {entry} cannot be read" in out and "recomputing the reference features" in out
+    assert json.loads((tmp_path / "r.json").read_text())["protocol"]["reference"]["features"] == "computed"
 
 
 def test_eval_usage_errors(tmp_path, capsys):
@@ -54,6 +73,7 @@ def test_eval_metrics_selects_the_metrics_computed_and_the_protocol_records_the_
     assert list(result["metrics"]) == ["fid", "kid", "kid_std"]
     assert result["protocol"]["metrics"] == ["fid", "kid"] and result["protocol"]["kid"]["subsets"] == 5
     expected = Protocol(n_fake=200, features="mnist", seed=3, kid_subsets=5, metrics=("fid", "kid"))
+    expected = expected.replace(precision=default_precision("mnist"))
     assert Protocol.from_record(result["protocol"]) == expected
 
 

@@ -14,13 +14,17 @@ in ``gankit.metrics.builtin``). Both return a JSON-able dict::
      "metrics": {each metric's values, e.g. "fid", "kid", "kid_std", "precision", …, "classes": {…}}}
 
 A run with classes (CGAN) or a categorical code (InfoGAN) asks for them in turn (0, 1, …, K−1, 0, …)
-(``gankit.metrics.conditional.balanced_latents``), so the same samples serve every metric.
+(``gankit.metrics.conditional.balanced_latents``), so the same samples serve every metric. Samples are
+generated and their features extracted in ``protocol.precision`` (``gankit.metrics.precision``); the
+reference features come from the on-disk cache when ``cache`` is on (``gankit.metrics.feature_cache``), and
+``"reference": {"features": "computed" | "disk" | "memory"}`` says where they came from.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +37,8 @@ from gankit.metrics.conditional import balanced_latents
 from gankit.metrics.corruptions import gaussian_blur, only_class
 from gankit.metrics.errors import EvaluatorError, MetricInputError
 from gankit.metrics.extractors import FeatureExtractor, load_extractor
+from gankit.metrics.feature_cache import FeatureCache, default_cache_dir
+from gankit.metrics.precision import autocast
 from gankit.metrics.protocol import DEFAULT_N, Protocol, data_defaults
 from gankit.metrics.registry import Context
 from gankit.version import __version__
@@ -59,6 +65,7 @@ def score(subject: dict[str, Any], context: Context, reference: TensorData | Non
     facts: dict[str, Any] = {"n_real": len(context.real) if context.real is not None else 0}
     if reference is not None:
         facts["reference"] = {"data": reference.name, "split": protocol.reference_split, "source": reference.source}
+        facts["reference"]["features"] = context.reference_source
     if context.extractor is not None:
         facts["extractor"] = context.extractor.protocol()
     return {
@@ -79,14 +86,22 @@ def score_images(
     return measure(context, choose(context))[0]
 
 
+def feature_cache(cache: bool, log: Callable[[str], None]) -> FeatureCache:
+    """The reference features' cache: on disk in ``default_cache_dir()`` if ``cache``, else in memory only."""
+    return FeatureCache(default_cache_dir() if cache else None, log)
+
+
 def evaluate_run(
     run_dir: str | Path,
     protocol: Protocol | None = None,
     checkpoint: str | Path | None = None,
     use_ema: bool = True,
     extractor: FeatureExtractor | None = None,
+    cache: bool = True,
+    log: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
-    """Score a trained run's G (the latest or a given checkpoint, its EMA weights if kept) under ``protocol``."""
+    """Score a trained run's G (the latest or a given checkpoint, its EMA weights if kept) under ``protocol``;
+    ``cache``: read and write the reference features on disk."""
     from gankit.run import load_generator
 
     t0 = time.perf_counter()
@@ -115,9 +130,11 @@ def evaluate_run(
         reference = load_data(reference_cfg, log=lambda _: None)
     assert protocol.n_fake is not None  # resolved
     latent = balanced_latents(trained, protocol.n_fake, protocol.seed)
-    fake = trained.generate_from(latent)
+    assert protocol.precision is not None  # resolved
+    with torch.inference_mode(), autocast(protocol.precision):
+        fake = trained.generate_from(latent)
     real = reference.x[:DEFAULT_N] if reference is not None else None
-    context = Context(protocol, cfg.data.name, fake, real, extractor, trained.space, latent)
+    context = Context(protocol, cfg.data.name, fake, real, extractor, trained.space, latent, feature_cache(cache, log))
     return score(subject, context, reference, t0)
 
 
@@ -128,6 +145,8 @@ def evaluate_real(
     blur: float | None = None,
     only: int | None = None,
     extractor: FeatureExtractor | None = None,
+    cache: bool = True,
+    log: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
     """Score the first ``protocol.n_fake`` real images of ``split`` (blurred by ``blur`` σ, or only class
     ``only``) against the reference split."""
@@ -145,7 +164,8 @@ def evaluate_real(
         images = gaussian_blur(images, blur)
     subject = {"kind": "real", "data": data, "split": split, "source": scored.source}
     subject |= {"blur_sigma": blur, "only_class": only}
-    context = Context(protocol.replace(n_fake=len(images)), data, images, reference.x[:DEFAULT_N], extractor)
+    protocol = protocol.replace(n_fake=len(images))
+    context = Context(protocol, data, images, reference.x[:DEFAULT_N], extractor, cache=feature_cache(cache, log))
     return score(subject, context, reference, t0)
 
 

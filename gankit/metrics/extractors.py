@@ -28,6 +28,7 @@ from gankit.checkpoint import _sha256
 from gankit.data import to_model_input, to_uint8_images
 from gankit.metrics.classifier_net import FEATURE_DIM, IMAGE_SHAPE, DigitClassifier
 from gankit.metrics.errors import EvaluatorError
+from gankit.metrics.precision import autocast
 from gankit.registry import Registry
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -49,20 +50,32 @@ class FeatureExtractor:
     logits_fn: Callable[[torch.Tensor], torch.Tensor] | None = None
     info: dict[str, Any] = field(default_factory=dict)  # e.g. the classifier's test accuracy
     batch_size: int = 500
+    head_fn: Callable[[torch.Tensor], torch.Tensor] | None = None  # grey images' logits from their features
 
     @torch.inference_mode()
-    def _batched(self, fn: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor) -> torch.Tensor:
+    def _batched(
+        self, fn: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor, precision: str
+    ) -> torch.Tensor:
         if images.dim() != 4:
             raise EvaluatorError(f"{self.name} scores images (N, C, H, W), got a tensor of shape {tuple(images.shape)}")
-        return torch.cat([fn(to_model_input(part)).float() for part in images.split(self.batch_size)])
+        with autocast(precision):
+            return torch.cat([fn(to_model_input(part)).float() for part in images.split(self.batch_size)])
 
-    def features(self, images: torch.Tensor) -> torch.Tensor:
-        return self._batched(self.feature_fn, images)
+    def features(self, images: torch.Tensor, precision: str = "fp32") -> torch.Tensor:
+        """Float32 features (N, D), computed in ``precision`` (``gankit.metrics.precision``)."""
+        return self._batched(self.feature_fn, images, precision)
 
-    def logits(self, images: torch.Tensor) -> torch.Tensor:
+    def logits(self, images: torch.Tensor, precision: str = "fp32") -> torch.Tensor:
         if self.logits_fn is None:
             raise EvaluatorError(f"the {self.name} extractor gives no class logits for these images")
-        return self._batched(self.logits_fn, images)
+        return self._batched(self.logits_fn, images, precision)
+
+    @torch.inference_mode()
+    def logits_from_features(self, features: torch.Tensor) -> torch.Tensor:
+        """The class logits of grey images given their float32 ``features`` (N, D), by the head (float32)."""
+        if self.head_fn is None:
+            raise EvaluatorError(f"the {self.name} extractor has no head that maps features to logits")
+        return self.head_fn(features)
 
     def protocol(self) -> dict[str, Any]:
         return {"name": self.name, "sha256": self.sha256, **self.info}
@@ -124,7 +137,7 @@ def classifier_extractor(data: str = "mnist", weights: str | Path | None = None)
 
     shipped = f"gankit/metrics/weights/{classifier_weights(data).name}"
     info = {"feature_dim": FEATURE_DIM, "test_accuracy": card.get("test_accuracy"), "weights": str(weights or shipped)}
-    return FeatureExtractor(f"{data}-classifier", sha, features, logits, info)
+    return FeatureExtractor(f"{data}-classifier", sha, features, logits, info, head_fn=model.head)
 
 
 def inception_extractor(weights: str | Path) -> FeatureExtractor:

@@ -9,7 +9,7 @@ set (itself excluded). With real features X (N) and generated features Y (M):
     coverage  = 1/N Σ_i 1[∃ j: Y_j ∈ B(X_i, r_k(X_i))]
 
 k = 5 by default (Naeem et al.'s choice for 10k samples; Kynkäänniemi et al. use k = 3). Distances are
-Euclidean, computed in chunks so that 10k × 10k sets fit in memory.
+Euclidean, computed in chunks so that 10k × 10k sets fit in memory; the real–fake distances once for all four.
 """
 
 from __future__ import annotations
@@ -33,34 +33,33 @@ class PRDC:
 
 
 def kth_neighbour_radii(x: torch.Tensor, k: int, chunk: int = 2048) -> torch.Tensor:
-    """Distance from each row of x to its k-th nearest other row."""
-    radii = [torch.cdist(part, x).kthvalue(k + 1, dim=1).values for part in x.split(chunk)]  # +1: itself at 0
+    """Distance from each row of x to its k-th nearest other row (topk: faster than kthvalue on CPUs)."""
+    nearest = [torch.cdist(part, x).topk(k + 1, dim=1, largest=False).values for part in x.split(chunk)]
+    radii = [values[:, -1] for values in nearest]  # the (k+1)-th: each row is its own nearest, at 0
     return torch.cat(radii)
 
 
-def _inside_counts(points: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor, chunk: int) -> torch.Tensor:
-    """For each point, the number of balls B(centre, radius) that hold it."""
-    return torch.cat([(torch.cdist(part, centres) <= radii).sum(dim=1) for part in points.split(chunk)])
-
-
-def _covered(centres: torch.Tensor, radii: torch.Tensor, points: torch.Tensor, chunk: int) -> torch.Tensor:
-    """For each ball, whether it holds at least one point."""
-    parts = zip(centres.split(chunk), radii.split(chunk), strict=True)
-    return torch.cat([(torch.cdist(c, points) <= r[:, None]).any(dim=1) for c, r in parts])
-
-
 def precision_recall_density_coverage(real: torch.Tensor, fake: torch.Tensor, k: int = 5, chunk: int = 2048) -> PRDC:
-    """The four k-NN metrics of generated features ``fake`` (M, D) against real features ``real`` (N, D)."""
+    """The four k-NN metrics of generated features ``fake`` (M, D) against real features ``real`` (N, D).
+
+    The real–fake distances are computed once, a chunk of real rows at a time, and serve all four."""
     if real.dim() != 2 or fake.dim() != 2 or real.shape[1] != fake.shape[1]:
         raise MetricInputError(f"PRDC needs feature sets (N, D) of one D, got {tuple(real.shape)}, {tuple(fake.shape)}")
     if k < 1 or min(len(real), len(fake)) <= k:
         raise MetricInputError(f"PRDC with k={k} needs more than k samples per set, got {len(real)} and {len(fake)}")
     x, y = real.detach().cpu().float(), fake.detach().cpu().float()
     r_real, r_fake = kth_neighbour_radii(x, k, chunk), kth_neighbour_radii(y, k, chunk)
-    fake_in_real = _inside_counts(y, x, r_real, chunk)
+    fake_in_real = torch.zeros(len(y), dtype=torch.long)  # per fake sample: the real balls that hold it
+    recalled, covered = [], []  # per real sample: inside some fake ball; its ball holds some fake sample
+    for part, radii in zip(x.split(chunk), r_real.split(chunk), strict=True):
+        distances = torch.cdist(part, y)
+        in_real_ball = distances <= radii[:, None]
+        fake_in_real += in_real_ball.sum(dim=0)
+        covered.append(in_real_ball.any(dim=1))
+        recalled.append((distances <= r_fake[None, :]).any(dim=1))
     return PRDC(
         precision=(fake_in_real > 0).float().mean().item(),
-        recall=(_inside_counts(x, y, r_fake, chunk) > 0).float().mean().item(),
+        recall=torch.cat(recalled).float().mean().item(),
         density=fake_in_real.float().sum().item() / (k * len(y)),
-        coverage=_covered(x, r_real, y, chunk).float().mean().item(),
+        coverage=torch.cat(covered).float().mean().item(),
     )

@@ -5,7 +5,8 @@ appear under their own names in the result's ``"protocol"`` section, so ``Protoc
 result's protocol back (and a result can be reproduced from it). ``None`` fields are filled per data set
 by ``Protocol.resolved`` from one table, ``DATA_DEFAULTS``: the sample count (2,500 for the 2-D toys,
 PacGAN sec. 5.1; 26,000 for Stacked MNIST, VEEGAN sec. 5.2; 10,000 else, Heusel et al. 2017) and the
-feature extractor (gankit's classifier for MNIST-like sets; none for the toys or for other image sets).
+feature extractor (gankit's classifier for MNIST-like sets; none for the toys or for other image sets);
+and the precision of generation and feature extraction (``gankit.metrics.precision``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, Literal
 from gankit.data.toy import TOY_MODES
 from gankit.metrics.errors import MetricInputError
 from gankit.metrics.modes import STACKED_SAMPLES, TOY_SAMPLES
+from gankit.metrics.precision import PRECISIONS, default_precision
 
 DEFAULT_N = 10_000  # samples scored, and the most reference images used (Heusel et al. 2017)
 KID_SUBSETS, KID_SUBSET_SIZE = 100, 1000  # Bińkowski et al. 2018
@@ -59,6 +61,7 @@ class Protocol:
     kid_subset_size: int = KID_SUBSET_SIZE
     prdc_k: int = PRDC_K
     metrics: tuple[str, ...] | None = None  # the metrics to compute (None: every default metric that applies)
+    precision: str | None = None  # fp32 or bf16 for generation and features (None: gankit.metrics.precision's default)
 
     def __post_init__(self) -> None:
         if self.n_fake is not None and self.n_fake < 2:
@@ -68,17 +71,17 @@ class Protocol:
                 f"need kid_subsets >= 1, kid_subset_size >= 2, prdc_k >= 1; got {self.kid_subsets}, "
                 f"{self.kid_subset_size}, {self.prdc_k}"
             )
+        if self.precision is not None and self.precision not in PRECISIONS:
+            raise MetricInputError(f"precision must be one of {', '.join(PRECISIONS)}; got {self.precision!r}")
         if self.metrics is not None:
             object.__setattr__(self, "metrics", tuple(self.metrics))
 
     def resolved(self, data: str) -> Protocol:
-        """This protocol with the sample count and the extractor of data set ``data`` filled in."""
+        """This protocol with the sample count, the extractor and the precision for data set ``data`` filled in."""
         defaults = data_defaults(data)
-        return dataclasses.replace(
-            self,
-            n_fake=self.n_fake or defaults.n_fake,
-            features=self.features or (defaults.features if defaults.kind == "images" else None),
-        )
+        features = self.features or (defaults.features if defaults.kind == "images" else None)
+        precision = self.precision or (default_precision(features) if defaults.kind == "images" else "fp32")
+        return dataclasses.replace(self, n_fake=self.n_fake or defaults.n_fake, features=features, precision=precision)
 
     def replace(self, **changes: Any) -> Protocol:
         return dataclasses.replace(self, **changes)

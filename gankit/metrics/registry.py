@@ -12,14 +12,14 @@ carry their own fields), with a predicate added: a :class:`Metric` has
 Every metric sees one shared :class:`Context` (the scored samples, the reference, the extractor, the
 latent and the protocol), which computes the features and logits once. A metric module calls
 ``register(Metric(...))``; ``gankit.metrics.catalog`` imports every such module, one line each, and
-selects and computes the metrics of a scoring.
+selects and computes the metrics of a scoring. The reference features come through a
+:class:`gankit.metrics.feature_cache.FeatureCache` (memory, and disk if it has a folder).
 ``compute`` may raise :class:`NotMeasured`: the metric applies but cannot be measured here, and the
 result's protocol says why instead.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -30,25 +30,13 @@ import torch
 from gankit.latent import Latent, LatentSpace
 from gankit.metrics.errors import MetricInputError
 from gankit.metrics.extractors import FeatureExtractor
+from gankit.metrics.feature_cache import FeatureCache
 from gankit.metrics.protocol import Protocol
 from gankit.registry import Registry
 
 
 class NotMeasured(Exception):
     """Raised by ``Metric.compute`` when the metric applies but cannot be measured (the message says why)."""
-
-
-_REFERENCE_CACHE: dict[tuple[str, str, int], torch.Tensor] = {}
-
-
-def reference_features(extractor: FeatureExtractor, real: torch.Tensor) -> torch.Tensor:
-    """Features of a reference set, kept in memory (keyed by the extractor's hash and the images' hash)."""
-    digest = hashlib.sha256(real.contiguous().cpu().numpy().tobytes()).hexdigest()
-    key = (extractor.sha256, digest, real.shape[0])
-    if key not in _REFERENCE_CACHE:
-        _REFERENCE_CACHE.clear()  # one reference at a time: 10k × 384 floats at most
-        _REFERENCE_CACHE[key] = extractor.features(real)
-    return _REFERENCE_CACHE[key]
 
 
 @dataclass
@@ -62,6 +50,8 @@ class Context:
     extractor: FeatureExtractor | None = None
     space: LatentSpace | None = None  # the run's latent space (None: real images are scored)
     latent: Latent | None = None  # the inputs that made ``fake``
+    cache: FeatureCache = field(default_factory=lambda: FeatureCache(None))  # the reference features' cache
+    reference_source: str | None = None  # where real_features came from: "memory", "disk" or "computed"
 
     @property
     def is_image(self) -> bool:
@@ -81,21 +71,34 @@ class Context:
             )
         return self.real, self.extractor
 
+    @property
+    def precision(self) -> str:
+        return self.protocol.precision or "fp32"
+
     @cached_property
     def real_features(self) -> torch.Tensor:
         real, extractor = self._require()
-        return reference_features(extractor, real)
+        features, self.reference_source = self.cache.features(extractor, real, self.precision)
+        return features
 
     @cached_property
     def fake_features(self) -> torch.Tensor:
-        _, extractor = self._require()
-        return extractor.features(self.fake)
+        self._require()
+        return self._fake_features
+
+    @cached_property
+    def _fake_features(self) -> torch.Tensor:
+        if self.extractor is None:
+            raise MetricInputError("this metric needs a feature extractor")
+        return self.extractor.features(self.fake, self.precision)
 
     @cached_property
     def fake_logits(self) -> torch.Tensor:
         if self.extractor is None:
             raise MetricInputError("this metric needs a classifier extractor")
-        return self.extractor.logits(self.fake)
+        if self.extractor.head_fn is not None and self.channels == 1:  # one pass of the network for both
+            return self.extractor.logits_from_features(self._fake_features)
+        return self.extractor.logits(self.fake, self.precision)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from gankit.metrics import registry
 from gankit.metrics.catalog import choose, is_valid_metric, measure, metrics, parse_metrics
 from gankit.metrics.errors import MetricInputError
 from gankit.metrics.extractors import FeatureExtractor
+from gankit.metrics.precision import default_precision
 from gankit.metrics.protocol import Protocol, data_defaults, describe_sample_counts
 from gankit.metrics.registry import IMAGES, Context, Metric
 
@@ -126,11 +127,14 @@ def test_a_metric_that_cannot_be_measured_says_why_in_the_protocol():
 
 def test_data_set_defaults_come_from_one_table():
     assert (data_defaults("ring8").kind, data_defaults("ring8").n_fake) == ("points", 2500)
-    assert Protocol().resolved("grid25") == Protocol(n_fake=2500)
-    assert Protocol().resolved("stacked-mnist") == Protocol(n_fake=26_000, features="mnist")
-    assert Protocol().resolved("fashion-mnist") == Protocol(n_fake=10_000, features="fashion-mnist")
-    assert Protocol().resolved("kmnist") == Protocol(n_fake=10_000)
-    assert Protocol(n_fake=50, features="inception").resolved("mnist") == Protocol(n_fake=50, features="inception")
+    native = default_precision("mnist")  # bf16 on CPUs with native bfloat16 (test_precision.py)
+    assert Protocol().resolved("grid25") == Protocol(n_fake=2500, precision="fp32")
+    assert Protocol().resolved("stacked-mnist") == Protocol(n_fake=26_000, features="mnist", precision=native)
+    fashion = Protocol(n_fake=10_000, features="fashion-mnist", precision="fp32")
+    assert Protocol().resolved("fashion-mnist") == fashion
+    assert Protocol().resolved("kmnist") == Protocol(n_fake=10_000, precision="fp32")
+    inception = Protocol(n_fake=50, features="inception", precision="fp32")
+    assert Protocol(n_fake=50, features="inception").resolved("mnist") == inception
     assert describe_sample_counts() == "10,000; 26,000 for stacked-mnist; 2,500 for ring8, grid25"
 
 
