@@ -72,7 +72,9 @@ class Precision:
         """The loss scaler of the player that ``optimizer`` updates (fp16 only)."""
         key = id(optimizer)
         if key not in self.scalers:
-            self.scalers[key] = torch.amp.GradScaler(self.device_type)
+            scaler = torch.amp.GradScaler(self.device_type)
+            scaler.scale(torch.zeros((), device=self.device_type))  # creates the scale tensor (lazily made otherwise)
+            self.scalers[key] = scaler
         return self.scalers[key]
 
     def loss_scale(self, optimizer: Optimizer) -> Tensor | float:

@@ -32,10 +32,12 @@ def _assert_same_state(a, b):
         ("cgan", {"model.conditioning": "projection"}),  # labels, label embeddings
     ],
 )
-def test_resume_is_exact(recipe, extra, tmp_path):
-    """N steps + resume + N steps gives bit-identical weights to 2N steps straight (epochs wrap too)."""
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_resume_is_exact(recipe, extra, precision, tmp_path):
+    """N steps + resume + N steps gives bit-identical weights to 2N steps straight (epochs wrap too), in fp32
+    and under bf16 autocast with channels_last nets (tolerance: none, the kernels are deterministic)."""
     n = 6
-    base = {"data.limit": 64, "train.batch_size": 16, **extra}
+    base = {"data.limit": 64, "train.batch_size": 16, "train.precision": precision, **extra}
     straight = train(tiny(recipe, **{**base, "train.steps": 2 * n}), tmp_path / "straight", echo=False)
     train(tiny(recipe, **{**base, "train.steps": n}), tmp_path / "split", echo=False)
     resumed = train(

@@ -1,0 +1,103 @@
+"""The fast engine: every recipe in bf16 and compiled, the penalty on the eager D, layouts, time budgets."""
+
+import functools
+import json
+
+import pytest
+import torch
+
+from gankit.checkpoint import list_checkpoints
+from gankit.recipes import RECIPES
+from gankit.training import engine
+from gankit.training.rundir import resume_config
+from gankit.training.state import build_training
+from gankit.training.step import discriminator_gradients, unwrap
+from gankit.training.trainer import train
+from tests.helpers import tiny
+
+SCHEMES = ["simultaneous", "extragradient", "optimistic", "lookahead"]
+CASES = [(name, "alternating") for name in RECIPES] + [("dcgan", scheme) for scheme in SCHEMES]
+
+
+def _trains(training, steps: int = 3) -> None:
+    before = [p.detach().clone() for p in training.gan.generator.parameters()]
+    for _ in range(steps):
+        stats = training.train_step()
+    assert all(torch.isfinite(v) for v in stats.values()), stats
+    assert any(not torch.equal(a, b) for a, b in zip(before, training.gan.generator.parameters(), strict=True))
+
+
+@pytest.mark.parametrize("name,scheme", CASES)
+def test_every_recipe_and_scheme_trains_in_bf16(name, scheme):
+    training = build_training(tiny(name, **{"train.precision": "bf16", "train.scheme": scheme}), log=lambda _: None)
+    assert training.engine.precision.name == "bf16"
+    assert training.engine.channels_last == (training.data.x.dim() == 4)
+    _trains(training)
+
+
+@pytest.mark.parametrize("name,scheme", CASES)
+def test_every_recipe_and_scheme_trains_compiled(name, scheme, monkeypatch):
+    """torch.compile traced through dynamo and AOT autograd (the ``aot_eager`` backend: every graph break,
+    guard and autograd trace of inductor, without its code generation, which takes minutes per recipe)."""
+    monkeypatch.setattr(engine.torch, "compile", functools.partial(torch.compile, backend="aot_eager"))
+    torch._dynamo.reset()  # each recipe's modules start with an empty compile cache, as in its own process
+    training = build_training(tiny(name, **{"train.compile": "on", "train.scheme": scheme}), log=lambda _: None)
+    assert unwrap(training.gan.generator) is not training.gan.generator  # really compiled
+    _trains(training)
+
+
+def test_the_penalty_of_a_compiled_critic_equals_the_eager_one():
+    """Inductor-compiled D: the gradient penalty is taken on the eager D (double backward does not run through
+    compiled graphs), so its value and D's gradients equal the eager run's (to float rounding of D's compiled
+    first-order pass)."""
+    torch._dynamo.reset()
+    cfg = {"train.precision": "fp32", "train.n_critic": 1}
+    eager = build_training(tiny("wgan-gp", **cfg, **{"train.compile": "off"}), log=lambda _: None)
+    fast = build_training(tiny("wgan-gp", **cfg, **{"train.compile": "on"}), log=lambda _: None)
+    assert unwrap(fast.gan.discriminator) is not fast.gan.discriminator
+    results = []
+    for training in (eager, fast):
+        torch.manual_seed(3)
+        stats = discriminator_gradients(training.gan, training.losses, training.next_real(), training.sample_z())
+        grads = [p.grad.clone() for p in unwrap(training.gan.discriminator).parameters()]
+        results.append((stats, grads))
+    (s0, g0), (s1, g1) = results
+    assert s0["gp"] > 0 and torch.allclose(s0["gp"], s1["gp"], rtol=1e-5, atol=1e-7)
+    assert torch.allclose(s0["d_loss"], s1["d_loss"], rtol=1e-5, atol=1e-6)
+    for a, b in zip(g0, g1, strict=True):
+        assert torch.allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_engine_choices_are_logged_with_reasons():
+    lines = []
+    build_training(tiny("dcgan", **{"train.precision": "fp32", "train.compile": "off"}), log=lines.append)
+    line = next(line for line in lines if line.startswith("engine:"))
+    assert "precision fp32 (train.precision)" in line and "eager (train.compile=off)" in line
+    assert "default memory layout" in line and "1 inter-op" in line
+
+
+def test_optimisers_use_fused_or_foreach_kernels():
+    adam = build_training(tiny("dcgan"), log=lambda _: None).gan.d_optimizer
+    rmsprop = build_training(tiny("wgan"), log=lambda _: None).gan.d_optimizer
+    assert adam.param_groups[0]["fused"] is True and rmsprop.param_groups[0]["foreach"] is True
+
+
+def test_a_time_budget_ends_the_run_with_its_record_grid_and_checkpoint(tmp_path):
+    cfg = tiny("dcgan", **{"train.time_budget": 3.0, "train.steps": 1, "train.log_every": 1000})
+    training = train(cfg, tmp_path / "run", echo=False)
+    assert training.step > 1  # train.steps is ignored under a budget
+    assert 3.0 <= training.elapsed_s < 60
+    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert records[-1]["step"] == training.step  # the steps since the last record are written
+    assert (tmp_path / "run" / "samples" / f"step-{training.step:08d}.png").is_file()
+    assert list_checkpoints(tmp_path / "run" / "checkpoints")[-1].name == f"step-{training.step:08d}"
+
+
+def test_a_resumed_run_counts_the_time_it_already_trained(tmp_path):
+    cfg = tiny("dcgan", **{"train.steps": 5})
+    first = train(cfg, tmp_path / "run", echo=False)
+    spent = first.elapsed_s
+    again = train(
+        resume_config(tmp_path / "run", {"train.time_budget": spent / 2}), tmp_path / "run", resume=True, echo=False
+    )
+    assert again.step == first.step  # the budget was already spent: nothing more to train

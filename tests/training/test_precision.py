@@ -1,0 +1,101 @@
+"""Mixed precision: autocast regions, fp32 losses, loss scaling with overflow, the penalty's unscaling."""
+
+import pytest
+import torch
+from torch import nn
+
+from gankit.errors import ConfigError
+from gankit.regularizers import gradient_penalty
+from gankit.training.precision import Precision, native_bf16, resolve_precision
+from gankit.training.step import judge
+
+CPU = torch.device("cpu")
+
+
+def test_fp32_changes_nothing_and_bf16_computes_in_bf16():
+    layer = nn.Linear(4, 3)
+    x = torch.randn(2, 4)
+    with Precision("fp32").autocast():
+        assert layer(x).dtype == torch.float32
+    with Precision("bf16").autocast():
+        assert layer(x).dtype == torch.bfloat16
+    assert layer.weight.dtype == torch.float32  # parameters (and so optimiser state and EMA) stay fp32
+
+
+def test_judge_gives_fp32_logits_under_bf16():
+    d = nn.Sequential(nn.Linear(4, 1), nn.Flatten(0))
+    with Precision("bf16").autocast():
+        out = judge(d, torch.randn(3, 4))
+    assert out.logits.dtype == torch.float32
+
+
+def test_auto_precision_follows_the_hardware_and_fp16_needs_cuda():
+    native, _ = native_bf16(CPU)
+    chosen, why = resolve_precision("auto", CPU, images=True)
+    assert chosen.name == ("bf16" if native else "fp32") and "auto" in why
+    assert resolve_precision("auto", CPU, images=False)[0].name == "fp32"  # 2-D toy nets
+    assert resolve_precision("fp32", CPU, images=True)[0].name == "fp32"
+    with pytest.raises(ConfigError, match="fp16 needs a CUDA device"):
+        resolve_precision("fp16", CPU, images=True)
+
+
+def _scaled() -> tuple[Precision, nn.Parameter, torch.optim.Optimizer]:
+    """fp16 loss scaling on the CPU (GradScaler runs there): the logic is device-independent."""
+    p = nn.Parameter(torch.tensor([1.0, -2.0]))
+    return Precision("fp16", "cpu"), p, torch.optim.SGD([p], lr=0.5)
+
+
+def test_loss_scaler_gives_true_gradients_and_skips_an_overflowing_step():
+    precision, p, opt = _scaled()
+    scale = precision.scaler(opt).get_scale()
+    assert scale > 1  # the loss really is scaled
+    precision.backward((p**2).sum(), opt)
+    assert torch.equal(p.grad, 2 * p.detach())  # unscaled right after backward: true gradients
+    assert precision.step(opt) is True
+    assert torch.allclose(p.detach(), torch.tensor([0.0, 0.0]))
+    # forced overflow: the step is skipped, the weights are untouched and the scale falls
+    p.data = torch.tensor([1.0, -2.0])
+    opt.zero_grad()
+    precision.backward(p.sum() * torch.tensor(float("inf")), opt)
+    assert precision.step(opt) is False
+    assert torch.equal(p.detach(), torch.tensor([1.0, -2.0]))
+    assert precision.scaler(opt).get_scale() < scale
+    # and training goes on with the lower scale
+    opt.zero_grad()
+    precision.backward((p**2).sum(), opt)
+    assert torch.equal(p.grad, 2 * p.detach()) and precision.step(opt) is True
+
+
+def test_each_player_has_its_own_scaler_and_the_state_round_trips():
+    precision, _, opt = _scaled()
+    other = torch.optim.SGD([nn.Parameter(torch.ones(1))], lr=0.1)
+    assert precision.scaler(opt) is not precision.scaler(other)
+    precision.scaler(opt).update(new_scale=8.0)
+    state = precision.state_dict({"generator": opt, "discriminator": other})
+    fresh = Precision("fp16", "cpu")
+    fresh.load_state_dict(state, {"generator": opt, "discriminator": other})
+    assert fresh.scaler(opt).get_scale() == 8.0
+    assert Precision("bf16").state_dict({"generator": opt}) == {}
+
+
+def test_the_penalty_is_unscaled_before_its_norm():
+    """With loss scale S, ∇(S·D(x̂)) / S is the true gradient: the penalty and its gradient do not depend on S
+    (the peers' bug, the norm of the scaled gradient, would give (S‖∇D‖ − 1)² instead)."""
+    torch.manual_seed(0)
+    critic = nn.Sequential(nn.Flatten(), nn.Linear(12, 8), nn.Tanh(), nn.Linear(8, 1), nn.Flatten(0))
+    real, fake = torch.randn(5, 3, 2, 2), torch.randn(5, 3, 2, 2)
+
+    def penalty_and_grads(scale):
+        gp = gradient_penalty(critic, real, fake, torch.Generator().manual_seed(1), loss_scale=scale)
+        weights = [p for p in critic.parameters() if p.dim() == 2]  # (biases of the last layer do not enter ∇ₓD)
+        return gp, torch.autograd.grad(gp, weights)
+
+    gp1, grads1 = penalty_and_grads(1.0)
+    gp_s, grads_s = penalty_and_grads(torch.tensor(1024.0))
+    assert torch.allclose(gp_s, gp1, rtol=1e-6)
+    for a, b in zip(grads1, grads_s, strict=True):
+        assert torch.allclose(a, b, rtol=1e-5, atol=1e-7)
+    # what the unscaled norm of a scaled gradient would give instead
+    x = real.clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(critic(x).sum() * 1024, x)
+    assert ((g.flatten(1).norm(dim=1) - 1) ** 2).mean() > 100 * gp1
