@@ -6,12 +6,16 @@ machine, is in docs/benchmarks.md (``benchmarks/train_step_speed.py``).
 
 * **Precision** (:mod:`gankit.training.precision`): bf16 autocast where the device has bf16 matrix units.
 * **Memory layout**: convolutional nets in channels_last (NHWC) when they compute in 16 bits: oneDNN's and
-  cuDNN's bf16/fp16 convolutions run NHWC natively; in fp32 the default layout was as fast or faster
-  (dcgan, wgan-gp) on the CPU measured.
+  cuDNN's bf16/fp16 convolutions run NHWC natively (measured on the CPU: 20–25% less time per step for
+  dcgan and lsgan). Not a net with group norm (the WGAN-GP critic's layer norm): group norm reshapes its
+  input to (N, G, C/G·H·W), which copies an NHWC map, and the penalty's double backward does so many times
+  (11% more time per wgan-gp step with an NHWC critic). In fp32 the default layout was as fast or faster.
 * **Optimisers**: fused Adam/SGD kernels, foreach RMSprop (``gankit.training.optim``).
 * **Threads**: one inter-op thread (these small nets have no independent ops worth running in parallel);
   intra-op threads stay at torch's default, the number of physical cores.
-* **Compilation**: ``torch.compile`` of G and D (not of the optimiser steps). The gradient penalty always
+* **TF32** (CUDA): off, so that fp32 is the exact reference (:func:`tf32_policy`).
+* **Compilation**: ``torch.compile`` of G and D (not of the optimiser steps); ``max-autotune`` also captures
+  CUDA graphs on a GPU. The gradient penalty always
   differentiates the uncompiled D twice (double backward does not run through compiled graphs: pytorch
   issues 91469, 183603); checkpoints, EMA and sample grids use the uncompiled modules too.
 """
@@ -48,9 +52,22 @@ def choose_engine(cfg: Config, device: torch.device, images: bool) -> Engine:
     """Resolve ``train.precision`` and ``train.compile`` for ``device`` and the run's networks."""
     precision, why_precision = resolve_precision(cfg.train.precision, device, images)
     channels_last = images and precision.name != "fp32"
-    layout = "channels_last (16-bit convolutions)" if channels_last else "default memory layout"
+    layout = (
+        "channels_last for 16-bit convolutions (not nets with group norm)" if channels_last else "default memory layout"
+    )
     mode, why_compile = _compile_mode(cfg, device)
-    return Engine(precision, channels_last, mode, [why_precision, layout, threads(), why_compile])
+    reasons = [why_precision, layout, threads(), why_compile]
+    if device.type == "cuda":
+        reasons.append(tf32_policy(precision))
+    return Engine(precision, channels_last, mode, reasons)
+
+
+def tf32_policy(precision: Precision) -> str:
+    """On CUDA, fp32 means IEEE fp32: TF32 (10-bit mantissa) is turned off for matrix products and cuDNN
+    convolutions, so that ``train.precision=fp32`` is the exact reference and bf16 is the one fast path."""
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    return "TF32 off (fp32 is IEEE fp32; bf16 is the fast path)" if precision.name == "fp32" else "TF32 off"
 
 
 def _compile_mode(cfg: Config, device: torch.device) -> tuple[str | None, str]:
@@ -73,10 +90,11 @@ def threads() -> str:
 
 
 def prepare_networks(engine: Engine, *modules: nn.Module | None) -> None:
-    """Put the networks in the engine's memory layout (in place)."""
+    """Put each network in its memory layout (in place): channels_last where the engine asks for it, except
+    networks with group norm (see the module docstring)."""
     if engine.channels_last:
         for module in modules:
-            if module is not None:
+            if module is not None and not any(isinstance(m, nn.GroupNorm) for m in module.modules()):
                 module.to(memory_format=torch.channels_last)
 
 
