@@ -6,10 +6,9 @@ machine, is in docs/benchmarks.md (``benchmarks/train_step_speed.py``).
 
 * **Precision** (:mod:`gankit.training.precision`): bf16 autocast where the device has bf16 matrix units.
 * **Memory layout**: convolutional nets in channels_last (NHWC) when they compute in 16 bits: oneDNN's and
-  cuDNN's bf16/fp16 convolutions run NHWC natively (measured on the CPU: 20–25% less time per step for
-  dcgan and lsgan). Not a net with group norm (the WGAN-GP critic's layer norm): group norm reshapes its
-  input to (N, G, C/G·H·W), which copies an NHWC map, and the penalty's double backward does so many times
-  (11% more time per wgan-gp step with an NHWC critic). In fp32 the default layout was as fast or faster.
+  cuDNN's bf16/fp16 convolutions run NHWC natively (measured on the CPU, bf16: 20–25% less time per step
+  for dcgan and lsgan than NCHW nets, 13% for wgan-gp than an NCHW critic). In fp32 the default layout was
+  as fast or faster.
 * **Optimisers**: fused Adam/SGD kernels, foreach RMSprop (``gankit.training.optim``).
 * **Threads**: one inter-op thread (these small nets have no independent ops worth running in parallel);
   intra-op threads stay at torch's default, the number of physical cores.
@@ -52,9 +51,7 @@ def choose_engine(cfg: Config, device: torch.device, images: bool) -> Engine:
     """Resolve ``train.precision`` and ``train.compile`` for ``device`` and the run's networks."""
     precision, why_precision = resolve_precision(cfg.train.precision, device, images)
     channels_last = images and precision.name != "fp32"
-    layout = (
-        "channels_last for 16-bit convolutions (not nets with group norm)" if channels_last else "default memory layout"
-    )
+    layout = "channels_last (16-bit convolutions)" if channels_last else "default memory layout"
     mode, why_compile = _compile_mode(cfg, device)
     reasons = [why_precision, layout, threads(), why_compile]
     if device.type == "cuda":
@@ -90,11 +87,10 @@ def threads() -> str:
 
 
 def prepare_networks(engine: Engine, *modules: nn.Module | None) -> None:
-    """Put each network in its memory layout (in place): channels_last where the engine asks for it, except
-    networks with group norm (see the module docstring)."""
+    """Put the networks in the engine's memory layout (in place)."""
     if engine.channels_last:
         for module in modules:
-            if module is not None and not any(isinstance(m, nn.GroupNorm) for m in module.modules()):
+            if module is not None:
                 module.to(memory_format=torch.channels_last)
 
 
