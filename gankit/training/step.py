@@ -145,9 +145,9 @@ def judge_both(
 ) -> tuple[DiscriminatorOutput, DiscriminatorOutput]:
     """D on the real batch and on G's samples (with Q's output for the samples).
 
-    When D judges each sample on its own (:attr:`Discriminator.per_sample`: no batch norm, minibatch layer or
-    packing) both batches go through one forward pass, which gives the same logits with half the calls
-    (and half the 16-bit weight casts under autocast).
+    When D judges each sample on its own (:attr:`Discriminator.per_sample`: no batch norm, minibatch layer,
+    packing or spectral norm) both batches go through one forward pass, which gives the same logits with half
+    the calls (and half the 16-bit weight casts under autocast).
     """
     inner = unwrap(discriminator)
     if not (isinstance(inner, Discriminator) and inner.per_sample):
@@ -215,7 +215,7 @@ def discriminator_gradients(
             "d_fake": on_fake.logits.detach().mean(),
         }
         if losses.terms.gp_weight > 0:
-            critic = unwrap(D)  # double backward is not supported through torch.compile'd modules
+            critic = unwrap(D)  # the eager D: double backward does not run through torch.compile'd modules
             penalty = gradient_penalty(
                 lambda x: judge(critic, x, real.y).logits,
                 real.x,
