@@ -30,9 +30,6 @@ from torch import nn
 from gankit.config import Config
 from gankit.training.precision import Precision, resolve_precision
 
-# Model options torch.compile is not used with, and why (they fall back to eager; the log says so).
-COMPILE_FALLBACKS: dict[str, str] = {}
-
 
 @dataclass
 class Engine:
@@ -52,7 +49,7 @@ def choose_engine(cfg: Config, device: torch.device, images: bool) -> Engine:
     precision, why_precision = resolve_precision(cfg.train.precision, device, images)
     channels_last = images and precision.name != "fp32"
     layout = "channels_last (16-bit convolutions)" if channels_last else "default memory layout"
-    mode, why_compile = _compile_mode(cfg, device)
+    mode, why_compile = _compile_mode(cfg)
     reasons = [why_precision, layout, threads(), why_compile]
     if device.type == "cuda":
         reasons.append(tf32_policy(precision))
@@ -67,13 +64,10 @@ def tf32_policy(precision: Precision) -> str:
     return "TF32 off (fp32 is IEEE fp32; bf16 is the fast path)" if precision.name == "fp32" else "TF32 off"
 
 
-def _compile_mode(cfg: Config, device: torch.device) -> tuple[str | None, str]:
+def _compile_mode(cfg: Config) -> tuple[str | None, str]:
     requested = cfg.train.compile
     if requested == "off":
         return None, "eager (train.compile=off)"
-    blocker = next((why for name, why in COMPILE_FALLBACKS.items() if getattr(cfg.model, name, False)), None)
-    if blocker is not None:
-        return None, f"eager: {blocker}"
     if requested == "auto":
         return None, "eager (auto: torch.compile was not faster on the machines measured; train.compile=on to try)"
     return ("default" if requested == "on" else "max-autotune"), f"torch.compile mode {requested}"

@@ -38,9 +38,6 @@ class Budget:
             return training.step >= self.steps
         return self.before + time.perf_counter() - self.start >= self.seconds
 
-    def describe(self) -> str:
-        return f"{self.seconds:g} s of training" if self.seconds is not None else f"{self.steps:,} steps"
-
 
 class CheckpointSchedule:
     """Saves the complete state every ``train.checkpoint_every`` steps and at the end, keeping the newest few."""

@@ -111,8 +111,8 @@ class Training:
         self.elapsed_s = float(state["elapsed_s"])
         unwrap(self.gan.generator).load_state_dict(state["generator"])
         unwrap(self.gan.discriminator).load_state_dict(state["discriminator"])
-        for optimizer in self._optimizers().values():
-            optimizer.load_state_dict(state[f"{'g' if optimizer is self.gan.g_optimizer else 'd'}_optimizer"])
+        for key, optimizer in (("g_optimizer", self.gan.g_optimizer), ("d_optimizer", self.gan.d_optimizer)):
+            optimizer.load_state_dict(state[key])
             match_layouts(optimizer)
         if self.gan.encoder is not None:
             self.gan.encoder.load_state_dict(state["encoder"])
