@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from gankit.viz.latent import LatentLayout
 
 DEFAULT_RECIPE = "lsgan"
+MAX_CLASSES = 1_000_000  # class indices of --class, --rows, --only-class lie below this
 MAX_SCALE = 64  # gankit grid --scale
 MAX_PICTURE_SIDE = 16_384  # pixels of the longer side of a picture gankit grid writes
 MAX_BLUR = 100.0  # gankit eval --blur: σ in pixels
@@ -104,28 +105,22 @@ def cmd_train(args: argparse.Namespace) -> None:
             raise ConfigError(
                 "--resume continues a run with its saved config; do not combine it with --recipe, --config or --run-dir"
             )
-        cfg = resume_config(args.resume, overrides)
-        if args.dry_run:
-            from gankit.training.dryrun import check_training
-
-            print(check_training(cfg, args.resume, resume=True))
-            return
-        train(cfg, args.resume, resume=True)
-        return
-    cfg = build_config(args.recipe, args.config, overrides)
-    run_dir = args.run_dir or str(Path("runs") / f"{run_name(cfg.recipe)}-{time.strftime('%Y%m%d-%H%M%S')}")
-    check_output_folder(run_dir, "--run-dir")
+        cfg, run_dir = resume_config(args.resume, overrides), args.resume
+    else:
+        cfg = build_config(args.recipe, args.config, overrides)
+        run_dir = args.run_dir or str(Path("runs") / f"{run_name(cfg.recipe)}-{time.strftime('%Y%m%d-%H%M%S')}")
+        check_output_folder(run_dir, "--run-dir")
     if args.dry_run:
-        dry_run(cfg, run_dir)
+        dry_run(cfg, run_dir, resume=bool(args.resume))
         return
-    train(cfg, run_dir)
+    train(cfg, run_dir, resume=bool(args.resume))
 
 
-def dry_run(cfg: Config, run_dir: str) -> None:
-    """Check a new run as ``train`` would before building it (folder, data, memory); print it; write nothing."""
+def dry_run(cfg: Config, run_dir: str, resume: bool = False) -> None:
+    """Check a run as ``train`` would before building it (folder, data, memory); print it; write nothing."""
     from gankit.training.dryrun import check_training
 
-    report = check_training(cfg, run_dir)
+    report = check_training(cfg, run_dir, resume)
     print(cfg.to_json())
     print(report)
 
@@ -160,9 +155,12 @@ def cmd_sample(args: argparse.Namespace) -> None:
 def parse_classes(text: str, flag: str = "--class") -> list[int]:
     """``3`` or ``0,2,4`` → the class indices (checked against the run where they are used)."""
     try:
-        return [int(part) for part in text.split(",")]
+        indices = [int(part) for part in text.split(",")]
     except ValueError:
-        raise ConfigError(f"{flag} takes indices separated by commas, e.g. {flag} 3,7; got {text!r}") from None
+        indices = []
+    if not indices or any(abs(k) >= MAX_CLASSES for k in indices):
+        raise ConfigError(f"{flag} takes indices separated by commas, e.g. {flag} 3,7; got {text[:40]!r}")
+    return indices
 
 
 def cmd_grid(args: argparse.Namespace) -> None:
@@ -530,7 +528,9 @@ def make_parser() -> argparse.ArgumentParser:
     e.add_argument("--features", choices=EXTRACTORS.choices, help="feature extractor")
     e.add_argument("--weights", help="weights file for --features (required for inception)")
     e.add_argument("--blur", type=_finite, help="with --real: blur the images by a Gaussian of this σ (pixels)")
-    e.add_argument("--only-class", type=int, help="with --real: score only the images of this class")
+    e.add_argument(
+        "--only-class", type=_ranged(0, MAX_CLASSES - 1), help="with --real: score only the images of this class"
+    )
     e.add_argument("--seed", type=_seed, default=0, help="seed of z and of the KID subsets")
     e.add_argument(
         "--kid-subsets",

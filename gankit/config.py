@@ -318,6 +318,7 @@ def _to_float(value: Any, path: str) -> float:
 MAX_IMAGE_SIZE = 4096  # pixels per side
 MAX_MLP_LAYERS = 24  # hidden widths double per layer: width · 2**23 is already far beyond any machine
 MAX_GRID_SIZE = 10_000  # images in a sample grid
+MAX_FID_SAMPLES = 200_000  # generated at once for each FID during training
 MAX_SEED = 2**63 - 2  # the grid's seed is seed + 1, and torch takes signed 64-bit seeds
 
 
@@ -442,7 +443,10 @@ def validate(cfg: Config) -> None:
     )
     _check(t.checkpoint_every >= 0, f"train.checkpoint_every must be >= 0, got {t.checkpoint_every}")
     _check(t.fid_every >= 0, f"train.fid_every must be >= 0 (0 turns FID during training off), got {t.fid_every}")
-    _check(t.fid_samples >= 10, f"train.fid_samples must be at least 10, got {t.fid_samples}")
+    _check(
+        10 <= t.fid_samples <= MAX_FID_SAMPLES,
+        f"train.fid_samples must lie in 10..{MAX_FID_SAMPLES}, got {t.fid_samples}",
+    )
     _check(t.keep_checkpoints >= 1, f"train.keep_checkpoints must be at least 1, got {t.keep_checkpoints}")
     _choice(t.precision, ("auto", "fp32", "bf16", "fp16"), "train.precision")
     _choice(t.compile, ("auto", "off", "on", "max-autotune"), "train.compile")

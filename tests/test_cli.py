@@ -236,6 +236,11 @@ def test_report_writes_its_output_atomically_beside_the_run(cgan_run, tmp_path, 
         (["train", "--set", "recipe=../../x"], "unknown value for recipe: '../../x'"),
         (["train", "--steps", "x"], "argument --steps: invalid int value: 'x'"),
         (["sample", "{run}", "--out", "{tmp}/s.npz", "-n", "1e15"], "ask for fewer samples (-n)"),
+        (["sample", "{run}", "--out", "{tmp}/s.npz", "--class", str(10**20)], "--class takes indices separated"),
+        (["eval", "--real", "--only-class", "1e30"], "--only-class: must lie in 0..999999"),
+        (["eval", "{run}", "-n", "1e9"], "argument -n: must lie in 1..200000"),
+        (["train", "--run-dir", "{tmp}/" + "r" * 300], "is too long"),
+        (["train", "--run-dir", "/proc/version/run"], "--run-dir: /proc/version is a file, not a folder"),
     ],
 )
 def test_small_things_get_a_clear_one_line_error(cgan_run, tmp_path, monkeypatch, capsys, argv, message):

@@ -173,6 +173,7 @@ def test_a_config_file_that_is_a_folder_is_refused(tmp_path):
         ("data.image_size", 30000, "data.image_size must lie in 4..4096"),
         ("g_optim.momentum", 1.5, "g_optim.momentum must lie in"),
         ("train.sample_at", [[0]], "train.sample_at must be an integer"),
+        ("train.fid_samples", 10**9, "train.fid_samples must lie in 10..200000"),
     ],
 )
 def test_overflowing_and_absurd_values_are_rejected(field, value, message):
