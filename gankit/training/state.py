@@ -21,6 +21,7 @@ from gankit.nets import build_encoder, build_networks
 from gankit.run import resolve_device
 from gankit.training.batches import EpochSampler
 from gankit.training.engine import Engine, choose_engine, compiled, prepare_networks
+from gankit.training.footprint import check_footprint, data_nbytes
 from gankit.training.optim import build_optimizer
 from gankit.training.schemes import UpdateScheme, build_scheme
 from gankit.training.step import GAN, Batch, GameLosses, unwrap
@@ -147,9 +148,11 @@ def build_training(cfg: Config, log: Callable[[str], None] = print) -> Training:
     """Load the data onto the device and build the players, optimisers, EMA and sampler, all seeded."""
     device = resolve_device(cfg.train.device)
     torch.manual_seed(cfg.train.seed)
-    data = load_data(cfg.data, log=log).to(device)
+    data = load_data(cfg.data, log=log)
     shape = tuple(data.x.shape[1:])
     space = latent_space(cfg.model, data.num_classes)
+    check_footprint(cfg, shape, space, device, data_bytes=0 if device.type == "cpu" else data_nbytes(data))
+    data = data.to(device)
     engine = choose_engine(cfg, device, images=len(shape) == 3)
     log(engine.describe())
     g, d = build_networks(cfg.model, shape, space)
