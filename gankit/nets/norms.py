@@ -165,5 +165,6 @@ class LayerNorm2d(nn.GroupNorm):
         super().__init__(1, channels, eps=eps, affine=True)
 
     def forward(self, x: Tensor) -> Tensor:
-        with torch.autocast(x.device.type, enabled=False):  # the function picks its own precisions
-            return layer_norm_2d(x, self.weight, self.bias, self.eps)
+        # No autocast region needed: autocast casts for ``group_norm``, not for the kernels called here, so the
+        # function picks its own precisions (and also runs on the meta device, for memory estimates).
+        return layer_norm_2d(x, self.weight, self.bias, self.eps)

@@ -74,3 +74,9 @@ def test_state_dict_is_group_norms():
     assert ours.state_dict().keys() == ref.state_dict().keys()
     ours.load_state_dict(ref.state_dict())
     assert isinstance(ours, nn.GroupNorm) and ours.num_groups == 1
+
+
+def test_runs_on_the_meta_device():
+    """Memory estimates pass a batch through the networks on the meta device."""
+    y = LayerNorm2d(8).to("meta")(torch.empty(2, 8, 3, 3, device="meta"))
+    assert y.shape == (2, 8, 3, 3) and y.device.type == "meta"
