@@ -176,4 +176,4 @@ def test_the_loop_reads_as_a_short_story():
 
     lines = inspect.getsource(trainer.train).splitlines()
     assert 10 < len(lines) <= 40
-    assert {"build_training", "open_run", "MetricsWriter", "CheckpointSchedule"} <= set(vars(trainer))
+    assert {"build_training", "RunDir", "MetricsWriter", "CheckpointSchedule"} <= set(vars(trainer))
