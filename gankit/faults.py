@@ -2,8 +2,9 @@
 
 ``GANKIT_FAULT_POINT=NAME`` (or ``NAME@N``: the N-th time) makes :func:`reached` send this process SIGKILL
 when it gets to ``NAME``. The points sit in checkpoint writing and pruning and where a run starts
-(``tests/test_kill.py``, ``benchmarks/kill_trials.py``). Unset, ``reached`` compares two strings: the
-hook costs nothing, and no point is on the per-step path.
+(``benchmarks/kill_trials.py`` and its test). The variable is read when a point is reached, so that a
+process forked after importing gankit can still be armed. Unset, ``reached`` is one environment lookup,
+and no point is on the per-step path: checkpoints and the start only.
 """
 
 from __future__ import annotations
@@ -21,14 +22,16 @@ POINTS = (
     "prune:half-deleted",  # its tensors file deleted, state.json not yet
 )
 
-_point, _, _nth = os.environ.get("GANKIT_FAULT_POINT", "").partition("@")
-_left = int(_nth or 1)
+_reached: dict[str, int] = {}
 
 
 def reached(point: str) -> None:
     """Kill this process with SIGKILL if ``GANKIT_FAULT_POINT`` names ``point`` (and this is its N-th time)."""
-    global _left
-    if point == _point:
-        _left -= 1
-        if _left == 0:
+    wanted = os.environ.get("GANKIT_FAULT_POINT")
+    if not wanted:
+        return
+    name, _, nth = wanted.partition("@")
+    if name == point:
+        _reached[point] = _reached.get(point, 0) + 1
+        if _reached[point] == int(nth or 1):
             os.kill(os.getpid(), signal.SIGKILL)

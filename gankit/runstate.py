@@ -154,10 +154,10 @@ class InvalidState(CheckpointError):
     """A checkpoint whose state cannot be used; ``reason`` says which field and why."""
 
     def __init__(self, path: Path, field: str, problem: str):
-        self.path, self.reason = path, f"field {field!r} {problem}"
+        self.path, self.reason = path, f"{STATE_FILE}, field {field!r} {problem}"
         super().__init__(
-            f"checkpoint {path}: {STATE_FILE}, {self.reason} — the checkpoint is damaged or does not belong to "
-            "this run; use an older one (--checkpoint), or delete it"
+            f"checkpoint {path}: {self.reason} — it is damaged, or config.json changed since it was "
+            "written; use another checkpoint of the run (--checkpoint)"
         )
 
 

@@ -151,9 +151,9 @@ class RunDir:
                 state = read_state(ckpt, map_location=training.device)
                 training.check_fits(state, ckpt)
             except CheckpointError as e:
-                problems.append(str(e))
+                problems.append(getattr(e, "reason", str(e)))
                 self.skipped.append(ckpt)
-                log(f"skipped checkpoint {ckpt.name}: {getattr(e, 'reason', e)}")
+                log(f"skipped checkpoint {ckpt.name}: {problems[-1]}")
                 continue
             wanted = {name: hyperparameters(opt) for name, opt in training.optimizers.items()}
             training.load_state_dict(state)
@@ -164,7 +164,10 @@ class RunDir:
             break
         else:
             if ckpts:
-                raise CheckpointError(f"cannot resume: no checkpoint of {self.paths.root} loads; newest: {problems[0]}")
+                raise CheckpointError(
+                    f"cannot resume {self.paths.root}: none of its {len(ckpts)} checkpoint(s) loads; the newest, "
+                    f"{ckpts[-1].name}: {problems[0]} — nothing was changed; if config.json was edited, undo that"
+                )
             log(f"{self.paths.root} has no checkpoint yet: starting it from step 0")
         self.tails = [LogTail.plan(p, training.step) for p in (self.paths.metrics, self.paths.fid_curve)]
 
