@@ -199,7 +199,6 @@ def leftovers(run: Path) -> list[str]:
     folder = run / "checkpoints"
     names = [p.name for p in folder.iterdir() if not CHECKPOINT_NAME.fullmatch(p.name)] if folder.is_dir() else []
     names += [p.name for p in run.iterdir() if p.name.startswith(".config.json.tmp-")] if run.is_dir() else []
-    names += [p.name for p in run.parent.iterdir() if p.name.startswith(f".{run.name}")]
     return names
 
 
