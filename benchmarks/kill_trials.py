@@ -157,6 +157,7 @@ class Trial:
     fault: str | None = None
     kill_after: float | None = None
     killed: bool = False
+    checkpoints: int = 0  # complete checkpoints the kill left (0: killed before the first one)
     unreadable: list[str] = field(default_factory=list)  # checkpoint folders that did not load after the kill
     continued: bool = False  # the continuation exited 0
     leftovers: list[str] = field(default_factory=list)  # temporary names after the continuation
@@ -219,6 +220,7 @@ def run_trial(zyg: Zygote, trial: Trial, work: Path, reference: tuple[int, dict[
     if not outcome.killed and outcome.code != 0:
         trial.note = f"the first run exited {outcome.code}"
     trial.unreadable = inspect(run)
+    trial.checkpoints = len(list_checkpoints(run / "checkpoints"))
     again = ["train", "--resume", str(run), "--no-progress"] if (run / "config.json").is_file() else start
     trial.continued = zyg.run(again, log).code == 0
     trial.leftovers = leftovers(run)
@@ -233,6 +235,7 @@ class Summary:
     trials: int
     killed: int
     at_points: int
+    before_first_checkpoint: int
     unreadable_checkpoints: int
     failed_continuations: int
     leftovers_after_continuing: int
@@ -245,6 +248,7 @@ class Summary:
             ("… killed inside the start, checkpoint writing or pruning (fault points)", self.at_points),
             ("… killed at a random moment", self.killed - self.at_points),
             ("… not killed (the random moment came after the run ended)", self.trials - self.killed),
+            ("killed before the first checkpoint (of those killed)", self.before_first_checkpoint),
             ("unreadable checkpoints after a kill", self.unreadable_checkpoints),
             ("failed continuations (resume, or a restart with the same --run-dir)", self.failed_continuations),
             ("temporary leftovers after continuing", self.leftovers_after_continuing),
@@ -276,6 +280,7 @@ def kill_trials(trials: int, seed: int = 0, workdir: Path | None = None) -> tupl
         trials=len(done),
         killed=sum(t.killed for t in done),
         at_points=sum(t.killed and t.kind == "point" for t in done),
+        before_first_checkpoint=sum(t.killed and not t.checkpoints for t in done),
         unreadable_checkpoints=sum(len(t.unreadable) for t in done),
         failed_continuations=sum(not t.continued for t in done),
         leftovers_after_continuing=sum(len(t.leftovers) for t in done),
