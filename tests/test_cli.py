@@ -166,3 +166,15 @@ def test_grid_errors(infogan_run, argv, message, capsys):
     assert main(["grid", str(infogan_run), *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith("gankit: error:") and message in err
+
+
+@pytest.mark.parametrize(
+    "text", ["[" * 100_000 + "]" * 100_000, '{"metrics": {"categorical_code_accuracy": {"matching": [1, "a"]}}}']
+)
+def test_grid_rows_matched_of_a_damaged_eval_json(infogan_run, tmp_path, capsys, text):
+    run = tmp_path / "run"
+    shutil.copytree(infogan_run, run)
+    (run / "eval.json").write_text(text)
+    assert main(["grid", str(run), "--by", "c2", "--rows", "matched"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("gankit: error:") and "run `gankit eval" in err and "Traceback" not in err

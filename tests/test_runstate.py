@@ -155,3 +155,22 @@ def test_layout_problem_names_the_first_difference():
     assert "at 'w'" in layout_problem(expected, {"w": torch.zeros(3, 2), "n": [1, 2], "s": "x"})
     assert "at 'n.1'" in layout_problem(expected, {"w": torch.zeros(2, 3), "n": [1, float("nan")], "s": "x"})
     assert "where 2 entries belong" in layout_problem(expected, {"w": torch.zeros(2, 3), "n": [1], "s": "x"})
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "config.json nests lists or objects more than 64 deep"),
+        (b"\xff\xfe{", "config.json is not UTF-8 text"),
+        (b'"lsgan"', "config.json must hold a JSON object of config fields, got str"),
+        (b'{"model": 5}', "config.json is corrupt or from another version"),
+    ],
+)
+@pytest.mark.parametrize("command", ["sample", "resume"])
+def test_a_damaged_config_json_is_a_clear_error(run, tmp_path, capsys, text, message, command):
+    (run / "config.json").write_bytes(text)
+    before = _snapshot(run)
+    assert main(_command(command, run, tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("gankit: error:") and message in err and "Traceback" not in err, err
+    assert _snapshot(run) == before
