@@ -13,10 +13,10 @@ writing or pruning (``GANKIT_FAULT_POINT``, see ``gankit.faults``), or at a rand
 
 Every run is a real process, forked by a "zygote" process that has imported gankit once (a run starts in
 milliseconds instead of the seconds an interpreter takes to import torch), so that many trials fit in a
-minute. The suite runs a short version (tests/benchmarks/test_kill_trials.py); the record in
-docs/robustness.md is from::
+minute. The suite runs a short version (tests/benchmarks/test_kill_trials.py); docs/robustness.md holds
+the last result of the long one, with its exact command::
 
-    flock /work/cpu.lock python benchmarks/kill_trials.py --trials 120 --seed 0
+    python benchmarks/kill_trials.py --trials 120 --seed 0 [--json FILE]
 """
 
 from __future__ import annotations
