@@ -175,7 +175,11 @@ class RunDir:
         """Make or take over the folder under the lock, write ``config.json`` and start ``log.txt``."""
         root = self.paths.root
         if not self.resume:
-            root.mkdir(parents=True, exist_ok=True)
+            try:
+                root.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                message = f"cannot make the run folder {root}: {e.strerror or e}; choose another --run-dir"
+                raise CheckpointError(message) from None
             self.lock.acquire()
             faults.reached("start:locked")
             check_run_dir(self.paths, resume=False)  # under the lock: no other start can pass it now

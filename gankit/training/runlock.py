@@ -37,7 +37,13 @@ class RunLock:
         """Take the lock now, or fail at once (never wait) saying that another process writes the run."""
         if self.fd is not None:
             return self
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        except OSError as e:
+            raise CheckpointError(
+                f"cannot lock the run {self.path.parent}: {e.strerror or e} ({self.path}); "
+                "a run is trained in a folder this user can write"
+            ) from None
         try:
             if fcntl is not None:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

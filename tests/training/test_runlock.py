@@ -87,3 +87,15 @@ def test_two_trains_started_together_on_one_folder(tmp_path):
     assert err.startswith("gankit: error:") and ("already holds a run" in err or "another gankit process" in err)
     steps = [json.loads(line)["step"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert steps == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_run_folder_that_cannot_be_made_or_locked_is_a_clear_error(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(CheckpointError, match="cannot make the run folder"):
+        train(tiny("nsgan"), tmp_path / "file" / "run", echo=False)
+    run = tmp_path / "run"
+    train(tiny("nsgan"), run, echo=False)
+    (run / ".lock").unlink()
+    (run / ".lock").mkdir()  # stands for any lock file that cannot be opened (a read-only folder, …)
+    with pytest.raises(CheckpointError, match="cannot lock the run"):
+        train(resume_config(run, {"train.steps": 6}), run, resume=True, echo=False)
