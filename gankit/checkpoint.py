@@ -4,7 +4,9 @@ A checkpoint is a folder ``step-00002000/`` holding ``tensors.safetensors`` and 
 nested state (module and optimiser ``state_dict``s, RNG states, counters) is split by
 :func:`flatten_state` into a flat name → tensor map and a JSON tree that points into it. Nothing is
 unpickled on load, so loading a checkpoint never runs code. The folder is written under a temporary
-name and renamed into place, so a crash leaves either the complete checkpoint or none.
+name, synced and renamed into place, so a crash leaves either the complete checkpoint or none; it is
+removed the same way (renamed out of the list, then deleted). What the state must hold is checked by
+``gankit.runstate``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +24,15 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from gankit import faults
 from gankit.errors import CheckpointError
+from gankit.jsonfiles import fsync_dir, parse_json
 
 TENSORS_FILE = "tensors.safetensors"
 STATE_FILE = "state.json"
 FORMAT_VERSION = 1
+CHECKPOINT_NAME = re.compile(r"step-\d{8,}")
+LEFTOVER_PREFIXES = (".tmp-", ".old-", ".del-")
 
 
 def _join(path: str, key: object) -> str:
@@ -83,19 +91,17 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _sync_file(path: Path) -> None:
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
 
 
 def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
-    """Write ``state`` (nested dicts of tensors and plain values) to the checkpoint folder ``path``, atomically."""
+    """Write ``state`` (nested dicts of tensors and plain values) to the checkpoint folder ``path``, atomically.
+
+    Both files are synced, then their folder, before it is renamed into place (and the parent synced), so
+    that neither a crash nor a power loss leaves a checkpoint that is in place but incomplete.
+    """
     path = Path(path)
     tensors, tree = flatten_state(state)
     bad = [k for k, t in tensors.items() if t.is_floating_point() and not torch.isfinite(t).all()]
@@ -106,24 +112,35 @@ def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
-        save_file(tensors, str(tmp / TENSORS_FILE))
-        meta = {"format": FORMAT_VERSION, "sha256": _sha256(tmp / TENSORS_FILE), "state": tree}
-        with open(tmp / STATE_FILE, "w") as f:
-            json.dump(meta, f)
-            f.flush()
-            os.fsync(f.fileno())
+        _write_files(tmp, tensors, tree)
         old = None
         if path.exists():
             old = path.parent / f".old-{path.name}-{os.getpid()}"
             path.rename(old)
         tmp.rename(path)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
+        faults.reached("save:renamed")
         if old is not None:
             shutil.rmtree(old)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return path
+
+
+def _write_files(folder: Path, tensors: dict[str, torch.Tensor], tree: Any) -> None:
+    """The tensors and state.json in ``folder``, synced, with the same mode (safetensors writes 0600)."""
+    save_file(tensors, str(folder / TENSORS_FILE))
+    _sync_file(folder / TENSORS_FILE)
+    faults.reached("save:tensors")
+    meta = {"format": FORMAT_VERSION, "sha256": _sha256(folder / TENSORS_FILE), "state": tree}
+    with open(folder / STATE_FILE, "w") as f:  # created with the umask's mode, e.g. 0644
+        json.dump(meta, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.chmod(folder / TENSORS_FILE, stat.S_IMODE(os.stat(folder / STATE_FILE).st_mode))
+    fsync_dir(folder)
+    faults.reached("save:state")
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
@@ -137,10 +154,12 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         if not (path / name).is_file():
             raise CheckpointError(f"checkpoint {path} is incomplete: {name} is missing")
     try:
-        meta = json.loads((path / STATE_FILE).read_text())
-        tree, expected_sha = meta["state"], meta["sha256"]
-    except (ValueError, KeyError, TypeError) as e:
-        raise CheckpointError(f"checkpoint {path}: {STATE_FILE} is corrupt ({e})") from None
+        meta = parse_json((path / STATE_FILE).read_bytes(), "it")
+    except CheckpointError as e:
+        raise CheckpointError(f"checkpoint {path}: {STATE_FILE} is corrupt: {e}") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("sha256"), str) or "state" not in meta:
+        raise CheckpointError(f"checkpoint {path}: {STATE_FILE} is corrupt (no sha256 and state fields)")
+    tree, expected_sha = meta["state"], meta["sha256"]
     if meta.get("format") != FORMAT_VERSION:
         raise CheckpointError(
             f"checkpoint {path} has format {meta.get('format')!r}; this gankit reads format {FORMAT_VERSION}"
@@ -152,12 +171,14 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         )
     try:
         tensors = load_file(str(path / TENSORS_FILE), device=str(map_location))
-    except (SafetensorError, OSError, ValueError) as e:
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
         raise CheckpointError(f"checkpoint {path}: cannot read {TENSORS_FILE} ({e})") from None
     try:
         return unflatten_state(tree, tensors)
     except KeyError as e:
         raise CheckpointError(f"checkpoint {path}: tensor {e} named in {STATE_FILE} is missing") from None
+    except (TypeError, ValueError, AttributeError) as e:
+        raise CheckpointError(f"checkpoint {path}: {STATE_FILE} is corrupt ({e})") from None
 
 
 def step_dir_name(step: int) -> str:
@@ -165,18 +186,51 @@ def step_dir_name(step: int) -> str:
 
 
 def list_checkpoints(folder: str | Path) -> list[Path]:
-    """Complete checkpoint folders under ``folder``, oldest first (temporary folders are ignored)."""
+    """Complete checkpoint folders under ``folder`` (named ``step-NNNNNNNN``, both files present), oldest first.
+
+    Folders being written (``.tmp-*``), replaced (``.old-*``) or deleted (``.del-*``) are never listed.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         return []
-    found = [p for p in folder.iterdir() if p.is_dir() and p.name.startswith("step-") and (p / STATE_FILE).is_file()]
+    found = [
+        p
+        for p in folder.iterdir()
+        if CHECKPOINT_NAME.fullmatch(p.name) and (p / STATE_FILE).is_file() and (p / TENSORS_FILE).is_file()
+    ]
     return sorted(found, key=lambda p: p.name)
+
+
+def remove_checkpoint(path: Path) -> None:
+    """Delete a checkpoint folder as atomically as it was written: renamed out of the list first, then deleted."""
+    doomed = path.parent / f".del-{path.name}-{os.getpid()}"
+    path.rename(doomed)
+    faults.reached("prune:renamed")
+    (doomed / TENSORS_FILE).unlink(missing_ok=True)
+    faults.reached("prune:half-deleted")
+    shutil.rmtree(doomed)
+
+
+def remove_leftovers(folder: str | Path) -> list[Path]:
+    """Delete what a crash left in a checkpoints folder (temporary, replaced and half-deleted folders).
+
+    Only the process that holds the run's lock may call this: another writer's folders look the same.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    leftovers = [p for p in folder.iterdir() if p.name.startswith(LEFTOVER_PREFIXES)]
+    for p in leftovers:
+        shutil.rmtree(p, ignore_errors=True)
+    return leftovers
 
 
 def prune_checkpoints(folder: str | Path, keep: int) -> None:
     """Delete all but the newest ``keep`` checkpoints, and any temporary folder left by a crash."""
     folder = Path(folder)
-    for p in list_checkpoints(folder)[:-keep]:
-        shutil.rmtree(p)
-    for p in [*folder.glob(".tmp-*"), *folder.glob(".old-*")]:
-        shutil.rmtree(p, ignore_errors=True)
+    old = list_checkpoints(folder)[:-keep]
+    for p in old:
+        remove_checkpoint(p)
+    if old:
+        fsync_dir(folder)
+    remove_leftovers(folder)

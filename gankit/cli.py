@@ -192,11 +192,15 @@ def grid_rows(run: str, text: str | None) -> list[int] | None:
     matched them to (RUN/eval.json), so that row d shows digit d."""
     if text != "matched":
         return None if text is None else parse_classes(text, "--rows")
+    from gankit.jsonfiles import read_json
+
     path = Path(run) / "eval.json"
     try:
-        matching = json.loads(path.read_text())["metrics"]["categorical_code_accuracy"]["matching"]
-    except (OSError, ValueError, KeyError, TypeError):
-        raise ConfigError(f"--rows matched reads the matching in {path}: run `gankit eval {run}` first") from None
+        matching = read_json(path)["metrics"]["categorical_code_accuracy"]["matching"]
+    except (GankitError, KeyError, TypeError):
+        matching = None
+    if not isinstance(matching, list) or not all(d is None or type(d) is int for d in matching):
+        raise ConfigError(f"--rows matched reads the matching in {path}: run `gankit eval {run}` first")
     return [c for _, c in sorted((d, c) for c, d in enumerate(matching) if d is not None)]
 
 

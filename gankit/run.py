@@ -11,7 +11,6 @@ Layout::
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +19,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from gankit.checkpoint import list_checkpoints, load_checkpoint
+from gankit.checkpoint import list_checkpoints
 from gankit.config import Config
 from gankit.errors import CheckpointError, ConfigError, GankitError
+from gankit.jsonfiles import read_json
 from gankit.latent import Latent, LatentSpace, generate, latent_space
 from gankit.nets import build_networks
+from gankit.runstate import InvalidState, layout_problem, read_state
 
 
 @dataclass(frozen=True)
@@ -84,12 +85,16 @@ def resolve_device(name: str) -> torch.device:
 
 
 def read_config(run_dir: str | Path) -> Config:
+    """The run's ``config.json``; a clear error if it is missing, not a JSON object or not a valid config."""
     paths = RunPaths(Path(run_dir))
     if not paths.config.is_file():
         raise CheckpointError(f"{run_dir} is not a gankit run: {paths.config.name} is missing")
+    fields = read_json(paths.config)
+    if not isinstance(fields, dict):
+        raise CheckpointError(f"{paths.config} must hold a JSON object of config fields, got {type(fields).__name__}")
     try:
-        return Config.from_dict(json.loads(paths.config.read_text()))
-    except ValueError as e:
+        return Config.from_dict(fields)
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as e:
         raise CheckpointError(f"{paths.config} is corrupt or from another version: {e}") from None
 
 
@@ -182,17 +187,28 @@ def load_generator(
     """Load G (or its EMA, if the run kept one and ``use_ema``) from a run's latest or a given checkpoint."""
     cfg = read_config(run_dir)
     ckpt = Path(checkpoint) if checkpoint is not None else latest_checkpoint(run_dir)
-    state: dict[str, Any] = load_checkpoint(ckpt)
-    data_shape = tuple(state["data_shape"])
-    num_classes = int(state.get("num_classes") or 0)
-    space = latent_space(cfg.model, num_classes)
-    g, _ = build_networks(cfg.model, data_shape, space)
-    weights = state["generator"]
-    if use_ema and state.get("ema"):  # AveragedModel's state: n_averaged and module.<name> entries
+    state: dict[str, Any] = read_state(ckpt)
+    g, space = build_generator(cfg, state, ckpt)
+    field, weights = "generator", state["generator"]
+    if use_ema and state["ema"]:  # AveragedModel's state: n_averaged and module.<name> entries
+        field = "ema"
         weights = {k.removeprefix("module."): v for k, v in state["ema"].items() if k.startswith("module.")}
-    try:
-        g.load_state_dict(weights)
-    except RuntimeError as e:
-        raise GankitError(f"checkpoint {ckpt} does not fit the model in {run_dir}/config.json: {e}") from None
+    problem = layout_problem(g.state_dict(), weights)
+    if problem:
+        raise InvalidState(ckpt, field, problem)
+    g.load_state_dict(weights)
     g.to(resolve_device(device)).eval()
-    return TrainedGenerator(cfg, g, data_shape, int(state["step"]), ckpt, space)
+    return TrainedGenerator(cfg, g, tuple(state["data_shape"]), state["step"], ckpt, space)
+
+
+def build_generator(cfg: Config, state: dict[str, Any], ckpt: Path) -> tuple[nn.Module, LatentSpace]:
+    """G as ``cfg`` describes it for the checkpoint's data shape and classes (a checked ``state``)."""
+    num_classes = state["num_classes"] or 0
+    if cfg.model.conditioning != "none" and not num_classes:
+        raise InvalidState(ckpt, "num_classes", f"is {num_classes}, but config.json's model is class-conditional")
+    space = latent_space(cfg.model, num_classes)
+    try:
+        g, _ = build_networks(cfg.model, tuple(state["data_shape"]), space)
+    except (ValueError, RuntimeError) as e:  # ConfigError is a ValueError
+        raise InvalidState(ckpt, "data_shape", f"{state['data_shape']} does not fit config.json's model: {e}") from None
+    return g, space

@@ -1,13 +1,20 @@
 import json
+import os
+import re
+import shutil
+import stat
+from pathlib import Path
 
 import pytest
 import torch
 
+from gankit import faults
 from gankit.checkpoint import (
     flatten_state,
     list_checkpoints,
     load_checkpoint,
     prune_checkpoints,
+    remove_leftovers,
     save_checkpoint,
     unflatten_state,
 )
@@ -107,3 +114,94 @@ def test_prune_keeps_the_newest(tmp_path):
     prune_checkpoints(tmp_path, keep=2)
     assert [p.name for p in list_checkpoints(tmp_path)] == ["step-00000003", "step-00000004"]
     assert not (tmp_path / ".tmp-step-00000005-1").exists()
+
+
+def test_the_list_holds_only_complete_checkpoints(tmp_path):
+    for step in (1, 2, 3):
+        save_checkpoint(tmp_path / f"step-{step:08d}", {"s": torch.tensor(step)})
+    (tmp_path / "step-00000002" / "tensors.safetensors").unlink()  # what a kill in the old pruning left
+    shutil.copytree(tmp_path / "step-00000001", tmp_path / ".del-step-00000004-7")
+    shutil.copytree(tmp_path / "step-00000001", tmp_path / "step-00000005.damaged")
+    assert [p.name for p in list_checkpoints(tmp_path)] == ["step-00000001", "step-00000003"]
+
+
+def test_pruning_renames_a_checkpoint_out_of_the_list_before_deleting_it(tmp_path, monkeypatch):
+    """A crash at any moment of the removal leaves the checkpoint listed and whole, or unlisted."""
+    for step in (1, 2, 3):
+        save_checkpoint(tmp_path / f"step-{step:08d}", {"s": torch.tensor(step)})
+    seen = []
+
+    def crash_at(point):
+        seen.append((point, [p.name for p in list_checkpoints(tmp_path)]))
+        if point == "prune:half-deleted":
+            raise KeyboardInterrupt  # stands for the SIGKILL of the kill trials
+
+    monkeypatch.setattr(faults, "reached", crash_at)
+    with pytest.raises(KeyboardInterrupt):
+        prune_checkpoints(tmp_path, keep=1)
+    assert seen == [
+        ("prune:renamed", ["step-00000002", "step-00000003"]),
+        ("prune:half-deleted", ["step-00000002", "step-00000003"]),
+    ]
+    assert [p.name for p in list_checkpoints(tmp_path)] == ["step-00000002", "step-00000003"]
+    assert all(load_checkpoint(p) for p in list_checkpoints(tmp_path))
+    assert [p.name for p in remove_leftovers(tmp_path)] == [f".del-step-00000001-{os.getpid()}"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["step-00000002", "step-00000003"]
+
+
+def test_both_files_and_both_folders_are_synced_before_and_after_the_rename(tmp_path, monkeypatch):
+    synced = []
+    real_fsync, real_rename = os.fsync, Path.rename
+
+    def fsync(fd):
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    def rename(self, target):
+        synced.append(f"rename {self.name} -> {Path(target).name}")
+        return real_rename(self, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(Path, "rename", rename)
+    save_checkpoint(tmp_path / "step-00000001", {"w": torch.ones(2)})
+    tmp = f".tmp-step-00000001-{os.getpid()}"
+    assert [Path(s).name if s.startswith("/") else s for s in synced] == [
+        "tensors.safetensors",
+        "state.json",
+        tmp,
+        f"rename {tmp} -> step-00000001",
+        tmp_path.name,
+    ]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_both_files_get_the_mode_the_umask_gives(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        path = save_checkpoint(tmp_path / "step-00000001", {"w": torch.ones(2)})
+    finally:
+        os.umask(old)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in path.iterdir()}
+    assert modes == {"tensors.safetensors": 0o666 & ~umask, "state.json": 0o666 & ~umask}
+
+
+@pytest.mark.parametrize(
+    "tree,message",
+    [
+        ("[" * 100_000 + "]" * 100_000, "nests lists or objects more than 64 deep"),
+        ('{"$items": 5}', "state.json is corrupt"),
+        ('{"$items": [[[1], 2]]}', "state.json is corrupt"),
+        ('{"$tensor": "nope"}', "tensor 'nope' named in state.json is missing"),
+        ('{"$tuple": 3}', "state.json is corrupt"),
+    ],
+)
+def test_a_hostile_state_json_gives_a_clear_error(tmp_path, tree, message):
+    path = save_checkpoint(tmp_path / "step-00000001", {"w": torch.ones(2)})
+    meta = json.loads((path / "state.json").read_text())
+    text = json.dumps({**meta, "state": None}).replace("null", tree)
+    (path / "state.json").write_text(text)
+    with pytest.raises(CheckpointError, match=re.escape(message)):
+        load_checkpoint(path)
+    (path / "state.json").write_bytes(b"\xff\xfe{}")
+    with pytest.raises(CheckpointError, match="state.json is corrupt: it is not UTF-8"):
+        load_checkpoint(path)

@@ -306,3 +306,15 @@ def test_help_and_usage_errors_return_instead_of_exiting(capsys):
     assert main(["--help"]) == 0
     assert main(["nope"]) == 2
     assert "gankit: error: argument command: invalid choice: 'nope'" in _error_line(capsys)
+
+
+@pytest.mark.parametrize(
+    "text", ["[" * 100_000 + "]" * 100_000, '{"metrics": {"categorical_code_accuracy": {"matching": [1, "a"]}}}']
+)
+def test_grid_rows_matched_of_a_damaged_eval_json(infogan_run, tmp_path, capsys, text):
+    run = tmp_path / "run"
+    shutil.copytree(infogan_run, run)
+    (run / "eval.json").write_text(text)
+    assert main(["grid", str(run), "--by", "c2", "--rows", "matched"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("gankit: error:") and "run `gankit eval" in err and "Traceback" not in err

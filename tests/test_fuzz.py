@@ -12,7 +12,6 @@ depend on the machine.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -259,9 +258,8 @@ def _folders(files: dict[str, bytes]) -> set[str]:
     return {str(parent) for name in files for parent in Path(name).parents if str(parent) != "."}
 
 
-# -- run files (validated by the run-file schema of issue 14's part A) ---------------------------------------------
+# -- run files (validated by gankit.runstate) --------------------------------------------------------------------
 
-RUN_FILE_VALIDATION = importlib.util.find_spec("gankit.runstate") is not None
 STATE_KEYS = ["step", "images_seen", "elapsed_s", "data_shape", "num_classes", "generator", "ema", "grid_z", "rng"]
 
 
@@ -293,9 +291,6 @@ def _mutated_metrics(text: str, data: st.DataObject) -> bytes:
     return raw + line + b"\n"
 
 
-@pytest.mark.xfail(
-    not RUN_FILE_VALIDATION, reason="needs the run-file schema validation of issue 14's part A", strict=False
-)
 def test_fuzz_run_files(cgan_run, tmp_path_factory, capsys, monkeypatch):
     run = tmp_path_factory.mktemp("mutated") / "run"
     shutil.copytree(cgan_run, run)

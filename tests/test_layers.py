@@ -13,9 +13,18 @@ ROOT = Path(gankit.__file__).parent
 
 # Lowest first. A module may import modules of its own layer or of a layer below, never above.
 LAYERS = [
-    ["gankit.errors", "gankit.version", "gankit.registry", "gankit.config", "gankit.outputs", "gankit.memory"],
+    [
+        "gankit.errors",
+        "gankit.version",
+        "gankit.registry",
+        "gankit.config",
+        "gankit.outputs",
+        "gankit.memory",
+        "gankit.faults",
+        "gankit.jsonfiles",
+    ],
     ["gankit.latent", "gankit.losses", "gankit.regularizers", "gankit.divergences", "gankit.images"],
-    ["gankit.checkpoint", "gankit.data", "gankit.recipes"],
+    ["gankit.checkpoint", "gankit.runstate", "gankit.data", "gankit.recipes"],
     ["gankit.nets"],
     ["gankit.run", "gankit.sample"],
     ["gankit.metrics", "gankit.viz"],

@@ -8,6 +8,7 @@ For the lsgan networks (7.5 M parameters) the per-parameter Adam loop took a qua
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import torch
 from torch.optim import Optimizer
@@ -35,3 +36,20 @@ OPTIMIZERS: Registry[Callable[[Iterable[torch.nn.Parameter], OptimizerConfig], O
 
 def build_optimizer(params: Iterable[torch.nn.Parameter], cfg: OptimizerConfig) -> Optimizer:
     return OPTIMIZERS.lookup(cfg.name)(params, cfg)
+
+
+def hyperparameters(optimizer: Optimizer) -> list[dict[str, Any]]:
+    """Each parameter group's settings (lr, betas, weight_decay, …), without its parameters."""
+    return [{k: v for k, v in group.items() if k != "params"} for group in optimizer.param_groups]
+
+
+def restore_hyperparameters(optimizer: Optimizer, wanted: list[dict[str, Any]]) -> list[tuple[str, Any, Any]]:
+    """Give each parameter group the settings ``wanted`` (the config's, after a checkpoint's were loaded);
+    returns (setting, checkpoint's value, config's value) for each one changed."""
+    changes = []
+    for group, settings in zip(optimizer.param_groups, wanted, strict=True):
+        for key, value in settings.items():
+            if group.get(key) != value:
+                changes.append((key, group.get(key), value))
+                group[key] = value
+    return changes

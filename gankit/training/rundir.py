@@ -1,20 +1,31 @@
-"""The run directory's lifecycle: check it, resume from it, open it (checkpoints: ``schedules``).
+"""The run directory's lifecycle: check it, lock it, resume from it, open it (checkpoints: ``schedules``).
 
 A run that fails to start leaves nothing behind: the folder is made (and ``config.json`` written) only
-after the data, the networks and any checkpoint have loaded. A resumed run keeps its config, except the
-fields in ``RESUMABLE_FIELDS``, and drops log records written after its last checkpoint.
+after the data, the networks and any checkpoint have loaded and been checked. While a process trains a
+run it holds the run's lock (``runlock``): a second writer stops with an error. A start killed before
+``config.json`` was written leaves a folder that the next start with the same ``--run-dir`` takes over; a
+run with a config but no checkpoint resumes from step 0. A resumed run keeps its config, except the fields
+in ``RESUMABLE_FIELDS`` (and optimiser settings edited in ``config.json``, applied and logged), loads its
+newest checkpoint that passes every check (skipping damaged ones, with the reason in the log) and drops
+log records written after it, and a last line that a crash cut off.
 """
 
 from __future__ import annotations
 
-import json
+import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gankit.checkpoint import list_checkpoints, load_checkpoint
+from gankit import faults
+from gankit.checkpoint import list_checkpoints, remove_leftovers
 from gankit.config import Config
 from gankit.errors import CheckpointError, ConfigError
+from gankit.jsonfiles import JsonLines, read_jsonl, write_text_atomic
 from gankit.run import RunPaths, read_config
+from gankit.runstate import read_state
+from gankit.training.optim import hyperparameters, restore_hyperparameters
+from gankit.training.runlock import LOCK_FILE, RunLock
 from gankit.training.runlog import RunLog
 from gankit.training.state import Training
 
@@ -36,6 +47,7 @@ RESUMABLE_FIELDS = {
     "data.dir",
     "data.download",
 }
+CONFIG_TMP = ".config.json.tmp-"  # config.json being written (see jsonfiles.write_text_atomic)
 
 
 def resume_config(run_dir: str | Path, overrides: dict[str, Any] | None = None) -> Config:
@@ -50,42 +62,144 @@ def resume_config(run_dir: str | Path, overrides: dict[str, Any] | None = None) 
     return read_config(run_dir).override(overrides)
 
 
+def _is_start_leftover(path: Path) -> bool:
+    """The lock file, or a config.json being written: all that a start killed early leaves."""
+    return path.name == LOCK_FILE or path.name.startswith(CONFIG_TMP)
+
+
 def check_run_dir(paths: RunPaths, resume: bool) -> None:
-    """A new run needs an empty or missing folder; a resumed one needs a gankit run."""
+    """A new run needs an empty or missing folder (or one a killed start left); a resumed one needs a run."""
     if resume:
         if not paths.config.is_file():
-            raise CheckpointError(f"cannot resume {paths.root}: it holds no gankit run ({paths.config.name} missing)")
+            raise CheckpointError(
+                f"cannot resume {paths.root}: it holds no gankit run ({paths.config.name} missing); "
+                f"start it with `gankit train --run-dir {paths.root}`"
+            )
         return
-    if paths.config.is_file() or list_checkpoints(paths.checkpoints):
+    if paths.config.is_file():
+        state = "" if list_checkpoints(paths.checkpoints) else " (it has no checkpoint yet: resuming starts at step 0)"
         raise CheckpointError(
             f"{paths.root} already holds a run; nothing was changed. Continue it with "
-            f"`gankit train --resume {paths.root}` or choose a new --run-dir."
+            f"`gankit train --resume {paths.root}`{state} or choose a new --run-dir."
         )
-    if paths.root.exists() and any(paths.root.iterdir()):
+    if paths.root.exists() and not paths.root.is_dir():
+        raise CheckpointError(f"--run-dir {paths.root} is a file, not a folder; choose a new --run-dir")
+    if paths.root.exists() and any(not _is_start_leftover(p) for p in paths.root.iterdir()):
         raise CheckpointError(f"{paths.root} is not empty and is not a gankit run; choose a new --run-dir")
 
 
-def truncate_records(path: Path, step: int) -> None:
-    """Drop JSON-lines records after ``step`` (written by a run that died before its next checkpoint)."""
-    if not path.is_file():
-        return
-    keep = [line for line in path.read_text().splitlines() if line.strip() and json.loads(line)["step"] <= step]
-    path.write_text("".join(line + "\n" for line in keep))
+@dataclass
+class LogTail:
+    """A JSON-lines log of the run cut back to the records up to a step (applied when the run opens)."""
+
+    path: Path
+    texts: list[str]
+    torn: str | None
+    changed: bool
+
+    @classmethod
+    def plan(cls, path: Path, step: int) -> LogTail:
+        """Read ``path`` now (a clear error for a damaged line, before anything is written)."""
+        lines: JsonLines = read_jsonl(path)
+        if lines.bad:
+            n, problem = lines.bad[0]
+            raise CheckpointError(
+                f"cannot resume: {path} line {n} {problem}; nothing was changed. Delete or repair that line "
+                f"({len(lines.bad)} bad line(s) in all), then resume again"
+            )
+        texts = [t for t, r in zip(lines.texts, lines.records, strict=True) if r["step"] <= step]
+        return cls(path, texts, lines.torn, len(texts) != len(lines.records) or lines.torn is not None)
+
+    def apply(self, log: RunLog) -> None:
+        if self.torn is not None:
+            log(f"{self.path.name}: dropped its last line, cut off by a crash: {self.torn[:60]!r}")
+        if self.changed:
+            write_text_atomic(self.path, "".join(t + "\n" for t in self.texts))
 
 
-def resume_training(paths: RunPaths, training: Training, log: RunLog) -> None:
-    """Load the run's latest checkpoint into ``training`` and forget the log records written after it."""
-    ckpts = list_checkpoints(paths.checkpoints)
-    if not ckpts:
-        raise CheckpointError(f"cannot resume {paths.root}: it holds no checkpoint")
-    training.load_state_dict(load_checkpoint(ckpts[-1], map_location=training.device))
-    truncate_records(paths.metrics, training.step)
-    truncate_records(paths.fid_curve, training.step)
-    log(f"resumed {paths.root} from {ckpts[-1].name} (step {training.step})")
+@dataclass
+class RunDir:
+    """The folder of the run a process trains: checked at the start, locked while it trains, opened (made or
+    taken over) once everything has loaded. Use as a context manager: the lock is released on any exit."""
 
+    paths: RunPaths
+    resume: bool
+    lock: RunLock = field(init=False)
+    skipped: list[Path] = field(default_factory=list)
+    tails: list[LogTail] = field(default_factory=list)
 
-def open_run(paths: RunPaths, cfg: Config, log: RunLog) -> None:
-    """Make the folder, start ``log.txt`` and write ``config.json`` (only once everything has loaded)."""
-    paths.root.mkdir(parents=True, exist_ok=True)
-    log.attach(paths.log)
-    paths.config.write_text(cfg.to_json())
+    def __post_init__(self) -> None:
+        self.lock = RunLock(self.paths.root)
+
+    def __enter__(self) -> RunDir:
+        check_run_dir(self.paths, self.resume)  # fast, before anything loads; checked again under the lock
+        if self.resume:
+            self.lock.acquire()
+            check_run_dir(self.paths, self.resume)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
+
+    def resume_training(self, training: Training, log: RunLog) -> None:
+        """Load the newest checkpoint that passes every check into ``training`` (none yet: step 0), apply
+        optimiser settings edited in config.json, and read the logs to cut back (nothing is written here)."""
+        ckpts = list_checkpoints(self.paths.checkpoints)
+        problems: list[str] = []
+        for ckpt in reversed(ckpts):
+            try:
+                state = read_state(ckpt, map_location=training.device)
+                training.check_fits(state, ckpt)
+            except CheckpointError as e:
+                problems.append(getattr(e, "reason", str(e)))
+                self.skipped.append(ckpt)
+                log(f"skipped checkpoint {ckpt.name}: {problems[-1]}")
+                continue
+            wanted = {name: hyperparameters(opt) for name, opt in training.optimizers.items()}
+            training.load_state_dict(state)
+            for name, opt in training.optimizers.items():
+                for key, old, new in restore_hyperparameters(opt, wanted[name]):
+                    log(f"{name}.{key}: {old!r} in the checkpoint, {new!r} in config.json: applied {new!r}")
+            log(f"resumed {self.paths.root} from {ckpt.name} (step {training.step})")
+            break
+        else:
+            if ckpts:
+                raise CheckpointError(
+                    f"cannot resume {self.paths.root}: none of its {len(ckpts)} checkpoint(s) loads; the newest, "
+                    f"{ckpts[-1].name}: {problems[0]} — nothing was changed; if config.json was edited, undo that"
+                )
+            log(f"{self.paths.root} has no checkpoint yet: starting it from step 0")
+        self.tails = [LogTail.plan(p, training.step) for p in (self.paths.metrics, self.paths.fid_curve)]
+
+    def open(self, cfg: Config, log: RunLog) -> None:
+        """Make or take over the folder under the lock, write ``config.json`` and start ``log.txt``."""
+        root = self.paths.root
+        if not self.resume:
+            try:
+                root.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                message = f"cannot make the run folder {root}: {e.strerror or e}; choose another --run-dir"
+                raise CheckpointError(message) from None
+            self.lock.acquire()
+            faults.reached("start:locked")
+            check_run_dir(self.paths, resume=False)  # under the lock: no other start can pass it now
+        for p in root.iterdir():
+            if p.name.startswith(CONFIG_TMP):
+                p.unlink(missing_ok=True)
+        write_text_atomic(self.paths.config, cfg.to_json())
+        log.attach(self.paths.log)
+        if self.resume:
+            self._tidy(log)
+        faults.reached("start:opened")
+
+    def _tidy(self, log: RunLog) -> None:
+        """Clear what a crash left: temporary checkpoint folders, damaged checkpoints, log lines after the step."""
+        for p in remove_leftovers(self.paths.checkpoints):
+            log(f"removed {p.name}, left by a crash")
+        for p in self.skipped:
+            aside = p.with_name(p.name + ".damaged")
+            shutil.rmtree(aside, ignore_errors=True)
+            p.rename(aside)
+            log(f"moved the damaged checkpoint {p.name} aside to {aside} (delete it once you no longer need it)")
+        for tail in self.tails:
+            tail.apply(log)

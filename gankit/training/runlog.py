@@ -122,10 +122,18 @@ class MetricsWriter:
 def diverged(paths: RunPaths, step: int, window: int, means: dict[str, float]) -> TrainingDiverged:
     """The error for non-finite losses in the ``window`` steps up to ``step``: where the last good checkpoint is."""
     kept = list_checkpoints(paths.checkpoints)
-    where = f"the last good checkpoint is {kept[-1]}" if kept else "no checkpoint had been written yet"
     bad = ", ".join(f"{k}={v}" for k, v in means.items() if not math.isfinite(v))
-    return TrainingDiverged(
-        f"training diverged: {bad} in steps {step - window + 1}–{step}; {where} and was left as it was. "
+    fixes = (
         "Lower the learning rates (g_optim.lr, d_optim.lr), check the data, or use a more stable objective "
-        f"(e.g. --recipe wgan-gp); `gankit train --resume {paths.root}` continues from that checkpoint."
+        "(e.g. --recipe wgan-gp)"
     )
+    if kept:
+        where = f"the last good checkpoint is {kept[-1]} and was left as it was"
+        then = f"; `gankit train --resume {paths.root}` continues from that checkpoint."
+    else:
+        where = "no checkpoint had been written yet"
+        then = (
+            f" in a new --run-dir, or edit them in {paths.config} and `gankit train --resume {paths.root}` "
+            "(it starts again from step 0)."
+        )
+    return TrainingDiverged(f"training diverged: {bad} in steps {step - window + 1}–{step}; {where}. {fixes}{then}")

@@ -30,6 +30,7 @@ from torch import Tensor, nn
 
 from gankit.config import TrainConfig
 from gankit.registry import Registry
+from gankit.runstate import layout_problem
 from gankit.training.step import (
     GAN,
     GameLosses,
@@ -72,6 +73,10 @@ class UpdateScheme:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         pass
+
+    def state_problem(self, state: dict[str, Any], gan: GAN) -> str | None:
+        """What keeps ``state`` (read from a checkpoint) from being this scheme's state, or None."""
+        return layout_problem(self.state_dict(), state)
 
 
 class Alternating(UpdateScheme):
@@ -169,6 +174,16 @@ class Optimistic(UpdateScheme):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.previous = {"generator": None, "discriminator": None} | {k: list(v) for k, v in state.items()}
+
+    def state_problem(self, state: dict[str, Any], gan: GAN) -> str | None:
+        players = {"generator": gan.generator_side, "discriminator": gan.discriminator}
+        for name, deltas in state.items():
+            if name not in players:
+                return f"names {name!r}, which is not a player"
+            problem = layout_problem(list(_params(players[name])), deltas, name)
+            if problem:
+                return problem
+        return None
 
 
 class Lookahead(UpdateScheme):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -19,6 +20,7 @@ from gankit.errors import CheckpointError
 from gankit.latent import Latent, LatentSpace, latent_space
 from gankit.nets import build_encoder, build_networks
 from gankit.run import resolve_device
+from gankit.runstate import InvalidState, layout_problem, optimizer_problem
 from gankit.training.batches import EpochSampler
 from gankit.training.engine import Engine, choose_engine, compiled, prepare_networks
 from gankit.training.footprint import check_footprint, data_nbytes
@@ -101,6 +103,67 @@ class Training:
 
     def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"generator": self.gan.g_optimizer, "discriminator": self.gan.d_optimizer}
+
+    @property
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """The optimisers by the name of their config section."""
+        return {"g_optim": self.gan.g_optimizer, "d_optim": self.gan.d_optimizer}
+
+    def check_fits(self, state: dict[str, Any], path: Path) -> None:
+        """Raise :class:`InvalidState` unless ``state`` (checked by ``runstate.SCHEMA``) fits this run's
+        networks, optimisers, data and options, so that loading it cannot fail half-way or later."""
+        misfit = self._misfit(state)
+        if misfit is not None:
+            raise InvalidState(path, *misfit)
+
+    def _misfit(self, state: dict[str, Any]) -> tuple[str, str] | None:
+        if tuple(state["data_shape"]) != self.data_shape:
+            return "data_shape", f"is {state['data_shape']}, but the data now has shape {list(self.data_shape)}"
+        if state["num_classes"] != self.space.num_classes:
+            return "num_classes", f"is {state['num_classes']}, but this run has {self.space.num_classes} classes"
+        own = self.state_dict()
+        for name in ("generator", "discriminator", "encoder", "ema"):
+            problem = layout_problem(own[name], state[name])
+            if problem:
+                return name, problem
+        scalers, own_scalers = state.get("loss_scalers") or {}, own["loss_scalers"]
+        for name in set(scalers) & set(own_scalers):  # a run that changed its precision has none to load
+            problem = layout_problem(own_scalers[name], scalers[name], name)
+            if problem:
+                return "loss_scalers", problem
+        problem = self.scheme.state_problem(state["scheme"], self.gan)
+        if problem:
+            return "scheme", problem
+        return self._grid_misfit(state) or self._optimizer_misfit(state) or self._sampler_misfit(state["sampler"])
+
+    def _grid_misfit(self, state: dict[str, Any]) -> tuple[str, str] | None:
+        z, y, k = state["grid_z"], state["grid_y"], self.space.num_classes
+        if z.shape != self.grid_latent.z.shape:
+            return "grid_z", f"has shape {list(z.shape)}; this run needs {list(self.grid_latent.z.shape)}"
+        if (y is None) != (k == 0) or (y is not None and (len(y) != len(z) or y.min() < 0 or y.max() >= k)):
+            return "grid_y", f"must be {len(z)} class labels in 0..{k - 1}" if k else "must be null (no classes)"
+        cuda = state["rng"].get("cuda") if self.device.type == "cuda" else None
+        if cuda is not None and (not isinstance(cuda, torch.Tensor) or cuda.numel() != self._cuda_rng_bytes()):
+            return "rng", "'cuda' is not a CUDA generator state"
+        return None
+
+    def _cuda_rng_bytes(self) -> int:
+        return torch.cuda.get_rng_state(self.device).numel()
+
+    def _optimizer_misfit(self, state: dict[str, Any]) -> tuple[str, str] | None:
+        for name, optimizer in (("g_optimizer", self.gan.g_optimizer), ("d_optimizer", self.gan.d_optimizer)):
+            problem = optimizer_problem(optimizer, state[name])
+            if problem:
+                return name, problem
+        return None
+
+    def _sampler_misfit(self, sampler: dict[str, Any]) -> tuple[str, str] | None:
+        perm, n = sampler["perm"], len(self.data)
+        if perm.numel() != n:
+            return "sampler", f"was trained on {perm.numel()} examples, but the data set now has {n}; use the same data"
+        if n and (perm.min() < 0 or perm.max() >= n or sampler["position"] > n):
+            return "sampler", "holds indices or a position outside the data set"
+        return None
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if tuple(state["data_shape"]) != self.data_shape:

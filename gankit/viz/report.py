@@ -11,7 +11,9 @@ from __future__ import annotations
 import base64
 import json
 import math
+import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,12 +23,18 @@ import jinja2
 from gankit.checkpoint import list_checkpoints
 from gankit.config import Config
 from gankit.errors import CheckpointError
+from gankit.jsonfiles import read_json, read_jsonl
 from gankit.outputs import check_output_file, write_atomic
 from gankit.run import RunPaths, TrainedGenerator, load_generator, read_config
 from gankit.version import __version__
 from gankit.viz.grids import class_grid, code_grid, png_bytes, traversal_grid
 from gankit.viz.latent import LatentLayout, latent_layout, sample_z
 from gankit.viz.plots import curve_figure, curve_groups, figure_png, figure_svg, scatter_figure
+
+
+def _warn(message: str) -> None:
+    print(f"gankit: warning: {message}", file=sys.stderr)
+
 
 MAX_STRIP = 10  # sample grids shown in the strip over training
 TRAVERSAL_DIMS = 6  # latent coordinates swept in the traversal figure
@@ -51,28 +59,26 @@ class RunSummary:
     latent: list[Picture] = field(default_factory=list)
 
 
-def read_records(path: Path) -> list[dict[str, Any]]:
-    """The records of ``metrics.jsonl`` (an empty list if the run has not logged yet)."""
-    if not path.is_file():
-        return []
-    records = []
-    for n, line in enumerate(path.read_text().splitlines(), 1):
-        if line.strip():
-            try:
-                records.append(json.loads(line))
-            except ValueError:
-                raise CheckpointError(f"{path} line {n} is not JSON: {line[:80]!r}") from None
-    return records
+def read_records(path: Path, warn: Callable[[str], None] = _warn) -> list[dict[str, Any]]:
+    """The records of ``metrics.jsonl`` (an empty list if the run has not logged yet).
+
+    A damaged line is an error naming it; a last line still being written (or cut off by a crash) is
+    skipped with a warning.
+    """
+    lines = read_jsonl(path)
+    if lines.bad:
+        n, problem = lines.bad[0]
+        raise CheckpointError(f"{path} line {n} {problem} — repair or delete that line ({len(lines.bad)} in all)")
+    if lines.torn is not None:
+        warn(f"{path}: skipped its last line, which is incomplete (still being written, or cut off by a crash)")
+    return lines.records
 
 
 def read_evaluation(path: Path) -> dict[str, Any] | None:
     """``eval.json`` (sample-quality metrics and their protocol) as a mapping, or None if there is none."""
     if not path.is_file():
         return None
-    try:
-        evaluation = json.loads(path.read_text())
-    except ValueError as e:
-        raise CheckpointError(f"{path} is not valid JSON: {e}") from None
+    evaluation = read_json(path)
     if not isinstance(evaluation, dict):
         raise CheckpointError(f"{path} must hold a JSON object of metrics, got {type(evaluation).__name__}")
     return evaluation

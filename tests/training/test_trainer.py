@@ -157,6 +157,22 @@ def test_divergence_stops_with_a_clear_message_and_keeps_the_last_good_checkpoin
     assert all(torch.isfinite(v).all() for v in state["generator"].values() if v.is_floating_point())
 
 
+def test_divergence_before_any_checkpoint_does_not_point_at_one(tmp_path, monkeypatch):
+    real_step = Alternating.step
+
+    def poisoned(self, gan, losses, n_critic, next_real, sample_z):
+        stats = real_step(self, gan, losses, n_critic, next_real, sample_z)
+        stats["g_loss"] = stats["g_loss"] * float("nan")
+        return stats
+
+    monkeypatch.setattr(Alternating, "step", poisoned)
+    with pytest.raises(TrainingDiverged) as caught:
+        train(tiny("dcgan", **{"train.log_every": 1}), tmp_path / "run", echo=False)
+    message = str(caught.value)
+    assert "no checkpoint had been written yet" in message and "from that checkpoint" not in message
+    assert "config.json" in message and "starts again from step 0" in message
+
+
 def test_seeded_runs_are_reproducible(tmp_path):
     a = train(tiny("hinge", **{"train.seed": 3}), tmp_path / "a", echo=False)
     b = train(tiny("hinge", **{"train.seed": 3}), tmp_path / "b", echo=False)
@@ -176,4 +192,4 @@ def test_the_loop_reads_as_a_short_story():
 
     lines = inspect.getsource(trainer.train).splitlines()
     assert 10 < len(lines) <= 40
-    assert {"build_training", "open_run", "MetricsWriter", "CheckpointSchedule"} <= set(vars(trainer))
+    assert {"build_training", "RunDir", "MetricsWriter", "CheckpointSchedule"} <= set(vars(trainer))

@@ -75,10 +75,25 @@ def test_report_errors(tmp_path, image_run):
     (bad / "metrics.jsonl").write_text('{"step": 1}\nnot json\n')
     with pytest.raises(CheckpointError, match="line 2 is not JSON"):
         write_report(bad)
+    for line, problem in [(b"\xff\xfe", "line 2 is not UTF-8 text"), (b"[1]", "line 2 is a JSON list, not an object")]:
+        (bad / "metrics.jsonl").write_bytes(b'{"step": 1}\n' + line + b"\n")
+        with pytest.raises(CheckpointError, match=problem + ".*repair or delete that line"):
+            write_report(bad)
     (bad / "metrics.jsonl").unlink()
     (bad / "eval.json").write_text("[1, 2]")
     with pytest.raises(CheckpointError, match="must hold a JSON object"):
         write_report(bad)
+
+
+def test_a_last_metrics_line_still_being_written_is_skipped_with_a_warning(image_run, tmp_path, capsys):
+    metrics = image_run / "metrics.jsonl"
+    before = metrics.read_bytes()
+    try:
+        metrics.write_bytes(before + b'{"step": 7, "d_lo')
+        write_report(image_run, tmp_path / "r.html")
+    finally:
+        metrics.write_bytes(before)
+    assert "skipped its last line, which is incomplete" in capsys.readouterr().err
 
 
 def test_strip_keeps_first_and_last():

@@ -1,0 +1,315 @@
+"""Kill trials: SIGKILL a small run at many moments, then check that nothing was lost (issue 14).
+
+Each trial starts ``gankit train`` on toy 2-D data (a checkpoint every 2 steps, 2 kept, so that most
+checkpoints prune an older one) and kills it with SIGKILL: at a named point inside the start, checkpoint
+writing or pruning (``GANKIT_FAULT_POINT``, see ``gankit.faults``), or at a random moment. Then it checks:
+
+* every checkpoint folder loads (``runstate.read_state``) or is absent: none named ``step-…`` is incomplete;
+* the run continues (``--resume``, or the same ``--run-dir`` again when the kill came before config.json)
+  and exits 0;
+* after that, no temporary folder or file is left;
+* the final checkpoint equals, tensor for tensor (``torch.equal``: weights, optimiser moments, RNG and sampler
+  states), that of a run that was never killed.
+
+Every run is a real process, forked by a "zygote" process that has imported gankit once (a run starts in
+milliseconds instead of the seconds an interpreter takes to import torch), so that many trials fit in a
+minute. The suite runs a short version (tests/benchmarks/test_kill_trials.py); docs/robustness.md holds
+the last result of the long one, with its exact command::
+
+    python benchmarks/kill_trials.py --trials 120 --seed 0 [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from gankit.checkpoint import CHECKPOINT_NAME, flatten_state, list_checkpoints
+from gankit.errors import CheckpointError
+from gankit.faults import POINTS
+from gankit.runstate import read_state
+
+STEPS = 40
+RUN_ARGS = [
+    "--recipe",
+    "nsgan",
+    "--data",
+    "ring8",
+    "--steps",
+    str(STEPS),
+    "--batch-size",
+    "16",
+    "--no-progress",
+    *("--set", "data.toy_points=512"),
+    *("--set", "model.latent_dim=2"),
+    *("--set", "model.g_width=16"),
+    *("--set", "model.d_width=16"),
+    *("--set", "train.checkpoint_every=2"),
+    *("--set", "train.keep_checkpoints=2"),
+    *("--set", "train.log_every=1"),
+    *("--set", "train.sample_at=0"),
+    *("--set", "train.grid_size=64"),
+    *("--set", "train.tensorboard=false"),
+]
+SAVES = STEPS // 2  # checkpoints written by a straight run; pruning starts at the third
+
+
+@dataclass
+class Outcome:
+    killed: bool  # ended by SIGKILL
+    code: int  # exit code (or the signal number)
+    seconds: float
+
+
+class Zygote:
+    """A Python process that has imported gankit and forks one child process per run it is given."""
+
+    def __init__(self) -> None:
+        paths = [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")]
+        env = os.environ | {"PYTHONPATH": os.pathsep.join(p for p in paths if p)}
+        env.pop("GANKIT_FAULT_POINT", None)
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--zygote"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+        )
+
+    def run(self, argv: list[str], log: Path, fault: str | None = None, kill_after: float | None = None) -> Outcome:
+        """Run ``gankit ARGV`` in a fresh child (armed with ``fault``, or killed after ``kill_after`` seconds)."""
+        job = {"argv": argv, "log": str(log), "fault": fault, "kill_after": kill_after}
+        self.proc.stdin.write(json.dumps(job) + "\n")
+        self.proc.stdin.flush()
+        reply = self.proc.stdout.readline()
+        if not reply:
+            raise RuntimeError("the zygote process died")
+        return Outcome(**json.loads(reply))
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
+def zygote() -> None:
+    """The zygote's loop: one JSON job per line on stdin, one Outcome per line on stdout."""
+    import importlib
+
+    from gankit import cli  # imported once, with what a run imports; no torch work runs here, so forking is safe
+
+    for name in ("torch._dynamo", "gankit.training.trainer", "gankit.images", "gankit.data", "matplotlib.figure"):
+        importlib.import_module(name)
+
+    for line in sys.stdin:
+        job = json.loads(line)
+        start = time.perf_counter()
+        pid = os.fork()
+        if pid == 0:
+            _child(cli.main, job)
+        status = _wait(pid, job["kill_after"], start)
+        killed = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+        code = os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+        print(json.dumps(asdict(Outcome(killed, code, time.perf_counter() - start))), flush=True)
+
+
+def _wait(pid: int, kill_after: float | None, start: float) -> int:
+    """The child's wait status, once it has ended (killed with SIGKILL ``kill_after`` seconds after ``start``)."""
+    if kill_after is not None:
+        while time.perf_counter() - start < kill_after:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return status
+            time.sleep(0.002)
+        os.kill(pid, signal.SIGKILL)
+    return os.waitpid(pid, 0)[1]
+
+
+def _child(main, job: dict) -> None:
+    fd = os.open(job["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    if job["fault"]:
+        os.environ["GANKIT_FAULT_POINT"] = job["fault"]
+    code = 1
+    try:
+        code = main(job["argv"])
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+@dataclass
+class Trial:
+    kind: str  # "point" or "random"
+    fault: str | None = None
+    kill_after: float | None = None
+    killed: bool = False
+    checkpoints: int = 0  # complete checkpoints the kill left (0: killed before the first one)
+    unreadable: list[str] = field(default_factory=list)  # checkpoint folders that did not load after the kill
+    continued: bool = False  # the continuation exited 0
+    leftovers: list[str] = field(default_factory=list)  # temporary names after the continuation
+    equal: bool = False  # final checkpoint equal to the straight run's
+    note: str = ""
+
+
+def plan(trials: int, seed: int, seconds: float) -> list[Trial]:
+    """Every fault point at spread-out occurrences, then random moments up to ``trials`` in all."""
+    rng = random.Random(seed)
+    nths = {"start": [1], "save": [1, 2, 3, SAVES // 2, SAVES], "prune": [1, 2, SAVES // 2, SAVES - 2]}
+    planned = [Trial("point", f"{p}@{n}") for p in POINTS for n in nths[p.split(":")[0]]]
+    if trials < len(planned):  # a short run: every point once, each at an occurrence drawn by the seed
+        by_point = {}
+        for t in planned:
+            by_point.setdefault(t.fault.split("@")[0], []).append(t)
+        planned = [rng.choice(group) for group in by_point.values()][:trials]
+    planned += [Trial("random", kill_after=rng.uniform(0.0, seconds)) for _ in range(trials - len(planned))]
+    return planned
+
+
+def inspect(run: Path) -> list[str]:
+    """The checkpoint folders of ``run`` that are named as checkpoints but do not load."""
+    folder, bad = run / "checkpoints", []
+    listed = set(list_checkpoints(folder))
+    for p in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if not CHECKPOINT_NAME.fullmatch(p.name):
+            continue
+        try:
+            if p not in listed:
+                raise CheckpointError("incomplete, yet named as a checkpoint")
+            read_state(p)
+        except CheckpointError as e:
+            bad.append(f"{p.name}: {e}")
+    return bad
+
+
+def leftovers(run: Path) -> list[str]:
+    """Names that only a crash leaves: temporary, replaced or half-deleted checkpoints, config being written."""
+    folder = run / "checkpoints"
+    names = [p.name for p in folder.iterdir() if not CHECKPOINT_NAME.fullmatch(p.name)] if folder.is_dir() else []
+    names += [p.name for p in run.iterdir() if p.name.startswith(".config.json.tmp-")] if run.is_dir() else []
+    return names
+
+
+def final_tensors(run: Path) -> tuple[int, dict[str, torch.Tensor]]:
+    state = read_state(list_checkpoints(run / "checkpoints")[-1])
+    return state["step"], flatten_state(state)[0]
+
+
+def same(a: tuple[int, dict[str, torch.Tensor]], b: tuple[int, dict[str, torch.Tensor]]) -> bool:
+    return a[0] == b[0] and a[1].keys() == b[1].keys() and all(torch.equal(a[1][k], b[1][k]) for k in a[1])
+
+
+def run_trial(zyg: Zygote, trial: Trial, work: Path, reference: tuple[int, dict[str, torch.Tensor]]) -> Trial:
+    run, log = work / "run", work / "log.txt"
+    start = ["train", "--run-dir", str(run), *RUN_ARGS]
+    outcome = zyg.run(start, log, fault=trial.fault, kill_after=trial.kill_after)
+    trial.killed = outcome.killed
+    if not outcome.killed and outcome.code != 0:
+        trial.note = f"the first run exited {outcome.code}"
+    trial.unreadable = inspect(run)
+    trial.checkpoints = len(list_checkpoints(run / "checkpoints"))
+    again = ["train", "--resume", str(run), "--no-progress"] if (run / "config.json").is_file() else start
+    trial.continued = zyg.run(again, log).code == 0
+    trial.leftovers = leftovers(run)
+    trial.equal = trial.continued and same(final_tensors(run), reference)
+    if not (trial.continued and trial.equal):
+        trial.note += " | " + log.read_text()[-2000:]
+    return trial
+
+
+@dataclass
+class Summary:
+    trials: int
+    killed: int
+    at_points: int
+    before_first_checkpoint: int
+    unreadable_checkpoints: int
+    failed_continuations: int
+    leftovers_after_continuing: int
+    equal_to_straight_run: int
+    seconds: float
+
+    def table(self) -> str:
+        rows = [
+            ("trials", self.trials),
+            ("… killed inside the start, checkpoint writing or pruning (fault points)", self.at_points),
+            ("… killed at a random moment", self.killed - self.at_points),
+            ("… not killed (the random moment came after the run ended)", self.trials - self.killed),
+            ("killed before the first checkpoint (of those killed)", self.before_first_checkpoint),
+            ("unreadable checkpoints after a kill", self.unreadable_checkpoints),
+            ("failed continuations (resume, or a restart with the same --run-dir)", self.failed_continuations),
+            ("temporary leftovers after continuing", self.leftovers_after_continuing),
+            ("final checkpoint equal to a straight run's (torch.equal)", self.equal_to_straight_run),
+        ]
+        return "\n".join(["| | count |", "|---|---:|", *(f"| {name} | {n} |" for name, n in rows)])
+
+
+def kill_trials(trials: int, seed: int = 0, workdir: Path | None = None) -> tuple[Summary, list[Trial]]:
+    """Run ``trials`` kill trials; the summary and each trial."""
+    t0 = time.perf_counter()
+    root = Path(tempfile.mkdtemp(prefix="kill-trials-", dir=workdir))
+    zyg = Zygote()
+    try:
+        straight = zyg.run(["train", "--run-dir", str(root / "straight" / "run"), *RUN_ARGS], root / "straight.txt")
+        if straight.code != 0:
+            raise RuntimeError("the straight run failed:\n" + (root / "straight.txt").read_text()[-3000:])
+        reference = final_tensors(root / "straight" / "run")
+        done = []
+        for i, trial in enumerate(plan(trials, seed, straight.seconds)):
+            work = root / f"trial-{i:03d}"
+            work.mkdir()
+            done.append(run_trial(zyg, trial, work, reference))
+            if done[-1].continued and done[-1].equal and not done[-1].unreadable:
+                shutil.rmtree(work)
+    finally:
+        zyg.close()
+    summary = Summary(
+        trials=len(done),
+        killed=sum(t.killed for t in done),
+        at_points=sum(t.killed and t.kind == "point" for t in done),
+        before_first_checkpoint=sum(t.killed and not t.checkpoints for t in done),
+        unreadable_checkpoints=sum(len(t.unreadable) for t in done),
+        failed_continuations=sum(not t.continued for t in done),
+        leftovers_after_continuing=sum(len(t.leftovers) for t in done),
+        equal_to_straight_run=sum(t.equal for t in done),
+        seconds=round(time.perf_counter() - t0, 1),
+    )
+    if not any(t.note or t.unreadable or t.leftovers for t in done):
+        shutil.rmtree(root)
+    return summary, done
+
+
+def main() -> None:
+    if sys.argv[1:] == ["--zygote"]:
+        zygote()
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--trials", type=int, default=120)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, help="also write the summary and every trial to this file")
+    args = parser.parse_args()
+    summary, trials = kill_trials(args.trials, args.seed)
+    print(summary.table())
+    print(f"\n{summary.trials} trials in {summary.seconds:.0f} s (seed {args.seed})")
+    for t in trials:
+        if t.unreadable or t.leftovers or not (t.continued and t.equal):
+            print(f"FAILED {t.kind} {t.fault or f'{t.kill_after:.3f} s'}: {t.unreadable} {t.leftovers} {t.note}")
+    if args.json:
+        args.json.write_text(json.dumps({"summary": asdict(summary), "trials": [asdict(t) for t in trials]}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,244 @@
+"""What a checkpoint's state must hold, checked before any of it is used or anything is written.
+
+:func:`read_state` loads a checkpoint (``gankit.checkpoint``) and checks its state against ``SCHEMA``:
+every field present, of its type, in its range. :func:`layout_problem` and :func:`optimizer_problem` then
+check it against the networks built from the run's ``config.json`` (names and shapes of the tensors), so
+that ``sample``, ``report``, ``eval`` and ``train --resume`` stop with one line naming the file and the
+field, never a traceback from deep inside torch, and never after having changed the run.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from gankit.checkpoint import STATE_FILE, load_checkpoint
+from gankit.errors import CheckpointError
+
+MAX_COUNT = 10**15  # steps, images seen
+MAX_SIDE = 1 << 16  # one side of the data shape
+MAX_VALUES = 1 << 26  # values in one example
+MAX_CLASSES = 100_000
+RNG_BYTES = torch.get_rng_state().numel()
+
+Check = Callable[[Any], "str | None"]  # None if the value is fine, else what is wrong with it
+
+
+def _count(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        return f"must be an integer from 0 to {MAX_COUNT:.0e}, got {_show(value)}"
+    return None
+
+
+def _seconds(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value >= 0):
+        return f"must be a finite number of seconds >= 0, got {_show(value)}"
+    return None
+
+
+def _shape(value: Any) -> str | None:
+    sides_ok = isinstance(value, list) and all(not isinstance(s, bool) and isinstance(s, int) for s in value)
+    if not sides_ok or not 1 <= len(value) <= 3 or not all(1 <= s <= MAX_SIDE for s in value):
+        return f"must be a list of 1 to 3 sizes from 1 to {MAX_SIDE}, got {_show(value)}"
+    if math.prod(value) > MAX_VALUES:
+        return f"asks for {math.prod(value):,} values per example (at most {MAX_VALUES:,})"
+    return None
+
+
+def _classes(value: Any) -> str | None:
+    if value is None or (type(value) is int and 0 <= value <= MAX_CLASSES):
+        return None
+    return f"must be an integer from 0 to {MAX_CLASSES:,} (or null), got {_show(value)}"
+
+
+def _tensors(value: Any) -> str | None:
+    if not isinstance(value, dict) or not value:
+        return f"must map parameter names to tensors, got {_show(value)}"
+    wrong = [k for k, v in value.items() if not isinstance(v, Tensor)]
+    return f"holds {wrong[0]!r}, which is not a tensor" if wrong else None
+
+
+def _maybe(check: Check) -> Check:
+    return lambda value: None if value is None else check(value)
+
+
+def _mapping(value: Any) -> str | None:
+    return None if isinstance(value, dict) else f"must be a JSON object, got {_show(value)}"
+
+
+def _optimizer(value: Any) -> str | None:
+    if not isinstance(value, dict) or not isinstance(value.get("state"), dict):
+        return "must be an optimiser state with 'state' and 'param_groups'"
+    groups = value.get("param_groups")
+    if not isinstance(groups, list) or not groups or not all(isinstance(g, dict) for g in groups):
+        return "must hold a non-empty list 'param_groups' of objects"
+    if not all(isinstance(g.get("params"), list) and all(type(i) is int for i in g["params"]) for g in groups):
+        return "has a parameter group without its list of parameter numbers ('params')"
+    return None
+
+
+def _tensor_of(kind: str, dims: int, numel: int | None = None) -> Check:
+    def check(value: Any) -> str | None:
+        ok = isinstance(value, Tensor) and value.dim() == dims
+        ok = ok and (value.dtype == torch.uint8 if kind == "bytes" else _kind(value) == kind)
+        if not ok or (numel is not None and value.numel() != numel):
+            size = f" of {numel} values" if numel is not None else ""
+            return f"must be a {dims}-D {kind} tensor{size}, got {_show(value)}"
+        if kind == "float" and not torch.isfinite(value).all():
+            return "holds non-finite values"
+        return None
+
+    return check
+
+
+def _fields(checks: dict[str, Check]) -> Check:
+    def check(value: Any) -> str | None:
+        if not isinstance(value, dict):
+            return f"must be a JSON object, got {_show(value)}"
+        for name, field_check in checks.items():
+            if name not in value:
+                return f"lacks {name!r}"
+            problem = field_check(value[name])
+            if problem:
+                return f"{name!r} {problem}"
+        return None
+
+    return check
+
+
+_rng = _tensor_of("bytes", 1, RNG_BYTES)
+
+# Every field of ``Training.state_dict()`` with its check; "loss_scalers" and "gankit_version" may be absent.
+SCHEMA: dict[str, Check] = {
+    "step": _count,
+    "images_seen": _count,
+    "elapsed_s": _seconds,
+    "data_shape": _shape,
+    "num_classes": _classes,
+    "generator": _tensors,
+    "discriminator": _tensors,
+    "g_optimizer": _optimizer,
+    "d_optimizer": _optimizer,
+    "encoder": _maybe(_tensors),
+    "ema": _maybe(_tensors),
+    "scheme": _mapping,
+    "sampler": _fields({"epoch": _count, "position": _count, "perm": _tensor_of("int", 1), "rng": _rng}),
+    "grid_z": _tensor_of("float", 2),
+    "grid_y": _maybe(_tensor_of("int", 1)),
+    "rng": _fields({"torch": _rng}),
+}
+OPTIONAL: dict[str, Check] = {"loss_scalers": _maybe(_mapping), "gankit_version": _maybe(lambda v: _text(v))}
+
+
+def _text(value: Any) -> str | None:
+    return None if isinstance(value, str) else f"must be text, got {_show(value)}"
+
+
+def _kind(t: Tensor) -> str:
+    return "float" if t.is_floating_point() else "bool" if t.dtype == torch.bool else "int"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, Tensor):
+        return f"a {value.dtype} tensor of shape {list(value.shape)}"
+    text = repr(value)
+    return text if len(text) <= 40 else f"a {type(value).__name__} ({text[:30]}…)"
+
+
+class InvalidState(CheckpointError):
+    """A checkpoint whose state cannot be used; ``reason`` says which field and why."""
+
+    def __init__(self, path: Path, field: str, problem: str):
+        self.path, self.reason = path, f"{STATE_FILE}, field {field!r} {problem}"
+        super().__init__(
+            f"checkpoint {path}: {self.reason} — it is damaged, or config.json changed since it was "
+            "written; use another checkpoint of the run (--checkpoint)"
+        )
+
+
+def check_state(state: Any, path: Path) -> dict[str, Any]:
+    """``state`` if it has every field of ``SCHEMA`` (and valid optional ones), else :class:`InvalidState`."""
+    if not isinstance(state, dict):
+        raise InvalidState(path, "state", f"must be a JSON object, got {_show(state)}")
+    for name, check in SCHEMA.items():
+        if name not in state:
+            raise InvalidState(path, name, "is missing")
+        problem = check(state[name])
+        if problem:
+            raise InvalidState(path, name, problem)
+    for name, check in OPTIONAL.items():
+        problem = check(state.get(name))
+        if problem:
+            raise InvalidState(path, name, problem)
+    return state
+
+
+def read_state(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """The state of the checkpoint ``path``, checked against ``SCHEMA``."""
+    return check_state(load_checkpoint(path, map_location), Path(path))
+
+
+def layout_problem(expected: Any, got: Any, where: str = "") -> str | None:
+    """What differs between ``got`` and the structure of ``expected`` (same keys, lengths, tensor shapes and
+    kinds, numbers where numbers are), or None."""
+    at = f" at {where!r}" if where else ""
+    if isinstance(expected, Tensor):
+        if not isinstance(got, Tensor):
+            return f"has {_show(got)}{at} where a tensor belongs"
+        if got.shape != expected.shape or _kind(got) != _kind(expected):
+            return f"has {_show(got)}{at}; the model in config.json needs {_show(expected)}"
+        return None
+    if isinstance(expected, dict):
+        if not isinstance(got, dict):
+            return f"has {_show(got)}{at} where an object belongs"
+        missing, extra = sorted(map(str, set(expected) - set(got))), sorted(map(str, set(got) - set(expected)))
+        if missing or extra:
+            return f"does not fit the model in config.json{at}: missing {missing[:3]}, unexpected {extra[:3]}"
+        parts = [(expected[k], got[k], f"{where}.{k}" if where else str(k)) for k in expected]
+    elif isinstance(expected, (list, tuple)):
+        if not isinstance(got, (list, tuple)) or len(got) != len(expected):
+            return f"has {_show(got)}{at} where {len(expected)} entries belong"
+        parts = [(e, g, f"{where}.{i}") for i, (e, g) in enumerate(zip(expected, got, strict=True))]
+    elif isinstance(expected, (int, float)) and not isinstance(expected, bool):
+        ok = isinstance(got, (int, float)) and not isinstance(got, bool) and math.isfinite(got)
+        return None if ok else f"has {_show(got)}{at} where a finite number belongs"
+    else:
+        return (
+            None if type(got) is type(expected) else f"has {_show(got)}{at} where a {type(expected).__name__} belongs"
+        )
+    return next((problem for e, g, w in parts if (problem := layout_problem(e, g, w))), None)
+
+
+def optimizer_problem(optimizer: torch.optim.Optimizer, state: dict[str, Any]) -> str | None:
+    """What keeps the optimiser ``state`` (checked by ``SCHEMA``) from fitting ``optimizer``, or None."""
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    sizes, saved = [len(g["params"]) for g in optimizer.param_groups], [len(g["params"]) for g in state["param_groups"]]
+    if saved != sizes:
+        return f"has parameter groups of sizes {saved}; the model in config.json needs {sizes}"
+    ids = [i for g in state["param_groups"] for i in g["params"]]
+    by_id = dict(zip(ids, params, strict=True))
+    keys = state_keys(optimizer)
+    for key, entry in state["state"].items():
+        if key not in by_id or not isinstance(entry, dict) or (entry and set(entry) != keys):
+            return f"has a state for parameter {key!r} that is not {sorted(keys)} of one of its parameters"
+        for name, value in entry.items():
+            if isinstance(value, Tensor) and value.dim() > 0 and value.shape != by_id[key].shape:
+                return f"has {name} of parameter {key} with {_show(value)}; its parameter has {list(by_id[key].shape)}"
+            if not isinstance(value, (Tensor, int, float)) and value is not None:
+                return f"has {name} of parameter {key} of type {type(value).__name__}"
+    return None
+
+
+def state_keys(optimizer: torch.optim.Optimizer) -> set[str]:
+    """The per-parameter state an optimiser of this class keeps (found by one step on a single number)."""
+    p = torch.zeros(1, requires_grad=True)
+    p.grad = torch.zeros(1)
+    options = {k: v for k, v in optimizer.defaults.items() if k not in ("fused", "foreach", "capturable")}
+    probe = type(optimizer)([p], **options)
+    probe.step()
+    return set(probe.state[p])

@@ -1,0 +1,16 @@
+"""The fault-injection test of issue 14: a run SIGKILLed at many moments loses nothing (about 30 s)."""
+
+from gankit.faults import POINTS
+from tests.helpers import load_benchmark
+
+
+def test_a_run_killed_anywhere_resumes_to_the_weights_of_a_run_never_killed(tmp_path):
+    kill_trials = load_benchmark("kill_trials")
+    summary, trials = kill_trials.kill_trials(len(POINTS) + 6, seed=0, workdir=tmp_path)
+    failed = [t for t in trials if t.unreadable or t.leftovers or not (t.continued and t.equal)]
+    assert not failed, failed
+    points = [t for t in trials if t.kind == "point"]
+    assert {t.fault.split("@")[0] for t in points} == set(POINTS)
+    assert all(t.killed for t in points)  # every point was reached, and the process died there
+    assert summary.killed >= len(POINTS) + 3 and summary.before_first_checkpoint >= 2  # start:locked, start:opened
+    assert summary.equal_to_straight_run == summary.trials
