@@ -8,8 +8,10 @@ the device:
   ``G(z).detach()``, the loss written inline with ``torch.nn.functional``, ``zero_grad``/``backward``/``step``,
   ``p.data.clamp_`` for WGAN, the gradient penalty with ``autograd.grad``, Q's cross-entropy and Gaussian NLL for
   InfoGAN, D(x) again in G's step for the relativistic losses and feature matching, G(E(x)) for the mode-regularised
-  GAN. It calls the gankit networks' forward (they are the same nets) but none of gankit's losses or step code;
-  its optimisers are built as a user builds them (``torch.optim.Adam(params, lr=…, betas=…)``).
+  GAN. It runs copies of the gankit networks (same architecture and initial weights) with stock PyTorch layers where
+  gankit has faster ones of its own (DCGAN's first layer ``Project`` → ``nn.ConvTranspose2d``, the WGAN-GP critic's
+  ``LayerNorm2d`` → ``nn.GroupNorm(1, C)``: same parameters, same function), and none of gankit's losses or step
+  code; its optimisers are built as a user builds them (``torch.optim.Adam(params, lr=…, betas=…)``).
 * **gankit fp32**: the recipe with ``train.precision=fp32`` and ``train.compile=off``.
 * **gankit fast**: the recipe as it is (``precision`` and ``compile`` on ``auto``).
 
@@ -48,7 +50,9 @@ from torch import Tensor, nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from gankit import get_recipe
+from gankit.nets.dcgan import Project
 from gankit.nets.discriminator import QOutput
+from gankit.nets.norms import LayerNorm2d
 from gankit.recipes import RECIPES
 from gankit.training.state import Training, build_training
 from gankit.training.step import unwrap
@@ -88,9 +92,20 @@ PLAIN_G_READS_REAL = {"relativistic", "relativistic-average", "relativistic-aver
 HYPER_PARAMETERS = ("lr", "betas", "eps", "weight_decay", "momentum", "alpha", "centered", "amsgrad", "dampening")
 
 
+# gankit's faster versions of stock layers (subclasses with the same parameters and the same function), and the
+# stock layer a plain script uses instead.
+STOCK_LAYERS: dict[type[nn.Module], type[nn.Module]] = {Project: nn.ConvTranspose2d, LayerNorm2d: nn.GroupNorm}
+
+
 def plain_copy(module: nn.Module | None) -> nn.Module | None:
-    """A deep copy of a gankit network as a plain module (no compile/DDP wrapper, default memory format)."""
-    return None if module is None else copy.deepcopy(unwrap(module)).to(memory_format=torch.contiguous_format)
+    """A deep copy of a gankit network as a plain module: no compile/DDP wrapper, default memory format, and the
+    stock PyTorch layer wherever gankit uses a faster equivalent of its own (``STOCK_LAYERS``)."""
+    if module is None:
+        return None
+    plain = copy.deepcopy(unwrap(module)).to(memory_format=torch.contiguous_format)
+    for layer in plain.modules():
+        layer.__class__ = STOCK_LAYERS.get(type(layer), type(layer))  # same state: only the forward changes
+    return plain
 
 
 def plain_optimizer(like: torch.optim.Optimizer, params: Sequence[nn.Parameter]) -> torch.optim.Optimizer:

@@ -92,3 +92,13 @@ def test_a_short_run_prints_both_tables(speed, tmp_path, capsys):
     text = out.read_text()
     assert "| lsgan | mnist-conv | 128 × 1 |" in text and "GFLOP per G step" in text and "bf16" in text
     assert "| lsgan |" in capsys.readouterr().out
+
+
+def test_the_plain_loop_uses_stock_layers(speed):
+    """gankit's own faster layers are replaced by the stock PyTorch ones in the plain loop's copies."""
+    training = build_training(tiny("wgan-gp", **FP32), log=lambda _: None)
+    plain = speed.PlainLoop(training)
+    kinds = {type(m) for net in (plain.G, plain.D) for m in net.modules()}
+    assert not kinds & set(speed.STOCK_LAYERS) and {torch.nn.ConvTranspose2d, torch.nn.GroupNorm} <= kinds
+    ours = {type(m) for net in (training.gan.generator, training.gan.discriminator) for m in net.modules()}
+    assert set(speed.STOCK_LAYERS) <= ours
