@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gankit.config import Config, load_config_file
-from gankit.errors import ConfigError, GankitError
+from gankit.errors import ConfigError, DistributedError, GankitError
 from gankit.metrics.catalog import describe as describe_metrics
 from gankit.metrics.catalog import metrics
 from gankit.metrics.extractors import EXTRACTORS
@@ -77,7 +78,9 @@ def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from gankit.training.rundir import resume_config
+    from gankit.run import RunPaths
+    from gankit.training.distributed import launched_by_torchrun, restart_count
+    from gankit.training.rundir import RESUMABLE_FIELDS, resume_config
     from gankit.training.trainer import train
 
     overrides = _overrides(args)
@@ -88,6 +91,14 @@ def cmd_train(args: argparse.Namespace) -> None:
             )
         cfg = resume_config(args.resume, overrides)
         train(cfg, args.resume, resume=True)
+        return
+    if launched_by_torchrun() and not args.run_dir:
+        raise ConfigError(
+            "under torchrun give --run-dir (or --resume): every rank, and every restart, must use the same folder"
+        )
+    if restart_count() and RunPaths(Path(args.run_dir)).config.is_file():  # torchrun restarted the workers
+        resumable = {k: v for k, v in overrides.items() if k in RESUMABLE_FIELDS}
+        train(resume_config(args.run_dir, resumable), args.run_dir, restart=True)
         return
     cfg = build_config(args.recipe, args.config, overrides)
     run_dir = args.run_dir or str(Path("runs") / f"{cfg.recipe}-{time.strftime('%Y%m%d-%H%M%S')}")
@@ -454,12 +465,23 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def reports(error: GankitError) -> bool:
+    """Whether this process prints ``error``: under torchrun an error every rank raised alike (a config error,
+    or one the ranks agreed on) is printed by rank 0 alone; an error of one rank by that rank."""
+    from gankit.training.distributed import launched_by_torchrun
+
+    if not launched_by_torchrun() or os.environ["RANK"] == "0":
+        return True
+    return isinstance(error, DistributedError) and not error.agreed
+
+
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     try:
         args.func(args)
     except GankitError as e:
-        print(f"gankit: error: {e}", file=sys.stderr)
+        if reports(e):
+            print(f"gankit: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("gankit: interrupted; `gankit train --resume RUN` continues from the last checkpoint", file=sys.stderr)

@@ -118,6 +118,10 @@ class TrainConfig:
     precision: str = "auto"  # "auto" (bf16 where the device computes it fast, else fp32), "fp32", "bf16", "fp16" (CUDA)
     compile: str = "auto"  # torch.compile of G and D: "auto" (where measured faster), "off", "on", "max-autotune"
     time_budget: float | None = None  # train this many seconds (train.steps is then ignored), then finish as usual
+    # data-parallel runs (torchrun; README "Many devices"): batch_size is the global batch, split over the ranks
+    ddp_check_every: int = 0  # check every this many steps that all ranks hold identical weights (0: off)
+    ddp_timeout: float = 600.0  # seconds a rank waits for the others (rendezvous, each collective)
+    sync_batchnorm: bool = False  # CUDA only: batch-norm statistics over the global batch instead of per rank
 
 
 @dataclass
@@ -401,6 +405,8 @@ def validate(cfg: Config) -> None:
         t.time_budget is None or 0 < t.time_budget < 1e9,
         f"train.time_budget must be a positive number of seconds (or none), got {t.time_budget}",
     )
+    _check(t.ddp_check_every >= 0, f"train.ddp_check_every must be >= 0 (0: no check), got {t.ddp_check_every}")
+    _check(t.ddp_timeout > 0, f"train.ddp_timeout must be a positive number of seconds, got {t.ddp_timeout}")
 
 
 def load_config_file(path: str | Path) -> dict[str, Any]:

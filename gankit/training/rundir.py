@@ -33,6 +33,8 @@ RESUMABLE_FIELDS = {
     "train.progress",
     "train.tensorboard",
     "train.fid_every",
+    "train.ddp_check_every",
+    "train.ddp_timeout",
     "data.dir",
     "data.download",
 }
@@ -73,19 +75,30 @@ def truncate_records(path: Path, step: int) -> None:
     path.write_text("".join(line + "\n" for line in keep))
 
 
-def resume_training(paths: RunPaths, training: Training, log: RunLog) -> None:
-    """Load the run's latest checkpoint into ``training`` and forget the log records written after it."""
+def resume_training(paths: RunPaths, training: Training, log: RunLog, restart: bool = False) -> None:
+    """Load the run's latest checkpoint into ``training``.
+
+    ``restart``: torchrun restarted the run's processes (``--max-restarts``); one that died before its first
+    checkpoint starts again from step 0.
+    """
     ckpts = list_checkpoints(paths.checkpoints)
+    if not ckpts and restart:
+        log(f"restarted {paths.root} before its first checkpoint: training from step 0")
+        return
     if not ckpts:
         raise CheckpointError(f"cannot resume {paths.root}: it holds no checkpoint")
     training.load_state_dict(load_checkpoint(ckpts[-1], map_location=training.device))
-    truncate_records(paths.metrics, training.step)
-    truncate_records(paths.fid_curve, training.step)
     log(f"resumed {paths.root} from {ckpts[-1].name} (step {training.step})")
 
 
-def open_run(paths: RunPaths, cfg: Config, log: RunLog) -> None:
-    """Make the folder, start ``log.txt`` and write ``config.json`` (only once everything has loaded)."""
+def open_run(paths: RunPaths, cfg: Config, log: RunLog, resumed_at: int | None = None) -> None:
+    """Make the folder, start ``log.txt`` and write ``config.json`` (only once everything has loaded).
+
+    A resumed run (``resumed_at``: the step it resumed from) forgets the log records written after that step.
+    """
     paths.root.mkdir(parents=True, exist_ok=True)
+    if resumed_at is not None:
+        truncate_records(paths.metrics, resumed_at)
+        truncate_records(paths.fid_curve, resumed_at)
     log.attach(paths.log)
     paths.config.write_text(cfg.to_json())
