@@ -74,7 +74,8 @@ MLP = {
 EQUIVALENCE = {  # name: (recipe, overrides): batch-norm-free nets
     "alternating": ("nsgan", MLP),
     "extragradient": ("nsgan", MLP | {"train.scheme": "extragradient"}),
-    "wgan-gp": ("wgan-gp", {"train.steps": 3, "train.n_critic": 2, "train.precision": "fp32"}),
+    # the recipe's loss, penalty, n_critic and Adam on MLP nets (its DCGAN G has batch-norm)
+    "wgan-gp": ("wgan-gp", MLP | {"model.arch": "mlp", "model.g_width": 32, "model.d_width": 32, "train.n_critic": 2}),
 }
 TRAINS_UNDER_TWO = {"infogan": ("infogan", {"train.steps": 2}), "cgan": ("cgan", {"train.steps": 2})}
 
