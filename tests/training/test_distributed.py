@@ -76,15 +76,24 @@ EQUIVALENCE = {  # name: (recipe, overrides): batch-norm-free nets
     "extragradient": ("nsgan", MLP | {"train.scheme": "extragradient"}),
     # the recipe's loss, penalty, n_critic and Adam on MLP nets (its DCGAN G has batch-norm)
     "wgan-gp": ("wgan-gp", MLP | {"model.arch": "mlp", "model.g_width": 32, "model.d_width": 32, "train.n_critic": 2}),
+    "simultaneous": ("nsgan", MLP | {"train.scheme": "simultaneous", "train.n_critic": 2}),
+    "optimistic": ("nsgan", MLP | {"train.scheme": "optimistic"}),
+    "lookahead+ema+ttur": (
+        "nsgan",
+        MLP | {"train.scheme": "lookahead", "train.lookahead_k": 2, "train.ema": 0.9, "g_optim.lr": 1e-4},
+    ),
 }
-TRAINS_UNDER_TWO = {"infogan": ("infogan", {"train.steps": 2}), "cgan": ("cgan", {"train.steps": 2})}
+TRAINS_UNDER_TWO = {  # recipes with batch-norm (per-rank statistics), Q heads, labels, encoders, packing
+    recipe: (recipe, {"train.steps": 2}) for recipe in ("infogan", "cgan", "mdgan", "pacgan2")
+}
+BUDGET = {"time-budget": ("nsgan", MLP | {"train.time_budget": 1.0, "train.steps": 1})}
 
 
 @pytest.fixture(scope="module")
 def two_ranks(tmp_path_factory) -> tuple[Path, list[dict]]:
     """The runs of EQUIVALENCE and TRAINS_UNDER_TWO under 2 ranks (one torchrun job)."""
     tmp = tmp_path_factory.mktemp("two-ranks")
-    runs = EQUIVALENCE | TRAINS_UNDER_TWO
+    runs = EQUIVALENCE | TRAINS_UNDER_TWO | BUDGET
     commands = [gankit_train(config_file(tmp, name, r, **o), tmp / "runs" / name) for name, (r, o) in runs.items()]
     return tmp, torchrun(tmp, commands)
 
@@ -115,6 +124,14 @@ def test_infogan_and_cgan_train_under_two_ranks(two_ranks, name):
     state = final_state(tmp / "runs" / name)
     assert state["step"] == TRAINS_UNDER_TWO[name][1]["train.steps"] and state["world_size"] == 2
     assert all(torch.isfinite(v).all() for v in weights(state).values())
+
+
+def test_a_time_budget_ends_every_rank_at_rank_0s_step(two_ranks):
+    """Rank 0's clock decides when every rank stops (a rank that stopped alone would leave the other waiting)."""
+    tmp, ranks = two_ranks
+    succeeded(ranks)
+    state = final_state(tmp / "runs" / "time-budget")
+    assert state["step"] > 1  # train.steps=1 was ignored: the budget ended the run, on both ranks at once
 
 
 CLI_RUN = {"train.steps": 8, "train.checkpoint_every": 4, "train.keep_checkpoints": 3, "train.sample_at": (0, 4)}
