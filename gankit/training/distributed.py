@@ -204,6 +204,18 @@ class World:
                 "synchronised; please report this with the config"
             )
 
+    def check_same_streams(self, digest: str, step: int) -> None:
+        """Raise on every rank if any rank's random-number and data-order state (``digest``) is not rank 0's:
+        rank 0's checkpoint would then not resume that rank exactly."""
+        digests = self.gather(digest)
+        differ = [str(r) for r, d in enumerate(digests) if d != digests[0]]
+        if differ:
+            raise DistributedError(
+                f"rank(s) {', '.join(differ)} drew different random numbers or data than rank 0 by step {step}; "
+                "please report this with the config",
+                agreed=True,
+            )
+
     def agreed(self, flag: bool) -> bool:
         """Rank 0's ``flag`` on every rank (e.g. whether a time budget is spent: clocks differ)."""
         if self.world_size == 1:

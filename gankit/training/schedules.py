@@ -42,7 +42,8 @@ class Budget:
 
 
 class ConsistencyCheck:
-    """Every ``train.ddp_check_every`` steps, check that all ranks hold the same weights (data-parallel runs)."""
+    """Every ``train.ddp_check_every`` steps, check that all ranks hold the same weights and the same random and
+    data-order state (data-parallel runs)."""
 
     def __init__(self, world: World, t: TrainConfig):
         self.world, self.every = world, t.ddp_check_every
@@ -50,6 +51,7 @@ class ConsistencyCheck:
     def after_step(self, training: Training) -> None:
         if self.every and self.world.distributed and training.step % self.every == 0:
             self.world.check_consistency(training.players(), training.step)
+            self.world.check_same_streams(training.stream_digest(), training.step)
 
 
 class CheckpointSchedule:

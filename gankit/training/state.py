@@ -6,6 +6,7 @@ update scheme (the parameters change only in ``gankit.training.step``).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,6 +85,17 @@ class Training:
         """The trained modules by name (eager): G, D and, when there is one, E."""
         named = {"generator": self.gan.generator, "discriminator": self.gan.discriminator, "encoder": self.gan.encoder}
         return {name: unwrap(m) for name, m in named.items() if m is not None}
+
+    def stream_digest(self) -> str:
+        """A hash of the random-number generators' and the data order's state: equal on every rank of a
+        data-parallel run (:mod:`gankit.shard`), which is why rank 0's checkpoint resumes them all."""
+        parts = [torch.get_rng_state(), self.sampler.rng.get_state(), self.sampler.perm.cpu()]
+        if self.device.type == "cuda":
+            parts.append(torch.cuda.get_rng_state(self.device))
+        digest = hashlib.sha256(f"{self.sampler.epoch}/{self.sampler.position}".encode())
+        for part in parts:
+            digest.update(part.numpy().tobytes())
+        return digest.hexdigest()
 
     def sampling_generator(self) -> torch.nn.Module:
         """G for samples and metrics: the EMA weights if the run keeps them, eager (never compiled)."""

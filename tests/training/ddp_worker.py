@@ -1,7 +1,8 @@
 """One rank of a torchrun job started by ``tests/training/test_distributed.py`` (a helper, not a test).
 
 Usage: ``torchrun … ddp_worker.py --results DIR [options] CMD [:: CMD …]``. Each CMD is a ``gankit`` command
-line (``{rank}`` is replaced by this rank) or ``check-consistency`` (ranks with different weights). Several
+line (``{rank}`` is replaced by this rank), ``check-consistency`` (ranks with different weights) or
+``check-streams`` (ranks with different random states). Several
 commands share one process group (made here). Each rank writes ``DIR/rank{R}-attempt{A}.json``: every
 command's exit code and what it printed to stderr, and (``--watch``) the writes it made under a folder.
 ``--kill-at-step S --kill-rank R``: in torchrun's first attempt, rank R SIGKILLs itself as it starts step S + 1.
@@ -83,10 +84,24 @@ def check_consistency() -> int:
     return 0
 
 
+def check_streams() -> int:
+    """Rank 1 drew one more random number than rank 0: the check must say so on every rank (exit 2)."""
+    world = World(RANK, int(os.environ["WORLD_SIZE"]), backend=dist.get_backend())
+    try:
+        world.check_same_streams(f"state after {RANK} extra draws", step=3)
+    except DistributedError as e:
+        print(f"gankit: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+CHECKS = {"check-consistency": check_consistency, "check-streams": check_streams}
+
+
 def run(command: list[str]) -> tuple[int, str]:
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
-        code = check_consistency() if command == ["check-consistency"] else gankit_main(command)
+        code = CHECKS[command[0]]() if command[0] in CHECKS else gankit_main(command)
     return code, err.getvalue()
 
 

@@ -204,8 +204,8 @@ def assert_same_checkpoint(a: dict, b: dict) -> None:
 
 
 def test_bad_starts_fail_on_every_rank_with_one_message_and_write_nothing(tmp_path):
-    """A batch the world size does not divide, different configs, a run folder rank 1 cannot see, weights that
-    differ: `gankit: error:` from rank 0 only (rank 1 stays quiet), exit 2, no run folder."""
+    """A batch the world size does not divide, different configs, a run folder rank 1 cannot see, weights or
+    random states that differ: `gankit: error:` from rank 0 only (rank 1 stays quiet), exit 2, no run folder."""
     cfg = config_file(tmp_path, "nsgan", "nsgan", **MLP)
     runs = tmp_path / "runs"
     commands = [
@@ -213,17 +213,19 @@ def test_bad_starts_fail_on_every_rank_with_one_message_and_write_nothing(tmp_pa
         gankit_train(cfg, runs / "seeds", "--seed", "{rank}"),
         gankit_train(cfg, runs / "rank{rank}" / "run"),  # each rank its own folder: not shared
         ["check-consistency"],
+        ["check-streams"],
     ]
     ranks = torchrun(tmp_path, commands)
     assert sorted(r["rank"] for r in ranks) == [0, 1]
     rank0, rank1 = sorted(ranks, key=lambda r: r["rank"])
-    assert [c["code"] for c in rank0["commands"]] == [c["code"] for c in rank1["commands"]] == [2, 2, 2, 2]
+    assert [c["code"] for c in rank0["commands"]] == [c["code"] for c in rank1["commands"]] == [2] * 5
     messages = [c["stderr"] for c in rank0["commands"]]
     assert all(m.startswith("gankit: error: ") and m.count("\n") == 1 for m in messages)
     assert "train.batch_size=15 is the global batch" in messages[0] and "multiple of 2" in messages[0]
     assert "different configs: train.seed differ (ranks 1 vs rank 0)" in messages[1]
     assert "is not shared: rank 1 on" in messages[2]
     assert "rank 1: critic.0.bias" in messages[3] and "step 7" in messages[3]
+    assert "rank(s) 1 drew different random numbers or data than rank 0 by step 3" in messages[4]
     assert [c["stderr"] for c in rank1["commands"][:3]] == ["", "", ""]
     assert not runs.exists() or not any(p.is_file() for p in runs.rglob("*"))
 
@@ -273,3 +275,29 @@ def test_a_single_process_world_is_free():
     assert world.settle(lambda: 3) == 3 and world.gather("x") == ["x"]
     with pytest.raises(DistributedError, match="boom"):
         world.settle(lambda: (_ for _ in ()).throw(DistributedError("boom")))
+
+
+@pytest.mark.parametrize(
+    "recipe,extra,order",
+    [
+        ("nsgan", {"train.scheme": "alternating"}, ["d", "g"]),
+        ("wgan-gp", {"train.n_critic": 2}, ["d", "d", "g"]),  # the penalty's backward is D's one backward
+        ("nsgan", {"train.scheme": "extragradient"}, ["d", "g", "d", "g"]),
+    ],
+)
+def test_each_players_gradients_are_synchronised_once_per_backward(recipe, extra, order):
+    """GAN.backward hands each player's optimiser to the sync once, after its backward, before any step."""
+    from gankit.training.state import build_training
+
+    training = build_training(tiny(recipe, **extra), log=lambda _: None)
+    gan, calls = training.gan, []
+    names = {id(gan.d_optimizer): "d", id(gan.g_optimizer): "g"}
+
+    def sync(optimizer):
+        grads = [p.grad for g in optimizer.param_groups for p in g["params"]]
+        assert any(g is not None for g in grads)  # after the backward pass
+        calls.append(names[id(optimizer)])
+
+    gan.sync = sync
+    training.train_step()
+    assert calls == order
