@@ -117,7 +117,7 @@ def test_two_ranks_with_half_batches_train_as_one_process_with_the_whole(two_ran
 
 
 @pytest.mark.parametrize("name", TRAINS_UNDER_TWO)
-def test_infogan_and_cgan_train_under_two_ranks(two_ranks, name):
+def test_infogan_cgan_mdgan_and_pacgan_train_under_two_ranks(two_ranks, name):
     """(b) InfoGAN (Q head, codes) and CGAN (labels) train under 2 ranks, weights checked equal at every step."""
     tmp, ranks = two_ranks
     succeeded(ranks)
