@@ -147,6 +147,16 @@ class Config:
         """Build a config from a (possibly partial) nested mapping; missing fields keep their defaults."""
         return apply_mapping(cls(), data)
 
+    def flat(self) -> dict[str, Any]:
+        """Every field by its dotted name, e.g. ``{"recipe": "lsgan", "data.name": "mnist", ...}``."""
+        out = {}
+        for path in field_paths(self):
+            value: Any = self
+            for part in path.split("."):
+                value = getattr(value, part)
+            out[path] = value
+        return out
+
     def override(self, assignments: Mapping[str, Any]) -> Config:
         """A copy with dotted fields replaced, e.g. ``{"train.steps": 10, "g_optim.lr": "1e-3"}``."""
         cfg = _deep_copy(self)

@@ -273,7 +273,7 @@ class World:
 
     def check_same_config(self, cfg: Config) -> None:
         """Raise on every rank if the ranks were started with different configs (naming the fields)."""
-        mine = {k: v for k, v in _flat(cfg.to_dict()).items() if k not in RANK_LOCAL_FIELDS}
+        mine = {k: v for k, v in cfg.flat().items() if k not in RANK_LOCAL_FIELDS}
         theirs = self.gather(mine)
         differ = sorted({k for other in theirs for k in mine.keys() | other.keys() if other.get(k) != mine.get(k)})
         if differ:
@@ -313,16 +313,6 @@ def _nothing() -> None:
 
 def _sizes(named: list[tuple[str, Tensor]]) -> list[int]:
     return [t.numel() for _, t in named]
-
-
-def _flat(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in tree.items():
-        if isinstance(value, Mapping):
-            out |= _flat(value, f"{prefix}{key}.")
-        else:
-            out[prefix + key] = value
-    return out
 
 
 def _write_token(root: Path, token: str) -> list[Path]:
