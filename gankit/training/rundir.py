@@ -87,8 +87,11 @@ def resume_training(paths: RunPaths, training: Training, log: RunLog, restart: b
         return
     if not ckpts:
         raise CheckpointError(f"cannot resume {paths.root}: it holds no checkpoint")
-    training.load_state_dict(load_checkpoint(ckpts[-1], map_location=training.device))
-    log(f"resumed {paths.root} from {ckpts[-1].name} (step {training.step})")
+    state = load_checkpoint(ckpts[-1], map_location=training.device)
+    training.load_state_dict(state)
+    before, now = int(state.get("world_size", 1)), training.shard.world_size
+    regrouped = f"; {before} process(es) trained it so far, {now} now: the same run" if before != now else ""
+    log(f"resumed {paths.root} from {ckpts[-1].name} (step {training.step}){regrouped}")
 
 
 def open_run(paths: RunPaths, cfg: Config, log: RunLog, resumed_at: int | None = None) -> None:

@@ -95,6 +95,8 @@ def two_ranks(tmp_path_factory) -> tuple[Path, list[dict]]:
     tmp = tmp_path_factory.mktemp("two-ranks")
     runs = EQUIVALENCE | TRAINS_UNDER_TWO | BUDGET
     commands = [gankit_train(config_file(tmp, name, r, **o), tmp / "runs" / name) for name, (r, o) in runs.items()]
+    train(tiny("nsgan", **MLP | {"train.steps": 3}), tmp / "runs" / "regrouped", echo=False)  # 1 process
+    commands.append(["train", "--resume", str(tmp / "runs" / "regrouped"), "--steps", "6"])
     return tmp, torchrun(tmp, commands)
 
 
@@ -124,6 +126,19 @@ def test_infogan_cgan_mdgan_and_pacgan_train_under_two_ranks(two_ranks, name):
     state = final_state(tmp / "runs" / name)
     assert state["step"] == TRAINS_UNDER_TWO[name][1]["train.steps"] and state["world_size"] == 2
     assert all(torch.isfinite(v).all() for v in weights(state).values())
+
+
+def test_a_one_process_run_resumed_by_two_continues_the_same_run(two_ranks, tmp_path):
+    """Another world size may resume a run: 3 steps by 1 process, then 3 by 2 ranks = 6 by 1 (rtol 1e-5)."""
+    tmp, ranks = two_ranks
+    succeeded(ranks)
+    run = tmp / "runs" / "regrouped"
+    assert "1 process(es) trained it so far, 2 now: the same run" in (run / "log.txt").read_text()
+    train(tiny("nsgan", **MLP), tmp_path / "one", echo=False)
+    one, regrouped = weights(final_state(tmp_path / "one")), weights(final_state(run))
+    for key in one:
+        torch.testing.assert_close(regrouped[key], one[key], rtol=RTOL, atol=ATOL, msg=lambda m, k=key: f"{k}: {m}")
+    assert final_state(run)["world_size"] == 2 and final_state(run)["step"] == 6
 
 
 def test_a_time_budget_ends_every_rank_at_rank_0s_step(two_ranks):
