@@ -261,15 +261,23 @@ class World:
         later = self.settle(_nothing if self.is_main else action)
         return first if self.is_main else later
 
-    def check_batch(self, t: TrainConfig) -> int:
-        """This rank's share of ``train.batch_size`` (the global batch), which the world size must divide."""
-        if t.batch_size % self.world_size:
-            nearest = max(t.batch_size // self.world_size, 1) * self.world_size
+    def check_batch(self, cfg: Config) -> int:
+        """This rank's share of ``train.batch_size`` (the global batch), which the world size must divide (and
+        which a packed D must be able to split into whole packs)."""
+        batch, pack = cfg.train.batch_size, cfg.model.pack
+        if batch % self.world_size:
+            nearest = max(batch // self.world_size, 1) * self.world_size
             raise ConfigError(
-                f"train.batch_size={t.batch_size} is the global batch, split evenly over the {self.world_size} "
+                f"train.batch_size={batch} is the global batch, split evenly over the {self.world_size} "
                 f"processes: use a multiple of {self.world_size} (e.g. {nearest})"
             )
-        return t.batch_size // self.world_size
+        local = batch // self.world_size
+        if local % pack:
+            raise ConfigError(
+                f"each of the {self.world_size} processes gets {local} of train.batch_size={batch} rows, which "
+                f"model.pack={pack} cannot split into packs: use a multiple of {self.world_size * pack}"
+            )
+        return local
 
     def check_same_config(self, cfg: Config) -> None:
         """Raise on every rank if the ranks were started with different configs (naming the fields)."""

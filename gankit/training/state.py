@@ -179,7 +179,7 @@ def build_training(cfg: Config, log: Callable[[str], None] = print, world: World
     rank 0 loads (and, if asked, downloads) the data first, and rank 0's weights are broadcast.
     """
     world = world or World()
-    local_batch = world.check_batch(cfg.train)
+    local_batch = world.check_batch(cfg)
     device = world.place(resolve_device(cfg.train.device))
     torch.manual_seed(cfg.train.seed)
     data = world.main_first(lambda: load_data(cfg.data, log=log)).to(device)
