@@ -191,14 +191,15 @@ def build_training(cfg: Config, log: Callable[[str], None] = print, world: World
     encoder = build_encoder(cfg.model, shape) if cfg.loss.uses_encoder else None
     if cfg.train.sync_batchnorm:
         g, d = sync_batchnorm(g, device), sync_batchnorm(d, device)
+        encoder = sync_batchnorm(encoder, device) if encoder is not None else None
     g, d = g.to(device), d.to(device)
     encoder = encoder.to(device) if encoder is not None else None
     world.broadcast_parameters(m for m in (g, d, encoder) if m is not None)
     prepare_networks(engine, g, d, encoder)
     g_side = list(g.parameters()) + (list(encoder.parameters()) if encoder is not None else [])
     g_opt, d_opt = build_optimizer(g_side, cfg.g_optim), build_optimizer(d.parameters(), cfg.d_optim)
-    gan = GAN(compiled(engine, g), compiled(engine, d), g_opt, d_opt, encoder, engine.precision)
-    gan.shard, gan.sync = world.shard, world.gradient_sync()
+    players = compiled(engine, g), compiled(engine, d)
+    gan = GAN(*players, g_opt, d_opt, encoder, engine.precision, world.shard, world.gradient_sync())
     losses = GameLosses.from_config(cfg.loss, space)
     ema = None
     if cfg.train.ema is not None:
