@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import re
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from gankit.config import Config, load_config_file
+from gankit.config import Config, convert, load_config_file
 from gankit.errors import ConfigError, DistributedError, GankitError
 from gankit.metrics.catalog import describe as describe_metrics
 from gankit.metrics.catalog import metrics
@@ -18,6 +21,7 @@ from gankit.metrics.extractors import EXTRACTORS
 from gankit.metrics.feature_cache import ENV_DIR
 from gankit.metrics.precision import PRECISIONS
 from gankit.metrics.protocol import KID_SUBSET_SIZE, KID_SUBSETS, describe_sample_counts
+from gankit.outputs import check_output_file, check_output_folder
 from gankit.recipes import RECIPES, get_recipe
 from gankit.training.choices import check_choices
 
@@ -25,6 +29,12 @@ if TYPE_CHECKING:
     from gankit.viz.latent import LatentLayout
 
 DEFAULT_RECIPE = "lsgan"
+MAX_CLASSES = 1_000_000  # class indices of --class, --rows, --only-class lie below this
+MAX_SCALE = 64  # gankit grid --scale
+MAX_PICTURE_SIDE = 16_384  # pixels of the longer side of a picture gankit grid writes
+MAX_BLUR = 100.0  # gankit eval --blur: σ in pixels
+MAX_EVAL_SAMPLES = 200_000  # gankit eval -n: scored at once, in memory (protocols use 10,000 to 50,000)
+SEED_RANGE = (0, 2**63 - 1)
 
 # Shortcut flags of `gankit train`, each the same as --set FIELD=VALUE.
 SHORTCUTS = {
@@ -63,11 +73,20 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 def build_config(recipe: str | None, config_file: str | None, overrides: dict[str, Any]) -> Config:
     """Recipe defaults, then the config file's fields, then the command line's overrides."""
     file_fields = load_config_file(config_file) if config_file else {}
-    name = recipe or file_fields.get("recipe") or DEFAULT_RECIPE
+    name = recipe or convert(file_fields.get("recipe") or DEFAULT_RECIPE, str, "recipe")
     cfg = get_recipe(name)
     if file_fields:
         cfg = Config.from_dict(_merge(cfg.to_dict(), file_fields) | {"recipe": name})
-    return check_choices(cfg.override(overrides))
+    cfg = check_choices(cfg.override(overrides))
+    if cfg.recipe != "custom":
+        RECIPES.check(cfg.recipe, "value for recipe:")
+    return cfg
+
+
+def run_name(text: str, limit: int = 64) -> str:
+    """``text`` made safe as one folder name: letters, digits, ``.``, ``_`` and ``-`` only, no leading dot."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", text)[:limit].lstrip(".-")
+    return name or "run"
 
 
 def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
@@ -78,31 +97,53 @@ def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from gankit.run import RunPaths
-    from gankit.training.distributed import launched_by_torchrun, restart_count
-    from gankit.training.rundir import RESUMABLE_FIELDS, resume_config
+    from gankit.training.distributed import launched_by_torchrun
+    from gankit.training.rundir import resume_config
     from gankit.training.trainer import train
 
     overrides = _overrides(args)
+    restart = restarted_run(args, overrides)
     if args.resume:
         if args.recipe or args.config or args.run_dir:
             raise ConfigError(
                 "--resume continues a run with its saved config; do not combine it with --recipe, --config or --run-dir"
             )
-        cfg = resume_config(args.resume, overrides)
-        train(cfg, args.resume, resume=True)
+        cfg, run_dir = resume_config(args.resume, overrides), args.resume
+    elif restart is not None:
+        cfg, run_dir = restart, args.run_dir
+    else:
+        if launched_by_torchrun() and not args.run_dir:
+            raise ConfigError(
+                "under torchrun give --run-dir (or --resume): every rank, and every restart, must use the same folder"
+            )
+        cfg = build_config(args.recipe, args.config, overrides)
+        run_dir = args.run_dir or str(Path("runs") / f"{run_name(cfg.recipe)}-{time.strftime('%Y%m%d-%H%M%S')}")
+        check_output_folder(run_dir, "--run-dir")
+    if args.dry_run:
+        dry_run(cfg, run_dir, resume=bool(args.resume))
         return
-    if launched_by_torchrun() and not args.run_dir:
-        raise ConfigError(
-            "under torchrun give --run-dir (or --resume): every rank, and every restart, must use the same folder"
-        )
-    if restart_count() and RunPaths(Path(args.run_dir)).config.is_file():  # torchrun restarted the workers
-        resumable = {k: v for k, v in overrides.items() if k in RESUMABLE_FIELDS}
-        train(resume_config(args.run_dir, resumable), args.run_dir, restart=True)
-        return
-    cfg = build_config(args.recipe, args.config, overrides)
-    run_dir = args.run_dir or str(Path("runs") / f"{cfg.recipe}-{time.strftime('%Y%m%d-%H%M%S')}")
-    train(cfg, run_dir)
+    train(cfg, run_dir, resume=bool(args.resume), restart=restart is not None)
+
+
+def restarted_run(args: argparse.Namespace, overrides: dict[str, Any]) -> Config | None:
+    """The saved config of ``--run-dir`` when torchrun restarted this job's workers (``--max-restarts``) after the
+    run had started, with the command line's resumable fields; None otherwise (a first start)."""
+    from gankit.run import RunPaths
+    from gankit.training.distributed import restart_count
+    from gankit.training.rundir import RESUMABLE_FIELDS, resume_config
+
+    if args.resume or not args.run_dir or not restart_count() or not RunPaths(Path(args.run_dir)).config.is_file():
+        return None
+    return resume_config(args.run_dir, {k: v for k, v in overrides.items() if k in RESUMABLE_FIELDS})
+
+
+def dry_run(cfg: Config, run_dir: str, resume: bool = False) -> None:
+    """Check a run as ``train`` would before building it (folder, data, memory); print it; write nothing."""
+    from gankit.training.dryrun import check_training
+
+    report = check_training(cfg, run_dir, resume)
+    print(cfg.to_json())
+    print(report)
 
 
 def cmd_sample(args: argparse.Namespace) -> None:
@@ -110,6 +151,10 @@ def cmd_sample(args: argparse.Namespace) -> None:
 
     if args.n < 1:
         raise ConfigError(f"-n must be at least 1, got {args.n}")
+    if Path(args.out).suffix == ".npz":
+        check_output_file(args.out)
+    else:
+        check_output_folder(args.out)
     classes = parse_classes(args.classes) if args.classes is not None else None
     trained = _load_generator(args)
     if classes is not None and not trained.space.num_classes:
@@ -131,9 +176,12 @@ def cmd_sample(args: argparse.Namespace) -> None:
 def parse_classes(text: str, flag: str = "--class") -> list[int]:
     """``3`` or ``0,2,4`` → the class indices (checked against the run where they are used)."""
     try:
-        return [int(part) for part in text.split(",")]
+        indices = [int(part) for part in text.split(",")]
     except ValueError:
-        raise ConfigError(f"{flag} takes indices separated by commas, e.g. {flag} 3,7; got {text!r}") from None
+        indices = []
+    if not indices or any(abs(k) >= MAX_CLASSES for k in indices):
+        raise ConfigError(f"{flag} takes indices separated by commas, e.g. {flag} 3,7; got {text[:40]!r}")
+    return indices
 
 
 def cmd_grid(args: argparse.Namespace) -> None:
@@ -144,12 +192,19 @@ def cmd_grid(args: argparse.Namespace) -> None:
     out = Path(args.out or Path(args.run) / f"grid-{args.by}.png")
     if out.suffix.lower() != ".png":
         raise ConfigError(f"--out must be a .png file, got {str(out)!r}")
-    if args.scale < 1:
-        raise ConfigError(f"--scale must be at least 1, got {args.scale}")
+    if not 1 <= args.scale <= MAX_SCALE:
+        raise ConfigError(f"--scale must lie in 1..{MAX_SCALE}, got {args.scale}")
+    check_output_file(out)
     rows = grid_rows(args.run, args.rows)
     trained = _load_generator(args)
     layout = latent_layout(trained)
-    save_png(figure_grid(trained, layout, args.by, args.columns, args.seed, rows), out, scale=args.scale)
+    picture = figure_grid(trained, layout, args.by, args.columns, args.seed, rows)
+    if max(picture.shape[:2]) * args.scale > MAX_PICTURE_SIDE:
+        raise ConfigError(
+            f"--scale {args.scale} makes the picture {max(picture.shape[:2]) * args.scale:,} pixels wide; "
+            f"the most is {MAX_PICTURE_SIDE:,}: lower --scale (or --columns)"
+        )
+    save_png(picture, out, scale=args.scale)
     print(f"wrote {out}: {describe_grid(layout, args.by, args.columns, args.seed, rows)} (step {trained.step})")
 
 
@@ -189,6 +244,8 @@ def _viz_module(name: str):
 
 
 def cmd_report(args: argparse.Namespace) -> None:
+    if args.out is not None:
+        check_output_file(args.out)
     out = _viz_module("report").write_report(args.run, args.out)
     print(f"wrote {out} (one self-contained HTML file; open it in a browser)")
 
@@ -226,6 +283,8 @@ def cmd_eval(args: argparse.Namespace) -> None:
     from gankit.metrics.evaluate import evaluate_real, evaluate_run, write_result
     from gankit.metrics.protocol import Protocol
 
+    if args.out is not None:
+        check_output_file(args.out)
     protocol = Protocol(
         n_fake=args.n,
         reference_split=args.reference,
@@ -238,6 +297,8 @@ def cmd_eval(args: argparse.Namespace) -> None:
         precision=args.precision,
     )
     cache = {"cache": not args.no_cache, "log": print}
+    if args.blur is not None and not 0 < args.blur <= MAX_BLUR:
+        raise ConfigError(f"--blur is a Gaussian's σ in pixels, in (0, {MAX_BLUR:g}]; got {args.blur}")
     if args.real:
         if args.run:
             raise ConfigError("--real scores a data set against itself; give no RUN with it")
@@ -309,8 +370,60 @@ def _load_generator(args: argparse.Namespace):
     return load_generator(args.run, args.checkpoint, use_ema=not args.no_ema, device=args.device)
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with usage errors as one ``gankit: error:`` line pointing at ``--help``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"gankit: error: {message} — see `{self.prog} --help`\n")
+
+
+def _integer(text: str) -> int:
+    """An integer written as 1000, 1_000 or 1e3."""
+    try:
+        return int(text.replace("_", ""))
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not value.is_integer():
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}")
+    return int(value)
+
+
+def _ranged(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: an integer in ``low``..``high``."""
+
+    def parse(text: str) -> int:
+        value = _integer(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must lie in {low}..{high}, got {text}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def _finite(text: str) -> float:
+    """An argparse type: a finite number."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+_seed = _ranged(*SEED_RANGE)
+
+
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gankit", description="Classic GANs in PyTorch.")
+    parser = Parser(prog="gankit", description="Classic GANs in PyTorch.")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the Python traceback of an unexpected error (for bug reports)"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser(
@@ -346,13 +459,18 @@ def make_parser() -> argparse.ArgumentParser:
     t.add_argument("--device", help="auto, cpu, cuda, cuda:N, mps (train.device)")
     t.add_argument("--seed", type=int, help="train.seed")
     t.add_argument("--no-progress", action="store_true", help="no progress bar; print log lines instead")
+    t.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check the config, the run folder, the data and the memory estimate, print the config; write nothing",
+    )
     t.set_defaults(func=cmd_train)
 
     s = sub.add_parser("sample", help="generate images from a trained run")
     s.add_argument("run", help="the run directory")
-    s.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
+    s.add_argument("-n", type=_integer, default=64, help="number of samples (default 64; written in batches)")
     s.add_argument("--out", required=True, help="FILE.npz (uint8 array + grid PNG) or a folder (PNGs + grid)")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--seed", type=_seed, default=0)
     s.add_argument(
         "--class",
         dest="classes",
@@ -378,8 +496,8 @@ def make_parser() -> argparse.ArgumentParser:
         help="the classes / categories shown, in this order (default all); matched: InfoGAN categories in the "
         "order of the digits `gankit eval` matched them to",
     )
-    g.add_argument("--seed", type=int, default=0, help="seed of z")
-    g.add_argument("--scale", type=int, default=1, help="enlarge the picture this many times (default 1)")
+    g.add_argument("--seed", type=_seed, default=0, help="seed of z")
+    g.add_argument("--scale", type=_integer, default=1, help="enlarge the picture this many times (default 1)")
     _generator_options(g)
     g.set_defaults(func=cmd_grid)
 
@@ -389,8 +507,8 @@ def make_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help=f"runnable GAN theory: {', '.join(DEMOS)}")
     d.add_argument("name", nargs="?", choices=DEMOS.choices)
     d.add_argument("--out", default="demos", help="folder for the figure and NAME.json (default demos/)")
-    d.add_argument("--eta", type=float, help="bilinear: the step size η")
-    d.add_argument("--steps", type=int, help="bilinear, optimal-d, mode-collapse: number of steps")
+    d.add_argument("--eta", type=_finite, help="bilinear: the step size η")
+    d.add_argument("--steps", type=_integer, help="bilinear, optimal-d, mode-collapse: number of steps")
     d.add_argument(
         "--scheme",
         choices=SCHEMES.choices,
@@ -406,7 +524,7 @@ def make_parser() -> argparse.ArgumentParser:
     sv = sub.add_parser("serve", help="explore a trained run's latent space in the browser")
     sv.add_argument("run", help="the run directory")
     sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
-    sv.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    sv.add_argument("--port", type=_ranged(0, 65535), default=8000, help="port (default 8000; 0 picks a free one)")
     _generator_options(sv)
     sv.set_defaults(func=cmd_serve)
 
@@ -425,15 +543,19 @@ def make_parser() -> argparse.ArgumentParser:
     e.add_argument("--data-dir", help="folder with the IDX files (default: the run's data.dir)")
     e.add_argument("--split", default="train", choices=["train", "test"], help="with --real: the split scored")
     e.add_argument("--reference", default="test", choices=["train", "test"], help="the reference split (default test)")
-    e.add_argument("-n", type=int, help=f"samples scored (default: {describe_sample_counts()})")
+    e.add_argument(
+        "-n", type=_ranged(1, MAX_EVAL_SAMPLES), help=f"samples scored (default: {describe_sample_counts()})"
+    )
     e.add_argument("--features", choices=EXTRACTORS.choices, help="feature extractor")
     e.add_argument("--weights", help="weights file for --features (required for inception)")
-    e.add_argument("--blur", type=float, help="with --real: blur the images by a Gaussian of this σ (pixels)")
-    e.add_argument("--only-class", type=int, help="with --real: score only the images of this class")
-    e.add_argument("--seed", type=int, default=0, help="seed of z and of the KID subsets")
+    e.add_argument("--blur", type=_finite, help="with --real: blur the images by a Gaussian of this σ (pixels)")
+    e.add_argument(
+        "--only-class", type=_ranged(0, MAX_CLASSES - 1), help="with --real: score only the images of this class"
+    )
+    e.add_argument("--seed", type=_seed, default=0, help="seed of z and of the KID subsets")
     e.add_argument(
         "--kid-subsets",
-        type=int,
+        type=_ranged(1, 10_000),
         default=KID_SUBSETS,
         help=f"KID subsets of {KID_SUBSET_SIZE:,} (default {KID_SUBSETS}, the paper's)",
     )
@@ -462,6 +584,8 @@ def make_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("recipes", help="list recipes, or print one as JSON")
     r.add_argument("name", nargs="?")
     r.set_defaults(func=cmd_recipes)
+    for command in sub.choices.values():  # --debug also after the command's name
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
 
@@ -476,7 +600,13 @@ def reports(error: GankitError) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = make_parser().parse_args(argv)
+    """Run one command; return its exit status (0; 2 for bad input; 1 for an unexpected error; 130 if
+    interrupted). Never raises, except with ``--debug``, which re-raises an unexpected error."""
+    parser = make_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help, or a usage error argparse has already printed
+        return e.code if isinstance(e.code, int) else 2
     try:
         args.func(args)
     except GankitError as e:
@@ -486,7 +616,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("gankit: interrupted; `gankit train --resume RUN` continues from the last checkpoint", file=sys.stderr)
         return 130
+    except Exception as e:
+        if args.debug:
+            raise
+        print(f"gankit: error: {unexpected(e)}", file=sys.stderr)
+        return 1
     return 0
+
+
+def unexpected(error: BaseException, limit: int = 300) -> str:
+    """The one line shown for an error gankit did not foresee (a bug): its type, its message, what to do."""
+    text = " ".join(str(error).split())
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return f"unexpected {type(error).__name__}: {text} — rerun with --debug for the traceback (and please report it)"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -211,7 +212,7 @@ def _first_field(obj: Any, name: str) -> str:
 def apply_mapping(obj: Any, data: Mapping[str, Any], prefix: str = "", check: bool = True) -> Any:
     """Write a nested mapping into a dataclass, converting and checking every value."""
     if not isinstance(data, Mapping):
-        raise ConfigError(f"expected a table of fields for {prefix.rstrip('.') or 'the config'}, got {data!r}")
+        raise ConfigError(f"expected a table of fields for {prefix.rstrip('.') or 'the config'}, got {_short(data)}")
     names = {f.name for f in dataclasses.fields(obj)}
     hints = typing.get_type_hints(type(obj))
     for key, value in data.items():
@@ -253,7 +254,7 @@ def convert(value: Any, tp: Any, path: str) -> Any:
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(convert(v, args[0], path) for v in value)
         if len(value) != len(args):
-            raise ConfigError(f"{path} takes {len(args)} values (e.g. {path}=0.5,0.999), got {value!r}")
+            raise ConfigError(f"{path} takes {len(args)} values (e.g. {path}=0.5,0.999), got {_short(value)}")
         return tuple(convert(v, a, path) for v, a in zip(value, args, strict=True))
     if tp is bool:
         if isinstance(value, bool):
@@ -262,41 +263,77 @@ def convert(value: Any, tp: Any, path: str) -> Any:
             return True
         if isinstance(value, str) and value.lower() in ("false", "0", "no", "off"):
             return False
-        raise ConfigError(f"{path} must be true or false, got {value!r}")
+        raise ConfigError(f"{path} must be true or false, got {_short(value)}")
     if tp is int:
-        if isinstance(value, bool):
-            raise ConfigError(f"{path} must be an integer, got {value!r}")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str):
-            try:
-                return int(value.replace("_", ""))
-            except ValueError:
-                try:
-                    f = float(value)
-                except ValueError:
-                    f = None
-                if f is not None and f.is_integer():
-                    return int(f)
-        raise ConfigError(f"{path} must be an integer, got {value!r}")
+        return _to_int(value, path)
     if tp is float:
-        if isinstance(value, bool):
-            raise ConfigError(f"{path} must be a number, got {value!r}")
-        if isinstance(value, (int, float)):
-            return float(value)
-        if isinstance(value, str):
-            try:
-                return float(value)
-            except ValueError:
-                pass
-        raise ConfigError(f"{path} must be a number, got {value!r}")
+        return _to_float(value, path)
     if tp is str:
-        if isinstance(value, str):
+        if isinstance(value, str) and "\0" not in value:
             return value
-        raise ConfigError(f"{path} must be a string, got {value!r}")
+        raise ConfigError(f"{path} must be a string (without NUL characters), got {_short(value)}")
     raise ConfigError(f"{path}: unsupported field type {tp!r}")  # pragma: no cover - a bug in Config
+
+
+INT_LIMIT = 2**63  # every integer field must fit a signed 64-bit integer (what PyTorch takes)
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """``repr(value)``, cut to ``limit`` characters for messages."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _to_int(value: Any, path: str) -> int:
+    """An integer field's value: an int, an integral float, or a string of either; within ±2**63."""
+    number: Any = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and len(value) <= 100:
+        try:
+            number = int(value.replace("_", ""))
+        except ValueError:
+            f = _parse_float(value)
+            number = int(f) if f is not None and f.is_integer() else None
+    if number is None:
+        raise ConfigError(f"{path} must be an integer, got {_short(value)}")
+    if not -INT_LIMIT < number < INT_LIMIT:
+        raise ConfigError(f"{path} must be an integer of magnitude below 2**63, got {_short(value)}")
+    return number
+
+
+def _parse_float(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _to_float(value: Any, path: str) -> float:
+    """A number field's value: an int, a float or a string of one; finite (no inf, nan, or overflow)."""
+    number: float | None = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond the float range
+            number = math.inf
+    elif isinstance(value, str) and len(value) <= 100:
+        number = _parse_float(value)
+    if number is None:
+        raise ConfigError(f"{path} must be a number, got {_short(value)}")
+    if not math.isfinite(number):
+        raise ConfigError(f"{path} must be a finite number, got {_short(value)}")
+    return number
+
+
+# Bounds of values that are plainly absurd (memory is checked separately, see gankit.training.memory)
+MAX_IMAGE_SIZE = 4096  # pixels per side
+MAX_MLP_LAYERS = 24  # hidden widths double per layer: width · 2**23 is already far beyond any machine
+MAX_GRID_SIZE = 10_000  # images in a sample grid
+MAX_FID_SAMPLES = 200_000  # generated at once for each FID during training
+MAX_SEED = 2**63 - 2  # the grid's seed is seed + 1, and torch takes signed 64-bit seeds
 
 
 def _check(ok: bool, message: str) -> None:
@@ -321,8 +358,8 @@ def validate(cfg: Config) -> None:
         "data.name=folder needs the folder: set data.dir (or --data-dir) to a folder of PNG/JPEG images",
     )
     _check(
-        cfg.data.image_size is None or cfg.data.image_size >= 4,
-        f"data.image_size must be at least 4, got {cfg.data.image_size}",
+        cfg.data.image_size is None or 4 <= cfg.data.image_size <= MAX_IMAGE_SIZE,
+        f"data.image_size must lie in 4..{MAX_IMAGE_SIZE} pixels, got {cfg.data.image_size}",
     )
     _check(cfg.data.channels in (None, 1, 3), f"data.channels must be 1 or 3, got {cfg.data.channels}")
     _check(cfg.data.limit is None or cfg.data.limit > 0, f"data.limit must be positive, got {cfg.data.limit}")
@@ -331,7 +368,11 @@ def validate(cfg: Config) -> None:
     _check(cfg.model.latent_dim > 0, f"model.latent_dim must be positive, got {cfg.model.latent_dim}")
     _choice(cfg.model.latent_dist, ("uniform", "normal"), "model.latent_dist")
     _check(cfg.model.g_width > 0 and cfg.model.d_width > 0, "model.g_width and model.d_width must be positive")
-    _check(cfg.model.mlp_layers >= 1, f"model.mlp_layers must be at least 1, got {cfg.model.mlp_layers}")
+    _check(
+        1 <= cfg.model.mlp_layers <= MAX_MLP_LAYERS,
+        f"model.mlp_layers must lie in 1..{MAX_MLP_LAYERS} (hidden widths double with each layer), "
+        f"got {cfg.model.mlp_layers}",
+    )
     _choice(cfg.model.d_norm, ("batch", "layer", "none"), "model.d_norm")
     m = cfg.model
     _choice(m.conditioning, ("none", "concat", "projection"), "model.conditioning")
@@ -389,12 +430,18 @@ def validate(cfg: Config) -> None:
         opt: OptimizerConfig = getattr(cfg, name)
         _check(opt.lr > 0, f"{name}.lr must be positive, got {opt.lr}")
         _check(all(0 <= b < 1 for b in opt.betas), f"{name}.betas must lie in [0, 1), got {opt.betas}")
-        _check(opt.momentum >= 0, f"{name}.momentum must be >= 0, got {opt.momentum}")
-        _check(opt.weight_decay >= 0, f"{name}.weight_decay must be >= 0, got {opt.weight_decay}")
+        _check(0 <= opt.momentum < 1, f"{name}.momentum must lie in [0, 1), got {opt.momentum}")
+        _check(0 <= opt.weight_decay <= 1, f"{name}.weight_decay must lie in [0, 1], got {opt.weight_decay}")
 
     t = cfg.train
+    _check(0 <= t.seed <= MAX_SEED, f"train.seed must lie in 0..{MAX_SEED} (2**63 − 2), got {t.seed}")
     _check(t.steps >= 0, f"train.steps must be >= 0, got {t.steps}")
     _check(t.batch_size >= 1, f"train.batch_size must be at least 1, got {t.batch_size}")
+    _check(
+        m.pack <= t.batch_size,
+        f"model.pack ({m.pack}) cannot exceed train.batch_size ({t.batch_size}): D judges packs of samples "
+        "of one batch (Lin et al. use packs of 2–4)",
+    )
     _check(
         t.n_critic >= 1, f"train.n_critic must be at least 1 (discriminator steps per generator step), got {t.n_critic}"
     )
@@ -404,10 +451,16 @@ def validate(cfg: Config) -> None:
     _check(t.log_every >= 1, f"train.log_every must be at least 1, got {t.log_every}")
     _check(all(s >= 0 for s in t.sample_at), f"train.sample_at must hold steps >= 0, got {t.sample_at}")
     _check(t.sample_every >= 0, f"train.sample_every must be >= 0, got {t.sample_every}")
-    _check(t.grid_size >= 1, f"train.grid_size must be at least 1, got {t.grid_size}")
+    _check(
+        1 <= t.grid_size <= MAX_GRID_SIZE,
+        f"train.grid_size must lie in 1..{MAX_GRID_SIZE} (images in each sample grid), got {t.grid_size}",
+    )
     _check(t.checkpoint_every >= 0, f"train.checkpoint_every must be >= 0, got {t.checkpoint_every}")
     _check(t.fid_every >= 0, f"train.fid_every must be >= 0 (0 turns FID during training off), got {t.fid_every}")
-    _check(t.fid_samples >= 10, f"train.fid_samples must be at least 10, got {t.fid_samples}")
+    _check(
+        10 <= t.fid_samples <= MAX_FID_SAMPLES,
+        f"train.fid_samples must lie in 10..{MAX_FID_SAMPLES}, got {t.fid_samples}",
+    )
     _check(t.keep_checkpoints >= 1, f"train.keep_checkpoints must be at least 1, got {t.keep_checkpoints}")
     _choice(t.precision, ("auto", "fp32", "bf16", "fp16"), "train.precision")
     _choice(t.compile, ("auto", "off", "on", "max-autotune"), "train.compile")
@@ -416,24 +469,74 @@ def validate(cfg: Config) -> None:
         f"train.time_budget must be a positive number of seconds (or none), got {t.time_budget}",
     )
     _check(t.ddp_check_every >= 0, f"train.ddp_check_every must be >= 0 (0: no check), got {t.ddp_check_every}")
-    _check(t.ddp_timeout > 0, f"train.ddp_timeout must be a positive number of seconds, got {t.ddp_timeout}")
+    _check(0 < t.ddp_timeout < 1e9, f"train.ddp_timeout must be a positive number of seconds, got {t.ddp_timeout}")
+
+
+MAX_CONFIG_BYTES = 1 << 20  # a config file is a few hundred bytes; anything over 1 MiB is not one
+MAX_CONFIG_DEPTH = 4  # sections hold fields, fields hold at most a list of values
 
 
 def load_config_file(path: str | Path) -> dict[str, Any]:
-    """Read a nested table of fields from a ``.json`` or ``.toml`` file."""
+    """Read a nested table of fields from a ``.json`` or ``.toml`` file (UTF-8, at most 1 MiB)."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file {path} does not exist")
-    text = path.read_text()
+    kind = "TOML" if path.suffix == ".toml" else "JSON"
     try:
-        if path.suffix == ".toml":
-            try:
-                import tomllib
-            except ModuleNotFoundError:  # Python 3.10
-                raise ConfigError("TOML config files need Python 3.11+; use a .json file") from None
-            return tomllib.loads(text)
-        return json.loads(text)
-    except (ValueError, TypeError) as e:
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist (or is not a file); give a .json or .toml file")
+        with open(path, "rb") as f:
+            raw = f.read(MAX_CONFIG_BYTES + 1)
+    except OSError as e:
+        raise ConfigError(f"cannot read config file {path}: {e.strerror or e}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"config file {path} is over {MAX_CONFIG_BYTES // 1024} KiB: is it really a gankit config?")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
         raise ConfigError(
-            f"config file {path} is not valid {'TOML' if path.suffix == '.toml' else 'JSON'}: {e}"
+            f"config file {path} is not UTF-8 text (byte {raw[e.start]:#04x} at offset {e.start}); save it as UTF-8"
         ) from None
+    try:
+        fields = _parse_config_text(text, kind)
+    except RecursionError:
+        raise ConfigError(f"config file {path} is nested too deeply to be a gankit config") from None
+    except (ValueError, TypeError) as e:
+        raise ConfigError(f"config file {path} is not valid {kind}: {_one_line(e)}") from None
+    if not isinstance(fields, dict):
+        raise ConfigError(
+            f'config file {path} must hold a table of fields (e.g. {{"train": {{"steps": 100}}}}), '
+            f"got a {kind} {type(fields).__name__}"
+        )
+    if nesting_depth(fields, MAX_CONFIG_DEPTH) > MAX_CONFIG_DEPTH:
+        raise ConfigError(
+            f"config file {path} is nested more than {MAX_CONFIG_DEPTH} levels deep; a config has sections "
+            "of fields (see `gankit recipes NAME`)"
+        )
+    return fields
+
+
+def _parse_config_text(text: str, kind: str) -> Any:
+    if kind == "TOML":
+        try:
+            import tomllib
+        except ModuleNotFoundError:  # Python 3.10
+            raise ConfigError("TOML config files need Python 3.11+; use a .json file") from None
+        return tomllib.loads(text)
+    return json.loads(text)
+
+
+def _one_line(error: Exception, limit: int = 200) -> str:
+    text = " ".join(str(error).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def nesting_depth(value: Any, limit: int) -> int:
+    """How deeply lists and tables (dicts) nest in ``value`` (a scalar: 0), without recursion; counting
+    stops once past ``limit``, so that a hostile structure costs no more than ``limit`` levels."""
+    deepest, stack = 0, [(value, 0)]
+    while stack and deepest <= limit:
+        item, level = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is not None:
+            deepest = max(deepest, level + 1)
+            stack.extend((child, level + 1) for child in children)
+    return deepest

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import math
-import os
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image, ImageDraw
+
+from gankit.outputs import write_atomic
 
 
 def make_grid(
@@ -31,15 +33,12 @@ def make_grid(
 
 def save_png(array: np.ndarray, path: str | Path, scale: int = 1) -> Path:
     """Write an (H, W, C) or (H, W) uint8 array as PNG (atomically), enlarged ``scale`` times."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     img = Image.fromarray(array[..., 0] if array.ndim == 3 and array.shape[2] == 1 else array)
     if scale != 1:
         img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
-    tmp = path.with_name(f".{path.name}.tmp")
-    img.save(tmp, format="PNG")
-    os.replace(tmp, path)
-    return path
+    buffer = io.BytesIO()
+    img.save(buffer, format="PNG")
+    return write_atomic(path, buffer.getvalue())
 
 
 def save_grid(images: torch.Tensor, path: str | Path, nrow: int | None = None, scale: int = 1) -> Path:

@@ -45,6 +45,12 @@ class Latent:
     def __getitem__(self, index: slice) -> Latent:
         return Latent(self.z[index], None if self.y is None else self.y[index])
 
+    @staticmethod
+    def cat(parts: list[Latent]) -> Latent:
+        """The batches ``parts`` (at least one) joined into one."""
+        y = None if parts[0].y is None else torch.cat([p.y for p in parts])
+        return Latent(torch.cat([p.z for p in parts]), y)
+
 
 @dataclass(frozen=True)
 class InfoCodes:

@@ -12,7 +12,7 @@ Layout::
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +59,9 @@ class RunPaths:
         return self.samples / f"step-{step:08d}.png"
 
 
+DEVICE_TYPES = ("cpu", "cuda", "mps")  # what gankit trains and samples on (not meta, xla, …)
+
+
 def resolve_device(name: str) -> torch.device:
     """ "auto" picks CUDA, then Apple's MPS, then the CPU; anything else must be available."""
     if name == "auto":
@@ -69,8 +72,10 @@ def resolve_device(name: str) -> torch.device:
         return torch.device("cpu")
     try:
         device = torch.device(name)
-    except RuntimeError:
-        raise ConfigError(f"train.device {name!r} is not a device name; use auto, cpu, cuda, cuda:N or mps") from None
+    except (RuntimeError, ValueError):
+        device = None
+    if device is None or device.type not in DEVICE_TYPES:
+        raise ConfigError(f"train.device {name!r} is not a device gankit trains on; use auto, cpu, cuda, cuda:N or mps")
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError(f"train.device={name} but this PyTorch sees no CUDA GPU; use train.device=cpu (or auto)")
     if device.type == "mps" and not torch.backends.mps.is_available():
@@ -97,6 +102,14 @@ def latest_checkpoint(run_dir: str | Path) -> Path:
     return found[-1]
 
 
+LATENT_CHUNK = 10_000  # G inputs drawn at once (see TrainedGenerator.latent_chunks)
+
+
+def class_cycle(wanted: torch.Tensor, start: int, n: int) -> torch.Tensor:
+    """Samples ``start``…``start + n − 1`` of the sequence ``wanted`` repeated: the class of each sample."""
+    return wanted[(torch.arange(n) + start) % len(wanted)]
+
+
 @dataclass
 class TrainedGenerator:
     """A generator loaded from a run, ready to sample."""
@@ -113,21 +126,38 @@ class TrainedGenerator:
         return next(self.generator.parameters()).device
 
     def latents(self, n: int, seed: int = 0, labels: Sequence[int] | torch.Tensor | None = None) -> Latent:
-        """n seeded G inputs from the run's priors.
+        """n seeded G inputs from the run's priors (all of :meth:`latent_chunks`, joined).
 
         A conditional G gets ``labels`` (one per sample, or a shorter list repeated), by default the classes
         in turn (0, 1, …, K−1, 0, …), so every class is equally represented.
         """
-        latent = self.space.sample(n, "cpu", torch.Generator(device="cpu").manual_seed(seed))
+        chunks = list(self.latent_chunks(n, seed, labels))
+        return Latent.cat(chunks) if chunks else self.space.sample(0)[:0]
+
+    def latent_chunks(
+        self, n: int, seed: int = 0, labels: Sequence[int] | torch.Tensor | None = None
+    ) -> Iterator[Latent]:
+        """The inputs of :meth:`latents` in chunks of at most ``LATENT_CHUNK``, drawn in turn from one seeded
+        generator: any n is produced in bounded memory, and n ≤ ``LATENT_CHUNK`` is one draw."""
+        wanted = self.wanted_labels(labels)
+        rng = torch.Generator(device="cpu").manual_seed(seed)
+        for start in range(0, n, LATENT_CHUNK):
+            latent = self.space.sample(min(LATENT_CHUNK, n - start), "cpu", rng)
+            if wanted is not None:
+                latent = Latent(latent.z, class_cycle(wanted, start, len(latent.z)))
+            yield latent
+
+    def wanted_labels(self, labels: Sequence[int] | torch.Tensor | None) -> torch.Tensor | None:
+        """The classes asked of a conditional G, checked (default: every class); None for an unconditional G."""
         if not self.space.num_classes:
             if labels is not None:
                 raise GankitError("this generator is not class-conditional; it takes no class labels")
-            return latent
+            return None
         k = self.space.num_classes
         wanted = torch.arange(k) if labels is None else torch.as_tensor(labels, dtype=torch.long).flatten()
         if wanted.numel() == 0 or wanted.min() < 0 or wanted.max() >= k:
             raise GankitError(f"class labels must lie in 0..{k - 1}, got {wanted.tolist()}")
-        return Latent(latent.z, wanted.repeat(n // len(wanted) + 1)[:n])
+        return wanted
 
     @torch.no_grad()
     def generate(

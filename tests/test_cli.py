@@ -6,6 +6,7 @@ import pytest
 from PIL import Image
 
 from gankit.cli import build_config, main
+from tests.helpers import snapshot
 
 
 def _train(tmp_path, *extra):
@@ -166,3 +167,142 @@ def test_grid_errors(infogan_run, argv, message, capsys):
     assert main(["grid", str(infogan_run), *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith("gankit: error:") and message in err
+
+
+def _error_line(capsys) -> str:
+    """The one line a failed command printed to stderr (asserting it is one clean line)."""
+    err = capsys.readouterr().err
+    assert err.startswith("gankit: error:") and err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["report", "{run}", "--out", "{run}/config.json"], "is a file of the run"),
+        (["report", "{run}", "--out", "{run}/metrics.jsonl"], "is a file of the run"),
+        (["report", "{run}", "--out", "{checkpoint}/state.json"], "is a file of the run"),
+        (["report", "{run}", "--out", "{checkpoint}/tensors.safetensors"], "is a file of the run"),
+        (["eval", "{run}", "--out", "{run}/config.json"], "is a file of the run"),
+        (["eval", "--real", "--out", "{run}/log.txt"], "is a file of the run"),
+        (["sample", "{run}", "--out", "{run}/checkpoints"], "is a folder of a run"),
+        (["sample", "{run}", "--out", "{run}/samples/x.npz"], "is a file of the run"),
+        (["grid", "{run}", "--by", "class", "--out", "{run}/samples/step-00000000.png"], "is a file of the run"),
+        (["report", "{run}", "--out", "/dev/null"], "is not a regular file"),
+        (["report", "{run}", "--out", "{tmp}"], "is a folder; give a file name"),
+        (["eval", "{run}", "--out", "{tmp}/" + "x" * 300 + ".json"], "is too long"),
+        (["report", "{run}", "--out", "{tmp}/file/r.html"], "is a file, not a folder"),
+        (["sample", "{run}", "--out", "{tmp}/file"], "exists and is not a folder"),
+        (["demo", "bilinear", "--out", "{tmp}/file"], "exists and is not a folder"),
+    ],
+)
+def test_outputs_never_overwrite_a_run_and_bad_paths_get_a_clear_error(cgan_run, tmp_path, capsys, argv, message):
+    (tmp_path / "file").write_text("x")
+    checkpoint = sorted((cgan_run / "checkpoints").iterdir())[-1]
+    before = snapshot(cgan_run)
+    filled = [a.format(run=cgan_run, checkpoint=checkpoint, tmp=tmp_path) for a in argv]
+    assert main(filled) == 2
+    assert message in _error_line(capsys)
+    assert snapshot(cgan_run) == before
+
+
+def test_report_writes_its_output_atomically_beside_the_run(cgan_run, tmp_path, capsys):
+    out = tmp_path / "r.html"
+    out.write_text("old")
+    assert main(["report", str(cgan_run), "--out", str(out)]) == 0
+    assert "<html" in out.read_text() and sorted(p.name for p in tmp_path.iterdir()) == ["r.html"]
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["demo", "bilinear", "--eta", "nan"], "--eta: expected a finite number"),
+        (["demo", "bilinear", "--eta", "inf"], "--eta: expected a finite number"),
+        (["demo", "bilinear", "--eta", "-1"], "--eta is the step size η, in (0, 2]; got -1.0"),
+        (["demo", "bilinear", "--eta", "1e308"], "--eta is the step size η, in (0, 2]"),
+        (["demo", "bilinear", "--steps", "0"], "--steps is the number of steps, in 1..100000; got 0"),
+        (["demo", "optimal-d", "--steps", "1e9"], "--steps is the number of steps"),
+        (["serve", "{run}", "--port", "-1"], "--port: must lie in 0..65535, got -1"),
+        (["serve", "{run}", "--port", "70000"], "--port: must lie in 0..65535"),
+        (["sample", "{run}", "--out", "{tmp}/s.npz", "--seed", str(2**64)], "--seed: must lie in"),
+        (["grid", "{run}", "--by", "class", "--seed", str(2**64)], "--seed: must lie in"),
+        (["eval", "--real", "--blur", "nan"], "--blur: expected a finite number"),
+        (["eval", "--real", "--blur", "1e9"], "--blur is a Gaussian's σ in pixels"),
+        (["grid", "{run}", "--by", "class", "--scale", "100000", "--out", "{tmp}/g.png"], "--scale must lie in 1..64"),
+        (["grid", "{run}", "--by", "class", "--scale", "64", "--out", "{tmp}/g.png"], "pixels wide; the most is"),
+        (["train", "--set", "train.device=meta", "--run-dir", "{tmp}/r"], "train.device 'meta' is not a device"),
+        (["train", "--set", "train.device=xla", "--run-dir", "{tmp}/r"], "train.device 'xla' is not a device"),
+        (["train", "--seed", str(2**64), "--run-dir", "{tmp}/r"], "train.seed must be an integer of magnitude"),
+        (["train", "--set", "recipe=../../x"], "unknown value for recipe: '../../x'"),
+        (["train", "--steps", "x"], "argument --steps: invalid int value: 'x'"),
+        (["sample", "{run}", "--out", "{tmp}/s.npz", "-n", "1e15"], "ask for fewer samples (-n)"),
+        (["sample", "{run}", "--out", "{tmp}/s.npz", "--class", str(10**20)], "--class takes indices separated"),
+        (["eval", "--real", "--only-class", "1e30"], "--only-class: must lie in 0..999999"),
+        (["eval", "{run}", "-n", "1e9"], "argument -n: must lie in 1..200000"),
+        (["train", "--run-dir", "{tmp}/" + "r" * 300], "is too long"),
+        (["train", "--run-dir", "/proc/version/run"], "--run-dir: /proc/version is a file, not a folder"),
+    ],
+)
+def test_small_things_get_a_clear_one_line_error(cgan_run, tmp_path, monkeypatch, capsys, argv, message):
+    monkeypatch.chdir(tmp_path)
+    before = snapshot(cgan_run)
+    assert main([a.format(run=cgan_run, tmp=tmp_path) for a in argv]) == 2
+    assert message in _error_line(capsys)
+    assert snapshot(cgan_run) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing written
+
+
+@pytest.mark.parametrize(
+    "field,value,needs",
+    [
+        ("model.latent_dim", "1e9", "training this config on cpu (parameters G 6,272,000,132,481"),
+        ("model.g_width", "1e8", "training this config on cpu"),
+        ("train.batch_size", "1e9", "training this config on cpu"),
+        ("data.toy_points", "1e10", "data.toy_points=10,000,000,000 would need about"),
+    ],
+)
+def test_what_cannot_fit_in_memory_is_refused_before_it_is_built(tmp_path, capsys, field, value, needs):
+    data = ["--data", "ring8", "--set", "model.arch=mlp"] if field == "data.toy_points" else ["--recipe", "dcgan"]
+    assert main(["train", "--dry-run", *data, "--set", f"{field}={value}", "--run-dir", str(tmp_path / "r")]) == 2
+    err = _error_line(capsys)
+    assert needs in err and "but only" in err and "is available; lower" in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_dry_run_checks_and_prints_the_config_and_writes_nothing(tmp_path, capsys):
+    assert main(["train", "--dry-run", "--set", "data.limit=64", "--run-dir", str(tmp_path / "r")]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out[: out.rindex("}") + 1])["data"]["limit"] == 64
+    assert "dry run: a new run in" in out and "64 examples" in out and "parameters G 6,675,009" in out
+    assert not (tmp_path / "r").exists()
+
+
+def test_the_default_run_folder_is_named_safely(monkeypatch):
+    from gankit.cli import run_name
+
+    assert run_name("../../x") == "x" and run_name("a/b c") == "a-b-c" and run_name("...") == "run"
+    assert run_name("lsgan") == "lsgan" and len(run_name("x" * 500)) == 64
+
+
+def test_an_unexpected_error_is_one_line_and_debug_shows_the_traceback(monkeypatch, capsys):
+    from gankit import cli
+
+    def broken(args):
+        raise KeyError("boom\nsecond line")
+
+    monkeypatch.setattr(cli, "cmd_recipes", broken)
+    assert main(["recipes"]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "gankit: error: unexpected KeyError: 'boom\\nsecond line' — rerun with --debug for the traceback "
+        "(and please report it)\n"
+    )
+    for argv in (["--debug", "recipes"], ["recipes", "--debug"]):
+        with pytest.raises(KeyError, match="boom"):
+            main(argv)
+
+
+def test_help_and_usage_errors_return_instead_of_exiting(capsys):
+    assert main(["--help"]) == 0
+    assert main(["nope"]) == 2
+    assert "gankit: error: argument command: invalid choice: 'nope'" in _error_line(capsys)

@@ -127,3 +127,77 @@ def test_flat_gives_every_field_by_its_dotted_name():
     flat = cfg.flat()
     assert list(flat) == field_paths() and flat["train.sample_at"] == (0, 5) and flat["g_optim.lr"] == 1e-3
     assert flat["data.name"] == cfg.data.name and flat["recipe"] == cfg.recipe
+
+
+@pytest.mark.parametrize(
+    "name,content,message",
+    [
+        ("s.json", b'"just a string"', "must hold a table of fields"),
+        ("n.json", b"42", "got a JSON int"),
+        ("l.toml", b"", None),  # an empty TOML file is an empty table: valid
+        ("bin.json", bytes(range(256)), r"is not UTF-8 text \(byte 0x80 at offset 128\)"),
+        ("utf16.json", '{"train": {"steps": 5}}'.encode("utf-16"), "is not UTF-8 text"),
+        ("latin1.toml", 'recipe = "caf\xe9"'.encode("latin-1"), "is not UTF-8 text"),
+        ("deep.json", b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        ("deep.toml", b"x = " + b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        ("deep2.json", b'{"train": {"sample_at": [[[[[0]]]]]}}', "nested more than 4 levels"),
+        ("bad.json", b"{", "is not valid JSON"),
+        ("big.json", b" " * (2 << 20), "is over 1024 KiB"),
+    ],
+)
+def test_config_files_that_are_not_configs_get_a_clear_error_naming_the_file(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    if message is None:
+        assert load_config_file(path) == {}
+        return
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_config_file(path)
+    assert str(path) in str(caught.value)
+
+
+def test_a_config_file_that_is_a_folder_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config_file(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("g_optim.weight_decay", 1e308, "g_optim.weight_decay must lie in"),
+        ("g_optim.lr", float("inf"), "g_optim.lr must be a finite number"),
+        ("g_optim.lr", "nan", "g_optim.lr must be a finite number"),
+        ("d_optim.lr", "-inf", "d_optim.lr must be a finite number"),
+        ("g_optim.lr", 10**400, "g_optim.lr must be a finite number"),
+        ("loss.gp_weight", "1e400", "loss.gp_weight must be a finite number"),
+        ("train.steps", 2**64, "train.steps must be an integer of magnitude below 2\\*\\*63"),
+        ("train.steps", "1e30", "train.steps must be an integer of magnitude below"),
+        ("train.steps", "9" * 5000, "train.steps must be an integer"),
+        ("train.seed", 2**63 - 1, "train.seed must lie in 0..9223372036854775806"),
+        ("train.seed", -1, "train.seed must lie in"),
+        ("data.dir", "a\0b", "data.dir must be a string \\(without NUL"),
+        ("model.mlp_layers", 60, "model.mlp_layers must lie in 1..24"),
+        ("train.grid_size", 100_000_000, "train.grid_size must lie in 1..10000"),
+        ("model.pack", 1_000_000, "model.pack \\(1000000\\) cannot exceed train.batch_size"),
+        ("data.image_size", 30000, "data.image_size must lie in 4..4096"),
+        ("g_optim.momentum", 1.5, "g_optim.momentum must lie in"),
+        ("train.sample_at", [[0]], "train.sample_at must be an integer"),
+        ("train.fid_samples", 10**9, "train.fid_samples must lie in 10..200000"),
+    ],
+)
+def test_overflowing_and_absurd_values_are_rejected(field, value, message):
+    with pytest.raises(ConfigError, match=message):
+        Config().override({field: value})
+
+
+def test_error_messages_cut_long_values():
+    with pytest.raises(ConfigError) as caught:
+        Config().override({"train.steps": "x" * 10_000})
+    assert len(str(caught.value)) < 200
+
+
+def test_values_of_a_config_file_are_checked_like_set_values(tmp_path):
+    path = tmp_path / "c.json"
+    path.write_text('{"g_optim": {"weight_decay": 1e999}}')  # JSON's overflow: inf
+    with pytest.raises(ConfigError, match="g_optim.weight_decay must be a finite number"):
+        Config.from_dict(load_config_file(path))

@@ -13,7 +13,15 @@ ROOT = Path(gankit.__file__).parent
 
 # Lowest first. A module may import modules of its own layer or of a layer below, never above.
 LAYERS = [
-    ["gankit.errors", "gankit.version", "gankit.registry", "gankit.config", "gankit.shard"],
+    [
+        "gankit.errors",
+        "gankit.version",
+        "gankit.registry",
+        "gankit.config",
+        "gankit.outputs",
+        "gankit.memory",
+        "gankit.shard",
+    ],
     ["gankit.latent", "gankit.losses", "gankit.regularizers", "gankit.divergences", "gankit.images"],
     ["gankit.checkpoint", "gankit.data", "gankit.recipes"],
     ["gankit.nets"],

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from gankit.data import to_uint8_images
-from gankit.errors import CheckpointError
+from gankit.errors import CheckpointError, GankitError
 from gankit.run import load_generator
 from gankit.sample import write_samples
 from gankit.training.trainer import train
@@ -61,3 +61,44 @@ def test_a_conditional_run_samples_the_classes_asked_for(cgan_run, tmp_path):
     assert np.array_equal(saved["images"][..., 0], to_uint8_images(expected)[:, 0].numpy())
     every = np.load(write_samples(trained, 12, tmp_path / "all.npz")[0])
     assert every["labels"].tolist() == [*range(10), 0, 1]  # by default every class in turn
+
+
+def test_samples_are_generated_and_written_in_bounded_batches(run_dir, tmp_path, monkeypatch):
+    from gankit import run
+
+    monkeypatch.setattr(run, "LATENT_CHUNK", 500)
+    trained = load_generator(run_dir)
+    sizes = []
+    generate_from = trained.generate_from
+
+    def spy(latent, batch_size):
+        sizes.append(len(latent))
+        return generate_from(latent, batch_size)
+
+    monkeypatch.setattr(trained, "generate_from", spy)
+    files = write_samples(trained, 1200, tmp_path / "s.npz", seed=3, batch_size=100)
+    assert max(sizes) == 100 and sum(sizes) == 1200
+    images = np.load(files[0])["images"]
+    expected = to_uint8_images(generate_from(trained.latents(1200, seed=3), 500)).permute(0, 2, 3, 1).numpy()
+    assert np.array_equal(images, expected)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s-grid.png", "s.npz"]  # no temporary file left
+
+
+def test_the_first_samples_do_not_depend_on_how_many_are_asked_for(run_dir, monkeypatch):
+    from gankit import run
+
+    monkeypatch.setattr(run, "LATENT_CHUNK", 4)
+    trained = load_generator(run_dir)
+    assert torch.equal(trained.latents(10, seed=1).z[:8], trained.latents(8, seed=1).z)
+
+
+def test_more_samples_than_the_disk_holds_are_refused_before_writing(run_dir, tmp_path):
+    with pytest.raises(GankitError, match=r"need up to .* \(uncompressed\) but .* free; ask for fewer samples"):
+        write_samples(load_generator(run_dir), 10**15, tmp_path / "s.npz")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_gets_one_png_per_sample_and_the_first_and_last_are_returned(run_dir, tmp_path):
+    files = write_samples(load_generator(run_dir), 3, tmp_path / "pngs", batch_size=2)
+    assert [f.name for f in files] == ["000000.png", "000002.png", "grid.png"]
+    assert len(list((tmp_path / "pngs").iterdir())) == 4

@@ -153,12 +153,11 @@ class IdxDataset:
                 )
 
     def _missing(self, dirs: list[Path], names: list[str], dest: Path) -> DataError:
-        looked = "\n  ".join(str(d) for d in dirs)
+        looked = ", ".join(str(d) for d in dirs)
         return DataError(
-            f"{self.description} files not found. Looked in:\n  {looked}\n"
-            f"for {names[0]} and {names[1]} (uncompressed copies without .gz also work).\n"
-            f"Fix: pass --data-dir DIR with these files (in DIR or DIR/{self.name}/), "
-            f"or set data.download=true to fetch them into {dest}."
+            f"{self.description} files not found: looked in {looked} for {names[0]} and {names[1]} "
+            f"(uncompressed copies without .gz also work) — pass --data-dir DIR with these files "
+            f"(in DIR or DIR/{self.name}/), or set data.download=true to fetch them into {dest}"
         )
 
 

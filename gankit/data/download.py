@@ -68,8 +68,8 @@ def download(
             failures.append(f"{url}: {e}")
         finally:
             tmp.unlink(missing_ok=True)
-    tried = "\n  ".join(failures)
+    tried = "; ".join(" ".join(f.split()) for f in failures)
     raise DataError(
-        f"could not download {dest.name}; every source failed:\n  {tried}\n"
-        f"Check the network, or fetch the file by hand into {dest.parent} and run again."
+        f"could not download {dest.name}; every source failed ({tried}) — check the network, "
+        f"or fetch the file by hand into {dest.parent} and run again"
     )

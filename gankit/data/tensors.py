@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from gankit.memory import check_fits, host_memory
+
 
 @dataclass
 class TensorData:
@@ -45,12 +47,20 @@ def to_uint8_images(x: torch.Tensor) -> torch.Tensor:
 
 
 def resize_images(x: torch.Tensor, size: int, chunk: int = 4096) -> torch.Tensor:
-    """Resize uint8 images (N, C, H, W): shorter side to ``size`` (bilinear, antialiased), centre crop."""
+    """Resize uint8 images (N, C, H, W): shorter side to ``size`` (bilinear, antialiased), centre crop.
+
+    Refuses (ConfigError) a result that cannot fit in memory: the uint8 result plus the float32 copies of
+    one chunk before cropping.
+    """
     h, w = x.shape[-2:]
     if (h, w) == (size, size):
         return x
     scale = size / min(h, w)
     new_h, new_w = max(size, round(h * scale)), max(size, round(w * scale))
+    n, c = x.shape[:2]
+    needed = n * c * size * size + 2 * min(n, chunk) * c * new_h * new_w * 4
+    what = f"resizing {n:,} images to data.image_size={size}"
+    check_fits(needed, host_memory(), what, "lower data.image_size (or data.limit)")
     top, left = (new_h - size) // 2, (new_w - size) // 2
     out = torch.empty((x.shape[0], x.shape[1], size, size), dtype=torch.uint8)
     for i in range(0, x.shape[0], chunk):  # in chunks: float copies of a whole set can be large

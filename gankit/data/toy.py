@@ -15,7 +15,9 @@ import torch
 
 from gankit.config import DataConfig
 from gankit.data.tensors import TensorData
+from gankit.memory import check_fits, host_memory
 
+BYTES_PER_POINT = 32  # float32 (x, y), an int64 label and the float32 temporaries of drawing them
 SEEDS = {"train": 0, "test": 1}  # fixed: the same points in every run; the test split is an independent draw
 
 
@@ -66,6 +68,12 @@ class ToyDataset:
         return self.modes().num_modes
 
     def load(self, cfg: DataConfig, log: Callable[[str], None] = print) -> TensorData:
+        check_fits(
+            cfg.toy_points * BYTES_PER_POINT,
+            host_memory(),
+            f"data.toy_points={cfg.toy_points:,}",
+            "lower data.toy_points (default 100,000)",
+        )
         modes = self.modes()
         seed = SEEDS[cfg.split]
         x, y = sample_toy(modes, cfg.toy_points, seed)

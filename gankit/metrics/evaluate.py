@@ -41,6 +41,7 @@ from gankit.metrics.feature_cache import FeatureCache, default_cache_dir
 from gankit.metrics.precision import autocast
 from gankit.metrics.protocol import DEFAULT_N, Protocol, data_defaults
 from gankit.metrics.registry import Context
+from gankit.outputs import check_output_file, write_atomic
 from gankit.version import __version__
 
 
@@ -171,9 +172,4 @@ def evaluate_real(
 
 def write_result(result: dict[str, Any], path: str | Path) -> Path:
     """Write a result as indented JSON (atomically)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(result, indent=2) + "\n")
-    tmp.replace(path)
-    return path
+    return write_atomic(check_output_file(path), json.dumps(result, indent=2) + "\n")

@@ -14,6 +14,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from gankit.errors import ConfigError
+from gankit.nets.norms import LayerNorm2d
 
 
 def dcgan_stages(image_size: int) -> tuple[int, int]:
@@ -35,7 +36,7 @@ def _d_norm(kind: str, channels: int) -> nn.Module:
     if kind == "batch":
         return nn.BatchNorm2d(channels)
     if kind == "layer":  # layer norm over (C, H, W), as in the WGAN-GP critic
-        return nn.GroupNorm(1, channels)
+        return LayerNorm2d(channels)
     return nn.Identity()
 
 

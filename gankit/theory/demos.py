@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from gankit.errors import ConfigError
+from gankit.outputs import check_output_folder, write_atomic
 from gankit.registry import Registry
 from gankit.theory.bilinear import bilinear_demo
 from gankit.theory.mode_collapse import mode_collapse_demo
@@ -57,6 +58,23 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# The values a numeric option may take: (low, high, what it is); low is excluded for η, included for steps
+OPTION_RANGES: dict[str, tuple[float, float, str]] = {
+    "eta": (0.0, 2.0, "the step size η, in (0, 2]"),
+    "steps": (1, 100_000, "the number of steps, in 1..100000"),
+}
+
+
+def check_option(name: str, value: Any) -> None:
+    """Raise ConfigError for a numeric option outside its range (see ``OPTION_RANGES``)."""
+    if name not in OPTION_RANGES:
+        return
+    low, high, what = OPTION_RANGES[name]
+    above_low = value > low if isinstance(low, float) else value >= low
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and above_low and value <= high):
+        raise ConfigError(f"--{name} is {what}; got {value}")
+
+
 def run_demo(name: str, out: str | Path, **options: Any) -> dict:
     """Run the demo ``name`` into the folder ``out``; its numbers also go to a JSON file beside the figure."""
     demo = DEMOS.lookup(name)
@@ -64,6 +82,9 @@ def run_demo(name: str, out: str | Path, **options: Any) -> dict:
     if refused:
         accepted = ", ".join("--" + o for o in sorted(demo.options)) or "no options"
         raise ConfigError(f"demo {name} takes {accepted}; not {', '.join('--' + o for o in sorted(refused))}")
+    for option, value in options.items():
+        check_option(option, value)
+    check_output_folder(out)
     results = _plain(demo.function(out, **options))
-    Path(results["figure"]).with_suffix(".json").write_text(json.dumps(results, indent=2))
+    write_atomic(Path(results["figure"]).with_suffix(".json"), json.dumps(results, indent=2))
     return results

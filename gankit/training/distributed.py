@@ -341,13 +341,17 @@ def _remove_token(path: Path, made: list[Path]) -> None:
             folder.rmdir()
 
 
-def sync_batchnorm(module: nn.Module, device: torch.device) -> nn.Module:
-    """``module`` with its batch-norm layers computing statistics over all ranks (``train.sync_batchnorm``)."""
-    if device.type != "cuda":
+def check_sync_batchnorm(t: TrainConfig, device: torch.device) -> None:
+    """``train.sync_batchnorm`` needs CUDA GPUs (NCCL): refused elsewhere."""
+    if t.sync_batchnorm and device.type != "cuda":
         raise ConfigError(
             f"train.sync_batchnorm needs CUDA GPUs (NCCL); this run is on {device.type}, where each rank "
             "keeps its own batch statistics: set train.sync_batchnorm=false"
         )
+
+
+def sync_batchnorm(module: nn.Module) -> nn.Module:
+    """``module`` with its batch-norm layers computing statistics over all ranks (``train.sync_batchnorm``)."""
     return nn.SyncBatchNorm.convert_sync_batchnorm(module)
 
 

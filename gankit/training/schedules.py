@@ -7,17 +7,19 @@ global random stream, so they never change the run's trajectory (resume stays bi
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
 from gankit.checkpoint import prune_checkpoints, save_checkpoint, step_dir_name
 from gankit.config import TrainConfig
-from gankit.data import to_uint8_images
+from gankit.data import to_model_input, to_uint8_images
 from gankit.images import save_grid, scatter_png
 from gankit.latent import generate
 from gankit.metrics.monitor import FidMonitor
 from gankit.run import RunPaths
+from gankit.training.diagnostics import saturated_fraction, saturation_warning
 from gankit.training.distributed import World
 from gankit.training.runlog import RunLog
 from gankit.training.state import Training
@@ -82,15 +84,20 @@ class CheckpointSchedule:
 
 
 @torch.no_grad()
-def write_sample_grid(training: Training, path: Path) -> Path:
-    """Generate from the fixed grid noise with G in eval mode (EMA weights if kept) and save a PNG."""
+def grid_samples(training: Training) -> torch.Tensor:
+    """G's output for the fixed grid inputs, G in eval mode (EMA weights if kept)."""
     g = training.sampling_generator()
     was_training = g.training
     g.eval()
     try:
-        out = generate(g, training.grid_latent)
+        return generate(g, training.grid_latent)
     finally:
         g.train(was_training)
+
+
+def write_sample_grid(training: Training, path: Path, out: torch.Tensor | None = None) -> Path:
+    """Save G's samples of the fixed grid inputs (``out``, or generated now) as a PNG."""
+    out = grid_samples(training) if out is None else out
     if training.data.is_image:
         columns = max(training.space.num_classes, training.space.categorical) or None
         return save_grid(to_uint8_images(out), path, nrow=columns, scale=2 if out.shape[-1] <= 32 else 1)
@@ -98,12 +105,20 @@ def write_sample_grid(training: Training, path: Path) -> Path:
 
 
 class GridSchedule:
-    """A sample grid at the steps of ``train.sample_at``, every ``train.sample_every`` steps and at the end."""
+    """A sample grid at the steps of ``train.sample_at``, every ``train.sample_every`` steps and at the end.
 
-    def __init__(self, paths: RunPaths, t: TrainConfig, tensorboard: TensorBoardLogger):
-        self.paths, self.every, self.tensorboard = paths, t.sample_every, tensorboard
+    Each grid of images is also checked for a saturated G (``diagnostics.saturation_warning``), which is
+    logged as a warning: the run goes on, since it is not broken beyond doubt as a NaN is, and a warning at
+    the grid steps (the last one included) costs no extra G pass.
+    """
+
+    def __init__(
+        self, paths: RunPaths, t: TrainConfig, tensorboard: TensorBoardLogger, log: Callable[[str], None] | None = None
+    ):
+        self.paths, self.every, self.tensorboard, self.log = paths, t.sample_every, tensorboard, log
         self.steps = set(t.sample_at) | {t.steps}
         self.written_at: int | None = None
+        self.real_saturation: float | None = None
 
     def due(self, step: int) -> bool:
         return step in self.steps or (self.every > 0 and step % self.every == 0)
@@ -113,8 +128,18 @@ class GridSchedule:
             self.write(training)
 
     def write(self, training: Training) -> None:
-        self.tensorboard.image(training.step, write_sample_grid(training, self.paths.sample_grid(training.step)))
+        out = grid_samples(training)
+        self.tensorboard.image(training.step, write_sample_grid(training, self.paths.sample_grid(training.step), out))
         self.written_at = training.step
+        if self.log is not None and training.data.is_image:
+            self.check_saturation(training, out)
+
+    def check_saturation(self, training: Training, out: torch.Tensor) -> None:
+        if self.real_saturation is None:
+            self.real_saturation = saturated_fraction(to_model_input(training.data.x[: len(out)]))
+        warning = saturation_warning(out, self.real_saturation, training.step)
+        if warning is not None:
+            self.log(warning)
 
     def finish(self, training: Training) -> None:
         """The final grid (unless the last step already has one): a time budget ends at any step."""

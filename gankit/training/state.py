@@ -22,8 +22,9 @@ from gankit.nets import build_encoder, build_networks
 from gankit.run import resolve_device
 from gankit.shard import Shard
 from gankit.training.batches import EpochSampler
-from gankit.training.distributed import World, sync_batchnorm
+from gankit.training.distributed import World, check_sync_batchnorm, sync_batchnorm
 from gankit.training.engine import Engine, choose_engine, compiled, prepare_networks
+from gankit.training.footprint import check_footprint, data_nbytes
 from gankit.training.optim import build_optimizer
 from gankit.training.schemes import UpdateScheme, build_scheme
 from gankit.training.step import GAN, Batch, GameLosses, unwrap
@@ -181,17 +182,22 @@ def build_training(cfg: Config, log: Callable[[str], None] = print, world: World
     world = world or World()
     local_batch = world.check_batch(cfg)
     device = world.place(resolve_device(cfg.train.device))
+    check_sync_batchnorm(cfg.train, device)
     torch.manual_seed(cfg.train.seed)
-    data = world.main_first(lambda: load_data(cfg.data, log=log)).to(device)
+    data = world.main_first(lambda: load_data(cfg.data, log=log))
     shape = tuple(data.x.shape[1:])
     space = latent_space(cfg.model, data.num_classes)
+    world.settle(
+        lambda: check_footprint(cfg, shape, space, device, data_bytes=0 if device.type == "cpu" else data_nbytes(data))
+    )
+    data = data.to(device)
     engine = choose_engine(cfg, device, images=len(shape) == 3)
     log(engine.describe())
     g, d = build_networks(cfg.model, shape, space)
     encoder = build_encoder(cfg.model, shape) if cfg.loss.uses_encoder else None
     if cfg.train.sync_batchnorm:
-        g, d = sync_batchnorm(g, device), sync_batchnorm(d, device)
-        encoder = sync_batchnorm(encoder, device) if encoder is not None else None
+        g, d = sync_batchnorm(g), sync_batchnorm(d)
+        encoder = sync_batchnorm(encoder) if encoder is not None else None
     g, d = g.to(device), d.to(device)
     encoder = encoder.to(device) if encoder is not None else None
     world.broadcast_parameters(m for m in (g, d, encoder) if m is not None)

@@ -79,7 +79,7 @@ def _lead(
     )
     checkpoints = CheckpointSchedule(paths, cfg.train, saved_at=training.step if resume else None)
     with MetricsWriter(paths, training, log, resumed=resume) as metrics:
-        grids = GridSchedule(paths, cfg.train, metrics.tensorboard)
+        grids = GridSchedule(paths, cfg.train, metrics.tensorboard, log)
         fid = FidSchedule(monitor, paths, cfg.train, log, metrics.tensorboard)
         if training.step == 0:
             grids.after_step(training)

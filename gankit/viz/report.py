@@ -21,6 +21,7 @@ import jinja2
 from gankit.checkpoint import list_checkpoints
 from gankit.config import Config
 from gankit.errors import CheckpointError
+from gankit.outputs import check_output_file, write_atomic
 from gankit.run import RunPaths, TrainedGenerator, load_generator, read_config
 from gankit.version import __version__
 from gankit.viz.grids import class_grid, code_grid, png_bytes, traversal_grid
@@ -186,10 +187,5 @@ def render_report(summary: RunSummary) -> str:
 
 def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     """Write the report of ``run_dir`` to ``out`` (default ``RUN/report.html``) and return its path."""
-    out = Path(out) if out is not None else RunPaths(Path(run_dir)).root / "report.html"
-    html = render_report(summarize(run_dir))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(out)
-    return out
+    out = check_output_file(out if out is not None else RunPaths(Path(run_dir)).root / "report.html")
+    return write_atomic(out, render_report(summarize(run_dir)))

@@ -160,3 +160,91 @@ def test_serve_command_errors(image_run, tmp_path, capsys):
         taken.listen()
         assert main(["serve", str(image_run), "--port", str(taken.getsockname()[1])]) == 2
     assert "cannot listen on 127.0.0.1" in capsys.readouterr().err
+
+
+def test_deeply_nested_json_gets_400_not_500(client):
+    for body in ('{"z": ' + "[" * 100_000 + "]" * 100_000 + "}", '{"z": ' + "[" * 20 + "]" * 20 + "}"):
+        response = client.post("/api/generate", data=body, content_type="application/json")
+        assert response.status_code == 400 and "nested too deeply" in response.get_json()["error"]
+
+
+def test_an_internal_error_never_returns_its_text(client, monkeypatch):
+    def broken(*args):
+        raise RuntimeError("secret detail of the server")
+
+    monkeypatch.setattr(explorer, "sample_z", broken)
+    response = client.post("/api/z", json={"n": 2})
+    assert response.status_code == 500 and response.get_json() == {"error": "internal error (see the server's log)"}
+
+
+@pytest.mark.parametrize(
+    "host,status",
+    [
+        ("localhost", 200),
+        ("localhost:8000", 200),
+        ("127.0.0.1:8000", 200),
+        ("[::1]:8000", 200),
+        ("10.1.2.3", 200),
+        ("evil.example", 421),
+        ("evil.example:8000", 421),
+        ("localhost.evil.example", 421),
+    ],
+)
+def test_the_host_header_must_name_this_machine(client, host, status):
+    response = client.get("/api/layout", headers={"Host": host})
+    assert response.status_code == status
+    if status != 200:
+        assert "localhost" in response.get_json()["error"]
+
+
+@pytest.fixture
+def served(image_run, monkeypatch):
+    """A real explorer server on a free port, with a 0.5 s socket timeout and at most 3 connections."""
+    import threading
+
+    monkeypatch.setattr(explorer._Handler, "timeout", 0.5)
+    monkeypatch.setattr(explorer, "MAX_THREADS", 3)
+    trained = load_generator(image_run)
+    server = explorer.make_explorer_server(create_app(trained, latent_layout(trained)), "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _connect(server, timeout=5.0):
+    return socket.create_connection(("127.0.0.1", server.port), timeout=timeout)
+
+
+def test_a_body_shorter_than_its_content_length_times_out_quickly(served):
+    import time
+
+    with _connect(served) as sock:
+        sock.sendall(b"POST /api/z HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n")
+        sock.sendall(b"Content-Length: 1000\r\n\r\n{")
+        start = time.perf_counter()
+        while sock.recv(4096):  # an error answer, if any, then the server closes the connection
+            pass
+        assert time.perf_counter() - start < 3
+
+
+def test_connections_beyond_the_thread_cap_are_closed(served):
+    import time
+
+    idle = [_connect(served) for _ in range(3)]
+    try:
+        time.sleep(0.2)  # let the server accept them
+        with _connect(served) as extra:
+            extra.sendall(b"GET /api/layout HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            assert extra.recv(4096) == b""  # closed without an answer
+    finally:
+        for sock in idle:
+            sock.close()
+    time.sleep(0.3)  # the idle sockets' threads end
+    with _connect(served) as again:
+        again.sendall(b"GET /api/layout HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := again.recv(4096):
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200")

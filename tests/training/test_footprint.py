@@ -1,0 +1,36 @@
+import pytest
+import torch
+
+from gankit.errors import ConfigError
+from gankit.latent import latent_space
+from gankit.recipes import RECIPES, get_recipe
+from gankit.training.footprint import check_footprint, footprint
+
+
+@pytest.mark.parametrize("name", list(RECIPES))
+def test_every_recipe_fits_and_its_parameters_are_counted_exactly(name):
+    from gankit.nets import build_networks
+
+    cfg = get_recipe(name)
+    shape = (3, 28, 28) if RECIPES[name].data == "stacked-mnist" else (1, 28, 28)
+    space = latent_space(cfg.model, 10 if cfg.model.conditioning != "none" else None)
+    estimate = check_footprint(cfg, shape, space, torch.device("cpu"))
+    g, d = build_networks(cfg.model, shape, space)
+    assert estimate.g_params == sum(p.numel() for p in g.parameters())
+    assert estimate.d_params == sum(p.numel() for p in d.parameters())
+    assert 10 * 2**20 < estimate.total < 2**30  # tens to hundreds of MiB
+
+
+def test_the_estimate_grows_with_the_batch_and_the_widths():
+    cfg = get_recipe("dcgan")
+    space = latent_space(cfg.model)
+    base = footprint(cfg, (1, 28, 28), space)
+    assert footprint(cfg.override({"train.batch_size": 256}), (1, 28, 28), space).total > base.total
+    wide = cfg.override({"model.g_width": 128})
+    assert footprint(wide, (1, 28, 28), latent_space(wide.model)).g_params > base.g_params
+
+
+def test_what_cannot_fit_is_refused_with_the_size_it_would_need():
+    cfg = get_recipe("dcgan").override({"model.latent_dim": 10**9})
+    with pytest.raises(ConfigError, match=r"would need about [\d.]+ TiB, but only .* is available; lower model"):
+        check_footprint(cfg, (1, 28, 28), latent_space(cfg.model), torch.device("cpu"))
