@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 import sys
 import time
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from gankit.config import Config, convert, load_config_file
-from gankit.errors import ConfigError, GankitError
+from gankit.errors import ConfigError, DistributedError, GankitError
 from gankit.metrics.catalog import describe as describe_metrics
 from gankit.metrics.catalog import metrics
 from gankit.metrics.extractors import EXTRACTORS
@@ -96,24 +97,44 @@ def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
+    from gankit.training.distributed import launched_by_torchrun
     from gankit.training.rundir import resume_config
     from gankit.training.trainer import train
 
     overrides = _overrides(args)
+    restart = restarted_run(args, overrides)
     if args.resume:
         if args.recipe or args.config or args.run_dir:
             raise ConfigError(
                 "--resume continues a run with its saved config; do not combine it with --recipe, --config or --run-dir"
             )
         cfg, run_dir = resume_config(args.resume, overrides), args.resume
+    elif restart is not None:
+        cfg, run_dir = restart, args.run_dir
     else:
+        if launched_by_torchrun() and not args.run_dir:
+            raise ConfigError(
+                "under torchrun give --run-dir (or --resume): every rank, and every restart, must use the same folder"
+            )
         cfg = build_config(args.recipe, args.config, overrides)
         run_dir = args.run_dir or str(Path("runs") / f"{run_name(cfg.recipe)}-{time.strftime('%Y%m%d-%H%M%S')}")
         check_output_folder(run_dir, "--run-dir")
     if args.dry_run:
         dry_run(cfg, run_dir, resume=bool(args.resume))
         return
-    train(cfg, run_dir, resume=bool(args.resume))
+    train(cfg, run_dir, resume=bool(args.resume), restart=restart is not None)
+
+
+def restarted_run(args: argparse.Namespace, overrides: dict[str, Any]) -> Config | None:
+    """The saved config of ``--run-dir`` when torchrun restarted this job's workers (``--max-restarts``) after the
+    run had started, with the command line's resumable fields; None otherwise (a first start)."""
+    from gankit.run import RunPaths
+    from gankit.training.distributed import restart_count
+    from gankit.training.rundir import RESUMABLE_FIELDS, resume_config
+
+    if args.resume or not args.run_dir or not restart_count() or not RunPaths(Path(args.run_dir)).config.is_file():
+        return None
+    return resume_config(args.run_dir, {k: v for k, v in overrides.items() if k in RESUMABLE_FIELDS})
 
 
 def dry_run(cfg: Config, run_dir: str, resume: bool = False) -> None:
@@ -572,6 +593,16 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def reports(error: GankitError) -> bool:
+    """Whether this process prints ``error``: under torchrun an error every rank raised alike (a config error,
+    or one the ranks agreed on) is printed by rank 0 alone; an error of one rank by that rank."""
+    from gankit.training.distributed import launched_by_torchrun
+
+    if not launched_by_torchrun() or os.environ["RANK"] == "0":
+        return True
+    return isinstance(error, DistributedError) and not error.agreed
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return its exit status (0; 2 for bad input; 1 for an unexpected error; 130 if
     interrupted). Never raises, except with ``--debug``, which re-raises an unexpected error."""
@@ -583,7 +614,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args.func(args)
     except GankitError as e:
-        print(f"gankit: error: {e}", file=sys.stderr)
+        if reports(e):
+            print(f"gankit: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("gankit: interrupted; `gankit train --resume RUN` continues from the last checkpoint", file=sys.stderr)

@@ -119,6 +119,10 @@ class TrainConfig:
     precision: str = "auto"  # "auto" (bf16 where the device computes it fast, else fp32), "fp32", "bf16", "fp16" (CUDA)
     compile: str = "auto"  # torch.compile of G and D: "auto" (where measured faster), "off", "on", "max-autotune"
     time_budget: float | None = None  # train this many seconds (train.steps is then ignored), then finish as usual
+    # data-parallel runs (torchrun; README "Many devices"): batch_size is the global batch, split over the ranks
+    ddp_check_every: int = 0  # check every this many steps that all ranks hold identical weights (0: off)
+    ddp_timeout: float = 600.0  # seconds a rank waits for the others (rendezvous, each collective)
+    sync_batchnorm: bool = False  # CUDA only: batch-norm statistics over the global batch instead of per rank
 
 
 @dataclass
@@ -143,6 +147,16 @@ class Config:
     def from_dict(cls, data: Mapping[str, Any]) -> Config:
         """Build a config from a (possibly partial) nested mapping; missing fields keep their defaults."""
         return apply_mapping(cls(), data)
+
+    def flat(self) -> dict[str, Any]:
+        """Every field by its dotted name, e.g. ``{"recipe": "lsgan", "data.name": "mnist", ...}``."""
+        out = {}
+        for path in field_paths(self):
+            value: Any = self
+            for part in path.split("."):
+                value = getattr(value, part)
+            out[path] = value
+        return out
 
     def override(self, assignments: Mapping[str, Any]) -> Config:
         """A copy with dotted fields replaced, e.g. ``{"train.steps": 10, "g_optim.lr": "1e-3"}``."""
@@ -454,6 +468,8 @@ def validate(cfg: Config) -> None:
         t.time_budget is None or 0 < t.time_budget < 1e9,
         f"train.time_budget must be a positive number of seconds (or none), got {t.time_budget}",
     )
+    _check(t.ddp_check_every >= 0, f"train.ddp_check_every must be >= 0 (0: no check), got {t.ddp_check_every}")
+    _check(0 < t.ddp_timeout < 1e9, f"train.ddp_timeout must be a positive number of seconds, got {t.ddp_timeout}")
 
 
 MAX_CONFIG_BYTES = 1 << 20  # a config file is a few hundred bytes; anything over 1 MiB is not one

@@ -19,3 +19,14 @@ class CheckpointError(GankitError):
 
 class TrainingDiverged(GankitError):
     """Losses or weights became NaN/inf; the last good checkpoint is kept."""
+
+
+class DistributedError(GankitError):
+    """The processes of a data-parallel run cannot meet or do not agree (config, run folder, weights).
+
+    ``agreed``: the same error was raised on every rank (rank 0 reports it; the others stay quiet).
+    """
+
+    def __init__(self, message: str, agreed: bool = False):
+        super().__init__(message)
+        self.agreed = agreed

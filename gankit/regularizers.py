@@ -7,6 +7,8 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
+from gankit.shard import ONE_PROCESS, Shard
+
 
 def gradient_penalty(
     critic: Callable[[Tensor], Tensor],
@@ -14,6 +16,7 @@ def gradient_penalty(
     fake: Tensor,
     generator: torch.Generator | None = None,
     loss_scale: Tensor | float = 1.0,
+    shard: Shard = ONE_PROCESS,
 ) -> Tensor:
     """WGAN-GP penalty E[(‖∇D(x̂)‖₂ − 1)²] on random interpolates (Gulrajani et al. 2017, eq. 3).
 
@@ -23,11 +26,14 @@ def gradient_penalty(
 
     Under fp16 loss scaling, ``loss_scale`` is the scale S of the critic's loss: S·D(x̂) is differentiated
     (so that small gradients do not underflow) and ∇ is divided by S before the norm.
+
+    In a data-parallel run, ``shard`` says which block of the global batch ``real`` is: the ε of the whole
+    global batch are drawn and this block's kept (:mod:`gankit.shard`).
     """
     fake = fake.detach()
-    eps = torch.rand(
-        (real.shape[0],) + (1,) * (real.dim() - 1), device=real.device, dtype=real.dtype, generator=generator
-    )
+    n = real.shape[0]
+    shape = (n * shard.world_size,) + (1,) * (real.dim() - 1)
+    eps = shard.take(torch.rand(shape, device=real.device, dtype=real.dtype, generator=generator), n)
     interpolates = (eps * real.detach() + (1 - eps) * fake).requires_grad_(True)
     scores = critic(interpolates)
     (grad,) = torch.autograd.grad(scores.sum() * loss_scale, interpolates, create_graph=True)

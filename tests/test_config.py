@@ -120,6 +120,15 @@ def test_config_files_json_and_toml(tmp_path):
         Config.from_dict({"train": {"stepz": 1}})
 
 
+def test_flat_gives_every_field_by_its_dotted_name():
+    from gankit.config import field_paths
+
+    cfg = Config().override({"train.sample_at": "0,5", "g_optim.lr": "1e-3"})
+    flat = cfg.flat()
+    assert list(flat) == field_paths() and flat["train.sample_at"] == (0, 5) and flat["g_optim.lr"] == 1e-3
+    assert flat["data.name"] == cfg.data.name and flat["recipe"] == cfg.recipe
+
+
 @pytest.mark.parametrize(
     "name,content,message",
     [

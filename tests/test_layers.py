@@ -22,6 +22,7 @@ LAYERS = [
         "gankit.memory",
         "gankit.faults",
         "gankit.jsonfiles",
+        "gankit.shard",
     ],
     ["gankit.latent", "gankit.losses", "gankit.regularizers", "gankit.divergences", "gankit.images"],
     ["gankit.checkpoint", "gankit.runstate", "gankit.data", "gankit.recipes"],

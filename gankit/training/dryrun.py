@@ -9,6 +9,7 @@ from gankit.data import load_data
 from gankit.latent import latent_space
 from gankit.run import RunPaths, resolve_device
 from gankit.training.choices import check_choices
+from gankit.training.distributed import check_sync_batchnorm
 from gankit.training.footprint import check_footprint, data_nbytes
 from gankit.training.rundir import check_run_dir
 from gankit.training.step import GameLosses
@@ -21,6 +22,7 @@ def check_training(cfg: Config, run_dir: str | Path, resume: bool = False) -> st
     check_run_dir(paths, resume)
     check_choices(cfg)
     device = resolve_device(cfg.train.device)
+    check_sync_batchnorm(cfg.train, device)
     data = load_data(cfg.data, log=lambda _: None)
     shape = tuple(data.x.shape[1:])
     space = latent_space(cfg.model, data.num_classes)

@@ -26,7 +26,7 @@ the weights from before it.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import torch
@@ -83,13 +83,21 @@ class Precision:
             return 1.0
         return self.scaler(optimizer)._get_scale_async()  # the scale tensor itself: no host sync
 
-    def backward(self, loss: Tensor, optimizer: Optimizer) -> None:
-        """Fill the ``.grad`` of ``optimizer``'s parameters with ∇loss: true (unscaled) gradients."""
+    def backward(self, loss: Tensor, optimizer: Optimizer, sync: Callable[[Optimizer], None] | None = None) -> None:
+        """Fill the ``.grad`` of ``optimizer``'s parameters with ∇loss: true (unscaled) gradients.
+
+        ``sync`` (data-parallel runs) averages them over the processes before fp16's unscale, so that the
+        overflow check reads the averaged gradients and every process skips the same steps.
+        """
         if not self.scaled:
             loss.backward()
+            if sync is not None:
+                sync(optimizer)
             return
         scaler = self.scaler(optimizer)
         scaler.scale(loss).backward()
+        if sync is not None:
+            sync(optimizer)
         scaler.unscale_(optimizer)
 
     def step(self, optimizer: Optimizer) -> bool:

@@ -44,6 +44,8 @@ RESUMABLE_FIELDS = {
     "train.progress",
     "train.tensorboard",
     "train.fid_every",
+    "train.ddp_check_every",
+    "train.ddp_timeout",
     "data.dir",
     "data.download",
 }
@@ -120,10 +122,13 @@ class LogTail:
 @dataclass
 class RunDir:
     """The folder of the run a process trains: checked at the start, locked while it trains, opened (made or
-    taken over) once everything has loaded. Use as a context manager: the lock is released on any exit."""
+    taken over) once everything has loaded. Use as a context manager (or :meth:`check`, then :meth:`release`):
+    the lock is released on any exit. Under torchrun only rank 0 is the ``writer``: it alone locks and opens
+    the folder; the other ranks check and read it."""
 
     paths: RunPaths
     resume: bool
+    writer: bool = True
     lock: RunLock = field(init=False)
     skipped: list[Path] = field(default_factory=list)
     tails: list[LogTail] = field(default_factory=list)
@@ -132,13 +137,20 @@ class RunDir:
         self.lock = RunLock(self.paths.root)
 
     def __enter__(self) -> RunDir:
-        check_run_dir(self.paths, self.resume)  # fast, before anything loads; checked again under the lock
-        if self.resume:
-            self.lock.acquire()
-            check_run_dir(self.paths, self.resume)
+        self.check()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def check(self) -> None:
+        """Check the folder (fast, before anything loads); a writer resuming takes the lock and checks again."""
+        check_run_dir(self.paths, self.resume)
+        if self.resume and self.writer:
+            self.lock.acquire()
+            check_run_dir(self.paths, self.resume)
+
+    def release(self) -> None:
         self.lock.release()
 
     def resume_training(self, training: Training, log: RunLog) -> None:
@@ -160,7 +172,9 @@ class RunDir:
             for name, opt in training.optimizers.items():
                 for key, old, new in restore_hyperparameters(opt, wanted[name]):
                     log(f"{name}.{key}: {old!r} in the checkpoint, {new!r} in config.json: applied {new!r}")
-            log(f"resumed {self.paths.root} from {ckpt.name} (step {training.step})")
+            before, now = int(state.get("world_size", 1)), training.shard.world_size
+            regrouped = f"; {before} process(es) trained it so far, {now} now: the same run" if before != now else ""
+            log(f"resumed {self.paths.root} from {ckpt.name} (step {training.step}){regrouped}")
             break
         else:
             if ckpts:

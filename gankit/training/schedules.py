@@ -20,6 +20,7 @@ from gankit.latent import generate
 from gankit.metrics.monitor import FidMonitor
 from gankit.run import RunPaths
 from gankit.training.diagnostics import saturated_fraction, saturation_warning
+from gankit.training.distributed import World
 from gankit.training.runlog import RunLog
 from gankit.training.state import Training
 from gankit.viz.tensorboard import TensorBoardLogger
@@ -28,17 +29,31 @@ from gankit.viz.tensorboard import TensorBoardLogger
 class Budget:
     """When training stops: after ``train.steps`` generator steps or, with ``train.time_budget``, once the run
     has trained that many seconds in all (a resumed run counts the time before its checkpoint; ``train.steps``
-    is then ignored). The clock is read once per step, with no device sync."""
+    is then ignored). The clock is read once per step, with no device sync; in a data-parallel run rank 0's
+    clock decides for every rank."""
 
-    def __init__(self, training: Training):
+    def __init__(self, training: Training, world: World | None = None):
         t = training.cfg.train
-        self.steps, self.seconds = t.steps, t.time_budget
+        self.steps, self.seconds, self.world = t.steps, t.time_budget, world or World()
         self.start, self.before = time.perf_counter(), training.elapsed_s
 
     def spent(self, training: Training) -> bool:
         if self.seconds is None:
             return training.step >= self.steps
-        return self.before + time.perf_counter() - self.start >= self.seconds
+        return self.world.agreed(self.before + time.perf_counter() - self.start >= self.seconds)
+
+
+class ConsistencyCheck:
+    """Every ``train.ddp_check_every`` steps, check that all ranks hold the same weights and the same random and
+    data-order state (data-parallel runs)."""
+
+    def __init__(self, world: World, t: TrainConfig):
+        self.world, self.every = world, t.ddp_check_every
+
+    def after_step(self, training: Training) -> None:
+        if self.every and self.world.distributed and training.step % self.every == 0:
+            self.world.check_consistency(training.players(), training.step)
+            self.world.check_same_streams(training.stream_digest(), training.step)
 
 
 class CheckpointSchedule:

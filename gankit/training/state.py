@@ -6,8 +6,9 @@ update scheme (the parameters change only in ``gankit.training.step``).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,9 @@ from gankit.latent import Latent, LatentSpace, latent_space
 from gankit.nets import build_encoder, build_networks
 from gankit.run import resolve_device
 from gankit.runstate import InvalidState, layout_problem, optimizer_problem
+from gankit.shard import Shard
 from gankit.training.batches import EpochSampler
+from gankit.training.distributed import World, check_sync_batchnorm, sync_batchnorm
 from gankit.training.engine import Engine, choose_engine, compiled, prepare_networks
 from gankit.training.footprint import check_footprint, data_nbytes
 from gankit.training.optim import build_optimizer
@@ -48,6 +51,12 @@ class Training:
     step: int = 0
     images_seen: int = 0
     elapsed_s: float = 0.0
+    shard: Shard = field(default_factory=Shard)  # this process's block of each global batch
+
+    @property
+    def local_batch(self) -> int:
+        """The rows of each batch this process computes: ``train.batch_size`` (the global batch) / world size."""
+        return self.cfg.train.batch_size // self.shard.world_size
 
     @property
     def data_shape(self) -> tuple[int, ...]:
@@ -61,8 +70,11 @@ class Training:
         return Batch(to_model_input(self.data.x[index]), y)
 
     def sample_z(self, n: int | None = None) -> Latent:
-        """Fresh G inputs: noise, and classes / InfoGAN codes where the model has them."""
-        return self.space.sample(n or self.cfg.train.batch_size, self.device)
+        """Fresh G inputs (noise, and classes / InfoGAN codes where the model has them): this process's block
+        of a draw of the global batch (see :mod:`gankit.shard`); ``n`` rows per process."""
+        n = n or self.local_batch
+        draw = self.space.sample(n * self.shard.world_size, self.device)
+        return draw if self.shard.whole else draw[self.shard.rows(n)]
 
     def train_step(self) -> dict[str, torch.Tensor]:
         """One game step: a generator update and its ``n_critic`` discriminator updates, as the scheme plays them."""
@@ -71,6 +83,22 @@ class Training:
             self.ema.update_parameters(self.gan.generator)
         self.step += 1
         return stats
+
+    def players(self) -> dict[str, torch.nn.Module]:
+        """The trained modules by name (eager): G, D and, when there is one, E."""
+        named = {"generator": self.gan.generator, "discriminator": self.gan.discriminator, "encoder": self.gan.encoder}
+        return {name: unwrap(m) for name, m in named.items() if m is not None}
+
+    def stream_digest(self) -> str:
+        """A hash of the random-number generators' and the data order's state: equal on every rank of a
+        data-parallel run (:mod:`gankit.shard`), which is why rank 0's checkpoint resumes them all."""
+        parts = [torch.get_rng_state(), self.sampler.rng.get_state(), self.sampler.perm.cpu()]
+        if self.device.type == "cuda":
+            parts.append(torch.cuda.get_rng_state(self.device))
+        digest = hashlib.sha256(f"{self.sampler.epoch}/{self.sampler.position}".encode())
+        for part in parts:
+            digest.update(part.numpy().tobytes())
+        return digest.hexdigest()
 
     def sampling_generator(self) -> torch.nn.Module:
         """G for samples and metrics: the EMA weights if the run keeps them, eager (never compiled)."""
@@ -99,6 +127,7 @@ class Training:
             "grid_y": self.grid_latent.y,
             "rng": rng,
             "loss_scalers": self.gan.precision.state_dict(self._optimizers()),
+            "world_size": self.shard.world_size,  # informative: resuming with another world size is allowed
         }
 
     def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
@@ -207,32 +236,47 @@ def match_layouts(optimizer: torch.optim.Optimizer) -> None:
                     optimizer.state[p][key] = torch.empty_like(p, dtype=value.dtype).copy_(value)
 
 
-def build_training(cfg: Config, log: Callable[[str], None] = print) -> Training:
-    """Load the data onto the device and build the players, optimisers, EMA and sampler, all seeded."""
-    device = resolve_device(cfg.train.device)
+def build_training(cfg: Config, log: Callable[[str], None] = print, world: World | None = None) -> Training:
+    """Load the data onto the device and build the players, optimisers, EMA and sampler, all seeded.
+
+    In a data-parallel run (``world``) each rank computes its share of every batch on its own device,
+    rank 0 loads (and, if asked, downloads) the data first, and rank 0's weights are broadcast.
+    """
+    world = world or World()
+    local_batch = world.check_batch(cfg)
+    device = world.place(resolve_device(cfg.train.device))
+    check_sync_batchnorm(cfg.train, device)
     torch.manual_seed(cfg.train.seed)
-    data = load_data(cfg.data, log=log)
+    data = world.main_first(lambda: load_data(cfg.data, log=log))
     shape = tuple(data.x.shape[1:])
     space = latent_space(cfg.model, data.num_classes)
-    check_footprint(cfg, shape, space, device, data_bytes=0 if device.type == "cpu" else data_nbytes(data))
+    world.settle(
+        lambda: check_footprint(cfg, shape, space, device, data_bytes=0 if device.type == "cpu" else data_nbytes(data))
+    )
     data = data.to(device)
     engine = choose_engine(cfg, device, images=len(shape) == 3)
     log(engine.describe())
     g, d = build_networks(cfg.model, shape, space)
+    encoder = build_encoder(cfg.model, shape) if cfg.loss.uses_encoder else None
+    if cfg.train.sync_batchnorm:
+        g, d = sync_batchnorm(g), sync_batchnorm(d)
+        encoder = sync_batchnorm(encoder) if encoder is not None else None
     g, d = g.to(device), d.to(device)
-    encoder = build_encoder(cfg.model, shape).to(device) if cfg.loss.uses_encoder else None
+    encoder = encoder.to(device) if encoder is not None else None
+    world.broadcast_parameters(m for m in (g, d, encoder) if m is not None)
     prepare_networks(engine, g, d, encoder)
     g_side = list(g.parameters()) + (list(encoder.parameters()) if encoder is not None else [])
     g_opt, d_opt = build_optimizer(g_side, cfg.g_optim), build_optimizer(d.parameters(), cfg.d_optim)
-    gan = GAN(compiled(engine, g), compiled(engine, d), g_opt, d_opt, encoder, engine.precision)
+    players = compiled(engine, g), compiled(engine, d)
+    gan = GAN(*players, g_opt, d_opt, encoder, engine.precision, world.shard, world.gradient_sync())
     losses = GameLosses.from_config(cfg.loss, space)
     ema = None
     if cfg.train.ema is not None:
         ema = AveragedModel(g, multi_avg_fn=get_ema_multi_avg_fn(cfg.train.ema), use_buffers=True)
-    sampler = EpochSampler(len(data), cfg.train.batch_size, cfg.train.seed, device)
+    sampler = EpochSampler(len(data), local_batch, cfg.train.seed, device, world.rank, world.world_size)
     grid = grid_latent(space, cfg.train.grid_size, cfg.train.seed + 1).to(device)
     scheme = build_scheme(gan, cfg.train)
-    return Training(cfg, device, data, gan, losses, scheme, ema, sampler, space, grid, engine)
+    return Training(cfg, device, data, gan, losses, scheme, ema, sampler, space, grid, engine, shard=world.shard)
 
 
 def grid_latent(space: LatentSpace, n: int, seed: int) -> Latent:

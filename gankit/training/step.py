@@ -41,6 +41,7 @@ from gankit.losses import (
 )
 from gankit.nets.discriminator import Discriminator, DiscriminatorOutput
 from gankit.regularizers import clip_weights, gradient_penalty
+from gankit.shard import Shard
 from gankit.training.precision import Precision
 
 
@@ -54,11 +55,13 @@ class Batch:
 
 @dataclass
 class GAN:
-    """The two players and their optimisers. G and D may be wrapped (e.g. in DistributedDataParallel).
+    """The two players and their optimisers. G and D may be wrapped (e.g. by torch.compile).
 
     ``encoder`` is the mode-regularised GAN's E (Che et al. 2017); it is G's ally: ``g_optimizer`` holds
     its parameters too. ``precision`` says how the forward passes compute and how gradients are scaled
-    (:mod:`gankit.training.precision`); every optimiser step goes through :meth:`apply`.
+    (:mod:`gankit.training.precision`); every backward pass goes through :meth:`backward` and every optimiser
+    step through :meth:`apply`. In a data-parallel run ``shard`` is this process's block of each global batch
+    and ``sync`` averages a player's gradients over the processes (:mod:`gankit.training.distributed`).
     """
 
     generator: nn.Module
@@ -67,6 +70,12 @@ class GAN:
     d_optimizer: Optimizer
     encoder: nn.Module | None = None
     precision: Precision = field(default_factory=Precision)
+    shard: Shard = field(default_factory=Shard)
+    sync: Callable[[Optimizer], None] | None = None
+
+    def backward(self, loss: Tensor, optimizer: Optimizer) -> None:
+        """Fill the ``.grad`` of ``optimizer``'s parameters with ∇loss (averaged over the processes, if many)."""
+        self.precision.backward(loss, optimizer, self.sync)
 
     def apply(self, optimizer: Optimizer) -> bool:
         """Apply one player's optimiser step (skipped, returning False, if fp16 gradients overflowed)."""
@@ -221,6 +230,7 @@ def discriminator_gradients(
                 real.x,
                 fake,
                 loss_scale=gan.precision.loss_scale(gan.d_optimizer),
+                shard=gan.shard,
             )
             loss = loss + losses.terms.gp_weight * penalty
             stats["gp"] = penalty.detach()
@@ -228,7 +238,7 @@ def discriminator_gradients(
         if info:
             loss = loss + _information_loss(losses, info)
     gan.d_optimizer.zero_grad(set_to_none=True)
-    gan.precision.backward(loss, gan.d_optimizer)
+    gan.backward(loss, gan.d_optimizer)
     return stats
 
 
@@ -251,7 +261,7 @@ def generator_gradients(
         with gan.precision.autocast():
             stats, loss = _generator_loss(gan, losses, latent, real)
         gan.g_optimizer.zero_grad(set_to_none=True)
-        gan.precision.backward(loss, gan.g_optimizer)
+        gan.backward(loss, gan.g_optimizer)
     finally:
         set_requires_grad(D, True)
     return stats

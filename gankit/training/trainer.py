@@ -4,6 +4,9 @@ Who does what: ``state`` builds the complete state (:class:`~gankit.training.sta
 one game step; ``rundir`` checks, locks (one writer per run), resumes and opens the run directory;
 ``runlog`` writes the log lines, ``metrics.jsonl``, TensorBoard and stops a diverging run; ``schedules``
 writes checkpoints, sample grids and FID at their steps. The parameters change only in ``gankit.training.step``.
+
+Under torchrun every rank runs :func:`train` (``gankit.training.distributed``): all of them play the same
+steps, and rank 0 alone locks the run and writes its files (:func:`_lead`); the others only play (:func:`_follow`).
 """
 
 from __future__ import annotations
@@ -11,51 +14,93 @@ from __future__ import annotations
 from pathlib import Path
 
 from gankit.config import Config
+from gankit.metrics.monitor import FidMonitor
 from gankit.run import RunPaths
 from gankit.training.choices import check_choices
+from gankit.training.distributed import World, joined
 from gankit.training.rundir import RunDir
 from gankit.training.runlog import MetricsWriter, RunLog
-from gankit.training.schedules import Budget, CheckpointSchedule, FidSchedule, GridSchedule, fid_monitor
+from gankit.training.schedules import (
+    Budget,
+    CheckpointSchedule,
+    ConsistencyCheck,
+    FidSchedule,
+    GridSchedule,
+    fid_monitor,
+)
 from gankit.training.state import Training, build_training
 from gankit.version import __version__
 
 
-def train(cfg: Config, run_dir: str | Path, resume: bool = False, echo: bool = True) -> Training:
+def train(cfg: Config, run_dir: str | Path, resume: bool = False, echo: bool = True, restart: bool = False) -> Training:
     """Train (or, with ``resume``, continue) the run in ``run_dir`` for ``cfg.train.steps`` generator steps
     (or ``cfg.train.time_budget`` seconds).
 
     With ``resume`` the latest checkpoint is loaded and ``cfg`` should come from
-    :func:`~gankit.training.rundir.resume_config`. Returns the final :class:`Training`. Raises
+    :func:`~gankit.training.rundir.resume_config`; ``restart`` (torchrun restarted the processes) also
+    accepts a run that died before its first checkpoint. Under torchrun this process joins the run's
+    process group for the duration of the call. Returns the final :class:`Training`. Raises
     ``TrainingDiverged`` if the losses become NaN/inf (the last good checkpoint is kept).
     """
-    paths, log = RunPaths(Path(run_dir)), RunLog(echo)
-    with RunDir(paths, resume) as run:
-        training = build_training(check_choices(cfg), log)
-        if resume:
-            run.resume_training(training, log)
-        monitor = fid_monitor(training, log)
-        run.open(cfg, log)
-        log(
-            f"gankit {__version__}: recipe {cfg.recipe}, {cfg.loss.objective} loss, {cfg.model.arch} nets, "
-            f"{len(training.data):,} examples from {training.data.source}, device {training.device}"
-        )
-        checkpoints = CheckpointSchedule(paths, cfg.train, saved_at=training.step if resume else None)
-        with MetricsWriter(paths, training, log, resumed=resume) as metrics:
-            grids = GridSchedule(paths, cfg.train, metrics.tensorboard, log)
-            fid = FidSchedule(monitor, paths, cfg.train, log, metrics.tensorboard)
-            if training.step == 0:
-                grids.after_step(training)
-            budget = Budget(training)
-            while not budget.spent(training):
-                stats = training.train_step()
-                metrics.add(training, stats, force=checkpoints.due(training.step))
-                for schedule in (grids, fid, checkpoints):
-                    schedule.after_step(training)
-            metrics.finish(training)
-            grids.finish(training)
-        final = checkpoints.finish(training)
+    resume = resume or restart
+    with joined(cfg.train) as world:
+        paths, log = RunPaths(Path(run_dir)), RunLog(echo and world.is_main)
+        run = RunDir(paths, resume, writer=world.is_main)
+        try:
+            training, monitor = _start(cfg, run, log, world)
+            play = _lead if world.is_main else _follow
+            play(training, run, log, monitor, world)
+        finally:
+            run.release()
+    return training
+
+
+def _start(cfg: Config, run: RunDir, log: RunLog, world: World) -> tuple[Training, FidMonitor | None]:
+    """Check the ranks agree and the run folder, build the state, load the checkpoint and FID's reference:
+    everything that can fail, before anything is written (an error on one rank is raised on all)."""
+    world.check_same_config(cfg)
+    world.check_shared_folder(run.paths.root)
+    world.settle(run.check)
+    training = build_training(check_choices(cfg), log, world)
+    if run.resume:
+        world.settle(lambda: run.resume_training(training, log))
+    monitor = world.settle(lambda: fid_monitor(training, log) if world.is_main else None)
+    return training, monitor
+
+
+def _lead(training: Training, run: RunDir, log: RunLog, monitor: FidMonitor | None, world: World) -> None:
+    """Rank 0 (or the only process): lock and open the run folder, play the steps and write the run's files."""
+    cfg, paths, resume = training.cfg, run.paths, run.resume
+    run.open(cfg, log)
+    processes = f", {world.world_size} processes" if world.distributed else ""
+    log(
+        f"gankit {__version__}: recipe {cfg.recipe}, {cfg.loss.objective} loss, {cfg.model.arch} nets, "
+        f"{len(training.data):,} examples from {training.data.source}, device {training.device}{processes}"
+    )
+    checkpoints = CheckpointSchedule(paths, cfg.train, saved_at=training.step if resume else None)
+    with MetricsWriter(paths, training, log, resumed=resume) as metrics:
+        grids = GridSchedule(paths, cfg.train, metrics.tensorboard, log)
+        fid = FidSchedule(monitor, paths, cfg.train, log, metrics.tensorboard)
+        if training.step == 0:
+            grids.after_step(training)
+        budget, check = Budget(training, world), ConsistencyCheck(world, cfg.train)
+        while not budget.spent(training):
+            stats = training.train_step()
+            metrics.add(training, stats, force=checkpoints.due(training.step))
+            for schedule in (grids, fid, checkpoints, check):
+                schedule.after_step(training)
+        metrics.finish(training)
+        grids.finish(training)
+    final = checkpoints.finish(training)
     log(
         f"done: step {training.step}, {training.images_seen:,} images in {training.elapsed_s:.1f} s; "
         f"samples in {paths.samples}, checkpoint in {final}"
     )
-    return training
+
+
+def _follow(training: Training, run: RunDir, log: RunLog, monitor: FidMonitor | None, world: World) -> None:
+    """Ranks other than 0: play the same steps (and the same collectives) as rank 0, writing nothing."""
+    budget, check = Budget(training, world), ConsistencyCheck(world, training.cfg.train)
+    while not budget.spent(training):
+        training.train_step()
+        check.after_step(training)

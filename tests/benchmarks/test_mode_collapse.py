@@ -11,19 +11,9 @@ def modes():
     return load_benchmark("mode_collapse")
 
 
-def _flat(cfg: dict, prefix: str = "") -> dict:
-    out = {}
-    for key, value in cfg.items():
-        if isinstance(value, dict):
-            out |= _flat(value, f"{prefix}{key}.")
-        else:
-            out[prefix + key] = value
-    return out
-
-
 @pytest.mark.parametrize("recipe", ["mbd", "fm", "mdgan", "pacgan2"])
 def test_a_remedy_recipe_differs_from_the_plain_gan_only_in_the_remedy_fields(modes, recipe):
-    plain, remedy = _flat(get_recipe(modes.STACKED_BASE).to_dict()), _flat(get_recipe(recipe).to_dict())
+    plain, remedy = get_recipe(modes.STACKED_BASE).flat(), get_recipe(recipe).flat()
     changed = {k for k in plain if plain[k] != remedy[k]} - {"recipe", "data.name"}
     assert changed and changed <= set(modes.REMEDY_FIELDS)
 

@@ -1,0 +1,135 @@
+"""One rank of a torchrun job started by ``tests/training/test_distributed.py`` (a helper, not a test).
+
+Usage: ``torchrun … ddp_worker.py --results DIR [options] CMD [:: CMD …]``. Each CMD is a ``gankit`` command
+line (``{rank}`` is replaced by this rank), ``check-consistency`` (ranks with different weights) or
+``check-streams`` (ranks with different random states). Several
+commands share one process group (made here). Each rank writes ``DIR/rank{R}-attempt{A}.json``: every
+command's exit code and what it printed to stderr, and (``--watch``) the writes it made under a folder.
+``--kill-at-step S --kill-rank R``: in torchrun's first attempt, rank R SIGKILLs itself as it starts step S + 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from gankit.cli import main as gankit_main
+from gankit.errors import DistributedError
+from gankit.training.distributed import World
+from gankit.training.state import Training
+
+RANK = int(os.environ["RANK"])
+ATTEMPT = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0"))
+WRITE_EVENTS = {"os.mkdir", "os.rename", "os.remove", "os.rmdir", "shutil.rmtree", "os.truncate"}
+
+
+def watch_writes(root: Path, seen: list[str]) -> None:
+    """Record every file-system write under ``root`` that Python's audit events show (open for writing, mkdir,
+    rename, remove)."""
+    prefix = str(root.resolve())
+
+    def hook(event: str, args: tuple) -> None:
+        if event == "open":
+            path, mode, flags = args
+            writes = (mode is not None and any(c in str(mode) for c in "wax+")) or (
+                mode is None and isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT)
+            )
+        else:
+            writes, path = event in WRITE_EVENTS, args[0] if args else None
+        if (
+            writes
+            and isinstance(path, (str, bytes, os.PathLike))
+            and os.path.abspath(os.fsdecode(path)).startswith(prefix)
+        ):
+            seen.append(f"{event} {os.fsdecode(path)}")
+
+    sys.addaudithook(hook)
+
+
+def kill_at(step: int) -> None:
+    """SIGKILL this process when it starts game step ``step + 1`` (an abrupt death: no cleanup, no exit code)."""
+    original = Training.train_step
+
+    def train_step(self: Training) -> dict:
+        if self.step == step:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return original(self)
+
+    Training.train_step = train_step
+
+
+def check_consistency() -> int:
+    """Ranks whose weights differ on purpose: the check must name the tensor on every rank (exit 2)."""
+    world = World(RANK, int(os.environ["WORLD_SIZE"]), backend=dist.get_backend())
+    torch.manual_seed(RANK)  # rank 1's weights differ from rank 0's
+    net = nn.Sequential(nn.Linear(3, 3))
+    world.broadcast_parameters([net])  # rank 0's weights everywhere …
+    with torch.no_grad():
+        net[0].bias[1] += RANK  # … except rank 1's bias
+    try:
+        world.check_consistency({"critic": net}, step=7)
+    except DistributedError as e:
+        print(f"gankit: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def check_streams() -> int:
+    """Rank 1 drew one more random number than rank 0: the check must say so on every rank (exit 2)."""
+    world = World(RANK, int(os.environ["WORLD_SIZE"]), backend=dist.get_backend())
+    try:
+        world.check_same_streams(f"state after {RANK} extra draws", step=3)
+    except DistributedError as e:
+        print(f"gankit: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+CHECKS = {"check-consistency": check_consistency, "check-streams": check_streams}
+
+
+def run(command: list[str]) -> tuple[int, str]:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = CHECKS[command[0]]() if command[0] in CHECKS else gankit_main(command)
+    return code, err.getvalue()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--results", type=Path, required=True)
+    parser.add_argument("--watch", type=Path)
+    parser.add_argument("--kill-at-step", type=int)
+    parser.add_argument("--kill-rank", type=int, default=1)
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args()
+    commands: list[list[str]] = [[]]
+    for word in args.command:
+        commands.append([]) if word == "::" else commands[-1].append(word.replace("{rank}", str(RANK)))
+    if args.kill_at_step is not None and args.kill_rank == RANK and ATTEMPT == 0:
+        kill_at(args.kill_at_step)
+    writes: list[str] = []
+    if args.watch is not None and RANK != 0:
+        watch_writes(args.watch, writes)
+    if len(commands) > 1:
+        dist.init_process_group("gloo")  # shared by the commands (gankit joins a group it finds)
+    results = [dict(zip(("code", "stderr"), run(c), strict=True)) for c in commands]
+    if dist.is_initialized():
+        dist.destroy_process_group()
+    out = {"rank": RANK, "attempt": ATTEMPT, "commands": results, "writes": writes}
+    (args.results / f"rank{RANK}-attempt{ATTEMPT}.json").write_text(json.dumps(out))
+    sys.exit(max(r["code"] for r in results))
+
+
+if __name__ == "__main__":
+    main()
