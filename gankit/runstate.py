@@ -113,7 +113,7 @@ def _fields(checks: dict[str, Check]) -> Check:
 
 _rng = _tensor_of("bytes", 1, RNG_BYTES)
 
-# Every field of ``Training.state_dict()`` with its check; "loss_scalers" and "gankit_version" may be absent.
+# Every field of ``Training.state_dict()`` with its check; those of ``OPTIONAL`` may be absent (older checkpoints).
 SCHEMA: dict[str, Check] = {
     "step": _count,
     "images_seen": _count,
@@ -132,7 +132,18 @@ SCHEMA: dict[str, Check] = {
     "grid_y": _maybe(_tensor_of("int", 1)),
     "rng": _fields({"torch": _rng}),
 }
-OPTIONAL: dict[str, Check] = {"loss_scalers": _maybe(_mapping), "gankit_version": _maybe(lambda v: _text(v))}
+OPTIONAL: dict[str, Check] = {
+    "loss_scalers": _maybe(_mapping),
+    "gankit_version": _maybe(lambda v: _text(v)),
+    "world_size": _maybe(lambda v: _processes(v)),  # informative (resuming under another world size is allowed)
+}
+MAX_PROCESSES = 1 << 20
+
+
+def _processes(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PROCESSES:
+        return f"must be a number of processes from 1 to {MAX_PROCESSES:,}, got {_show(value)}"
+    return None
 
 
 def _text(value: Any) -> str | None:
