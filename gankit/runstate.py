@@ -112,6 +112,14 @@ def _fields(checks: dict[str, Check]) -> Check:
 
 
 _rng = _tensor_of("bytes", 1, RNG_BYTES)
+MAX_PROCESSES = 1 << 20
+
+
+def _processes(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PROCESSES:
+        return f"must be a number of processes from 1 to {MAX_PROCESSES:,}, got {_show(value)}"
+    return None
+
 
 # Every field of ``Training.state_dict()`` with its check; those of ``OPTIONAL`` may be absent (older checkpoints).
 SCHEMA: dict[str, Check] = {
@@ -135,15 +143,8 @@ SCHEMA: dict[str, Check] = {
 OPTIONAL: dict[str, Check] = {
     "loss_scalers": _maybe(_mapping),
     "gankit_version": _maybe(lambda v: _text(v)),
-    "world_size": _maybe(lambda v: _processes(v)),  # informative (resuming under another world size is allowed)
+    "world_size": _maybe(_processes),  # informative (resuming under another world size is allowed)
 }
-MAX_PROCESSES = 1 << 20
-
-
-def _processes(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PROCESSES:
-        return f"must be a number of processes from 1 to {MAX_PROCESSES:,}, got {_show(value)}"
-    return None
 
 
 def _text(value: Any) -> str | None:
