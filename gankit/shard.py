@@ -10,8 +10,14 @@ the samples one process × W·n rows sees: a run's trajectory does not depend on
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
-from torch import Tensor
+
+class _Rows(Protocol):
+    def __getitem__(self, index: slice) -> _Rows: ...
+
+
+BatchT = TypeVar("BatchT", bound=_Rows)
 
 
 @dataclass(frozen=True)
@@ -30,8 +36,9 @@ class Shard:
         """This rank's rows of a global batch of ``world_size · n_local`` rows."""
         return slice(self.rank * n_local, (self.rank + 1) * n_local)
 
-    def take(self, draw: Tensor, n_local: int) -> Tensor:
-        """This rank's rows of ``draw`` (a tensor of the global batch; itself for a single process)."""
+    def take(self, draw: BatchT, n_local: int) -> BatchT:
+        """This rank's rows of ``draw`` (a tensor or latent batch of the global batch; itself for a single
+        process)."""
         return draw if self.whole else draw[self.rows(n_local)]
 
 

@@ -74,7 +74,7 @@ class Training:
         of a draw of the global batch (see :mod:`gankit.shard`); ``n`` rows per process."""
         n = n or self.local_batch
         draw = self.space.sample(n * self.shard.world_size, self.device)
-        return draw if self.shard.whole else draw[self.shard.rows(n)]
+        return self.shard.take(draw, n)
 
     def train_step(self) -> dict[str, torch.Tensor]:
         """One game step: a generator update and its ``n_critic`` discriminator updates, as the scheme plays them."""
@@ -133,6 +133,10 @@ class Training:
     def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"generator": self.gan.g_optimizer, "discriminator": self.gan.d_optimizer}
 
+    def _checkpointed_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """The optimisers by their key in the checkpoint's state."""
+        return {"g_optimizer": self.gan.g_optimizer, "d_optimizer": self.gan.d_optimizer}
+
     @property
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         """The optimisers by the name of their config section."""
@@ -180,7 +184,7 @@ class Training:
         return torch.cuda.get_rng_state(self.device).numel()
 
     def _optimizer_misfit(self, state: dict[str, Any]) -> tuple[str, str] | None:
-        for name, optimizer in (("g_optimizer", self.gan.g_optimizer), ("d_optimizer", self.gan.d_optimizer)):
+        for name, optimizer in self._checkpointed_optimizers().items():
             problem = optimizer_problem(optimizer, state[name])
             if problem:
                 return name, problem
@@ -204,7 +208,7 @@ class Training:
         self.elapsed_s = float(state["elapsed_s"])
         unwrap(self.gan.generator).load_state_dict(state["generator"])
         unwrap(self.gan.discriminator).load_state_dict(state["discriminator"])
-        for key, optimizer in (("g_optimizer", self.gan.g_optimizer), ("d_optimizer", self.gan.d_optimizer)):
+        for key, optimizer in self._checkpointed_optimizers().items():
             optimizer.load_state_dict(state[key])
             match_layouts(optimizer)
         if self.gan.encoder is not None:
