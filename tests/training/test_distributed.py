@@ -196,7 +196,7 @@ def test_resume_under_torchrun_equals_an_uninterrupted_run(cli_run, tmp_path):
 @pytest.mark.xfail(
     strict=False,
     reason="issue 12 (open): the restarted attempt sometimes fails to rejoin gloo (Connection refused from the killed "
-    "worker's old port); seen in 1 of 2 clean-clone CI runs on 2026-11-28",
+    "worker's old port); it failed in 2 of 3 clean-clone CI runs on 2026-11-28",
 )
 def test_a_killed_worker_is_restarted_and_the_run_resumes_by_itself(cli_run, tmp_path):
     """(e) rank 1 is SIGKILLed at step 7 under --max-restarts 1: torchrun restarts both ranks, which resume from
