@@ -43,6 +43,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import re
 import socket
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -74,6 +75,40 @@ def launched_by_torchrun() -> bool:
 def restart_count() -> int:
     """How many times torchrun has restarted this job's workers (0: the first attempt, or no torchrun)."""
     return int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0"))
+
+
+def attempt_store(world_size: int, timeout: timedelta) -> dist.Store | None:
+    """torchrun's shared key-value store with this restart attempt's keys set apart, or None (torch's default).
+
+    torchrun's agent hosts one store for the whole job and hands the workers of every restart attempt the
+    same address (``TORCHELASTIC_USE_AGENT_STORE``); torch 2.x joins it without a per-attempt prefix, so a
+    restarted rank can read the peer addresses the dead attempt published and connect to a closed port
+    (pytorch #135712: "Connection refused" in gloo's connectFullMesh). The prefix ``gankit/attempt-N`` keeps
+    each attempt's keys apart. ``N`` is ``TORCHELASTIC_RESTART_COUNT``, which every worker of one node shares;
+    across nodes torch does not keep it equal (a healthy node's workers restart with their old count), so
+    multi-node elastic runs should launch torchrun with ``TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1`` (then torchrun
+    makes a fresh store per attempt and this function is not used).
+    """
+    if os.environ.get("TORCHELASTIC_USE_AGENT_STORE") != str(True):
+        return None
+    host, port = os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"])
+    shared = dist.TCPStore(host, port, world_size, is_master=False, timeout=timeout)
+    return dist.PrefixStore(f"gankit/attempt-{restart_count()}", shared)
+
+
+def is_lost_peer(error: BaseException) -> bool:
+    """Whether a collective's error means a peer went away (gloo's or NCCL's connection errors)."""
+    text = str(error)
+    lost = ("Connection reset by peer", "Connection closed by peer", "Broken pipe", "Connection refused")
+    return isinstance(error, dist.DistNetworkError) or any(words in text for words in lost)
+
+
+def lost_peer_reason(error: BaseException) -> str:
+    """The backend's own words, without its source-file prefix and advice: e.g. ``Read error
+    [127.0.0.1]:41650: Connection reset by peer``."""
+    text = " ".join(str(error).split())
+    text = re.sub(r"^\[[^\]]*\]\s*", "", text)
+    return text.split(". ")[0].rstrip(".")[:200]
 
 
 @dataclasses.dataclass
@@ -122,8 +157,10 @@ class World:
         backend = "nccl" if device.type == "cuda" else "gloo"
         if device.type == "cuda":
             torch.cuda.set_device(local)
+        timeout = timedelta(seconds=t.ddp_timeout)
         try:
-            dist.init_process_group(backend, timeout=timedelta(seconds=t.ddp_timeout))
+            store = attempt_store(size, timeout)
+            dist.init_process_group(backend, store=store, rank=rank, world_size=size, timeout=timeout)
         except (dist.DistError, RuntimeError, ValueError) as e:
             where = f"{os.environ.get('MASTER_ADDR', '?')}:{os.environ.get('MASTER_PORT', '?')}"
             reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
@@ -132,6 +169,22 @@ class World:
                 f"(train.ddp_timeout): {reason}. Check the rendezvous address and that every node can reach it"
             ) from None
         return cls(rank, size, local, backend, owns_group=True)
+
+    @contextlib.contextmanager
+    def watching_peers(self, step: Callable[[], int]) -> Iterator[None]:
+        """Turn a collective that fails because another rank died or the network broke into a clear
+        :class:`DistributedError` of this rank (``step()`` says where); other errors pass unchanged."""
+        try:
+            yield
+        except (dist.DistError, RuntimeError) as e:
+            if not self.distributed or not is_lost_peer(e):
+                raise
+            raise DistributedError(
+                f"rank {self.rank} of {self.world_size} lost contact with the other processes at step {step()} "
+                f"({lost_peer_reason(e)}): another worker died or the network failed. The run folder keeps its "
+                "last complete checkpoint: under `torchrun --max-restarts K` the group restarts and resumes from "
+                "it by itself; otherwise rerun the torchrun command with `gankit train --resume RUN`"
+            ) from None
 
     def destroy(self) -> None:
         """Leave the process group this World made (a no-op otherwise)."""

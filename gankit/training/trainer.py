@@ -49,7 +49,8 @@ def train(cfg: Config, run_dir: str | Path, resume: bool = False, echo: bool = T
         try:
             training, monitor = _start(cfg, run, log, world)
             play = _lead if world.is_main else _follow
-            play(training, run, log, monitor, world)
+            with world.watching_peers(lambda: training.step):
+                play(training, run, log, monitor, world)
         finally:
             run.release()
     return training
