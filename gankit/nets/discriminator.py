@@ -37,8 +37,17 @@ class QOutput(NamedTuple):
 
 class DiscriminatorOutput(NamedTuple):
     logits: Tensor  # (N,) one per sample (per pack when packing)
-    features: Tensor  # (N, F) the trunk's output, flattened
+    hidden: Tensor | None  # (N, …) the trunk's output, as the trunk made it
     q: QOutput | None  # InfoGAN's Q head, if the model has codes
+
+    @property
+    def features(self) -> Tensor | None:
+        """The trunk's output flattened to (N, F), in at least fp32 (feature matching's input). Made only when
+        asked: flattening a channels_last map is a copy, and most losses never read it."""
+        if self.hidden is None:
+            return None
+        f = self.hidden.flatten(1)
+        return f.to(torch.promote_types(f.dtype, torch.float32))
 
 
 class QHead(nn.Module):
@@ -132,14 +141,15 @@ class Discriminator(nn.Module):
     def run(self, x: Tensor, y: Tensor | None = None, q: bool = True) -> DiscriminatorOutput:
         """Logits, features and (with ``q``, if D has the head) Q's output; Q is only asked about G's samples."""
         hidden = self.body.trunk(self._prepare(x, y))
-        features = hidden.flatten(1)
+        wants_q = q and self.q is not None
+        features = hidden.flatten(1) if self.minibatch is not None or self.embed is not None or wants_q else None
         if self.minibatch is not None:
             logits = self.head(self.minibatch(features)).flatten()
         else:
             logits = self.body.head(hidden).flatten()
         if self.embed is not None:
             logits = logits + (self.embed(y) * features).sum(dim=1)
-        return DiscriminatorOutput(logits, features, self.q(features) if q and self.q is not None else None)
+        return DiscriminatorOutput(logits, hidden, self.q(features) if wants_q else None)
 
     def forward(
         self, x: Tensor, y: Tensor | None = None, q: bool = False, full: bool = False

@@ -146,7 +146,7 @@ def judge(discriminator: nn.Module, x: Tensor, y: Tensor | None = None, q: bool 
     if out.logits.dtype == torch.float32:
         return out
     q_out = out.q if out.q is None else type(out.q)(*(t.float() for t in out.q))
-    return DiscriminatorOutput(out.logits.float(), None if out.features is None else out.features.float(), q_out)
+    return DiscriminatorOutput(out.logits.float(), out.hidden, q_out)  # .features is fp32 when read
 
 
 def judge_both(
@@ -164,7 +164,7 @@ def judge_both(
     n = real.x.shape[0]
     y = None if real.y is None else torch.cat([real.y, fake_y])
     out = judge(discriminator, torch.cat([real.x, fake]), y)
-    halves = [DiscriminatorOutput(out.logits[part], out.features[part], None) for part in (slice(n), slice(n, None))]
+    halves = [DiscriminatorOutput(out.logits[part], out.hidden[part], None) for part in (slice(n), slice(n, None))]
     return halves[0], halves[1]
 
 
