@@ -153,8 +153,9 @@ def weakest(result: dict[str, Any]) -> str:
     code = result["metrics"]["categorical_code_accuracy"]
     shares = []
     for category, (row, digit) in enumerate(zip(code["counts"], code["matching"], strict=True)):
-        others = sorted((n, d) for d, n in enumerate(row) if d != digit)
-        shares.append((row[digit] / max(sum(row), 1), category, digit, others[-1][1], others[-1][0] / max(sum(row), 1)))
+        total, matched = max(sum(row), 1), 0 if digit is None else row[digit]  # None: an unmatched category
+        count, other = max((n, d) for d, n in enumerate(row) if d != digit)
+        shares.append((matched / total, category, digit, other, count / total))
     share, category, digit, other, other_share = min(shares)
     return f"c{category} → {digit}: {share:.0%} {digit}, {other_share:.0%} {other}"
 
