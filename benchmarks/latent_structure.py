@@ -7,7 +7,11 @@ For the CGAN and for InfoGAN at each seed: ``gankit train`` (skipped when the ru
 final checkpoint and the same config), ``gankit eval`` (FID and the other metrics, plus the class accuracy /
 the categorical-code accuracy after the Hungarian matching, judged by gankit's MNIST classifier), and
 ``gankit grid`` figures: the CGAN's per-class grid, InfoGAN's categories and its traversals of c2 and c3
-(Chen et al. 2016, Figure 2). Every number on the page is read from the runs' ``eval.json``.
+(Chen et al. 2016, Figure 2). Every number on the page is read from the runs' ``eval.json`` (copied beside
+the page, into ``<doc>/eval/``), the InfoGAN protocol from the runs' ``config.json`` and engine from ``log.txt``.
+
+``--cgan-eval FILE`` reuses a CGAN scored earlier (its ``eval.json``) instead of training and scoring one; its
+figure is then left as it is.
 """
 
 from __future__ import annotations
@@ -83,7 +87,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--cgan-steps", type=int, default=5000)
     p.add_argument("--cgan-ema", type=float, default=0.999, help="EMA decay of G's weights for the CGAN")
     p.add_argument("--infogan-steps", type=int, default=3000)
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="InfoGAN seeds")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4], help="InfoGAN seeds")
+    p.add_argument("--cgan-eval", default=None, help="a scored CGAN's eval.json: reuse it, train and score no CGAN")
     p.add_argument("--device", default="auto")
     p.add_argument("--eval-samples", type=int, default=None, help="samples per FID (default: the protocol's)")
     args = p.parse_args(argv)
@@ -93,17 +98,23 @@ def main(argv: list[str] | None = None) -> None:
     log = print
     common = {"data.dir": args.data_dir, "train.device": args.device, "train.progress": False}
 
-    cgan_dir = out / "cgan"
-    cgan_overrides = common | {"train.steps": args.cgan_steps, "train.ema": args.cgan_ema}
-    cgan_s = ensure_run("cgan", cgan_overrides, cgan_dir, log)
-    cgan = score(cgan_dir, args.data_dir, log, args.eval_samples)
-    cgan_fig = grid(cgan_dir, "class", figures / "cgan-classes.png", "--columns", "12", "--scale", "2")
+    if args.cgan_eval:
+        cgan, cgan_s, cgan_fig = json.loads(Path(args.cgan_eval).read_text()), None, "cgan-classes.png"
+    else:
+        cgan_dir = out / "cgan"
+        cgan_overrides = common | {"train.steps": args.cgan_steps, "train.ema": args.cgan_ema}
+        cgan_s = ensure_run("cgan", cgan_overrides, cgan_dir, log)
+        cgan = score(cgan_dir, args.data_dir, log, args.eval_samples)
+        cgan_fig = grid(cgan_dir, "class", figures / "cgan-classes.png", "--columns", "12", "--scale", "2")
 
     info: list[tuple[int, dict[str, Any], float]] = []
+    (figures / "eval").mkdir(exist_ok=True)
     for seed in args.seeds:
         run_dir = out / f"infogan-seed{seed}"
         seconds = ensure_run("infogan", common | {"train.steps": args.infogan_steps, "train.seed": seed}, run_dir, log)
-        info.append((seed, score(run_dir, args.data_dir, log, args.eval_samples), seconds))
+        result = score(run_dir, args.data_dir, log, args.eval_samples)
+        write_result(result, figures / "eval" / f"infogan-seed{seed}.json")
+        info.append((seed, result, seconds))
     accuracies = [r["metrics"]["categorical_code_accuracy"]["accuracy"] for _, r, _ in info]
     median = statistics.median(accuracies)
     best_seed = next(s for s, r, _ in info if r["metrics"]["categorical_code_accuracy"]["accuracy"] == median)
@@ -112,20 +123,54 @@ def main(argv: list[str] | None = None) -> None:
         grid(best_dir, by, figures / f"infogan-{by}.png", "--rows", "matched", "--scale", "2")
         for by in ("category", "c2", "c3")
     ]
-    doc.write_text(render(args, cgan, cgan_s, cgan_fig, info, median, best_seed, info_figs, figures.name))
+    protocol = infogan_protocol(out / f"infogan-seed{args.seeds[0]}")
+    doc.write_text(render(args, cgan, cgan_s, cgan_fig, info, median, best_seed, info_figs, figures.name, protocol))
     log(f"wrote {doc}")
+
+
+def infogan_protocol(run_dir: Path) -> str:
+    """The InfoGAN run's settings that decide the result, read from its ``config.json``, and its engine line."""
+    cfg = json.loads(RunPaths(run_dir).config.read_text())
+    m, loss, t = cfg["model"], cfg["loss"], cfg["train"]
+    sigma = "learned" if m["info_continuous_std"] is None else f"fixed at {m['info_continuous_std']:g}"
+    engine = next(
+        (line.split("engine: ", 1)[1] for line in RunPaths(run_dir).log.read_text().splitlines() if "engine: " in line),
+        "not logged",
+    )
+    return (
+        f"nets `model.arch={m['arch']}` (Chen et al.'s MNIST D with Q's FC 128 head on D's 1024 features; the cs231n "
+        f"MNIST G, {m['init']} init), {m['latent_dim']} noise dims ~ {m['latent_dist']} U(−1, 1), "
+        f"c1 ~ Cat({m['info_categorical']}), {m['info_continuous']} continuous codes ~ U(−1, 1) with Q(c_i | x) "
+        f"Gaussian, σ {sigma}; {loss['objective']} loss, λ = {loss['info_weight']:g} (categorical) and "
+        f"{loss['info_continuous_weight']:g} (continuous), Q trained with D (shared trunk) and the bound in G's "
+        f"loss too; Adam G {cfg['g_optim']['lr']:g} / D {cfg['d_optim']['lr']:g}, β₁ {cfg['g_optim']['betas'][0]:g}; "
+        f"batch {t['batch_size']}, {t['steps']} G steps, {t['n_critic']} D step(s) per G step. Engine: {engine}"
+    )
+
+
+def weakest(result: dict[str, Any]) -> str:
+    """The category whose matched digit has the smallest share of its samples, and the digit it most mixes in."""
+    code = result["metrics"]["categorical_code_accuracy"]
+    shares = []
+    for category, (row, digit) in enumerate(zip(code["counts"], code["matching"], strict=True)):
+        total, matched = max(sum(row), 1), 0 if digit is None else row[digit]  # None: an unmatched category
+        count, other = max((n, d) for d, n in enumerate(row) if d != digit)
+        shares.append((matched / total, category, digit, other, count / total))
+    share, category, digit, other, other_share = min(shares)
+    return f"c{category} → {digit}: {share:.0%} {digit}, {other_share:.0%} {other}"
 
 
 def render(
     args: argparse.Namespace,
     cgan: dict[str, Any],
-    cgan_s: float,
+    cgan_s: float | None,
     cgan_fig: str,
     info: list[tuple[int, dict[str, Any], float]],
     median: float,
     best_seed: int,
     info_figs: list[str],
     folder: str,
+    protocol: str,
 ) -> str:
     acc = cgan["metrics"]["class_accuracy"]
     per_class = " | ".join(f"{a:.1%}" for a in acc["per_class"])
@@ -134,14 +179,28 @@ def render(
     device = "cpu" if args.device == "cpu" or not torch.cuda.is_available() else torch.cuda.get_device_name()
     rows = "\n".join(
         f"| {seed} | {r['metrics']['categorical_code_accuracy']['accuracy']:.1%} | "
-        f"{r['metrics']['categorical_code_accuracy']['matching']} | {r['metrics']['fid']:.2f} | {s:.0f} |"
+        f"{r['metrics']['categorical_code_accuracy']['matching']} | {weakest(r)} | {r['metrics']['fid']:.2f} | "
+        f"{s:.0f} |"
         for seed, r, s in info
+    )
+    cgan_source = (
+        f"--cgan-eval {args.cgan_eval}"
+        if args.cgan_eval
+        else f"--cgan-steps {args.cgan_steps} --cgan-ema {args.cgan_ema}"
     )
     command = (
         f"python benchmarks/latent_structure.py --data-dir {args.data_dir} --out {args.out} --doc {args.doc} "
-        f"--cgan-steps {args.cgan_steps} --cgan-ema {args.cgan_ema} --infogan-steps {args.infogan_steps} "
-        f"--seeds {' '.join(map(str, args.seeds))}"
+        f"{cgan_source} --infogan-steps {args.infogan_steps} --seeds {' '.join(map(str, args.seeds))}"
     )
+    if cgan_s is None:
+        subject = cgan["subject"]
+        cgan_trained = (
+            f"not retrained by this command: its result is read from `{args.cgan_eval}` (scored "
+            f"{cgan['created'][:10]}, step {subject['step']}, {subject['weights']} weights), and the figure below "
+            "is from that run"
+        )
+    else:
+        cgan_trained = f"{cgan_s:.0f} s of training"
     return f"""# Structure in the latent space: CGAN and InfoGAN on MNIST
 
 Produced by `benchmarks/latent_structure.py`; every number is read from the runs' `eval.json`.
@@ -156,7 +215,7 @@ also the feature network of the FID (so the FIDs are comparable with `docs/resul
 
 ## Conditional GAN (`cgan` recipe: DCGAN nets, one-hot label channels into D, label embedding in G)
 
-{args.cgan_steps} generator steps, batch 64, EMA of G's weights (decay {args.cgan_ema}); {cgan_s:.0f} s of training.
+{args.cgan_steps} generator steps, batch 64, EMA of G's weights (decay {args.cgan_ema}); {cgan_trained}.
 `gankit eval` asks G for 1,000 samples of each class (classes in turn) and counts how many the classifier
 puts in the class asked for.
 
@@ -172,17 +231,20 @@ Rows: classes 0–9, columns: 12 latent vectors z, the same z in every row (`gan
 
 ## InfoGAN (`infogan` recipe: 62 noise dims, c1 ~ Cat(10), c2, c3 ~ U(−1, 1); Q on D's trunk)
 
-{args.infogan_steps} generator steps, batch 64, seeds {", ".join(map(str, args.seeds))}. c1 is learned without labels,
-so category c need not be digit c: `gankit eval` draws 1,000 samples per category, classifies them and matches
-categories to digits one-to-one (Hungarian method) so that the matched counts are largest; the accuracy is
-the matched share.
+Protocol: {protocol}.
 
-| seed | categorical-code accuracy | matching (category → digit) | FID | train s |
-|---|---:|---|---:|---:|
+Seeds {", ".join(map(str, args.seeds))}. c1 is learned without labels, so category c need not be digit c:
+`gankit eval` draws 1,000 samples per category, classifies them and matches categories to digits one-to-one
+(Hungarian method) so that the matched counts are largest; the accuracy is the matched share. "Weakest
+category": the category with the smallest share of its matched digit, and the digit it mixes in most.
+
+| seed | categorical-code accuracy | matching (category → digit) | weakest category | FID | train s |
+|---|---:|---|---|---:|---:|
 {rows}
 
 **Median {median:.1%} over {len(accuracies)} seeds (range {spread}).** Chen et al. (2016, sec. 7.1) report
-a {PAPER_INFOGAN_ERROR:.0%} error rate, i.e. {1 - PAPER_INFOGAN_ERROR:.0%} accuracy, after much longer training.
+a {PAPER_INFOGAN_ERROR:.0%} error rate, i.e. {1 - PAPER_INFOGAN_ERROR:.0%} accuracy (their code trains
+batch 128 for 5,000 steps).
 
 Figures of the median seed ({best_seed}); rows are categories ordered by the digit they were matched to
 (`--rows matched`):

@@ -56,6 +56,7 @@ class ModelConfig:
     label_embed_dim: int = 10  # conditional G: width of the class embedding concatenated to z
     info_categorical: int = 0  # InfoGAN: values of the categorical code (0: none; Chen et al. 2016 use 10)
     info_continuous: int = 0  # InfoGAN: number of continuous codes c ~ U(-1, 1) (Chen et al. 2016 use 2)
+    info_continuous_std: float | None = None  # InfoGAN: σ of Q's Gaussian over each continuous code (None: learned)
     minibatch: str = "none"  # minibatch features in D: "none", "discrimination" (Salimans et al. 2016), "stddev"
     mbd_kernels: int = 100  # minibatch discrimination: B, the number of kernels
     mbd_kernel_dim: int = 5  # minibatch discrimination: C, the dimension of each kernel
@@ -382,6 +383,10 @@ def validate(cfg: Config) -> None:
         "model.info_categorical and model.info_continuous must be >= 0 (0: no such code)",
     )
     _check(m.info_categorical != 1, "model.info_categorical=1 is a code with one value; use 0 (none) or >= 2")
+    _check(
+        m.info_continuous_std is None or m.info_continuous_std > 0,
+        f"model.info_continuous_std must be positive (or none: Q learns it), got {m.info_continuous_std}",
+    )
     _check(m.mbd_kernels >= 1 and m.mbd_kernel_dim >= 1, "model.mbd_kernels and model.mbd_kernel_dim must be >= 1")
     _check(m.pack >= 1, f"model.pack must be at least 1 (1: no packing), got {m.pack}")
     _check(

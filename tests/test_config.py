@@ -70,6 +70,7 @@ def test_wrong_types_are_rejected(field, value, message):
         ("model.pack", 0, "model.pack must be at least 1"),
         ("model.info_categorical", 1, "a code with one value"),
         ("model.info_continuous", -1, "must be >= 0"),
+        ("model.info_continuous_std", 0.0, "model.info_continuous_std must be positive"),
         ("loss.feature_matching", -1, "loss.feature_matching must be >= 0"),
         ("loss.g_adversarial", 0, "G has nothing to minimise"),
     ],

@@ -46,6 +46,8 @@ def test_issue_4_recipes():
     m = info.model
     assert (m.latent_dim, m.info_categorical, m.info_continuous, m.latent_dist) == (62, 10, 2, "uniform")
     assert (info.loss.info_weight, info.g_optim.lr, info.d_optim.lr) == (1.0, 1e-3, 2e-4)
+    # the authors' code (openai/InfoGAN): Q(c | x) = N(μ, 1) for the continuous codes, λ = 1
+    assert (m.info_continuous_std, info.loss.info_continuous_weight) == (1.0, 1.0)
     fm = get_recipe("fm")
     assert (fm.loss.g_adversarial, fm.loss.feature_matching) == (0.0, 1.0)
     assert get_recipe("mbd").model.minibatch == "discrimination"

@@ -115,6 +115,7 @@ def build_networks(
         mbd_kernel_dim=cfg.mbd_kernel_dim,
         categorical=space.categorical,
         continuous=space.continuous,
+        continuous_std=cfg.info_continuous_std,
     )
     init = INITS.lookup(cfg.init, "model.init")
     init(g)

@@ -9,7 +9,7 @@ features) and a ``head`` (features → one logit). :class:`Discriminator` wraps 
   Osindero 2014), ``projection`` adds ⟨embed(y), φ(x)⟩ to the logit (Miyato & Koyama 2018, eq. 3);
 * a minibatch layer between trunk and head (``gankit.nets.minibatch``);
 * InfoGAN's Q head on the trunk's features (Chen et al. 2016, sec. 5): categorical logits, and a mean and
-  log-variance per continuous code.
+  log-variance per continuous code (the log-variance learned, or fixed by ``model.info_continuous_std``).
 
 ``D(x, y)`` returns logits (N / pack,); ``D.run(x, y)`` also returns the features (for feature matching)
 and Q's output.
@@ -17,6 +17,7 @@ and Q's output.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import torch
@@ -51,23 +52,35 @@ class DiscriminatorOutput(NamedTuple):
 
 
 class QHead(nn.Module):
-    """Q's own layers on D's features: FC 128, BN, LeakyReLU(0.1), FC (Chen et al. 2016, app. C.1)."""
+    """Q's own layers on D's features: FC 128, BN, LeakyReLU(0.1), FC (Chen et al. 2016, app. C.1).
 
-    def __init__(self, in_features: int, categorical: int, continuous: int, width: int = 128):
+    Each continuous code gets a Gaussian Q(c_i | x) = N(μ_i, σ_i²): σ_i is an output (its log σ_i²) when
+    ``continuous_std`` is None, else the constant ``continuous_std`` (the authors' code, openai/InfoGAN,
+    fixes σ = 1, so that the bound is −(c − μ)²/2 + const).
+    """
+
+    def __init__(
+        self, in_features: int, categorical: int, continuous: int, width: int = 128, continuous_std: float | None = None
+    ):
         super().__init__()
         self.categorical, self.continuous = categorical, continuous
+        self.fixed_log_var = None if continuous_std is None else 2 * math.log(continuous_std)
+        outputs = categorical + continuous * (1 if continuous_std is not None else 2)
         self.net = nn.Sequential(
             nn.Linear(in_features, width),
             nn.BatchNorm1d(width),
             nn.LeakyReLU(0.1),
-            nn.Linear(width, categorical + 2 * continuous),
+            nn.Linear(width, outputs),
         )
 
     def forward(self, features: Tensor) -> QOutput:
         out = self.net(features)
         k, n = self.categorical, self.continuous
         logits = out[:, :k] if k else None
-        return QOutput(logits, out[:, k : k + n], out[:, k + n : k + 2 * n].clamp(-8, 8))
+        mean = out[:, k : k + n]
+        if self.fixed_log_var is not None:
+            return QOutput(logits, mean, torch.full_like(mean, self.fixed_log_var))
+        return QOutput(logits, mean, out[:, k + n : k + 2 * n].clamp(-8, 8))
 
 
 def body_input_shape(data_shape: tuple[int, ...], pack: int = 1, label_channels: int = 0) -> tuple[int, ...]:
@@ -90,6 +103,7 @@ class Discriminator(nn.Module):
         mbd_kernel_dim: int = 5,
         categorical: int = 0,
         continuous: int = 0,
+        continuous_std: float | None = None,
     ):
         super().__init__()
         self.body, self.pack = body, pack
@@ -112,7 +126,9 @@ class Discriminator(nn.Module):
         if conditioning == "projection":
             self.embed = nn.Embedding(num_classes, self.feature_dim)
             nn.init.xavier_uniform_(self.embed.weight)  # as the projection D's code; N(0, 1) swamps the logit
-        self.q = QHead(self.feature_dim, categorical, continuous) if categorical or continuous else None
+        self.q = None
+        if categorical or continuous:
+            self.q = QHead(self.feature_dim, categorical, continuous, continuous_std=continuous_std)
 
     @property
     def per_sample(self) -> bool:

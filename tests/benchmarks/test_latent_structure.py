@@ -29,3 +29,10 @@ def test_a_tiny_page_is_trained_scored_and_written(latent_structure, tmp_path):
     mtime = (out / "cgan" / "metrics.jsonl").stat().st_mtime
     latent_structure.main([*argv, "--device", "cpu", "--out", str(out), "--doc", str(doc)])
     assert (out / "cgan" / "metrics.jsonl").stat().st_mtime == mtime
+    assert (doc.with_suffix("") / "eval" / "infogan-seed1.json").is_file()  # the results beside the page
+    # --cgan-eval reads the CGAN's section from a stored eval.json: no CGAN is trained or scored
+    second = tmp_path / "second"
+    argv = ["--infogan-steps", "2", "--seeds", "0", "--eval-samples", "200", "--device", "cpu", "--doc", str(doc)]
+    latent_structure.main([*argv, "--cgan-eval", str(out / "cgan" / "eval.json"), "--out", str(second)])
+    assert not (second / "cgan").exists() and (second / "infogan-seed0" / "eval.json").is_file()
+    assert f"**{cgan['mean']:.1%}**" in doc.read_text() and "not retrained" in doc.read_text()

@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 from torch import nn
@@ -67,6 +69,16 @@ def test_q_head_shares_the_trunk():
     trunk_params = {id(p) for p in d.body.trunk.parameters()}
     out.q.logits.sum().backward()
     assert any(p.grad is not None for p in d.body.trunk.parameters() if id(p) in trunk_params)
+
+
+def test_q_head_with_a_fixed_sigma_outputs_only_means():
+    """σ fixed (the authors' code: 1): Q's last layer has one output per continuous code, log σ² is constant."""
+    _, learned = build_networks(_mlp(info_categorical=3, info_continuous=2), (2,))
+    _, fixed = build_networks(_mlp(info_categorical=3, info_continuous=2, info_continuous_std=0.5), (2,))
+    assert learned.q.net[-1].out_features == 3 + 2 * 2 and fixed.q.net[-1].out_features == 3 + 2
+    out = fixed.run(torch.randn(5, 2))
+    assert out.q.logits.shape == (5, 3) and out.q.mean.shape == (5, 2)
+    torch.testing.assert_close(out.q.log_var, torch.full((5, 2), 2 * math.log(0.5)))
 
 
 def test_minibatch_layer_gets_its_own_head():

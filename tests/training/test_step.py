@@ -144,6 +144,29 @@ def test_infogan_bound_is_added_to_both_players():
     assert not any(_changed(q0, gan.discriminator.q))
 
 
+def test_infogan_bound_trains_q_and_d_trunk_in_d_step_and_only_g_in_g_step():
+    """Chen et al. 2016, sec. 5 (and openai/InfoGAN's trainer): Q shares D's trunk, so −λ·L_I of D's step reaches
+    the trunk and Q's own layers but not D's logit head; G's step moves G alone (D and Q frozen)."""
+    from gankit.latent import latent_space
+    from gankit.training.step import discriminator_gradients, generator_gradients
+
+    gan, cfg = _built({"info_categorical": 3, "info_continuous": 2, "info_continuous_std": 1.0})
+    space = latent_space(cfg)
+    losses = GameLosses(ZERO, LossConfig(info_weight=1.0, info_continuous_weight=1.0), latent=space)
+    d = gan.discriminator
+    discriminator_gradients(gan, losses, torch.randn(8, 2), space.sample(8))
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in d.q.parameters())
+    trunk_weights = [m.weight for m in d.body.trunk if isinstance(m, nn.Linear)]
+    assert trunk_weights and all(w.grad.abs().sum() > 0 for w in trunk_weights)
+    assert all(p.grad is None or not p.grad.any() for p in d.body.head.parameters())
+    assert all(p.grad is None for p in gan.generator.parameters())
+    gan.d_optimizer.zero_grad(set_to_none=True)
+    generator_gradients(gan, losses, space.sample(8))
+    assert all(p.grad is None for p in d.parameters())
+    g_layers = [m.weight for m in gan.generator.modules() if isinstance(m, nn.Linear)]
+    assert all(w.grad is not None and w.grad.abs().sum() > 0 for w in g_layers)
+
+
 def test_infogan_generator_gradient_equals_the_manual_loss():
     from gankit.latent import latent_space
 
