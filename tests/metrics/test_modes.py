@@ -86,7 +86,8 @@ def test_kl_hq_ignores_the_low_quality_samples_that_kl_all_counts():
     report = count_toy_modes(points, modes)
     assert report.high_quality == pytest.approx(80 / 120)
     assert report.kl_hq == pytest.approx(0.0, abs=1e-12)
-    assert report.kl_all > 0.5  # 50 of 120 samples nearest to mode 0
+    p = torch.tensor([50] + [10] * 7, dtype=torch.float64) / 120  # all samples: 50 of 120 in mode 0
+    assert report.kl_all == pytest.approx(float((p * (8 * p).log()).sum()))  # 0.265
 
 
 def test_stacked_labels_combine_the_three_channel_classes():
