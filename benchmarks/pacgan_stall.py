@@ -38,8 +38,8 @@ READING = [
     "covariance it falls to 1.012, but more slowly than the unpacked D (0.591): pairs of grid points form 625 "
     "modes in 4-D. With the old setup's fast steps (Adam 2e-4, β₁ 0.5) G matches the grid's spread before the "
     "packed D gets ahead, and D's loss then stays at log 4 (the remedies table above: 1.387 ± 0.000 after "
-    "6,000 steps, 1.6% high quality). Packing did not fail; that setup gave the packed D no time to learn. The "
-    "`pacgan-2d` section trains PacGAN's own setting instead.",
+    "6,000 steps, 1.6% high quality). So the wiring is right and that setup gave the packed D too little time; "
+    "the `pacgan-2d` section finds the same slow start under PacGAN's own nets and optimiser.",
 ]
 
 
