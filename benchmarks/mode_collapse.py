@@ -616,6 +616,9 @@ def pacgan_section(args: argparse.Namespace, results: dict[str, dict[int, list]]
         "running averages use PyTorch's momentum 0.1 (theirs 0.05).",
         "",
     ]
+    missing = [f"{d} m = {m}" for d in TOY_DATA for m in PACK_ROWS if m not in results.get(d, {})]
+    if missing:
+        lines += [f"Not run at this budget (PacGAN's Table 1 has them): {', '.join(missing)}.", ""]
     for data, by_pack in results.items():
         lines += [f"**{data}**", "", *pacgan_table(data, by_pack), "", *pacgan_reading(data, by_pack)]
     for data, path in figures.items():
