@@ -538,6 +538,11 @@ def pacgan_reading(data: str, by_pack: dict[int, list[dict[str, Any]]]) -> list[
             f"(PacGAN {paper[1].split(' ')[0]}%); D's final loss {ours[2]:.3f}"
             + (", about log 4 ≈ 1.386: D can hardly tell real packs from generated ones." if at_chance else ".")
         )
+    if all(means[m][1] < float(PACGAN_TABLE1[PACK_ROWS[m]][data][1].split(" ")[0]) - 20 for m in means):
+        words.append(
+            "No run is near convergence (every high-quality share is more than 20 points below PacGAN's): this "
+            "table shows the start of training, not the end state that Table 1 reports."
+        )
     if any(abs(means[m][2] - math.log(4)) < 0.03 for m in means if m > 1):
         words.append(
             "The packed D has not yet left the start at which G's samples match the grid's spread and D cannot tell "
