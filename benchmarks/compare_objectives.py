@@ -154,7 +154,7 @@ def toy_table(results: dict[str, dict[str, list[dict[str, Any]]]]) -> list[str]:
             cells += [
                 _mean_std([x["modes_covered"] for x in modes], 1),
                 _mean_std([100 * x["high_quality"] for x in modes], 1) + "%",
-                _mean_std([x["reverse_kl"] for x in modes], 3),
+                _mean_std([x["kl_all"] for x in modes], 3),
             ]
         rows.append(f"| {name} | " + " | ".join(cells) + " |")
     return rows

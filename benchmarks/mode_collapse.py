@@ -5,6 +5,9 @@
     # Stacked MNIST (a GPU machine), then the call above with the same --stacked-* flags writes the doc:
     python benchmarks/mode_collapse.py --toy-steps 0 --stacked-steps 20000 --stacked-seeds 0 --device cuda \
         --data-dir DIR --jobs 6 --out runs/modes --doc docs/results.md
+    # PacGAN's own 2-D protocol (Table 1: the pacgan-2d recipe, packs of 1–4, trials = seeds), its own section:
+    python benchmarks/mode_collapse.py --toy-steps 0 --pacgan-steps 400000 --pacgan-trials 0 1 2 --jobs 2 \
+        --out runs/modes --doc docs/results.md
 
 Every remedy is one recipe's option over the shared parts, added to the *same* plain GAN (same nets,
 optimiser, batch, steps and seeds); nothing else changes:
@@ -21,7 +24,8 @@ optimiser, batch, steps and seeds); nothing else changes:
 The plain GAN is the non-saturating GAN (PacGAN's and DCGAN's G loss): on 2-D, the ``nsgan`` recipe on the MLP
 that ``compare_objectives.py`` gives every objective (G 2→256→512→1024→2, D 2m→1024→512→256→1, z ~ N(0, I₂));
 on Stacked MNIST, the ``dcgan-stacked`` recipe. Scoring follows PacGAN (``gankit.metrics.modes``): 2-D, 2,500
-samples, modes with a sample within 3σ, the share of such samples, KL(nearest-mode histogram ‖ uniform);
+samples, modes with a sample within 3σ, the share of such samples, KL(histogram ‖ uniform) of the
+high-quality samples (PacGAN's, ``kl_hq``) and of all samples (``kl_all``);
 Stacked MNIST, 26,000 samples, each channel classified, modes (of 1,000) hit at least once, KL to uniform.
 
 Finished runs (those with an ``eval.json``) are reused, so the script can be resumed, and runs trained
@@ -35,8 +39,10 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import math
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -55,7 +61,7 @@ from gankit.images import make_grid, save_png, scatter_image
 from gankit.metrics.evaluate import evaluate_real, write_result
 from gankit.metrics.modes import STACKED_MODES, STACKED_SAMPLES, expected_kl_of_uniform_sample
 from gankit.metrics.protocol import Protocol
-from gankit.recipes import get_recipe
+from gankit.recipes import PACGAN_2D_PACKS, get_recipe
 from gankit.run import load_generator
 
 
@@ -73,6 +79,7 @@ co = _compare_objectives()
 SECTION = "mode-collapse"
 TOY_DATA = co.TOY_DATA
 TOY_BASE, STACKED_BASE = "nsgan", "dcgan-stacked"
+PACGAN_BASE, PACGAN_SECTION = "pacgan-2d", "pacgan-2d"  # PacGAN's own 2-D protocol (Table 1), its own section
 # The fields in which a remedy recipe differs from the plain GAN; a remedy sets exactly these.
 REMEDY_FIELDS = (
     "model.minibatch",
@@ -193,6 +200,19 @@ def toy_job(data: str, remedy: Remedy, seed: int, args: argparse.Namespace) -> J
     return Job("toy", data, remedy.name, seed, TOY_BASE, overrides, str(run_dir), args.command)
 
 
+def pacgan_job(data: str, pack: int, trial: int, args: argparse.Namespace) -> Job:
+    """One trial of the ``pacgan-2d`` recipe: ``PACGAN_2D_PACKS`` packs of ``pack`` points per step; the trial is
+    the seed (its own initialisation, data order and noise)."""
+    overrides = co.image_overrides(args.pacgan_steps, trial, None) | {
+        "data.name": data,
+        "train.tensorboard": False,
+        "model.pack": pack,
+        "train.batch_size": PACGAN_2D_PACKS * pack,
+    }
+    run_dir = Path(args.out) / f"pacgan-{data}-m{pack}-trial{trial}"
+    return Job("pacgan", data, f"m{pack}", trial, PACGAN_BASE, overrides, str(run_dir), args.command)
+
+
 def stacked_job(remedy: Remedy, seed: int, args: argparse.Namespace) -> Job:
     base = co.image_overrides(args.stacked_steps, seed, args.data_dir) | {
         "train.device": args.device,
@@ -227,7 +247,7 @@ def run_job(job: Job, log: Any = print) -> dict[str, Any]:
         result["machine"] = machine() | {"device": job.overrides["train.device"], "command": job.command}
         write_result(result, run_dir / "eval.json")
     points = run_dir / POINTS
-    if job.kind == "toy" and not points.is_file():  # for the figures, without the checkpoint
+    if job.kind in ("toy", "pacgan") and not points.is_file():  # for the figures, without the checkpoint
         np.save(points, load_generator(run_dir).generate(result["protocol"]["n_fake"], seed=0).numpy())
     return result
 
@@ -278,8 +298,8 @@ def toy_table(data: str, names: list[str], results: dict[str, list[dict[str, Any
     """Ours (mean ± std over seeds) beside PacGAN Table 1 (mean ± standard error over 10 trials)."""
     k = TOY_MODES[data]().num_modes
     rows = [
-        f"| remedy | seeds | modes (of {k}) | PacGAN | high quality % | PacGAN | reverse KL | PacGAN | "
-        "final D loss | samples / step | train s |",
+        f"| remedy | seeds | modes (of {k}) | PacGAN | high quality % | PacGAN | reverse KL, all samples | "
+        "PacGAN (high-quality samples) | final D loss | samples / step | train s |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name in names:
@@ -290,9 +310,41 @@ def toy_table(data: str, names: list[str], results: dict[str, list[dict[str, Any
         rows.append(
             f"| {REMEDIES[name].label} | {len(runs)} | {_cell([m['modes_covered'] for m in modes], 1)} | {paper[0]} | "
             f"{_cell([100 * m['high_quality'] for m in modes], 1)} | {paper[1]} | "
-            f"{_cell([m['reverse_kl'] for m in modes], 3)} | {paper[2]} | "
+            f"{_cell([m['kl_all'] for m in modes], 3)} | {paper[2]} | "
             f"{_cell([r['final_d_loss'] for r in runs], 3)} | {', '.join(map(str, sorted(batch)))} | "
             f"{_cell([r['training']['seconds'] for r in runs], 0)} |"
+        )
+    return rows
+
+
+PACK_ROWS = {1: "gan", 2: "pacgan2", 3: "pacgan3", 4: "pacgan4"}  # PACGAN_TABLE1's row for each packing
+
+
+def mean_se(values: list[float], digits: int) -> str:
+    """Mean ± standard error (s / √n) over trials, as PacGAN reports them; a single value alone."""
+    if len(values) < 2:
+        return f"{values[0]:.{digits}f}" if values else "–"
+    return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values) / math.sqrt(len(values)):.{digits}f}"
+
+
+def pacgan_table(data: str, by_pack: dict[int, list[dict[str, Any]]]) -> list[str]:
+    """Ours (mean ± standard error over trials) beside PacGAN Table 1, one row per packing."""
+    k = TOY_MODES[data]().num_modes
+    rows = [
+        f"| D judges | trials | modes (of {k}) | PacGAN | high quality % | PacGAN | KL, high-quality samples | "
+        "PacGAN | KL, all samples | final D loss |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for pack, runs in sorted(by_pack.items()):
+        m = [r["metrics"]["modes"] for r in runs]
+        paper = PACGAN_TABLE1[PACK_ROWS[pack]][data]
+        kl_hq = [x["kl_hq"] for x in m if x["kl_hq"] is not None]
+        kl_hq_cell = mean_se(kl_hq, 3) + (f" ({len(kl_hq)} of {len(m)} trials)" if len(kl_hq) < len(m) else "")
+        what = "single points (GAN)" if pack == 1 else f"packs of {pack} (PacGAN{pack})"
+        rows.append(
+            f"| {what} | {len(runs)} | {mean_se([x['modes_covered'] for x in m], 1)} | {paper[0]} | "
+            f"{mean_se([100 * x['high_quality'] for x in m], 1)} | {paper[1]} | {kl_hq_cell} | {paper[2]} | "
+            f"{mean_se([x['kl_all'] for x in m], 3)} | {mean_se([r['final_d_loss'] for r in runs], 3)} |"
         )
     return rows
 
@@ -345,6 +397,12 @@ def toy_figure(data: str, names: list[str], runs: dict[str, list[str]], path: Pa
         tiles += row
     grid = make_grid(np.stack(tiles).transpose(0, 3, 1, 2), nrow=columns)
     return save_png(grid, path)
+
+
+def figure_lines(data: str, rows: str, columns: str, alt: str, path: str) -> list[str]:
+    """The Markdown of a ``toy_figure``: its caption and the image."""
+    caption = f"{data}: the 2,500 scored samples of each run (rows: {rows}; columns: {columns}; grey: real points)."
+    return [caption, "", f"![{alt}]({path})", ""]
 
 
 def describe_machines(results: list[dict[str, Any]]) -> list[str]:
@@ -405,7 +463,9 @@ def section_text(
             "batch 100, 400 epochs × 1,000 steps), so compare the *direction* of each remedy's effect with theirs, "
             "not the levels. *train s*: wall time of one run's training, with `--jobs` runs at once on the cores "
             "of the machine below, which other work shared at times (indicative only). *final D loss*: D's loss "
-            "over the last 50 steps; log 4 ≈ 1.386 means D cannot tell real from generated at all.",
+            "over the last 50 steps; log 4 ≈ 1.386 means D cannot tell real from generated at all. *reverse KL, "
+            "all samples*: every sample counted in its nearest mode; PacGAN's KL counts the high-quality samples "
+            "only (the `pacgan-2d` section below compares both under PacGAN's own protocol).",
             "",
             *describe_machines(all_runs),
             "",
@@ -414,13 +474,7 @@ def section_text(
             if data in toy:
                 lines += [f"**{data}**", "", *toy_table(data, list(toy[data]), toy[data]), ""]
         for data, path in figures.items():
-            lines += [
-                f"{data}: the 2,500 scored samples of each run (rows: {', '.join(toy[data])}; columns: seeds; "
-                "grey: real points).",
-                "",
-                f"![{data} remedies]({path})",
-                "",
-            ]
+            lines += figure_lines(data, ", ".join(toy[data]), "seeds", f"{data} remedies", path)
     if stacked:
         runs = [r for rs in stacked.values() for r in rs]
         steps = sorted({r["training"]["steps"] for r in runs})
@@ -452,6 +506,133 @@ def section_text(
     return "\n".join(lines)
 
 
+def pacgan_reading(data: str, by_pack: dict[int, list[dict[str, Any]]]) -> list[str]:
+    """In words: each packing against no packing, ours beside PacGAN's, with D's final loss."""
+    means = {}
+    for pack, runs in by_pack.items():
+        m = [r["metrics"]["modes"] for r in runs]
+        means[pack] = (
+            statistics.mean(x["modes_covered"] for x in m),
+            100 * statistics.mean(x["high_quality"] for x in m),
+            statistics.mean(r["final_d_loss"] for r in runs),
+        )
+    if 1 not in means:
+        return []
+    k = TOY_MODES[data]().num_modes
+    gan = means[1]
+    paper_gan = PACGAN_TABLE1["gan"][data]
+    words = [
+        f"{data}: the GAN covers {gan[0]:.1f} of {k} modes with {gan[1]:.1f}% high-quality samples (PacGAN: "
+        f"{paper_gan[0].split(' ')[0]} and {paper_gan[1].split(' ')[0]}%), D's final loss {gan[2]:.3f}."
+    ]
+    for pack in sorted(means):
+        if pack == 1:
+            continue
+        ours, paper = means[pack], PACGAN_TABLE1[PACK_ROWS[pack]][data]
+        at_chance = abs(ours[2] - math.log(4)) < 0.03
+        direction = "more" if ours[0] > gan[0] else "fewer" if ours[0] < gan[0] else "as many"
+        agree = "as" if ours[0] > gan[0] else "unlike"
+        words.append(
+            f"Packs of {pack}: {ours[0]:.1f} modes, {direction} than the GAN, {agree} in PacGAN ("
+            f"{paper[0].split(' ')[0]} against {paper_gan[0].split(' ')[0]}); {ours[1]:.1f}% high quality "
+            f"(PacGAN {paper[1].split(' ')[0]}%); D's final loss {ours[2]:.3f}"
+            + (", about log 4 ≈ 1.386: D can hardly tell real packs from generated ones." if at_chance else ".")
+        )
+    if all(means[m][1] < float(PACGAN_TABLE1[PACK_ROWS[m]][data][1].split(" ")[0]) - 20 for m in means):
+        words.append(
+            "No run is near convergence (every high-quality share is more than 20 points below PacGAN's): this "
+            "table shows the start of training, not the end state that Table 1 reports."
+        )
+    if any(abs(means[m][2] - math.log(4)) < 0.03 for m in means if m > 1):
+        words.append(
+            "The packed D has not yet left the start at which G's samples match the grid's spread and D cannot tell "
+            "(the `pacgan-stall` section: a packed D learns the grid's structure more slowly), so this budget "
+            "cannot show PacGAN's result: whether packing wins later, as they report, is not tested here."
+        )
+    return [" ".join(words), ""]
+
+
+# PacGAN's Stacked-MNIST settings (their code, stacked_MNIST_experiments/*/config.py and model.py) against
+# gankit's presets: checked, not trained (a DCGAN run of 100,000 steps alone is hours on this project's CPU).
+STACKED_PROTOCOLS = [
+    "**Stacked MNIST (PacGAN Tables 2 and 3): not trained here.** One DCGAN run of their length (100,000 "
+    "steps) would take hours on this CPU, their tables 10–50 trials per cell. How the presets compare with "
+    "the authors' settings:",
+    "",
+    "- *Table 2, VEEGAN's setting* (`VEEGAN_experiment`): DCGAN nets, z ~ U(−1, 1)¹⁰⁰, Adam 2e-4 β₁ 0.5, batch "
+    "64, 50 epochs of 128,000 stacks drawn from the 70,000 MNIST digits (train and test), two G updates per D "
+    "update, 26,000 samples classified, KL to uniform over the 1,000 modes. `dcgan-stacked` with "
+    "`model.pack=m` matches the nets, z, optimiser, batch and scoring (26,000 samples, "
+    "`gankit.metrics.modes`), but trains on 60,000 stacks of the 60,000 training digits (`gankit.data.stacked`) "
+    "with one G update per D update: gankit has no option for several G updates. (25,600, the training-set "
+    "size sometimes quoted, is the default argument of their DCGAN class; their config sets 128,000.)",
+    "- *Table 3, the unrolled GAN's small-D setting* (`unrolled_GAN_experiment/D=0.25G`, `D=0.5G`): z in R²⁵⁶, "
+    "batch 128, Adam D 2e-4 / G 1e-4, β = (0.5, 0.99), data drawn afresh each step, 25,600 samples scored. "
+    "gankit has no preset for it; the optimiser, batch and z are overrides (`model.latent_dim=256`, "
+    "`g_optim.lr=1e-4`, `g_optim.betas=0.5,0.99`, `d_optim.betas=0.5,0.99`), D's size relative to G's is "
+    "`model.d_width` against `model.g_width` (the widths of their D=¼G and ½G nets were not checked here), "
+    "and fresh data each step is not available (a fixed set of 60,000 stacks).",
+    "",
+]
+
+
+def pacgan_section(args: argparse.Namespace, results: dict[str, dict[int, list]], figures: dict[str, str]) -> str:
+    """The ``pacgan-2d`` section: PacGAN's Table 1 protocol, gankit beside the paper."""
+    runs = [r for by_pack in results.values() for rs in by_pack.values() for r in rs]
+    steps = sorted({r["training"]["steps"] for r in runs})
+    seconds = [r["training"]["seconds"] / r["training"]["steps"] * 1000 for r in runs if r["training"]["steps"]]
+    packs = [r["training"]["config"]["model"]["pack"] for r in runs]
+    counts = sorted({len(rs) for by_pack in results.values() for rs in by_pack.values()})
+    trials = str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
+    lines = [
+        "## PacGAN's 2-D protocol (Lin et al. 2018, Table 1): packing against collapse",
+        "",
+        "Produced by `benchmarks/mode_collapse.py` (this section only); every number of ours is read from the runs' "
+        "`eval.json`, PacGAN's are Table 1 of arXiv:1712.04086 (mean ± standard error over 10 trials).",
+        "",
+        "```bash",
+        "python benchmarks/mode_collapse.py " + args.command,
+        "```",
+        "",
+        *describe_machines(runs),
+        "",
+        f"gankit {gankit.__version__}; {time.strftime('%Y-%m-%d', time.gmtime())}.",
+        "",
+        f"**Setting** (the `{PACGAN_BASE}` recipe, `gankit recipes {PACGAN_BASE}`; checked against the authors' code, "
+        "`synthetic_data_experiments/2D*_GAN&PacGAN` of github.com/fjxmlzn/PacGAN): G z ~ N(0, I₂) → 4 × [Linear 400 "
+        "without bias, batch norm, ReLU] → Linear 2; D 3 maxout layers of 200 units × 5 pieces (Goodfellow et al. "
+        "2013) → Linear 1, reading m points concatenated; weights N(0, 0.02), biases 0; non-saturating loss; both "
+        "players' gradients at the same point, applied together (`train.scheme=simultaneous`, as their ALI "
+        "`GradientDescent`); Adam 1e-4, β = (0.8, 0.999); 100 packs per step (100·m samples for D and for G); a "
+        "fixed training set of 100,000 points. Scored as their `MetricLogger`: 2,500 samples of G (batch norm "
+        "with its running statistics), nearest mode, high quality within 3σ, a mode covered by ≥ 1 high-quality "
+        "sample, reverse KL of the high-quality histogram (*KL, all samples*: every sample in its nearest mode, "
+        "the variant gankit reported before).",
+        "",
+        f"**Budget** (the only deviation that matters): {', '.join(f'{s:,}' for s in steps)} steps per trial "
+        f"({', '.join(f'{s / 1000:g}' for s in steps)} epochs) instead of their 400 epochs × 1,000 steps, and "
+        f"{trials} trials per cell instead of 10. A step took "
+        f"{min(seconds):.0f}–{max(seconds):.0f} ms on one core of the machine above (m = {min(packs)}–{max(packs)}, "
+        f"two runs at once), so one full 400,000-step trial would take {0.4 * min(seconds) / 3.6:.1f}–"
+        f"{0.4 * max(seconds) / 3.6:.1f} h, and their 80 trials (2 data sets × 4 packings × 10) some "
+        f"{80 * 0.4 * statistics.mean(seconds) / 3.6:,.0f} core-hours: far beyond this project's 2-core CPU budget. "
+        "Other small differences: every trial trains on the same 100,000 points "
+        "(theirs drew a new set per trial), G's step draws its own z (theirs reused the D step's), batch-norm "
+        "running averages use PyTorch's momentum 0.1 (theirs 0.05).",
+        "",
+    ]
+    missing = [f"{d} m = {m}" for d in TOY_DATA for m in PACK_ROWS if m not in results.get(d, {})]
+    if missing:
+        lines += [f"Not run at this budget (PacGAN's Table 1 has them): {', '.join(missing)}.", ""]
+    for data, by_pack in results.items():
+        lines += [f"**{data}**", "", *pacgan_table(data, by_pack), "", *pacgan_reading(data, by_pack)]
+    for data, path in figures.items():
+        rows = "m = " + ", ".join(str(m) for m in results[data])
+        lines += figure_lines(data, rows, "trials", f"{data}, PacGAN protocol", path)
+    lines += STACKED_PROTOCOLS
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--toy-steps", type=int, default=10_000, help="generator steps per 2-D run (0: no 2-D runs)")
@@ -464,6 +645,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--stacked-n", type=int, help="samples scored per Stacked-MNIST run (default: PacGAN's 26,000)")
     p.add_argument("--data-dir", help="folder with the MNIST IDX files (Stacked MNIST)")
     p.add_argument("--device", default="cpu", help="device of the Stacked-MNIST runs (2-D runs use the CPU)")
+    p.add_argument("--pacgan-steps", type=int, default=0, help="steps per trial of PacGAN's 2-D protocol (0: none)")
+    p.add_argument("--pacgan-data", nargs="+", default=list(TOY_DATA), choices=TOY_DATA)
+    p.add_argument("--pacgan-packs", type=int, nargs="+", default=list(PACK_ROWS), choices=list(PACK_ROWS))
+    p.add_argument("--pacgan-trials", type=int, nargs="+", default=[0, 1, 2], help="trials (seeds) per setting")
     p.add_argument("--pack-batch", choices=("packs", "samples"), default="packs", help="what the batch of 64 counts")
     p.add_argument("--jobs", type=int, default=1, help="runs trained at once, each in its own process")
     p.add_argument("--threads", type=int, default=1, help="torch threads per Stacked-MNIST run (2-D runs: one)")
@@ -485,6 +670,10 @@ def main(argv: list[str] | None = None) -> None:
     jobs: list[Job] = []
     if args.stacked_steps > 0:  # first: the longest runs
         jobs += [stacked_job(REMEDIES[n], s, args) for n in args.stacked_remedies for s in args.stacked_seeds]
+    if args.pacgan_steps > 0:  # trial by trial, so that an interrupted call has finished whole trials
+        jobs += [
+            pacgan_job(d, m, t, args) for t in args.pacgan_trials for d in args.pacgan_data for m in args.pacgan_packs
+        ]
     if args.toy_steps > 0:
         # seed by seed, so that an interrupted call has finished every cell of the first seeds
         jobs += [toy_job(d, REMEDIES[n], s, args) for s in args.seeds for d in args.toy_data for n in args.remedies]
@@ -495,13 +684,21 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_num_threads(threads)
 
     toy: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    pacgan: dict[str, dict[int, list[dict[str, Any]]]] = {}
+    pacgan_runs: dict[str, dict[str, list[str]]] = {}
     toy_runs: dict[str, dict[str, list[str]]] = {}
     stacked: dict[str, list[dict[str, Any]]] = {}
     for job in jobs:
         if job.run_dir not in results:
             continue
         result = results[job.run_dir] | {"final_d_loss": final_d_loss(job.run_dir)}
-        if job.kind == "toy":
+        if job.kind == "pacgan":
+            pack = int(job.overrides["model.pack"])
+            pacgan.setdefault(job.data, {}).setdefault(pack, []).append(result)
+            pacgan_runs.setdefault(job.data, {}).setdefault(job.remedy, []).append(job.run_dir)
+            m = result["metrics"]["modes"]
+            log(f"{job.data} m={pack} trial {job.seed}: {m['modes_covered']} modes, {m['high_quality']:.1%} hq")
+        elif job.kind == "toy":
             toy.setdefault(job.data, {}).setdefault(job.remedy, []).append(result)
             toy_runs.setdefault(job.data, {}).setdefault(job.remedy, []).append(job.run_dir)
             m = result["metrics"]["modes"]
@@ -523,9 +720,17 @@ def main(argv: list[str] | None = None) -> None:
         if grid:
             (doc.parent / "results").mkdir(parents=True, exist_ok=True)
             (doc.parent / "results" / f"stacked-{name}.png").write_bytes(grid[-1].read_bytes())
-    floor = stacked_floor(Path(args.out), args.data_dir, args.stacked_n) if stacked else None
-    co.write_section(doc, SECTION, section_text(args, toy, stacked, figures, floor))
-    log(f"wrote the {SECTION} section of {doc}")
+    if toy or stacked:
+        floor = stacked_floor(Path(args.out), args.data_dir, args.stacked_n) if stacked else None
+        co.write_section(doc, SECTION, section_text(args, toy, stacked, figures, floor))
+        log(f"wrote the {SECTION} section of {doc}")
+    if pacgan:
+        paths = {}
+        for data, runs in pacgan_runs.items():
+            path = toy_figure(data, list(runs), runs, doc.parent / "results" / f"pacgan-{data}.png")
+            paths[data] = f"results/{path.name}"
+        co.write_section(doc, PACGAN_SECTION, pacgan_section(args, pacgan, paths))
+        log(f"wrote the {PACGAN_SECTION} section of {doc}")
 
 
 if __name__ == "__main__":

@@ -43,12 +43,14 @@ class DataConfig:
 class ModelConfig:
     """Generator and discriminator architecture (see ``gankit.nets``)."""
 
-    arch: str = "mnist-conv"  # "mlp", "dcgan", "mnist-conv" or "infogan" (28×28: its D, the cs231n G)
+    arch: str = "mnist-conv"  # "mlp", "maxout" (PacGAN's 2-D nets), "dcgan", "mnist-conv" or "infogan" (28×28)
     latent_dim: int = 96
     latent_dist: str = "uniform"  # "uniform" (U(-1, 1)) or "normal" (N(0, 1))
     g_width: int = 64  # DCGAN: channels of G's last hidden layer (ngf); MLP: first hidden width
     d_width: int = 64  # DCGAN: channels of D's first layer (ndf); MLP: last hidden width
     mlp_layers: int = 3  # hidden layers of the MLP generator / discriminator
+    d_layers: int | None = None  # hidden layers of an MLP or maxout D (None: mlp_layers)
+    maxout_pieces: int = 5  # affine pieces per maxout unit of the maxout D (Goodfellow et al. 2013)
     d_norm: str = "batch"  # DCGAN critic normalisation: "batch", "layer" (WGAN-GP) or "none"
     spectral_norm: bool = False  # spectral normalisation of every D layer (Miyato et al. 2018)
     init: str = "dcgan"  # "dcgan" (N(0, 0.02)), "xavier" or "default" (PyTorch's)
@@ -61,6 +63,11 @@ class ModelConfig:
     mbd_kernels: int = 100  # minibatch discrimination: B, the number of kernels
     mbd_kernel_dim: int = 5  # minibatch discrimination: C, the dimension of each kernel
     pack: int = 1  # PacGAN: D judges this many samples at once (Lin et al. 2018; 1 = no packing)
+
+    @property
+    def discriminator_layers(self) -> int:
+        """Hidden layers of an MLP or maxout D: ``d_layers``, else ``mlp_layers``."""
+        return self.mlp_layers if self.d_layers is None else self.d_layers
 
 
 @dataclass
@@ -331,6 +338,7 @@ def _to_float(value: Any, path: str) -> float:
 
 # Bounds of values that are plainly absurd (memory is checked separately, see gankit.training.memory)
 MAX_IMAGE_SIZE = 4096  # pixels per side
+MAX_MAXOUT_PIECES = 64  # Goodfellow et al. 2013 use 2–5
 MAX_MLP_LAYERS = 24  # hidden widths double per layer: width · 2**23 is already far beyond any machine
 MAX_GRID_SIZE = 10_000  # images in a sample grid
 MAX_FID_SAMPLES = 200_000  # generated at once for each FID during training
@@ -373,6 +381,14 @@ def validate(cfg: Config) -> None:
         1 <= cfg.model.mlp_layers <= MAX_MLP_LAYERS,
         f"model.mlp_layers must lie in 1..{MAX_MLP_LAYERS} (hidden widths double with each layer), "
         f"got {cfg.model.mlp_layers}",
+    )
+    _check(
+        cfg.model.d_layers is None or 1 <= cfg.model.d_layers <= MAX_MLP_LAYERS,
+        f"model.d_layers must lie in 1..{MAX_MLP_LAYERS} or be none (none: model.mlp_layers), got {cfg.model.d_layers}",
+    )
+    _check(
+        1 <= cfg.model.maxout_pieces <= MAX_MAXOUT_PIECES,
+        f"model.maxout_pieces must lie in 1..{MAX_MAXOUT_PIECES}, got {cfg.model.maxout_pieces}",
     )
     _choice(cfg.model.d_norm, ("batch", "layer", "none"), "model.d_norm")
     m = cfg.model

@@ -19,6 +19,8 @@ from gankit.config import (
 )
 from gankit.registry import Registry
 
+PACGAN_2D_PACKS = 100  # packs D judges per step in PacGAN's 2-D experiments (their batch_size)
+
 
 @dataclass(frozen=True)
 class Recipe:
@@ -153,6 +155,36 @@ def _pacgan2() -> Config:
     return _dcgan_64({"model.pack": 2})
 
 
+def _pacgan_2d() -> Config:
+    """PacGAN's 2-D protocol (Lin et al. 2018, sec. 5.1 and Table 1; the authors' code, ``synthetic_data_experiments``).
+
+    G: z ~ N(0, I₂) → 4 × [Linear 400 (no bias), batch norm, ReLU] → Linear 2; D: 3 maxout layers of 200 units ×
+    5 pieces → Linear 1; weights N(0, 0.02), biases 0; non-saturating loss; both players' gradients taken at the
+    same point and applied together (their ALI ``GradientDescent``: ``train.scheme=simultaneous``); Adam 1e-4,
+    β₁ 0.8; 100 packs per step (``train.batch_size`` counts samples: 100·m); 400 epochs of the fixed
+    100,000-point training set = 400,000 steps.
+    """
+    pack = 2
+    return Config(
+        model=ModelConfig(
+            arch="maxout",
+            latent_dim=2,
+            latent_dist="normal",
+            g_width=400,
+            d_width=200,
+            mlp_layers=4,
+            d_layers=3,
+            maxout_pieces=5,
+            init="dcgan",
+            pack=pack,
+        ),
+        loss=LossConfig(objective="nonsaturating"),
+        g_optim=OptimizerConfig("adam", lr=1e-4, betas=(0.8, 0.999)),
+        d_optim=OptimizerConfig("adam", lr=1e-4, betas=(0.8, 0.999)),
+        train=TrainConfig(batch_size=PACGAN_2D_PACKS * pack, steps=400_000, scheme="simultaneous"),
+    )
+
+
 def _relativistic(objective: str) -> Config:
     """The dcgan recipe with a relativistic objective: one change, so its row compares the loss alone.
 
@@ -268,6 +300,14 @@ _RECIPES: dict[str, Recipe] = {
             "PacGAN: D judges packs of 2 samples (stacked along channels); DCGAN nets, non-saturating loss, batch 64",
             "Lin et al. 2018",
             _pacgan2,
+        ),
+        Recipe(
+            "pacgan-2d",
+            "PacGAN's 2-D experiments: D judges packs of 2 points; G 4×400 ReLU + batch norm, D 3×200 maxout "
+            "(5 pieces), z ~ N(0, I₂), simultaneous Adam 1e-4 β₁ 0.8, 100 packs per step, 400,000 steps",
+            "Lin et al. 2018, sec. 5.1 and Table 1 (the authors' code)",
+            _pacgan_2d,
+            data="grid25",
         ),
         Recipe(
             "rsgan",

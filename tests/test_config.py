@@ -68,6 +68,8 @@ def test_wrong_types_are_rejected(field, value, message):
         ("train.steps", -5, "train.steps must be >= 0"),
         ("model.conditioning", "concatenate", "Did you mean 'concat'"),
         ("model.pack", 0, "model.pack must be at least 1"),
+        ("model.d_layers", 0, "model.d_layers must lie in 1..24 or be none"),
+        ("model.maxout_pieces", 0, "model.maxout_pieces must lie in 1..64"),
         ("model.info_categorical", 1, "a code with one value"),
         ("model.info_continuous", -1, "must be >= 0"),
         ("model.info_continuous_std", 0.0, "model.info_continuous_std must be positive"),

@@ -62,6 +62,19 @@ def test_issue_4_recipes():
         )
 
 
+def test_the_pacgan_2d_recipe_is_the_authors_2d_setting():
+    """Lin et al. 2018, sec. 5.1, and their code (synthetic_data_experiments/2D*_GAN&PacGAN/config.py)."""
+    cfg = get_recipe("pacgan-2d")
+    m = cfg.model
+    assert (m.arch, m.latent_dim, m.latent_dist, m.init) == ("maxout", 2, "normal", "dcgan")
+    assert (m.g_width, m.mlp_layers, m.d_width, m.discriminator_layers, m.maxout_pieces) == (400, 4, 200, 3, 5)
+    assert (cfg.loss.objective, cfg.train.scheme, cfg.train.steps) == ("nonsaturating", "simultaneous", 400_000)
+    assert cfg.train.batch_size == 100 * m.pack == 200  # 100 packs of 2 per step
+    for opt in (cfg.g_optim, cfg.d_optim):
+        assert (opt.name, opt.lr, opt.betas) == ("adam", 1e-4, (0.8, 0.999))
+    assert cfg.data.name == "grid25" and cfg.data.toy_points == 100_000
+
+
 RELATIVISTIC_RECIPES = {"rsgan": "relativistic", "ragan": "relativistic-average", "ralsgan": "relativistic-average-ls"}
 
 

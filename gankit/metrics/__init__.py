@@ -32,6 +32,7 @@ from gankit.metrics.fid import fid_from_features, frechet_distance
 from gankit.metrics.kid import kernel_inception_distance
 from gankit.metrics.modes import (
     ModeReport,
+    ToyModeReport,
     class_histogram,
     count_toy_modes,
     mode_report,
@@ -54,6 +55,7 @@ __all__ = [
     "ModeReport",
     "NotMeasured",
     "Protocol",
+    "ToyModeReport",
     "categorical_code_accuracy",
     "class_accuracy",
     "class_histogram",

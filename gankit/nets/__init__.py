@@ -24,6 +24,7 @@ from gankit.nets.encoder import Encoder
 from gankit.nets.generator import Generator
 from gankit.nets.infogan import InfoGANDiscriminator
 from gankit.nets.init import INITS
+from gankit.nets.maxout import Maxout, MaxoutDiscriminator
 from gankit.nets.minibatch import MinibatchDiscrimination, MinibatchStdDev
 from gankit.nets.mlp import MLPDiscriminator, MLPGenerator
 from gankit.nets.mnist_conv import MnistConvDiscriminator, MnistConvGenerator
@@ -63,7 +64,16 @@ ARCHITECTURES: Registry[Architecture] = Registry(
     {
         "mlp": Architecture(
             generator=lambda cfg, n, shape: MLPGenerator(n, shape, cfg.g_width, cfg.mlp_layers, tanh=len(shape) == 3),
-            discriminator=lambda cfg, shape: MLPDiscriminator(shape, cfg.d_width, cfg.mlp_layers),
+            discriminator=lambda cfg, shape: MLPDiscriminator(shape, cfg.d_width, cfg.discriminator_layers),
+        ),
+        # PacGAN's 2-D nets (Lin et al. 2018, sec. 5.1, from ALI's): G of constant width with batch norm, maxout D
+        "maxout": Architecture(
+            generator=lambda cfg, n, shape: MLPGenerator(
+                n, shape, cfg.g_width, cfg.mlp_layers, tanh=len(shape) == 3, growth=1, batch_norm=True
+            ),
+            discriminator=lambda cfg, shape: MaxoutDiscriminator(
+                shape, cfg.d_width, cfg.discriminator_layers, cfg.maxout_pieces
+            ),
         ),
         "dcgan": Architecture(
             generator=lambda cfg, n, shape: DCGANGenerator(n, shape[0], shape[1], cfg.g_width),
@@ -156,6 +166,8 @@ __all__ = [
     "InfoGANDiscriminator",
     "MLPDiscriminator",
     "MLPGenerator",
+    "Maxout",
+    "MaxoutDiscriminator",
     "MinibatchDiscrimination",
     "MinibatchStdDev",
     "MnistConvDiscriminator",

@@ -11,18 +11,29 @@ from torch import Tensor, nn
 class MLPGenerator(nn.Module):
     """z → [Linear, ReLU]·L → Linear → tanh (images) or identity (points), reshaped to ``out_shape``.
 
-    Hidden widths double from ``width``: width, 2·width, 4·width, …
+    Hidden widths grow by ``growth`` from ``width``: width, growth·width, growth²·width, … (1: all ``width``).
+    With ``batch_norm`` each hidden layer is Linear (no bias: batch norm's shift is one) → BatchNorm → ReLU,
+    as the 2-D generators of ALI and PacGAN (Dumoulin et al. 2017; Lin et al. 2018, sec. 5.1).
     """
 
     def __init__(
-        self, latent_dim: int, out_shape: tuple[int, ...], width: int = 256, layers: int = 3, tanh: bool = True
+        self,
+        latent_dim: int,
+        out_shape: tuple[int, ...],
+        width: int = 256,
+        layers: int = 3,
+        tanh: bool = True,
+        growth: int = 2,
+        batch_norm: bool = False,
     ):
         super().__init__()
         self.latent_dim = latent_dim
-        widths = [latent_dim] + [width * 2**i for i in range(layers)]
+        widths = [latent_dim] + [width * growth**i for i in range(layers)]
         body: list[nn.Module] = []
         for a, b in itertools.pairwise(widths):
-            body += [nn.Linear(a, b), nn.ReLU(True)]
+            body += [nn.Linear(a, b, bias=not batch_norm)]
+            body += [nn.BatchNorm1d(b)] if batch_norm else []
+            body += [nn.ReLU(True)]
         body += [nn.Linear(widths[-1], math.prod(out_shape))]
         if tanh:
             body.append(nn.Tanh())

@@ -62,3 +62,30 @@ def test_a_tiny_benchmark_is_trained_scored_and_written(modes, tmp_path):
     modes.main([*argv, "--out", str(out), "--doc", str(doc)])  # a second call reuses the finished runs
     assert (out / "ring8-gan-seed0" / "eval.json").stat().st_mtime == mtime
     assert doc.read_text().count("<!-- mode-collapse: begin -->") == 1
+
+
+def test_mean_and_standard_error(modes):
+    assert modes.mean_se([1.0, 2.0, 3.0], 2) == "2.00 ± 0.58"  # s = 1, s / √3
+    assert modes.mean_se([4.0], 1) == "4.0" and modes.mean_se([], 1) == "–"
+
+
+def test_pacgans_protocol_is_trained_with_its_recipe_and_written_in_its_own_section(modes, tmp_path):
+    doc, out = tmp_path / "docs" / "results.md", tmp_path / "runs"
+    doc.parent.mkdir()
+    doc.write_text("<!-- mode-collapse: begin -->\nkept\n<!-- mode-collapse: end -->\n")
+    argv = ["--toy-steps", "0", "--pacgan-steps", "2", "--pacgan-data", "ring8", "--pacgan-packs", "1", "2"]
+    modes.main([*argv, "--pacgan-trials", "0", "1", "--out", str(out), "--doc", str(doc)])
+    run = json.loads((out / "pacgan-ring8-m2-trial1" / "eval.json").read_text())
+    cfg = run["training"]["config"]
+    assert (cfg["recipe"], cfg["model"]["arch"], cfg["model"]["pack"]) == ("pacgan-2d", "maxout", 2)
+    assert (cfg["train"]["batch_size"], cfg["train"]["seed"], cfg["train"]["steps"]) == (200, 1, 2)  # 100 packs
+    assert set(run["metrics"]["modes"]) >= {"kl_hq", "kl_all", "high_quality", "modes_covered"}
+    text = doc.read_text()
+    assert "kept" in text and text.count("<!-- pacgan-2d: begin -->") == 1
+    covered = [
+        json.loads((out / f"pacgan-ring8-m2-trial{t}" / "eval.json").read_text())["metrics"]["modes"]["modes_covered"]
+        for t in (0, 1)
+    ]
+    row = f"| packs of 2 (PacGAN2) | 2 | {modes.mean_se(covered, 1)} | 7.9 ± 0.1 |"
+    assert row in text  # ours read from eval.json, mean ± standard error, beside PacGAN's Table 1
+    assert (doc.parent / "results" / "pacgan-ring8.png").is_file()

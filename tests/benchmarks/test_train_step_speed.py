@@ -8,7 +8,6 @@ import pytest
 import torch
 
 from gankit.data import to_model_input
-from gankit.recipes import RECIPES
 from gankit.training.state import build_training
 from tests.helpers import load_benchmark, tiny
 
@@ -29,7 +28,7 @@ FP32 = {"train.precision": "fp32", "train.compile": "off"}
 SGD = {"g_optim.name": "sgd", "d_optim.name": "sgd", "g_optim.lr": 0.01, "d_optim.lr": 0.01}
 
 
-@pytest.mark.parametrize("name", list(RECIPES))
+@pytest.mark.parametrize("name", load_benchmark("train_step_speed").ALTERNATING)
 def test_the_plain_loop_takes_the_steps_gankit_takes(speed, name):
     """Same nets, batches and noise: after two game steps the losses and every weight agree."""
     training = build_training(tiny(name, **FP32, **SGD), log=lambda _: None)

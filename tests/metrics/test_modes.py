@@ -53,7 +53,10 @@ def test_ring_mode_counter_counts_exactly_on_hand_built_samples():
     assert report.modes_covered == 2  # modes 0 and 1; mode 2 has only a low-quality sample
     assert report.high_quality == pytest.approx(3 / 5)
     assert report.counts == [2, 1, 1, 0, 1, 0, 0, 0]  # nearest modes, whatever the quality
-    assert report.reverse_kl == pytest.approx(0.4 * math.log(8 * 0.4) + 3 * 0.2 * math.log(8 * 0.2))
+    assert report.hq_counts == [2, 1, 0, 0, 0, 0, 0, 0]  # within 3σ only
+    assert report.kl_all == pytest.approx(0.4 * math.log(8 * 0.4) + 3 * 0.2 * math.log(8 * 0.2))
+    # PacGAN's KL reads the high-quality histogram: 2/3 and 1/3 of the samples on 2 of 8 modes
+    assert report.kl_hq == pytest.approx(2 / 3 * math.log(8 * 2 / 3) + 1 / 3 * math.log(8 / 3))
 
 
 def test_grid_mode_counter_on_real_samples_finds_all_modes():
@@ -63,7 +66,8 @@ def test_grid_mode_counter_on_real_samples_finds_all_modes():
     assert report.modes_covered == 25
     assert report.high_quality == pytest.approx(0.989, abs=0.01)  # P(|N(0, I₂)| ≤ 3) = 1 − e^{−4.5} = 0.9889
     assert report.counts == class_histogram(labels, 25).tolist()  # modes 2 apart, σ 0.05: never confused
-    assert report.reverse_kl == pytest.approx(expected_kl_of_uniform_sample(25, 2500), rel=0.5)
+    assert report.kl_all == pytest.approx(expected_kl_of_uniform_sample(25, 2500), rel=0.5)
+    assert report.kl_hq == pytest.approx(report.kl_all, rel=0.2)  # 1.1% of the samples dropped, evenly
 
 
 def test_collapsed_grid_samples():
@@ -71,7 +75,19 @@ def test_collapsed_grid_samples():
     points = modes.centers[torch.tensor([0, 0, 0, 12])] + 0.2  # 4σ off: all low quality
     report = count_toy_modes(points, modes)
     assert (report.modes_covered, report.high_quality) == (0, 0.0)
-    assert report.reverse_kl == pytest.approx(0.75 * math.log(25 * 0.75) + 0.25 * math.log(25 * 0.25))
+    assert report.kl_all == pytest.approx(0.75 * math.log(25 * 0.75) + 0.25 * math.log(25 * 0.25))
+    assert report.kl_hq is None  # no high-quality sample: no histogram to compare
+
+
+def test_kl_hq_ignores_the_low_quality_samples_that_kl_all_counts():
+    """Even high-quality samples on every mode, plus off-mode samples all nearest to mode 0: kl_hq = 0."""
+    modes = ring8_modes()
+    points = torch.cat([modes.centers.repeat(10, 1), modes.centers[:1].repeat(40, 1) * 0.5])
+    report = count_toy_modes(points, modes)
+    assert report.high_quality == pytest.approx(80 / 120)
+    assert report.kl_hq == pytest.approx(0.0, abs=1e-12)
+    p = torch.tensor([50] + [10] * 7, dtype=torch.float64) / 120  # all samples: 50 of 120 in mode 0
+    assert report.kl_all == pytest.approx(float((p * (8 * p).log()).sum()))  # 0.265
 
 
 def test_stacked_labels_combine_the_three_channel_classes():

@@ -5,9 +5,14 @@ import torch
 from torch import nn
 
 from gankit.config import ModelConfig
-from gankit.latent import latent_space
+from gankit.data.toy import ring8_modes
+from gankit.latent import generate, latent_space
+from gankit.metrics.modes import count_toy_modes
 from gankit.nets import MLPDiscriminator, build_encoder, build_networks
 from gankit.nets.discriminator import Discriminator
+from gankit.recipes import get_recipe
+from gankit.theory import one_thread
+from gankit.training.state import build_training
 
 
 def _mlp(**fields) -> ModelConfig:
@@ -103,3 +108,42 @@ def test_encoder_maps_images_into_the_prior_support():
     assert z.shape == (5, 12) and z.abs().max() <= 1  # tanh for a U(−1, 1) prior
     e = build_encoder(ModelConfig(arch="mlp", latent_dim=3, latent_dist="normal", d_width=8), (2,))
     assert isinstance(e.squash, nn.Identity)
+
+
+def _ring_run(pack: int, seed: int) -> float:
+    """KL(nearest-mode histogram of 2,500 samples ‖ uniform) after 300 steps of a small, fast-collapsing GAN."""
+    cfg = get_recipe("nsgan").override(
+        {
+            "data.name": "ring8",
+            "data.toy_points": 10_000,
+            "model.arch": "mlp",
+            "model.latent_dim": 2,
+            "model.latent_dist": "normal",
+            "model.g_width": 32,
+            "model.d_width": 32,
+            "model.mlp_layers": 2,
+            "model.init": "default",
+            "model.pack": pack,
+            "train.batch_size": 32 * pack,  # 32 packs per step, as PacGAN keeps the packs per step
+            "train.seed": seed,
+            "train.device": "cpu",
+            "g_optim.lr": 3e-3,
+            "d_optim.lr": 3e-3,
+        }
+    )
+    with one_thread():  # as when the values below were measured
+        training = build_training(cfg, log=lambda _: None)
+        while training.step < 300:
+            training.train_step()
+        with torch.no_grad():
+            points = generate(training.gan.generator.eval(), training.sample_z(2500))
+    return count_toy_modes(points, ring8_modes()).kl_all
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_packing_stops_a_small_gan_collapsing_on_the_ring(seed):
+    """Lin et al. 2018: with a large step size this GAN puts most samples near one or two of the 8 modes
+    (KL to uniform ≥ 0.5; log 8 = 2.08 is total collapse); the same run with D judging pairs spreads them
+    over all 8 (KL ≤ 0.25). Measured when written: unpacked 0.86 and 1.03, packed 0.04 and 0.02 (seeds 0, 1)."""
+    assert _ring_run(pack=1, seed=seed) >= 0.5
+    assert _ring_run(pack=2, seed=seed) <= 0.25

@@ -29,3 +29,9 @@ def test_build_rejects_shapes_an_architecture_cannot_handle():
         build_networks(ModelConfig(arch="mnist-conv"), (3, 32, 32))
     with pytest.raises(ConfigError, match="square"):
         build_networks(ModelConfig(arch="dcgan"), (2,))
+
+
+def test_d_layers_sets_the_discriminators_depth_apart_from_gs():
+    g, d = build_networks(ModelConfig(arch="mlp", g_width=16, d_width=16, mlp_layers=3, d_layers=1), (2,))
+    assert len([m for m in g.modules() if isinstance(m, torch.nn.Linear)]) == 4  # 3 hidden + output
+    assert [m.out_features for m in d.modules() if isinstance(m, torch.nn.Linear)] == [16, 1]
