@@ -49,6 +49,7 @@ class ModelConfig:
     g_width: int = 64  # DCGAN: channels of G's last hidden layer (ngf); MLP: first hidden width
     d_width: int = 64  # DCGAN: channels of D's first layer (ndf); MLP: last hidden width
     mlp_layers: int = 3  # hidden layers of the MLP generator / discriminator
+    g_norm: str = "none"  # MLP generator: "batch" (batch norm after each hidden layer, as PyTorch-GAN's) or "none"
     d_norm: str = "batch"  # DCGAN critic normalisation: "batch", "layer" (WGAN-GP) or "none"
     spectral_norm: bool = False  # spectral normalisation of every D layer (Miyato et al. 2018)
     init: str = "dcgan"  # "dcgan" (N(0, 0.02)), "xavier" or "default" (PyTorch's)
@@ -374,6 +375,7 @@ def validate(cfg: Config) -> None:
         f"got {cfg.model.mlp_layers}",
     )
     _choice(cfg.model.d_norm, ("batch", "layer", "none"), "model.d_norm")
+    _choice(cfg.model.g_norm, ("batch", "none"), "model.g_norm")
     m = cfg.model
     _choice(m.conditioning, ("none", "concat", "projection"), "model.conditioning")
     _check(m.label_embed_dim >= 1, f"model.label_embed_dim must be at least 1, got {m.label_embed_dim}")

@@ -62,7 +62,9 @@ ARCHITECTURES: Registry[Architecture] = Registry(
     "architecture",
     {
         "mlp": Architecture(
-            generator=lambda cfg, n, shape: MLPGenerator(n, shape, cfg.g_width, cfg.mlp_layers, tanh=len(shape) == 3),
+            generator=lambda cfg, n, shape: MLPGenerator(
+                n, shape, cfg.g_width, cfg.mlp_layers, tanh=len(shape) == 3, batch_norm=cfg.g_norm == "batch"
+            ),
             discriminator=lambda cfg, shape: MLPDiscriminator(shape, cfg.d_width, cfg.mlp_layers),
         ),
         "dcgan": Architecture(

@@ -9,20 +9,30 @@ from torch import Tensor, nn
 
 
 class MLPGenerator(nn.Module):
-    """z → [Linear, ReLU]·L → Linear → tanh (images) or identity (points), reshaped to ``out_shape``.
+    """z → [Linear, (BatchNorm), ReLU]·L → Linear → tanh (images) or identity (points), reshaped to ``out_shape``.
 
-    Hidden widths double from ``width``: width, 2·width, 4·width, …
+    Hidden widths double from ``width``: width, 2·width, 4·width, … ``batch_norm`` normalises every hidden
+    layer over the batch, as the MLP GAN of the PyTorch-GAN examples does (eriklindernoren/PyTorch-GAN,
+    ``implementations/gan/gan.py``: batch norm in G, none in D). Without it the MNIST MLP G (z → 256 → 512 →
+    1024 → 784) collapsed onto one noisy digit with the non-saturating loss and stayed noise with the
+    saturating one (docs/results.md); with it both learn digits of every class.
     """
 
     def __init__(
-        self, latent_dim: int, out_shape: tuple[int, ...], width: int = 256, layers: int = 3, tanh: bool = True
+        self,
+        latent_dim: int,
+        out_shape: tuple[int, ...],
+        width: int = 256,
+        layers: int = 3,
+        tanh: bool = True,
+        batch_norm: bool = False,
     ):
         super().__init__()
         self.latent_dim = latent_dim
         widths = [latent_dim] + [width * 2**i for i in range(layers)]
         body: list[nn.Module] = []
         for a, b in itertools.pairwise(widths):
-            body += [nn.Linear(a, b), nn.ReLU(True)]
+            body += [nn.Linear(a, b), *([nn.BatchNorm1d(b)] if batch_norm else []), nn.ReLU(True)]
         body += [nn.Linear(widths[-1], math.prod(out_shape))]
         if tanh:
             body.append(nn.Tanh())

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from gankit.config import ModelConfig
+from gankit.config import Config, ModelConfig
 from gankit.errors import ConfigError
 from gankit.nets import MLPDiscriminator, MLPGenerator, build_networks
 
@@ -29,3 +29,14 @@ def test_build_rejects_shapes_an_architecture_cannot_handle():
         build_networks(ModelConfig(arch="mnist-conv"), (3, 32, 32))
     with pytest.raises(ConfigError, match="square"):
         build_networks(ModelConfig(arch="dcgan"), (2,))
+
+
+def test_g_batch_norm_normalises_every_hidden_layer_only_when_asked():
+    plain = MLPGenerator(8, (1, 28, 28), width=16, layers=3)
+    normed = MLPGenerator(8, (1, 28, 28), width=16, layers=3, batch_norm=True)
+    assert not any(isinstance(m, torch.nn.BatchNorm1d) for m in plain.modules())
+    assert [m.num_features for m in normed.modules() if isinstance(m, torch.nn.BatchNorm1d)] == [16, 32, 64]
+    g, _ = build_networks(ModelConfig(arch="mlp", g_width=16, d_width=16, g_norm="batch"), (1, 28, 28))
+    assert sum(isinstance(m, torch.nn.BatchNorm1d) for m in g.modules()) == 3
+    with pytest.raises(ConfigError, match="g_norm"):
+        Config().override({"model.g_norm": "layer"})
