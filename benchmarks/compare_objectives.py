@@ -1,15 +1,17 @@
-"""Train every objective on MNIST (and on the 2-D ring and grid) with one budget, score them, write a table.
+"""Train every objective on MNIST (and on the 2-D ring and grid), score them, write a table.
 
-    python benchmarks/compare_objectives.py --data-dir ../shared/data/mnist --steps 1500 --seeds 0 \
-        --toy-steps 3000 --out runs/compare --doc docs/results.md
+    python benchmarks/compare_objectives.py --data-dir ../shared/data/mnist --steps 1500 \
+        --recipe-steps gan=5000 nsgan=5000 --seeds 0 --toy-steps 3000 --out runs/compare --doc docs/results.md
 
-For each image recipe and seed: ``gankit train`` with the recipe's paper defaults and ``--steps``, then
+For each image recipe and seed: ``gankit train`` with the recipe's paper defaults and ``--steps`` (or its
+``--recipe-steps`` budget: the MLP recipes' steps are far cheaper), then
 ``gankit eval`` (10,000 samples against the 10,000 MNIST test images, features of gankit's MNIST
 classifier). The real-data floor (``gankit eval --real``: train vs test, blurred, one class) is scored
 first. For the 2-D benchmarks every objective is trained with the same MLP (3 hidden layers of 256,
 z ~ N(0, I₂)) and its own loss, regulariser, optimiser, batch and n_critic, then scored with the PacGAN
-protocol (2,500 samples). Finished runs (those with an ``eval.json``) are reused, so an interrupted table
-can be continued. Every number in the Markdown file comes from the runs' JSON results.
+protocol (2,500 samples). Finished runs (those with an ``eval.json``) of the same config are reused, so an
+interrupted table can be continued; a run whose recipe has changed since is trained again. Every number in
+the Markdown file comes from the runs' JSON results.
 
 The file is rewritten whole, except for marked sections (``<!-- NAME: begin -->`` … ``<!-- NAME: end -->``)
 that other scripts own (``write_section``; e.g. ``mode_collapse.py``'s): they are kept, at the end.
