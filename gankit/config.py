@@ -51,6 +51,7 @@ class ModelConfig:
     mlp_layers: int = 3  # hidden layers of the MLP generator / discriminator
     d_layers: int | None = None  # hidden layers of an MLP or maxout D (None: mlp_layers)
     maxout_pieces: int = 5  # affine pieces per maxout unit of the maxout D (Goodfellow et al. 2013)
+    g_norm: str = "none"  # MLP generator: "batch" (batch norm after each hidden layer, as PyTorch-GAN's) or "none"
     d_norm: str = "batch"  # DCGAN critic normalisation: "batch", "layer" (WGAN-GP) or "none"
     spectral_norm: bool = False  # spectral normalisation of every D layer (Miyato et al. 2018)
     init: str = "dcgan"  # "dcgan" (N(0, 0.02)), "xavier" or "default" (PyTorch's)
@@ -391,6 +392,7 @@ def validate(cfg: Config) -> None:
         f"model.maxout_pieces must lie in 1..{MAX_MAXOUT_PIECES}, got {cfg.model.maxout_pieces}",
     )
     _choice(cfg.model.d_norm, ("batch", "layer", "none"), "model.d_norm")
+    _choice(cfg.model.g_norm, ("batch", "none"), "model.g_norm")
     m = cfg.model
     _choice(m.conditioning, ("none", "concat", "projection"), "model.conditioning")
     _check(m.label_embed_dim >= 1, f"model.label_embed_dim must be at least 1, got {m.label_embed_dim}")

@@ -32,9 +32,23 @@ class Recipe:
 
 
 def _mlp_gan(objective: str) -> Config:
+    """The fully connected GAN on flattened images: G z → 256 → 512 → 1024 → 784 ReLU with batch norm, D 784 → 1024
+    → 512 → 256 → 1 LeakyReLU(0.2), z ~ N(0, I₁₀₀), Adam 2e-4 β = (0.5, 0.999), batch 64.
+
+    G's batch norm is that of the PyTorch-GAN examples' MLP GAN (eriklindernoren/PyTorch-GAN,
+    ``implementations/gan/gan.py``, whose G is 128 → … → 1024 LeakyReLU and D 784 → 512 → 256); without it
+    neither loss learned MNIST digits (docs/results.md).
+    """
     return Config(
         model=ModelConfig(
-            arch="mlp", latent_dim=100, latent_dist="normal", g_width=256, d_width=256, mlp_layers=3, init="default"
+            arch="mlp",
+            latent_dim=100,
+            latent_dist="normal",
+            g_width=256,
+            d_width=256,
+            mlp_layers=3,
+            g_norm="batch",
+            init="default",
         ),
         loss=LossConfig(objective=objective),
         g_optim=OptimizerConfig("adam", lr=2e-4, betas=(0.5, 0.999)),
@@ -212,14 +226,14 @@ _RECIPES: dict[str, Recipe] = {
     for r in (
         Recipe(
             "gan",
-            "the original minimax GAN with the saturating G loss log(1 − D(G(z))); MLP G and D",
-            "Goodfellow et al. 2014",
+            "the original minimax GAN with the saturating G loss log(1 − D(G(z))); MLP G (batch norm) and D",
+            "Goodfellow et al. 2014; nets: PyTorch-GAN's MLP GAN (eriklindernoren/PyTorch-GAN, gan.py)",
             _gan,
         ),
         Recipe(
             "nsgan",
-            "minimax D loss with the non-saturating G loss −log D(G(z)); MLP G and D",
-            "Goodfellow et al. 2014, sec. 3",
+            "minimax D loss with the non-saturating G loss −log D(G(z)); MLP G (batch norm) and D",
+            "Goodfellow et al. 2014, sec. 3; nets: PyTorch-GAN's MLP GAN (eriklindernoren/PyTorch-GAN, gan.py)",
             _nsgan,
         ),
         Recipe(

@@ -1,7 +1,12 @@
 import pytest
+import torch
 
-from gankit import losses
+from gankit import load_generator, losses
+from gankit.config import DataConfig
+from gankit.data.load import load_data
+from gankit.data.tensors import to_model_input
 from gankit.errors import ConfigError
+from gankit.metrics.extractors import load_extractor
 from gankit.recipes import RECIPES, get_recipe
 from gankit.training.trainer import train
 from tests.helpers import tiny
@@ -148,3 +153,23 @@ def test_remedies_combine_with_other_recipes(name, extra, tmp_path):
     assert training.step == 4
     records = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
     assert len(records) == 2
+
+
+def test_the_mlp_gan_does_not_collapse(tmp_path):
+    """Regression (issue 13): without batch norm in G the nsgan MLP collapsed onto one noisy image.
+
+    After 300 steps on the shipped sample its samples' mean pairwise distance was 0.08 of the real images'
+    (and their classifier features' variance 0.04 of theirs); with G's batch norm 0.58 (and 1.03).
+    """
+    cfg = get_recipe("nsgan").override(
+        {"train.steps": 300, "train.sample_at": (0,), "train.checkpoint_every": 0, "train.progress": False}
+        | {"train.device": "cpu", "train.tensorboard": False}
+    )
+    train(cfg, tmp_path / "run", echo=False)
+    fake = load_generator(tmp_path / "run").generate(500, seed=0)
+    real = to_model_input(load_data(DataConfig(), log=lambda _: None).x[:500])
+    extractor = load_extractor("mnist")
+    distance = torch.pdist(fake.flatten(1)).mean() / torch.pdist(real.flatten(1)).mean()
+    variance = extractor.features(fake).var(0).sum() / extractor.features(real).var(0).sum()
+    assert 0.3 < distance < 1.5
+    assert 0.3 < variance < 3

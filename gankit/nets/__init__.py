@@ -63,13 +63,15 @@ ARCHITECTURES: Registry[Architecture] = Registry(
     "architecture",
     {
         "mlp": Architecture(
-            generator=lambda cfg, n, shape: MLPGenerator(n, shape, cfg.g_width, cfg.mlp_layers, tanh=len(shape) == 3),
+            generator=lambda cfg, n, shape: MLPGenerator(
+                n, shape, cfg.g_width, cfg.mlp_layers, tanh=len(shape) == 3, batch_norm=cfg.g_norm == "batch"
+            ),
             discriminator=lambda cfg, shape: MLPDiscriminator(shape, cfg.d_width, cfg.discriminator_layers),
         ),
         # PacGAN's 2-D nets (Lin et al. 2018, sec. 5.1, from ALI's): G of constant width with batch norm, maxout D
         "maxout": Architecture(
             generator=lambda cfg, n, shape: MLPGenerator(
-                n, shape, cfg.g_width, cfg.mlp_layers, tanh=len(shape) == 3, growth=1, batch_norm=True
+                n, shape, cfg.g_width, cfg.mlp_layers, tanh=len(shape) == 3, growth=1, batch_norm=True, bias=False
             ),
             discriminator=lambda cfg, shape: MaxoutDiscriminator(
                 shape, cfg.d_width, cfg.discriminator_layers, cfg.maxout_pieces

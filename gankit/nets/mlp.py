@@ -9,11 +9,14 @@ from torch import Tensor, nn
 
 
 class MLPGenerator(nn.Module):
-    """z → [Linear, ReLU]·L → Linear → tanh (images) or identity (points), reshaped to ``out_shape``.
+    """z → [Linear, (BatchNorm), ReLU]·L → Linear → tanh (images) or identity (points), reshaped to ``out_shape``.
 
     Hidden widths grow by ``growth`` from ``width``: width, growth·width, growth²·width, … (1: all ``width``).
-    With ``batch_norm`` each hidden layer is Linear (no bias: batch norm's shift is one) → BatchNorm → ReLU,
-    as the 2-D generators of ALI and PacGAN (Dumoulin et al. 2017; Lin et al. 2018, sec. 5.1).
+    With ``batch_norm`` each hidden layer is Linear → BatchNorm → ReLU: as the MLP GAN of the PyTorch-GAN
+    examples (eriklindernoren/PyTorch-GAN, ``implementations/gan/gan.py``: batch norm in G, none in D; without
+    it the MNIST MLP G, z → 256 → 512 → 1024 → 784, collapsed onto one noisy digit with the non-saturating loss
+    and stayed noise with the saturating one, docs/results.md), and, with ``bias=False`` (batch norm's shift is
+    the bias), as the 2-D generators of ALI and PacGAN (Dumoulin et al. 2017; Lin et al. 2018, sec. 5.1).
     """
 
     def __init__(
@@ -25,13 +28,14 @@ class MLPGenerator(nn.Module):
         tanh: bool = True,
         growth: int = 2,
         batch_norm: bool = False,
+        bias: bool = True,
     ):
         super().__init__()
         self.latent_dim = latent_dim
         widths = [latent_dim] + [width * growth**i for i in range(layers)]
         body: list[nn.Module] = []
         for a, b in itertools.pairwise(widths):
-            body += [nn.Linear(a, b, bias=not batch_norm)]
+            body += [nn.Linear(a, b, bias=bias or not batch_norm)]
             body += [nn.BatchNorm1d(b)] if batch_norm else []
             body += [nn.ReLU(True)]
         body += [nn.Linear(widths[-1], math.prod(out_shape))]

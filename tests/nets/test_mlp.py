@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from gankit.config import ModelConfig
+from gankit.config import Config, ModelConfig
 from gankit.errors import ConfigError
 from gankit.nets import MLPDiscriminator, MLPGenerator, build_networks
 
@@ -35,3 +35,14 @@ def test_d_layers_sets_the_discriminators_depth_apart_from_gs():
     g, d = build_networks(ModelConfig(arch="mlp", g_width=16, d_width=16, mlp_layers=3, d_layers=1), (2,))
     assert len([m for m in g.modules() if isinstance(m, torch.nn.Linear)]) == 4  # 3 hidden + output
     assert [m.out_features for m in d.modules() if isinstance(m, torch.nn.Linear)] == [16, 1]
+
+
+def test_g_batch_norm_normalises_every_hidden_layer_only_when_asked():
+    plain = MLPGenerator(8, (1, 28, 28), width=16, layers=3)
+    normed = MLPGenerator(8, (1, 28, 28), width=16, layers=3, batch_norm=True)
+    assert not any(isinstance(m, torch.nn.BatchNorm1d) for m in plain.modules())
+    assert [m.num_features for m in normed.modules() if isinstance(m, torch.nn.BatchNorm1d)] == [16, 32, 64]
+    g, _ = build_networks(ModelConfig(arch="mlp", g_width=16, d_width=16, g_norm="batch"), (1, 28, 28))
+    assert sum(isinstance(m, torch.nn.BatchNorm1d) for m in g.modules()) == 3
+    with pytest.raises(ConfigError, match="g_norm"):
+        Config().override({"model.g_norm": "layer"})

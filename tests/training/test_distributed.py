@@ -64,7 +64,8 @@ def succeeded(ranks: list[dict]) -> None:
         assert all(c["code"] == 0 for c in r["commands"]), f"rank {r['rank']}: {[c['stderr'] for c in r['commands']]}"
 
 
-MLP = {
+MLP = {  # the MLP recipes' nets without G's batch norm, whose statistics are per rank
+    "model.g_norm": "none",
     "data.name": "ring8",
     "data.toy_points": 512,
     "train.batch_size": 32,
