@@ -47,4 +47,4 @@ def test_hinge_spreads_over_the_ring_on_the_shared_2d_mlp(compare, tmp_path):
     points = load_generator(tmp_path / "run").generate(2500, seed=0)
     report = count_toy_modes(points, ring8_modes())
     assert sum(c >= 100 for c in report.counts) >= 6, report.counts  # nearest-mode histogram over the 8 modes
-    assert report.reverse_kl < 0.5, report.counts
+    assert report.kl_all < 0.5, report.counts

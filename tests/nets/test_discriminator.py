@@ -122,6 +122,7 @@ def _ring_run(pack: int, seed: int) -> float:
             "model.g_width": 32,
             "model.d_width": 32,
             "model.mlp_layers": 2,
+            "model.g_norm": "none",  # the plain MLP G (nsgan's batch norm in G is for MNIST)
             "model.init": "default",
             "model.pack": pack,
             "train.batch_size": 32 * pack,  # 32 packs per step, as PacGAN keeps the packs per step
