@@ -96,6 +96,20 @@ def attempt_store(world_size: int, timeout: timedelta) -> dist.Store | None:
     return dist.PrefixStore(f"gankit/attempt-{restart_count()}", shared)
 
 
+def elastic_store_warning() -> str | None:
+    """A warning for a multi-node run that torchrun may restart while its agents share one store: after a restart
+    the nodes' ``TORCHELASTIC_RESTART_COUNT`` can differ, so :func:`attempt_store`'s prefixes would not meet."""
+    env = os.environ
+    nodes = int(env.get("WORLD_SIZE", "1")) > int(env.get("LOCAL_WORLD_SIZE", env.get("WORLD_SIZE", "1")))
+    restarts = int(env.get("TORCHELASTIC_MAX_RESTARTS", "0")) > 0
+    if nodes and restarts and env.get("TORCHELASTIC_USE_AGENT_STORE") == str(True):
+        return (
+            "warning: a multi-node run with --max-restarts: launch torchrun with TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1 "
+            "so that a restarted group meets again (torch's shared store keeps no attempt apart; pytorch #135712)"
+        )
+    return None
+
+
 def is_lost_peer(error: BaseException) -> bool:
     """Whether a collective's error means a peer went away (gloo's or NCCL's connection errors)."""
     text = str(error)

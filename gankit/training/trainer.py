@@ -17,7 +17,7 @@ from gankit.config import Config
 from gankit.metrics.monitor import FidMonitor
 from gankit.run import RunPaths
 from gankit.training.choices import check_choices
-from gankit.training.distributed import World, joined
+from gankit.training.distributed import World, elastic_store_warning, joined
 from gankit.training.rundir import RunDir
 from gankit.training.runlog import MetricsWriter, RunLog
 from gankit.training.schedules import (
@@ -78,6 +78,8 @@ def _lead(training: Training, run: RunDir, log: RunLog, monitor: FidMonitor | No
         f"gankit {__version__}: recipe {cfg.recipe}, {cfg.loss.objective} loss, {cfg.model.arch} nets, "
         f"{len(training.data):,} examples from {training.data.source}, device {training.device}{processes}"
     )
+    if (warning := elastic_store_warning()) is not None:
+        log(warning)
     checkpoints = CheckpointSchedule(paths, cfg.train, saved_at=training.step if resume else None)
     with MetricsWriter(paths, training, log, resumed=resume) as metrics:
         grids = GridSchedule(paths, cfg.train, metrics.tensorboard, log)

@@ -365,3 +365,21 @@ def test_a_lost_peer_is_told_apart_from_other_errors():
         raise gloo
     with pytest.raises(RuntimeError, match="mat1"), world.watching_peers(lambda: 6):  # a bug stays a bug
         raise RuntimeError("mat1 and mat2 shapes cannot be multiplied")
+
+
+def test_multi_node_elastic_runs_on_a_shared_store_are_warned(monkeypatch):
+    from gankit.training.distributed import elastic_store_warning
+
+    env = {"WORLD_SIZE": "16", "LOCAL_WORLD_SIZE": "8", "TORCHELASTIC_MAX_RESTARTS": "3"}
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("TORCHELASTIC_USE_AGENT_STORE", "True")
+    assert "TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1" in elastic_store_warning()
+    monkeypatch.setenv("TORCHELASTIC_USE_AGENT_STORE", "False")  # torchrun was launched with it: a store per attempt
+    assert elastic_store_warning() is None
+    monkeypatch.setenv("TORCHELASTIC_USE_AGENT_STORE", "True")
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "16")  # one node: the restart count is the same for every worker
+    assert elastic_store_warning() is None
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "8")
+    monkeypatch.setenv("TORCHELASTIC_MAX_RESTARTS", "0")  # never restarted
+    assert elastic_store_warning() is None
