@@ -116,10 +116,13 @@ def toy_overrides(data: str, steps: int, seed: int) -> dict[str, Any]:
     }
 
 
-def _mean_std(values: list[float], digits: int = 2) -> str:
-    if len(values) == 1:
-        return f"{values[0]:.{digits}f}"
-    return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}"
+def mean_spread(values: list[float], digits: int = 2, standard_error: bool = False) -> str:
+    """Mean ± standard deviation over seeds (with ``standard_error``: ± s / √n, as PacGAN reports trials); one
+    value alone; none: "–"."""
+    if len(values) < 2:
+        return f"{values[0]:.{digits}f}" if values else "–"
+    spread = statistics.stdev(values) / (math.sqrt(len(values)) if standard_error else 1.0)
+    return f"{statistics.mean(values):.{digits}f} ± {spread:.{digits}f}"
 
 
 def _steps(training: list[dict[str, Any]]) -> str:
@@ -136,13 +139,14 @@ def image_table(results: dict[str, list[dict[str, Any]]]) -> list[str]:
         m = [r["metrics"] for r in runs]
         t = [r["training"] for r in runs]
         rows.append(
-            f"| {name} | {_steps(t)} | {_mean_std([x['fid'] for x in m])} | {_mean_std([1e3 * x['kid'] for x in m])} | "
-            f"{_mean_std([x['precision'] for x in m])} | {_mean_std([x['recall'] for x in m])} | "
-            f"{_mean_std([x['density'] for x in m])} | {_mean_std([x['coverage'] for x in m])} | "
-            f"{_mean_std([x['classes']['modes_covered'] for x in m], 1)} | "
-            f"{_mean_std([x['classes']['reverse_kl'] for x in m], 3)} | "
-            f"{_mean_std([x['classifier_score'] for x in m])} | {_mean_std([y['images_per_s'] for y in t], 0)} | "
-            f"{_mean_std([y['seconds'] for y in t], 0)} | {LUCIC_MNIST_FID.get(name, '–')} |"
+            f"| {name} | {_steps(t)} | {mean_spread([x['fid'] for x in m])} | "
+            f"{mean_spread([1e3 * x['kid'] for x in m])} | "
+            f"{mean_spread([x['precision'] for x in m])} | {mean_spread([x['recall'] for x in m])} | "
+            f"{mean_spread([x['density'] for x in m])} | {mean_spread([x['coverage'] for x in m])} | "
+            f"{mean_spread([x['classes']['modes_covered'] for x in m], 1)} | "
+            f"{mean_spread([x['classes']['reverse_kl'] for x in m], 3)} | "
+            f"{mean_spread([x['classifier_score'] for x in m])} | {mean_spread([y['images_per_s'] for y in t], 0)} | "
+            f"{mean_spread([y['seconds'] for y in t], 0)} | {LUCIC_MNIST_FID.get(name, '–')} |"
         )
     return rows
 
@@ -173,9 +177,9 @@ def toy_table(results: dict[str, dict[str, list[dict[str, Any]]]]) -> list[str]:
         for data in TOY_DATA:
             modes = [r["metrics"]["modes"] for r in by_data[data]]
             cells += [
-                _mean_std([x["modes_covered"] for x in modes], 1),
-                _mean_std([100 * x["high_quality"] for x in modes], 1) + "%",
-                _mean_std([x["kl_all"] for x in modes], 3),
+                mean_spread([x["modes_covered"] for x in modes], 1),
+                mean_spread([100 * x["high_quality"] for x in modes], 1) + "%",
+                mean_spread([x["kl_all"] for x in modes], 3),
             ]
         rows.append(f"| {name} | " + " | ".join(cells) + " |")
     return rows

@@ -284,10 +284,6 @@ def run_jobs(jobs: list[Job], workers: int, log: Any) -> dict[str, dict[str, Any
 # ----------------------------------------------------------------------------------------------- the doc
 
 
-def _cell(values: list[float], digits: int) -> str:
-    return co._mean_std(values, digits) if values else "–"
-
-
 def final_d_loss(run_dir: str | Path) -> float:
     """D's loss averaged over the last logging window of a run (``metrics.jsonl``); log 4 ≈ 1.386 at chance."""
     lines = (Path(run_dir) / "metrics.jsonl").read_text().splitlines()
@@ -308,11 +304,12 @@ def toy_table(data: str, names: list[str], results: dict[str, list[dict[str, Any
         paper = PACGAN_TABLE1.get(name, {}).get(data, ("–", "–", "–"))
         batch = {r["training"]["config"]["train"]["batch_size"] for r in runs}
         rows.append(
-            f"| {REMEDIES[name].label} | {len(runs)} | {_cell([m['modes_covered'] for m in modes], 1)} | {paper[0]} | "
-            f"{_cell([100 * m['high_quality'] for m in modes], 1)} | {paper[1]} | "
-            f"{_cell([m['kl_all'] for m in modes], 3)} | {paper[2]} | "
-            f"{_cell([r['final_d_loss'] for r in runs], 3)} | {', '.join(map(str, sorted(batch)))} | "
-            f"{_cell([r['training']['seconds'] for r in runs], 0)} |"
+            f"| {REMEDIES[name].label} | {len(runs)} | {co.mean_spread([m['modes_covered'] for m in modes], 1)} | "
+            f"{paper[0]} | "
+            f"{co.mean_spread([100 * m['high_quality'] for m in modes], 1)} | {paper[1]} | "
+            f"{co.mean_spread([m['kl_all'] for m in modes], 3)} | {paper[2]} | "
+            f"{co.mean_spread([r['final_d_loss'] for r in runs], 3)} | {', '.join(map(str, sorted(batch)))} | "
+            f"{co.mean_spread([r['training']['seconds'] for r in runs], 0)} |"
         )
     return rows
 
@@ -322,9 +319,7 @@ PACK_ROWS = {1: "gan", 2: "pacgan2", 3: "pacgan3", 4: "pacgan4"}  # PACGAN_TABLE
 
 def mean_se(values: list[float], digits: int) -> str:
     """Mean ± standard error (s / √n) over trials, as PacGAN reports them; a single value alone."""
-    if len(values) < 2:
-        return f"{values[0]:.{digits}f}" if values else "–"
-    return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values) / math.sqrt(len(values)):.{digits}f}"
+    return co.mean_spread(values, digits, standard_error=True)
 
 
 def pacgan_table(data: str, by_pack: dict[int, list[dict[str, Any]]]) -> list[str]:
@@ -371,10 +366,10 @@ def stacked_table(names: list[str], results: dict[str, list[dict[str, Any]]], fl
         paper = PACGAN_TABLE2.get(name, ("–", "–"))
         batch = {r["training"]["config"]["train"]["batch_size"] for r in runs}
         rows.append(
-            f"| {REMEDIES[name].label} | {len(runs)} | {_cell([x['modes']['modes_covered'] for x in m], 1)} | "
-            f"{paper[0]} | {_cell([x['modes']['reverse_kl'] for x in m], 3)} | {paper[1]} | "
-            f"{_cell([x['fid'] for x in m], 2)} | {', '.join(map(str, sorted(batch)))} | "
-            f"{_cell([r['training']['seconds'] for r in runs], 0)} |"
+            f"| {REMEDIES[name].label} | {len(runs)} | {co.mean_spread([x['modes']['modes_covered'] for x in m], 1)} | "
+            f"{paper[0]} | {co.mean_spread([x['modes']['reverse_kl'] for x in m], 3)} | {paper[1]} | "
+            f"{co.mean_spread([x['fid'] for x in m], 2)} | {', '.join(map(str, sorted(batch)))} | "
+            f"{co.mean_spread([r['training']['seconds'] for r in runs], 0)} |"
         )
     m = floor["metrics"]
     modes, kl = m["modes"]["modes_covered"], m["modes"]["reverse_kl"]

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import compare_objectives as co  # a sibling script: benchmarks/ is on sys.path when this one runs
 import torch
-import torch.nn.functional as F
 
 from gankit.data.toy import grid25_modes, sample_toy
 from gankit.latent import generate
+from gankit.losses import get_objective
 from gankit.metrics.modes import count_toy_modes
 from gankit.nets import build_networks
 from gankit.recipes import get_recipe
@@ -72,11 +72,12 @@ def d_alone(pack: int, steps: int, seed: int) -> float:
     cfg = get_recipe("nsgan").override(co.toy_overrides("grid25", steps, seed) | {"model.pack": pack})
     _, d = build_networks(cfg.model, (2,))
     opt = torch.optim.Adam(d.parameters(), cfg.d_optim.lr, betas=cfg.d_optim.betas)
+    d_loss = get_objective(cfg.loss.objective).d_loss  # the recipe's D loss, as in its training step
     blob = torch.distributions.MultivariateNormal(real.mean(0), torch.cov(real.T))
     losses = []
     for _ in range(steps):
         x, f = real[torch.randint(len(real), (64 * pack,))], blob.sample((64 * pack,))
-        loss = F.softplus(-d(x)).mean() + F.softplus(d(f)).mean()
+        loss = d_loss(d(x), d(f))
         opt.zero_grad()
         loss.backward()
         opt.step()
