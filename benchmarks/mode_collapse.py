@@ -561,12 +561,16 @@ STACKED_PROTOCOLS = [
     "`gankit.metrics.modes`), but trains on 60,000 stacks of the 60,000 training digits (`gankit.data.stacked`) "
     "with one G update per D update: gankit has no option for several G updates. (25,600, the training-set "
     "size sometimes quoted, is the default argument of their DCGAN class; their config sets 128,000.)",
-    "- *Table 3, the unrolled GAN's small-D setting* (`unrolled_GAN_experiment/D=0.25G`, `D=0.5G`): z in R²⁵⁶, "
-    "batch 128, Adam D 2e-4 / G 1e-4, β = (0.5, 0.99), data drawn afresh each step, 25,600 samples scored. "
-    "gankit has no preset for it; the optimiser, batch and z are overrides (`model.latent_dim=256`, "
-    "`g_optim.lr=1e-4`, `g_optim.betas=0.5,0.99`, `d_optim.betas=0.5,0.99`), D's size relative to G's is "
-    "`model.d_width` against `model.g_width` (the widths of their D=¼G and ½G nets were not checked here), "
-    "and fresh data each step is not available (a fixed set of 60,000 stacks).",
+    "- *Table 3, the unrolled GAN's small-D setting* (`unrolled_GAN_experiment/D=0.25G`, `D=0.5G`): the "
+    "`pacgan-stacked` recipe is their setting: their nets (`gankit.nets.small_dcgan`: 3×3 convolutions, G "
+    "64-32-16-8 channels, D 2-4-8 with batch norm in every layer and LeakyReLU 0.3; `model.d_width=4` for D = "
+    "½G), z ~ N(0, I₂₅₆), Adam D 2e-4 / G 1e-4, β = (0.5, 0.99), 128 packs per step, one D step per G step, "
+    "500,000 steps, 25,600 samples scored (`-n 25600`). Deviations: a fixed set of 60,000 stacks instead of "
+    "stacks drawn afresh each step, G's step draws its own z (theirs reuses the D step's), G makes the m members "
+    "of a pack in one batch (theirs in m, so their batch-norm statistics are per member), and G is scored with "
+    "batch norm's running statistics (their sampler uses each batch's). Not trained here: its step time is in "
+    "docs/benchmarks.md (the `pacgan-stacked` row, m = 2), so one 500,000-step trial is many hours on this CPU, "
+    "and their table has 50 trials per cell.",
     "",
 ]
 

@@ -20,6 +20,7 @@ from gankit.config import (
 from gankit.registry import Registry
 
 PACGAN_2D_PACKS = 100  # packs D judges per step in PacGAN's 2-D experiments (their batch_size)
+PACGAN_STACKED_PACKS = 128  # packs D judges per step in PacGAN's small-D Stacked-MNIST experiment (Table 3)
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,27 @@ def _pacgan_2d() -> Config:
     )
 
 
+def _pacgan_stacked() -> Config:
+    """PacGAN's Stacked-MNIST experiment in the unrolled-GAN setting with D = ¼G (Lin et al. 2018, Table 3; Metz
+    et al. 2017, app. E; the authors' code, ``stacked_MNIST_experiments/unrolled_GAN_experiment``).
+
+    The small DCGAN (``gankit.nets.small_dcgan``: G 64-32-16-8 channels, D 2-4-8, ``model.d_width=4`` for D = ½G),
+    z ~ N(0, I₂₅₆), non-saturating loss, one D step then one G step, Adam D 2e-4 / G 1e-4, β = (0.5, 0.99), 128
+    packs per step (``train.batch_size`` counts samples: 128·m), 500,000 steps (their one epoch of 500,000
+    batches of fresh stacks), 25,600 samples scored. Packs of 1: ``model.pack=1``, ``train.batch_size=128``.
+    """
+    pack = 2
+    return Config(
+        model=ModelConfig(
+            arch="small-dcgan", latent_dim=256, latent_dist="normal", g_width=8, d_width=2, init="dcgan", pack=pack
+        ),
+        loss=LossConfig(objective="nonsaturating"),
+        g_optim=OptimizerConfig("adam", lr=1e-4, betas=(0.5, 0.99)),
+        d_optim=OptimizerConfig("adam", lr=2e-4, betas=(0.5, 0.99)),
+        train=TrainConfig(batch_size=PACGAN_STACKED_PACKS * pack, steps=500_000),
+    )
+
+
 def _relativistic(objective: str) -> Config:
     """The dcgan recipe with a relativistic objective: one change, so its row compares the loss alone.
 
@@ -322,6 +344,15 @@ _RECIPES: dict[str, Recipe] = {
             "Lin et al. 2018, sec. 5.1 and Table 1 (the authors' code)",
             _pacgan_2d,
             data="grid25",
+        ),
+        Recipe(
+            "pacgan-stacked",
+            "PacGAN's small-D Stacked-MNIST experiment: D judges packs of 2; the unrolled GAN's small DCGAN with "
+            "D = ¼G (3×3 convs, G 64-32-16-8, D 2-4-8 channels), z ~ N(0, I₂₅₆), Adam D 2e-4 / G 1e-4 β (0.5, 0.99), "
+            "128 packs per step, 500,000 steps",
+            "Lin et al. 2018, Table 3; Metz et al. 2017, app. E (the PacGAN authors' code)",
+            _pacgan_stacked,
+            data="stacked-mnist",
         ),
         Recipe(
             "rsgan",

@@ -173,3 +173,15 @@ def test_the_mlp_gan_does_not_collapse(tmp_path):
     variance = extractor.features(fake).var(0).sum() / extractor.features(real).var(0).sum()
     assert 0.3 < distance < 1.5
     assert 0.3 < variance < 3
+
+
+def test_the_pacgan_stacked_recipe_is_the_authors_small_d_setting():
+    """Lin et al. 2018, Table 3, and their code (stacked_MNIST_experiments/unrolled_GAN_experiment/D=0.25G)."""
+    cfg = get_recipe("pacgan-stacked")
+    m = cfg.model
+    assert (m.arch, m.latent_dim, m.latent_dist, m.g_width, m.d_width) == ("small-dcgan", 256, "normal", 8, 2)
+    assert (cfg.loss.objective, cfg.train.scheme, cfg.train.n_critic) == ("nonsaturating", "alternating", 1)
+    assert cfg.train.batch_size == 128 * m.pack and cfg.train.steps == 500_000
+    assert (cfg.d_optim.name, cfg.d_optim.lr, cfg.d_optim.betas) == ("adam", 2e-4, (0.5, 0.99))
+    assert (cfg.g_optim.name, cfg.g_optim.lr, cfg.g_optim.betas) == ("adam", 1e-4, (0.5, 0.99))
+    assert cfg.data.name == "stacked-mnist"

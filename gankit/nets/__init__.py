@@ -28,6 +28,7 @@ from gankit.nets.maxout import Maxout, MaxoutDiscriminator
 from gankit.nets.minibatch import MinibatchDiscrimination, MinibatchStdDev
 from gankit.nets.mlp import MLPDiscriminator, MLPGenerator
 from gankit.nets.mnist_conv import MnistConvDiscriminator, MnistConvGenerator
+from gankit.nets.small_dcgan import IMAGE_SIZE, SmallDCGANDiscriminator, SmallDCGANGenerator
 from gankit.registry import Registry
 
 Shape = tuple[int, ...]
@@ -55,6 +56,14 @@ def _mnist_shape(shape: Shape) -> None:
     if tuple(shape) != (1, 28, 28):
         raise ConfigError(
             f"model.arch=mnist-conv and model.arch=infogan are built for 1×28×28 images, got data of shape {shape}; "
+            "use model.arch=dcgan for other sizes"
+        )
+
+
+def _small_dcgan_shape(shape: Shape) -> None:
+    if len(shape) != 3 or tuple(shape[1:]) != (IMAGE_SIZE, IMAGE_SIZE):
+        raise ConfigError(
+            f"model.arch=small-dcgan is built for 28×28 images (Stacked MNIST), got data of shape {shape}; "
             "use model.arch=dcgan for other sizes"
         )
 
@@ -91,6 +100,12 @@ ARCHITECTURES: Registry[Architecture] = Registry(
             generator=lambda cfg, n, shape: MnistConvGenerator(n),
             discriminator=lambda cfg, shape: InfoGANDiscriminator(shape[0]),
             check=_mnist_shape,
+        ),
+        # the unrolled-GAN Stacked-MNIST nets with a small D (Metz et al. 2017; PacGAN Table 3)
+        "small-dcgan": Architecture(
+            generator=lambda cfg, n, shape: SmallDCGANGenerator(n, shape[0], cfg.g_width),
+            discriminator=lambda cfg, shape: SmallDCGANDiscriminator(shape[0], cfg.d_width),
+            check=_small_dcgan_shape,
         ),
     },
 )
@@ -175,6 +190,8 @@ __all__ = [
     "MnistConvDiscriminator",
     "MnistConvGenerator",
     "QOutput",
+    "SmallDCGANDiscriminator",
+    "SmallDCGANGenerator",
     "add_spectral_norm",
     "build_encoder",
     "build_networks",
