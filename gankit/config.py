@@ -43,7 +43,7 @@ class DataConfig:
 class ModelConfig:
     """Generator and discriminator architecture (see ``gankit.nets``)."""
 
-    arch: str = "mnist-conv"  # "mlp", "maxout" (PacGAN's 2-D nets), "dcgan", "mnist-conv" or "infogan" (28×28)
+    arch: str = "mnist-conv"  # "mlp", "maxout" (PacGAN), "dcgan"; 28×28: "mnist-conv", "infogan", "infogan-authors-g"
     latent_dim: int = 96
     latent_dist: str = "uniform"  # "uniform" (U(-1, 1)) or "normal" (N(0, 1))
     g_width: int = 64  # DCGAN: channels of G's last hidden layer (ngf); MLP: first hidden width
