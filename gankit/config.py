@@ -43,7 +43,7 @@ class DataConfig:
 class ModelConfig:
     """Generator and discriminator architecture (see ``gankit.nets``)."""
 
-    # "mlp", "maxout" (PacGAN's 2-D nets), "dcgan", "mnist-conv" or "infogan" (28×28), "small-dcgan" (Stacked MNIST)
+    # "mlp", "maxout" (PacGAN's 2-D nets), "dcgan"; 28×28: "mnist-conv", "infogan", "infogan-authors-g", "small-dcgan"
     arch: str = "mnist-conv"
     latent_dim: int = 96
     latent_dist: str = "uniform"  # "uniform" (U(-1, 1)) or "normal" (N(0, 1))

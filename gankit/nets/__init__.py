@@ -22,7 +22,7 @@ from gankit.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from gankit.nets.discriminator import Discriminator, DiscriminatorOutput, QOutput, body_input_shape
 from gankit.nets.encoder import Encoder
 from gankit.nets.generator import Generator
-from gankit.nets.infogan import InfoGANDiscriminator
+from gankit.nets.infogan import InfoGANDiscriminator, InfoGANGenerator
 from gankit.nets.init import INITS
 from gankit.nets.maxout import Maxout, MaxoutDiscriminator
 from gankit.nets.minibatch import MinibatchDiscrimination, MinibatchStdDev
@@ -55,8 +55,8 @@ def _square_images(shape: Shape) -> None:
 def _mnist_shape(shape: Shape) -> None:
     if tuple(shape) != (1, 28, 28):
         raise ConfigError(
-            f"model.arch=mnist-conv and model.arch=infogan are built for 1×28×28 images, got data of shape {shape}; "
-            "use model.arch=dcgan for other sizes"
+            f"model.arch=mnist-conv, infogan and infogan-authors-g are built for 1×28×28 images, got data of shape "
+            f"{shape}; use model.arch=dcgan for other sizes"
         )
 
 
@@ -98,6 +98,12 @@ ARCHITECTURES: Registry[Architecture] = Registry(
         ),
         "infogan": Architecture(
             generator=lambda cfg, n, shape: MnistConvGenerator(n),
+            discriminator=lambda cfg, shape: InfoGANDiscriminator(shape[0]),
+            check=_mnist_shape,
+        ),
+        # the same D with the authors' G (openai/InfoGAN: batch norm before each ReLU); see gankit.nets.infogan
+        "infogan-authors-g": Architecture(
+            generator=lambda cfg, n, shape: InfoGANGenerator(n),
             discriminator=lambda cfg, shape: InfoGANDiscriminator(shape[0]),
             check=_mnist_shape,
         ),
@@ -181,6 +187,7 @@ __all__ = [
     "Encoder",
     "Generator",
     "InfoGANDiscriminator",
+    "InfoGANGenerator",
     "MLPDiscriminator",
     "MLPGenerator",
     "Maxout",
