@@ -8,6 +8,9 @@
     # PacGAN's own 2-D protocol (Table 1: the pacgan-2d recipe, packs of 1–4, trials = seeds), its own section:
     python benchmarks/mode_collapse.py --toy-steps 0 --pacgan-steps 400000 --pacgan-trials 0 1 2 --jobs 2 \
         --out runs/modes --doc docs/results.md
+    # PacGAN's small-D Stacked-MNIST protocol (Table 3: the pacgan-stacked recipe, D = ¼G or ½G, packs 1, 2, 4):
+    python benchmarks/mode_collapse.py --toy-steps 0 --small-d-steps 500000 --small-d-widths 2 4 \
+        --small-d-trials 0 1 2 --data-dir DIR --out runs/modes --doc docs/results.md
 
 Every remedy is one recipe's option over the shared parts, added to the *same* plain GAN (same nets,
 optimiser, batch, steps and seeds); nothing else changes:
@@ -61,7 +64,7 @@ from gankit.images import make_grid, save_png, scatter_image
 from gankit.metrics.evaluate import evaluate_real, write_result
 from gankit.metrics.modes import STACKED_MODES, STACKED_SAMPLES, expected_kl_of_uniform_sample
 from gankit.metrics.protocol import Protocol
-from gankit.recipes import PACGAN_2D_PACKS, get_recipe
+from gankit.recipes import PACGAN_2D_PACKS, PACGAN_STACKED_PACKS, get_recipe
 from gankit.run import load_generator
 
 
@@ -80,6 +83,8 @@ SECTION = "mode-collapse"
 TOY_DATA = co.TOY_DATA
 TOY_BASE, STACKED_BASE = "nsgan", "dcgan-stacked"
 PACGAN_BASE, PACGAN_SECTION = "pacgan-2d", "pacgan-2d"  # PacGAN's own 2-D protocol (Table 1), its own section
+SMALL_D_BASE, SMALL_D_SECTION = "pacgan-stacked", "pacgan-stacked"  # PacGAN Table 3, its own section
+SMALL_D_SAMPLES = 25_600  # samples scored in PacGAN's small-D Stacked-MNIST experiment (their num_test_sample)
 # The fields in which a remedy recipe differs from the plain GAN; a remedy sets exactly these.
 REMEDY_FIELDS = (
     "model.minibatch",
@@ -165,6 +170,18 @@ PACGAN_TABLE2: dict[str, tuple[str, str]] = {
     "pacgan4": ("1000.0 ± 0.0", "0.07 ± 0.005"),
 }
 
+# PacGAN Table 3: Stacked MNIST in the unrolled GAN's setting, D = ¼G or ½G; (modes of 1,000 as mean ± standard
+# error over 50 trials, KL as the mean), keyed by (D's first width: 2 for ¼G, 4 for ½G) and the packing (1: DCGAN).
+PACGAN_TABLE3: dict[tuple[int, int], tuple[str, str]] = {
+    (2, 1): ("30.6 ± 20.7", "5.99"),
+    (2, 2): ("484.5 ± 33.0", "2.61"),
+    (2, 4): ("667.4 ± 29.0", "1.81"),
+    (4, 1): ("628.0 ± 140.9", "2.58"),
+    (4, 2): ("840.7 ± 15.9", "1.00"),
+    (4, 4): ("820.2 ± 25.5", "1.15"),
+}
+D_SIZE = {2: "¼G", 4: "½G"}  # their names for D's size by its first width
+
 
 @dataclass(frozen=True)
 class Job:
@@ -211,6 +228,23 @@ def pacgan_job(data: str, pack: int, trial: int, args: argparse.Namespace) -> Jo
     }
     run_dir = Path(args.out) / f"pacgan-{data}-m{pack}-trial{trial}"
     return Job("pacgan", data, f"m{pack}", trial, PACGAN_BASE, overrides, str(run_dir), args.command)
+
+
+def small_d_job(width: int, pack: int, trial: int, args: argparse.Namespace) -> Job:
+    """One trial of the ``pacgan-stacked`` recipe: D of first width ``width``, ``PACGAN_STACKED_PACKS`` packs of
+    ``pack`` stacks per step; the trial is the seed."""
+    overrides = co.image_overrides(args.small_d_steps, trial, args.data_dir) | {
+        "train.device": args.device,
+        "train.tensorboard": False,
+        "model.pack": pack,
+        "model.d_width": width,
+        "train.batch_size": PACGAN_STACKED_PACKS * pack,
+    }
+    run_dir = Path(args.out) / f"small-d{width}-m{pack}-trial{trial}"
+    job = Job(
+        "small-d", "stacked-mnist", f"d{width}-m{pack}", trial, SMALL_D_BASE, overrides, str(run_dir), args.command
+    )
+    return Job(**job.__dict__ | {"n": args.small_d_n, "threads": args.threads})
 
 
 def stacked_job(remedy: Remedy, seed: int, args: argparse.Namespace) -> Job:
@@ -575,6 +609,71 @@ STACKED_PROTOCOLS = [
 ]
 
 
+def small_d_table(results: dict[tuple[int, int], list[dict[str, Any]]]) -> list[str]:
+    """Ours (mean ± standard error over trials) beside PacGAN Table 3, one row per D size and packing."""
+    rows = [
+        "| D | D judges | trials | modes (of 1,000) | PacGAN | KL(p‖uniform) | PacGAN | final D loss | train s |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for (width, pack), runs in sorted(results.items()):
+        m = [r["metrics"]["modes"] for r in runs]
+        paper = PACGAN_TABLE3.get((width, pack), ("–", "–"))
+        what = "single stacks (DCGAN)" if pack == 1 else f"packs of {pack} (PacDCGAN{pack})"
+        rows.append(
+            f"| {D_SIZE.get(width, f'width {width}')} | {what} | {len(runs)} | "
+            f"{mean_se([x['modes_covered'] for x in m], 1)} | {paper[0]} | "
+            f"{mean_se([x['reverse_kl'] for x in m], 3)} | {paper[1]} | "
+            f"{mean_se([r['final_d_loss'] for r in runs], 3)} | "
+            f"{mean_se([r['training']['seconds'] for r in runs], 0)} |"
+        )
+    return rows
+
+
+def small_d_section(
+    args: argparse.Namespace, results: dict[tuple[int, int], list[dict[str, Any]]], figures: dict[str, str]
+) -> str:
+    """The ``pacgan-stacked`` section: PacGAN's Table 3 protocol, gankit beside the paper."""
+    runs = [r for rs in results.values() for r in rs]
+    steps = sorted({r["training"]["steps"] for r in runs})
+    counts = sorted({len(rs) for rs in results.values()})
+    trials = str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
+    lines = [
+        "## PacGAN's small-D Stacked-MNIST protocol (Lin et al. 2018, Table 3): packing against collapse",
+        "",
+        "Produced by `benchmarks/mode_collapse.py` (this section only); every number of ours is read from the runs' "
+        "`eval.json`, PacGAN's are Table 3 of arXiv:1712.04086 (mean ± standard error over 50 trials).",
+        "",
+        "```bash",
+        "python benchmarks/mode_collapse.py " + args.command,
+        "```",
+        "",
+        *describe_machines(runs),
+        "",
+        f"gankit {gankit.__version__}; {time.strftime('%Y-%m-%d', time.gmtime())}.",
+        "",
+        f"**Setting**: the `{SMALL_D_BASE}` recipe (`gankit recipes {SMALL_D_BASE}`; the `pacgan-2d` section's "
+        "*Stacked MNIST* notes say what it matches in the authors' code and where it differs). Scored as they score: "
+        f"{SMALL_D_SAMPLES:,} samples of G, each channel classified (gankit's MNIST classifier), modes of 1,000 "
+        "hit at least once, KL(generated mode histogram ‖ uniform).",
+        "",
+        f"**Budget** (the deviation that matters): {', '.join(f'{s:,}' for s in steps)} steps per trial instead of "
+        f"their 500,000 ({100 * max(steps) / 500_000:.1f}% of it), and {trials} trials per cell instead of 50. "
+        "These numbers say where each setting stands early in training; "
+        "they are not the paper's end point.",
+        "",
+        *small_d_table(results),
+        "",
+    ]
+    for cell, path in figures.items():
+        lines += [
+            f"Samples of trial {min(args.small_d_trials)}, {cell} (the run's last grid):",
+            "",
+            f"![{cell}]({path})",
+            "",
+        ]
+    return "\n".join(lines)
+
+
 def pacgan_section(args: argparse.Namespace, results: dict[str, dict[int, list]], figures: dict[str, str]) -> str:
     """The ``pacgan-2d`` section: PacGAN's Table 1 protocol, gankit beside the paper."""
     runs = [r for by_pack in results.values() for rs in by_pack.values() for r in rs]
@@ -648,6 +747,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--pacgan-data", nargs="+", default=list(TOY_DATA), choices=TOY_DATA)
     p.add_argument("--pacgan-packs", type=int, nargs="+", default=list(PACK_ROWS), choices=list(PACK_ROWS))
     p.add_argument("--pacgan-trials", type=int, nargs="+", default=[0, 1, 2], help="trials (seeds) per setting")
+    p.add_argument(
+        "--small-d-steps", type=int, default=0, help="steps per trial of PacGAN Table 3's protocol (0: none)"
+    )
+    p.add_argument("--small-d-widths", type=int, nargs="+", default=[2], help="D's first width: 2 (D = ¼G), 4 (½G)")
+    p.add_argument("--small-d-packs", type=int, nargs="+", default=[1, 2, 4], choices=list(PACK_ROWS))
+    p.add_argument("--small-d-trials", type=int, nargs="+", default=[0, 1, 2], help="trials (seeds) per setting")
+    p.add_argument("--small-d-n", type=int, default=SMALL_D_SAMPLES, help="samples scored per small-D run")
     p.add_argument("--pack-batch", choices=("packs", "samples"), default="packs", help="what the batch of 64 counts")
     p.add_argument("--jobs", type=int, default=1, help="runs trained at once, each in its own process")
     p.add_argument("--threads", type=int, default=1, help="torch threads per Stacked-MNIST run (2-D runs: one)")
@@ -669,6 +775,13 @@ def main(argv: list[str] | None = None) -> None:
     jobs: list[Job] = []
     if args.stacked_steps > 0:  # first: the longest runs
         jobs += [stacked_job(REMEDIES[n], s, args) for n in args.stacked_remedies for s in args.stacked_seeds]
+    if args.small_d_steps > 0:  # trial by trial, so that an interrupted call has finished whole trials
+        jobs += [
+            small_d_job(w, m, t, args)
+            for t in args.small_d_trials
+            for w in args.small_d_widths
+            for m in args.small_d_packs
+        ]
     if args.pacgan_steps > 0:  # trial by trial, so that an interrupted call has finished whole trials
         jobs += [
             pacgan_job(d, m, t, args) for t in args.pacgan_trials for d in args.pacgan_data for m in args.pacgan_packs
@@ -687,6 +800,8 @@ def main(argv: list[str] | None = None) -> None:
     pacgan_runs: dict[str, dict[str, list[str]]] = {}
     toy_runs: dict[str, dict[str, list[str]]] = {}
     stacked: dict[str, list[dict[str, Any]]] = {}
+    small_d: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    small_d_runs: dict[tuple[int, int], str] = {}
     for job in jobs:
         if job.run_dir not in results:
             continue
@@ -697,6 +812,12 @@ def main(argv: list[str] | None = None) -> None:
             pacgan_runs.setdefault(job.data, {}).setdefault(job.remedy, []).append(job.run_dir)
             m = result["metrics"]["modes"]
             log(f"{job.data} m={pack} trial {job.seed}: {m['modes_covered']} modes, {m['high_quality']:.1%} hq")
+        elif job.kind == "small-d":
+            cell = (int(job.overrides["model.d_width"]), int(job.overrides["model.pack"]))
+            small_d.setdefault(cell, []).append(result)
+            small_d_runs.setdefault(cell, job.run_dir)  # the first trial's, for the figure
+            m = result["metrics"]["modes"]
+            log(f"small D {job.remedy} trial {job.seed}: {m['modes_covered']} modes, KL {m['reverse_kl']:.3f}")
         elif job.kind == "toy":
             toy.setdefault(job.data, {}).setdefault(job.remedy, []).append(result)
             toy_runs.setdefault(job.data, {}).setdefault(job.remedy, []).append(job.run_dir)
@@ -723,6 +844,17 @@ def main(argv: list[str] | None = None) -> None:
         floor = stacked_floor(Path(args.out), args.data_dir, args.stacked_n) if stacked else None
         co.write_section(doc, SECTION, section_text(args, toy, stacked, figures, floor))
         log(f"wrote the {SECTION} section of {doc}")
+    if small_d:
+        paths = {}
+        for (width, pack), run_dir in small_d_runs.items():
+            grid = sorted((Path(run_dir) / "samples").glob("step-*.png"))
+            if grid:
+                name = f"small-d{width}-m{pack}.png"
+                (doc.parent / "results").mkdir(parents=True, exist_ok=True)
+                (doc.parent / "results" / name).write_bytes(grid[-1].read_bytes())
+                paths[f"D = {D_SIZE.get(width, width)}, m = {pack}"] = f"results/{name}"
+        co.write_section(doc, SMALL_D_SECTION, small_d_section(args, small_d, paths))
+        log(f"wrote the {SMALL_D_SECTION} section of {doc}")
     if pacgan:
         paths = {}
         for data, runs in pacgan_runs.items():

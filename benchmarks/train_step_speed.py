@@ -29,7 +29,7 @@ large square matmuls) and each column's GFLOP/s is given as a fraction of both.
     python benchmarks/train_step_speed.py --recipes lsgan dcgan wgan-gp --out speed.md
 
 Run time at the defaults (3 rounds of >= 1.5 s per column): about 17 s per recipe on the project's 2-core CPU, so
-about 5 minutes for all 17 recipes (4 min 46 s on full MNIST, 2026-11-28), plus the fast column's compile time.
+about 5 minutes for all 18 recipes (about 5 min on full MNIST, 2026-11-28), plus the fast column's compile time.
 """
 
 from __future__ import annotations

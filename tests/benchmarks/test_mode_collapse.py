@@ -89,3 +89,30 @@ def test_pacgans_protocol_is_trained_with_its_recipe_and_written_in_its_own_sect
     row = f"| packs of 2 (PacGAN2) | 2 | {modes.mean_se(covered, 1)} | 7.9 ± 0.1 |"
     assert row in text  # ours read from eval.json, mean ± standard error, beside PacGAN's Table 1
     assert (doc.parent / "results" / "pacgan-ring8.png").is_file()
+
+
+def test_the_small_d_stacked_protocol_is_trained_with_its_recipe_and_written_in_its_own_section(modes, tmp_path):
+    doc, out = tmp_path / "docs" / "results.md", tmp_path / "runs"
+    doc.parent.mkdir()
+    doc.write_text("<!-- pacgan-2d: begin -->\nkept\n<!-- pacgan-2d: end -->\n")
+    argv = ["--toy-steps", "0", "--small-d-steps", "2", "--small-d-packs", "1", "2", "--small-d-trials", "0", "1"]
+    modes.main([*argv, "--small-d-n", "40", "--out", str(out), "--doc", str(doc)])
+    run = json.loads((out / "small-d2-m2-trial1" / "eval.json").read_text())
+    cfg = run["training"]["config"]
+    assert (cfg["recipe"], cfg["model"]["arch"], cfg["model"]["pack"], cfg["model"]["d_width"]) == (
+        "pacgan-stacked",
+        "small-dcgan",
+        2,
+        2,
+    )
+    assert (cfg["train"]["batch_size"], cfg["train"]["seed"], cfg["train"]["steps"]) == (256, 1, 2)  # 128 packs
+    assert run["protocol"]["n_fake"] == 40
+    text = doc.read_text()
+    assert "kept" in text and text.count("<!-- pacgan-stacked: begin -->") == 1
+    covered = [
+        json.loads((out / f"small-d2-m2-trial{t}" / "eval.json").read_text())["metrics"]["modes"]["modes_covered"]
+        for t in (0, 1)
+    ]
+    row = f"| ¼G | packs of 2 (PacDCGAN2) | 2 | {modes.mean_se(covered, 1)} | 484.5 ± 33.0 |"
+    assert row in text  # ours read from eval.json, mean ± standard error, beside PacGAN's Table 3
+    assert (doc.parent / "results" / "small-d2-m1.png").is_file()
