@@ -629,19 +629,15 @@ def small_d_table(results: dict[tuple[int, int], list[dict[str, Any]]]) -> list[
     return rows
 
 
-def small_d_section(
-    args: argparse.Namespace, results: dict[tuple[int, int], list[dict[str, Any]]], figures: dict[str, str]
-) -> str:
-    """The ``pacgan-stacked`` section: PacGAN's Table 3 protocol, gankit beside the paper."""
-    runs = [r for rs in results.values() for r in rs]
-    steps = sorted({r["training"]["steps"] for r in runs})
-    counts = sorted({len(rs) for rs in results.values()})
-    trials = str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
-    lines = [
-        "## PacGAN's small-D Stacked-MNIST protocol (Lin et al. 2018, Table 3): packing against collapse",
+def section_head(
+    title: str, table: str, trials: int, args: argparse.Namespace, runs: list[dict[str, Any]]
+) -> list[str]:
+    """The opening of a PacGAN-protocol section: title, provenance, the command, the machines and the date."""
+    return [
+        f"## {title}: packing against collapse",
         "",
         "Produced by `benchmarks/mode_collapse.py` (this section only); every number of ours is read from the runs' "
-        "`eval.json`, PacGAN's are Table 3 of arXiv:1712.04086 (mean ± standard error over 50 trials).",
+        f"`eval.json`, PacGAN's are {table} of arXiv:1712.04086 (mean ± standard error over {trials} trials).",
         "",
         "```bash",
         "python benchmarks/mode_collapse.py " + args.command,
@@ -651,6 +647,19 @@ def small_d_section(
         "",
         f"gankit {gankit.__version__}; {time.strftime('%Y-%m-%d', time.gmtime())}.",
         "",
+    ]
+
+
+def small_d_section(
+    args: argparse.Namespace, results: dict[tuple[int, int], list[dict[str, Any]]], figures: dict[str, str]
+) -> str:
+    """The ``pacgan-stacked`` section: PacGAN's Table 3 protocol, gankit beside the paper."""
+    runs = [r for rs in results.values() for r in rs]
+    steps = sorted({r["training"]["steps"] for r in runs})
+    counts = sorted({len(rs) for rs in results.values()})
+    trials = str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
+    lines = [
+        *section_head("PacGAN's small-D Stacked-MNIST protocol (Lin et al. 2018, Table 3)", "Table 3", 50, args, runs),
         f"**Setting**: the `{SMALL_D_BASE}` recipe (`gankit recipes {SMALL_D_BASE}`; the `pacgan-2d` section's "
         "*Stacked MNIST* notes say what it matches in the authors' code and where it differs). Scored as they score: "
         f"{SMALL_D_SAMPLES:,} samples of G, each channel classified (gankit's MNIST classifier), modes of 1,000 "
@@ -683,19 +692,7 @@ def pacgan_section(args: argparse.Namespace, results: dict[str, dict[int, list]]
     counts = sorted({len(rs) for by_pack in results.values() for rs in by_pack.values()})
     trials = str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
     lines = [
-        "## PacGAN's 2-D protocol (Lin et al. 2018, Table 1): packing against collapse",
-        "",
-        "Produced by `benchmarks/mode_collapse.py` (this section only); every number of ours is read from the runs' "
-        "`eval.json`, PacGAN's are Table 1 of arXiv:1712.04086 (mean ± standard error over 10 trials).",
-        "",
-        "```bash",
-        "python benchmarks/mode_collapse.py " + args.command,
-        "```",
-        "",
-        *describe_machines(runs),
-        "",
-        f"gankit {gankit.__version__}; {time.strftime('%Y-%m-%d', time.gmtime())}.",
-        "",
+        *section_head("PacGAN's 2-D protocol (Lin et al. 2018, Table 1)", "Table 1", 10, args, runs),
         f"**Setting** (the `{PACGAN_BASE}` recipe, `gankit recipes {PACGAN_BASE}`; checked against the authors' code, "
         "`synthetic_data_experiments/2D*_GAN&PacGAN` of github.com/fjxmlzn/PacGAN): G z ~ N(0, I₂) → 4 × [Linear 400 "
         "without bias, batch norm, ReLU] → Linear 2; D 3 maxout layers of 200 units × 5 pieces (Goodfellow et al. "
