@@ -653,7 +653,7 @@ def section_head(
 
 
 def _span(values: list[float], fmt: str = "d") -> str:
-    """ "a–b" for the range of ``values``, or "a" when they are all equal."""
+    """The range of ``values`` as "a–b", or "a" when they are all equal."""
     low, high = format(min(values), fmt), format(max(values), fmt)
     return low if low == high else f"{low}–{high}"
 
@@ -700,14 +700,14 @@ def small_d_section(
     """The ``pacgan-stacked`` section: PacGAN's Table 3 protocol, gankit beside the paper."""
     runs = [r for rs in results.values() for r in rs]
     steps = sorted({r["training"]["steps"] for r in runs})
-    counts = sorted({len(rs) for rs in results.values()})
-    trials = str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
+    trials = _span([len(rs) for rs in results.values()])
+    scored = _span([r["protocol"]["n_fake"] for r in runs], ",")
     lines = [
         *section_head("PacGAN's small-D Stacked-MNIST protocol (Lin et al. 2018, Table 3)", "Table 3", 50, args, runs),
         f"**Setting**: the `{SMALL_D_BASE}` recipe (`gankit recipes {SMALL_D_BASE}`; the `pacgan-2d` section's "
         "*Stacked MNIST* notes say what it matches in the authors' code and where it differs). Scored as they score: "
-        f"{SMALL_D_SAMPLES:,} samples of G, each channel classified (gankit's MNIST classifier), modes of 1,000 "
-        "hit at least once, KL(generated mode histogram ‖ uniform).",
+        f"{scored} samples of G (theirs {SMALL_D_SAMPLES:,}), each channel classified (gankit's MNIST classifier), "
+        "modes of 1,000 hit at least once, KL(generated mode histogram ‖ uniform).",
         "",
         f"**Budget** (the deviation that matters): {', '.join(f'{s:,}' for s in steps)} steps per trial instead of "
         f"their 500,000 ({100 * max(steps) / 500_000:.1f}% of it), and {trials} trials per cell instead of 50. "
@@ -734,8 +734,7 @@ def pacgan_section(args: argparse.Namespace, results: dict[str, dict[int, list]]
     steps = sorted({r["training"]["steps"] for r in runs})
     seconds = [r["training"]["seconds"] / r["training"]["steps"] * 1000 for r in runs if r["training"]["steps"]]
     packs = [r["training"]["config"]["model"]["pack"] for r in runs]
-    counts = sorted({len(rs) for by_pack in results.values() for rs in by_pack.values()})
-    trials = str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
+    trials = _span([len(rs) for by_pack in results.values() for rs in by_pack.values()])
     lines = [
         *section_head("PacGAN's 2-D protocol (Lin et al. 2018, Table 1)", "Table 1", 10, args, runs),
         f"**Setting** (the `{PACGAN_BASE}` recipe, `gankit recipes {PACGAN_BASE}`; checked against the authors' code, "

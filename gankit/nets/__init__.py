@@ -22,7 +22,7 @@ from gankit.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from gankit.nets.discriminator import Discriminator, DiscriminatorOutput, QOutput, body_input_shape
 from gankit.nets.encoder import Encoder
 from gankit.nets.generator import Generator
-from gankit.nets.infogan import InfoGANDiscriminator, InfoGANGenerator
+from gankit.nets.infogan import InfoGANDiscriminator
 from gankit.nets.init import INITS
 from gankit.nets.maxout import Maxout, MaxoutDiscriminator
 from gankit.nets.minibatch import MinibatchDiscrimination, MinibatchStdDev
@@ -103,7 +103,7 @@ ARCHITECTURES: Registry[Architecture] = Registry(
         ),
         # the same D with the authors' G (openai/InfoGAN: batch norm before each ReLU); see gankit.nets.infogan
         "infogan-authors-g": Architecture(
-            generator=lambda cfg, n, shape: InfoGANGenerator(n),
+            generator=lambda cfg, n, shape: MnistConvGenerator(n, norm_first=True),
             discriminator=lambda cfg, shape: InfoGANDiscriminator(shape[0]),
             check=_mnist_shape,
         ),
@@ -187,7 +187,6 @@ __all__ = [
     "Encoder",
     "Generator",
     "InfoGANDiscriminator",
-    "InfoGANGenerator",
     "MLPDiscriminator",
     "MLPGenerator",
     "Maxout",

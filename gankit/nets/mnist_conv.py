@@ -1,28 +1,38 @@
-"""The classic MNIST convolutional GAN of the Stanford cs231n assignment (trained there with LSGAN)."""
+"""The classic MNIST convolutional GAN of the Stanford cs231n assignment (trained there with LSGAN).
+
+Its G has the layer sizes of InfoGAN's MNIST G (Chen et al. 2016, app. C.1); ``norm_first`` gives the order
+of the InfoGAN authors' code (openai/InfoGAN, ``infogan/models/regularized_gan.py``: batch norm *before* each
+ReLU, no bias in the layers a norm follows), used by ``model.arch=infogan-authors-g``.
+"""
 
 from __future__ import annotations
 
 from torch import Tensor, nn
 
 
+def _block(layer: nn.Module, norm: nn.Module, norm_first: bool) -> list[nn.Module]:
+    """layer → ReLU → norm (cs231n), or layer → norm → ReLU (``norm_first``)."""
+    return [layer, norm, nn.ReLU()] if norm_first else [layer, nn.ReLU(), norm]
+
+
 class MnistConvGenerator(nn.Module):
     """z → FC 1024, ReLU, BN → FC 7·7·128, ReLU, BN → reshape → convT 64 4×4 s2, ReLU, BN
-    → convT 1 4×4 s2, tanh: a 1×28×28 image in [−1, 1]."""
+    → convT 1 4×4 s2, tanh: a 1×28×28 image in [−1, 1].
 
-    def __init__(self, latent_dim: int = 96):
+    With ``norm_first`` each hidden layer is layer (no bias: the norm's shift is one) → BN → ReLU, as the
+    InfoGAN authors' G. Their last layer is a sigmoid (a Bernoulli mean on [0, 1] data); gankit's images are
+    on [−1, 1], and tanh(a) = 2·sigmoid(2a) − 1 is the same family of outputs rescaled.
+    """
+
+    def __init__(self, latent_dim: int = 96, norm_first: bool = False):
         super().__init__()
-        self.latent_dim = latent_dim
+        self.latent_dim, self.norm_first = latent_dim, norm_first
+        bias = not norm_first
         self.net = nn.Sequential(
-            nn.Linear(latent_dim, 1024),
-            nn.ReLU(),
-            nn.BatchNorm1d(1024),
-            nn.Linear(1024, 7 * 7 * 128),
-            nn.ReLU(),
-            nn.BatchNorm1d(7 * 7 * 128),
+            *_block(nn.Linear(latent_dim, 1024, bias=bias), nn.BatchNorm1d(1024), norm_first),
+            *_block(nn.Linear(1024, 7 * 7 * 128, bias=bias), nn.BatchNorm1d(7 * 7 * 128), norm_first),
             nn.Unflatten(1, (128, 7, 7)),
-            nn.ConvTranspose2d(128, 64, 4, stride=2, padding=1),
-            nn.ReLU(),
-            nn.BatchNorm2d(64),
+            *_block(nn.ConvTranspose2d(128, 64, 4, stride=2, padding=1, bias=bias), nn.BatchNorm2d(64), norm_first),
             nn.ConvTranspose2d(64, 1, 4, stride=2, padding=1),
             nn.Tanh(),
         )

@@ -3,7 +3,7 @@ import torch
 from torch import nn
 
 from gankit.config import ModelConfig
-from gankit.nets import InfoGANDiscriminator, InfoGANGenerator, MnistConvGenerator, build_networks
+from gankit.nets import InfoGANDiscriminator, MnistConvGenerator, build_networks
 
 
 def test_follows_chen_et_al_table_1():
@@ -19,7 +19,7 @@ def test_follows_chen_et_al_table_1():
 
 def test_authors_generator_puts_batch_norm_before_each_relu():
     """openai/InfoGAN's regularized_gan.py: FC 1024, FC 7·7·128 and deconv 64, each → BN → ReLU; deconv 1."""
-    g = InfoGANGenerator(latent_dim=74)
+    g = MnistConvGenerator(latent_dim=74, norm_first=True)
     kinds = [type(m) for m in g.net]
     assert kinds == [
         nn.Linear,
@@ -39,12 +39,19 @@ def test_authors_generator_puts_batch_norm_before_each_relu():
     assert [(m.in_features, m.out_features) for m in fc] == [(74, 1024), (1024, 7 * 7 * 128)]
     convs = [m for m in g.net if isinstance(m, nn.ConvTranspose2d)]
     assert [(c.out_channels, c.kernel_size, c.stride) for c in convs] == [(64, (4, 4), (2, 2)), (1, (4, 4), (2, 2))]
+    # a layer that a norm follows has no bias (the norm's shift is one); the output layer keeps its bias
+    assert [m.bias is None for m in g.net if isinstance(m, (nn.Linear, nn.ConvTranspose2d))] == [
+        True,
+        True,
+        True,
+        False,
+    ]
 
 
 def test_authors_generator_feeds_each_relu_a_normalised_batch():
     """What reaches each ReLU is batch-normalised (zero mean per unit in training mode), whatever z's scale."""
     torch.manual_seed(0)
-    g = InfoGANGenerator(latent_dim=10)
+    g = MnistConvGenerator(latent_dim=10, norm_first=True)
     seen: list[torch.Tensor] = []
     for m in g.net:
         if isinstance(m, nn.ReLU):
@@ -57,10 +64,12 @@ def test_authors_generator_feeds_each_relu_a_normalised_batch():
     assert out.shape == (16, 1, 28, 28) and out.abs().max() <= 1
 
 
-@pytest.mark.parametrize(("arch", "body"), [("infogan", MnistConvGenerator), ("infogan-authors-g", InfoGANGenerator)])
-def test_infogan_architectures_with_codes(arch, body):
+@pytest.mark.parametrize(("arch", "norm_first"), [("infogan", False), ("infogan-authors-g", True)])
+def test_infogan_architectures_with_codes(arch, norm_first):
     g, d = build_networks(ModelConfig(arch=arch, latent_dim=62, info_categorical=10, info_continuous=2), (1, 28, 28))
-    assert type(g.body) is body and g.body.net[0].in_features == 74
+    assert type(g.body) is MnistConvGenerator and g.body.norm_first is norm_first
+    assert g.body.net[0].in_features == 74
+    assert isinstance(g.body.net[1], nn.BatchNorm1d if norm_first else nn.ReLU)
     assert isinstance(d.body, InfoGANDiscriminator)
     out = d.run(torch.randn(4, 1, 28, 28))
     assert out.features.shape == (4, 1024) and out.q.logits.shape == (4, 10)
