@@ -128,6 +128,13 @@ def main(argv: list[str] | None = None) -> None:
     log(f"wrote {doc}")
 
 
+# G of each InfoGAN architecture (gankit.nets.mnist_conv.MnistConvGenerator, in either order)
+INFOGAN_G = {
+    "infogan": "the cs231n MNIST G (ReLU, then batch norm)",
+    "infogan-authors-g": "the authors' G (batch norm, then ReLU)",
+}
+
+
 def infogan_protocol(run_dir: Path) -> str:
     """The InfoGAN run's settings that decide the result, read from its ``config.json``, and its engine line."""
     cfg = json.loads(RunPaths(run_dir).config.read_text())
@@ -137,9 +144,10 @@ def infogan_protocol(run_dir: Path) -> str:
         (line.split("engine: ", 1)[1] for line in RunPaths(run_dir).log.read_text().splitlines() if "engine: " in line),
         "not logged",
     )
+    g = INFOGAN_G.get(m["arch"], "G of that architecture")
     return (
-        f"nets `model.arch={m['arch']}` (Chen et al.'s MNIST D with Q's FC 128 head on D's 1024 features; the cs231n "
-        f"MNIST G, {m['init']} init), {m['latent_dim']} noise dims ~ {m['latent_dist']} U(−1, 1), "
+        f"nets `model.arch={m['arch']}` (Chen et al.'s MNIST D with Q's FC 128 head on D's 1024 features; {g}, "
+        f"{m['init']} init), {m['latent_dim']} noise dims ~ {m['latent_dist']} U(−1, 1), "
         f"c1 ~ Cat({m['info_categorical']}), {m['info_continuous']} continuous codes ~ U(−1, 1) with Q(c_i | x) "
         f"Gaussian, σ {sigma}; {loss['objective']} loss, λ = {loss['info_weight']:g} (categorical) and "
         f"{loss['info_continuous_weight']:g} (continuous), Q trained with D (shared trunk) and the bound in G's "

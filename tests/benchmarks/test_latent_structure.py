@@ -36,3 +36,15 @@ def test_a_tiny_page_is_trained_scored_and_written(latent_structure, tmp_path):
     latent_structure.main([*argv, "--cgan-eval", str(out / "cgan" / "eval.json"), "--out", str(second)])
     assert not (second / "cgan").exists() and (second / "infogan-seed0" / "eval.json").is_file()
     assert f"**{cgan['mean']:.1%}**" in doc.read_text() and "not retrained" in doc.read_text()
+
+
+@pytest.mark.parametrize(("arch", "g"), [("infogan", "cs231n MNIST G"), ("infogan-authors-g", "authors' G")])
+def test_the_protocol_line_names_the_run_s_generator(latent_structure, tmp_path, arch, g):
+    from gankit import get_recipe
+    from gankit.run import RunPaths
+
+    paths = RunPaths(tmp_path)
+    paths.config.write_text(json.dumps(get_recipe("infogan").override({"model.arch": arch}).to_dict()))
+    paths.log.write_text("engine: precision fp32\n")
+    line = latent_structure.infogan_protocol(tmp_path)
+    assert f"`model.arch={arch}`" in line and g in line and line.endswith("Engine: precision fp32")
