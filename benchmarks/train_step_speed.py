@@ -42,7 +42,7 @@ import platform
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -244,9 +244,19 @@ def time_gankit(training: Training, steps: int) -> float:
     return _timed(training.train_step, steps, training.device)
 
 
+# PyTorch's own TF32 settings, read before any gankit engine turns TF32 off (on CUDA, torch's defaults let cuDNN's
+# fp32 convolutions use TF32): the plain loop runs under them, as a script written from the examples does.
+TORCH_TF32 = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+
+
 def time_plain(loop: PlainLoop, steps: int) -> float:
-    """Seconds for ``steps`` steps of the plain loop."""
-    return _timed(loop.step, steps, loop.device)
+    """Seconds for ``steps`` steps of the plain loop, under PyTorch's default TF32 settings."""
+    engine = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+    torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = TORCH_TF32
+    try:
+        return _timed(loop.step, steps, loop.device)
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = engine
 
 
 class _NoModuleTracking:
@@ -271,10 +281,18 @@ def step_flops(training: Training) -> int:
     return counter.get_total_flops()
 
 
-def gemm_peak(dtype: torch.dtype, device: torch.device, sizes: Sequence[int] = (2048, 4096), repeats: int = 3) -> float:
-    """This machine's GEMM speed in GFLOP/s: the best of ``repeats`` square n × n matmuls over ``sizes``."""
+def gemm_sizes(device: torch.device) -> tuple[int, ...]:
+    """Square GEMM sizes that reach the device's peak: larger on a GPU, whose matrix units a 4096² product
+    does not keep busy for long enough."""
+    return (4096, 8192) if device.type == "cuda" else (2048, 4096)
+
+
+def gemm_peak(dtype: torch.dtype, device: torch.device, repeats: int = 3) -> float:
+    """This machine's GEMM speed in GFLOP/s: the best of ``repeats`` square n × n matmuls over ``gemm_sizes``
+    (IEEE fp32 on CUDA: TF32 off, as gankit's fp32)."""
     best = 0.0
-    for n in sizes:
+    torch.backends.cuda.matmul.allow_tf32 = False
+    for n in gemm_sizes(device):
         a, b = torch.randn(n, n, device=device).to(dtype), torch.randn(n, n, device=device).to(dtype)
         a @ b  # warm-up
         for _ in range(repeats):
@@ -306,81 +324,132 @@ def machine(device: torch.device) -> str:
 
 @dataclass
 class Row:
-    """One recipe's measurements; times are seconds per generator step (median), warm-up in seconds."""
+    """One recipe's measurements; times are seconds per generator step (median), warm-up in seconds.
+    ``columns`` are those measured; a column that failed to build or step is in ``failed`` with the error."""
 
     name: str
     arch: str
     batch: int
     n_critic: int
     flops: int
+    columns: tuple[str, ...]
     per_step: dict[str, float]
     warmup_s: dict[str, float]
+    failed: dict[str, str] = field(default_factory=dict)
+    graph_skips: int = 0  # CUDA-graph captures torch.compile skipped (reasons in the log: perf_hints)
 
     @property
     def images(self) -> int:
         return self.batch * self.n_critic
 
 
-COLUMNS = ("plain", "fp32", "fast")
+# The loops a run can time (--columns): "plain" is the hand-written loop, the others gankit with these settings.
+# "fast" is the recipe as it is (precision and compile on auto); "-graphs" compiles G and D with CUDA graphs.
+VARIANTS: dict[str, dict[str, str]] = {
+    "fp32": {"train.precision": "fp32", "train.compile": "off"},
+    "fast": {},
+    "bf16": {"train.precision": "bf16", "train.compile": "off"},
+    "fp16": {"train.precision": "fp16", "train.compile": "off"},
+    "fp32-graphs": {"train.precision": "fp32", "train.compile": "reduce-overhead"},
+    "bf16-graphs": {"train.precision": "bf16", "train.compile": "reduce-overhead"},
+}
+COLUMNS = ("plain", "fp32", "fast")  # the default; the plain loop is always first (the ratios' baseline)
+
+
+def _graph_skips() -> int:
+    return sum(torch._dynamo.utils.counters["inductor"][k] for k in ("cudagraph_skips",))
 
 
 def measure(name: str, args: argparse.Namespace) -> Row:
-    """Build the three loops for a recipe, warm them up, count its FLOPs and time them alternately."""
+    """Build the loops for a recipe, warm them up, count its FLOPs and time them alternately."""
     base = {"data.dir": args.data_dir, "train.device": args.device, "train.progress": False}
     cfg = get_recipe(name).override(base)
-    fp32 = build_training(cfg.override({"train.precision": "fp32", "train.compile": "off"}), log=lambda _: None)
+    fp32 = build_training(cfg.override(VARIANTS["fp32"]), log=lambda _: None)
     plain = PlainLoop(fp32)  # copies fp32's networks before any step
-    fast = build_training(cfg, log=lambda _: None)
-    run: dict[str, Callable[[int], float]] = {
-        "plain": lambda n: time_plain(plain, n),
-        "fp32": lambda n: time_gankit(fp32, n),
-        "fast": lambda n: time_gankit(fast, n),
-    }
-    warmup = {col: run[col](args.warmup) for col in COLUMNS}  # first steps: compile, allocator, caches
+    run: dict[str, Callable[[int], float]] = {"plain": lambda n: time_plain(plain, n)}
+    failed: dict[str, str] = {}
+    skips = _graph_skips()
+    for col in args.columns[1:]:
+        try:
+            training = fp32 if col == "fp32" else build_training(cfg.override(VARIANTS[col]), log=lambda _: None)
+        except Exception as e:  # a variant this device cannot run (e.g. fp16 on a CPU): reported, not fatal
+            failed[col] = f"{type(e).__name__}: {e}"
+            continue
+        run[col] = lambda n, t=training: time_gankit(t, n)
+    warmup = {}
+    for col in list(run):  # first steps: compile, CUDA-graph capture, allocator, caches
+        try:
+            warmup[col] = run[col](args.warmup)
+        except Exception as e:
+            failed[col] = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+            del run[col]
     flops = step_flops(fp32)
-    steps = {col: max(1, math.ceil(args.min_time / (run[col](1)))) for col in COLUMNS}
-    times: dict[str, list[float]] = {col: [] for col in COLUMNS}
+    steps = {col: max(1, math.ceil(args.min_time / (run[col](1)))) for col in run}
+    times: dict[str, list[float]] = {col: [] for col in run}
     for _ in range(args.repeats):
-        for col in COLUMNS:
+        for col in run:
             times[col].append(run[col](steps[col]) / steps[col])
-    per_step = {col: statistics.median(times[col]) for col in COLUMNS}
-    warmup_s = {col: max(0.0, warmup[col] - args.warmup * per_step[col]) for col in COLUMNS}
-    return Row(name, cfg.model.arch, cfg.train.batch_size, cfg.train.n_critic, flops, per_step, warmup_s)
+    per_step = {col: statistics.median(times[col]) for col in run}
+    warmup_s = {col: max(0.0, warmup[col] - args.warmup * per_step[col]) for col in run}
+    return Row(
+        name,
+        cfg.model.arch,
+        cfg.train.batch_size,
+        cfg.train.n_critic,
+        flops,
+        tuple(args.columns),
+        per_step,
+        warmup_s,
+        failed,
+        _graph_skips() - skips if fp32.device.type == "cuda" else 0,  # on a CPU there are no CUDA graphs to skip
+    )
 
 
-def _three(values: Sequence[float], fmt: str) -> str:
-    return " · ".join(format(v, fmt) for v in values)
+def _joined(values: Sequence[float | None], fmt: str) -> str:
+    return " · ".join("–" if v is None else format(v, fmt) for v in values)
 
 
-def speed_table(rows: Sequence[Row]) -> list[str]:
+def speed_table(rows: Sequence[Row], columns: Sequence[str] = COLUMNS) -> list[str]:
+    others = columns[1:]
     lines = [
-        "| recipe | nets | batch × n_critic | plain img/s | gankit fp32 img/s | gankit fast img/s | fp32 / plain "
-        "| fast / plain | G steps/s plain · fp32 · fast | warm-up s plain · fp32 · fast |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| recipe | nets | batch × n_critic | plain img/s | "
+        + " | ".join(f"gankit {c} img/s" for c in others)
+        + " | "
+        + " | ".join(f"{c} / plain" for c in others)
+        + f" | G steps/s {' · '.join(columns)} | warm-up s {' · '.join(columns)} |",
+        "|---|---|---:|---:|" + "---:|" * (2 * len(others) + 2),
     ]
     for r in rows:
-        speed = {col: 1 / r.per_step[col] for col in COLUMNS}
+        speed = {c: 1 / r.per_step[c] if c in r.per_step else None for c in columns}
+        img = [f"{r.images * speed[c]:,.0f}" if speed[c] else "failed" for c in columns]
+        ratio = [f"{speed[c] / speed['plain']:.2f}" if speed[c] else "–" for c in others]
         lines.append(
-            f"| {r.name} | {r.arch} | {r.batch} × {r.n_critic} | {r.images * speed['plain']:,.0f} "
-            f"| {r.images * speed['fp32']:,.0f} | {r.images * speed['fast']:,.0f} "
-            f"| {speed['fp32'] / speed['plain']:.2f} | {speed['fast'] / speed['plain']:.2f} "
-            f"| {_three(speed.values(), '.2f')} | {_three(r.warmup_s.values(), '.1f')} |"
+            f"| {r.name} | {r.arch} | {r.batch} × {r.n_critic} | {' | '.join(img)} | {' | '.join(ratio)} "
+            f"| {_joined(list(speed.values()), '.2f')} | {_joined([r.warmup_s.get(c) for c in columns], '.1f')} |"
         )
     return lines
 
 
-def flops_table(rows: Sequence[Row], peak_fp32: float, peak_bf16: float) -> list[str]:
+def flops_table(rows: Sequence[Row], peak_fp32: float, peak_bf16: float, columns: Sequence[str] = COLUMNS) -> list[str]:
+    names = " · ".join(columns)
     lines = [
-        "| recipe | GFLOP per G step | GFLOP/s plain · fp32 · fast | % of fp32 peak | % of bf16 peak |",
+        f"| recipe | GFLOP per G step | GFLOP/s {names} | % of fp32 peak | % of bf16 peak |",
         "|---|---:|---:|---:|---:|",
     ]
     for r in rows:
-        rate = [r.flops / 1e9 / r.per_step[col] for col in COLUMNS]
+        rate = [r.flops / 1e9 / r.per_step[c] if c in r.per_step else None for c in columns]
         lines.append(
-            f"| {r.name} | {r.flops / 1e9:.2f} | {_three(rate, '.1f')} "
-            f"| {_three([100 * g / peak_fp32 for g in rate], '.1f')} "
-            f"| {_three([100 * g / peak_bf16 for g in rate], '.1f')} |"
+            f"| {r.name} | {r.flops / 1e9:.2f} | {_joined(rate, '.1f')} "
+            f"| {_joined([100 * g / peak_fp32 if g else None for g in rate], '.1f')} "
+            f"| {_joined([100 * g / peak_bf16 if g else None for g in rate], '.1f')} |"
         )
+    return lines
+
+
+def notes(rows: Sequence[Row]) -> list[str]:
+    """What failed, and CUDA-graph captures that torch.compile skipped."""
+    lines = [f"# {r.name}: {col} failed: {why}" for r in rows for col, why in r.failed.items()]
+    lines += [f"# {r.name}: torch.compile skipped {r.graph_skips} CUDA-graph captures" for r in rows if r.graph_skips]
     return lines
 
 
@@ -393,27 +462,43 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--min-time", type=float, default=1.5, help="seconds each timing lasts at least")
     parser.add_argument("--warmup", type=int, default=3, help="first steps of each loop, timed apart")
     parser.add_argument("--out", default=None, help="also write the tables to this markdown file")
+    parser.add_argument(
+        "--columns",
+        nargs="+",
+        default=list(COLUMNS),
+        choices=["plain", *VARIANTS],
+        metavar="COLUMN",
+        help=f"loops to time, plain first (default: {' '.join(COLUMNS)}; also {', '.join(VARIANTS)})",
+    )
     args = parser.parse_args(argv)
+    if args.columns[0] != "plain" or len(set(args.columns)) != len(args.columns):
+        parser.error("--columns: start with plain (the baseline of the ratios) and name each column once")
     device = torch.device(args.device)
+    if device.type == "cuda":  # why a CUDA-graph capture was skipped, if one is
+        torch._logging.set_logs(perf_hints=True)
 
     header = [
         f"# gankit training speed: {machine(device)}",
         f"# each timing >= {args.min_time} s after {args.warmup} warm-up steps; median of {args.repeats} "
-        "alternating rounds (plain, fp32, fast); img/s = real images D consumes per G step (batch × n_critic) "
+        f"alternating rounds ({', '.join(args.columns)}); img/s = real images D consumes per G step (batch × n_critic) "
         "× G steps/s; warm-up s = first steps' time beyond the steady state (compile, caches)",
     ]
     print("\n".join(header) + "\n", flush=True)
-    print("\n".join(speed_table([])), flush=True)
+    print("\n".join(speed_table([], args.columns)), flush=True)
     rows = []
     for name in args.recipes:
         rows.append(measure(name, args))
-        print(speed_table(rows[-1:])[-1], flush=True)
+        print(speed_table(rows[-1:], args.columns)[-1], flush=True)
+        for line in notes(rows[-1:]):
+            print(line, flush=True)
     peak_fp32, peak_bf16 = gemm_peak(torch.float32, device), gemm_peak(torch.bfloat16, device)
     peaks = (
-        f"# GEMM peak measured now (best square matmul, n = 2048, 4096): fp32 {peak_fp32:,.0f} GFLOP/s, "
+        f"# GEMM peak measured now (best square matmul, n = {', '.join(map(str, gemm_sizes(device)))}): "
+        f"fp32 {peak_fp32:,.0f} GFLOP/s, "
         f"bf16 {peak_bf16:,.0f} GFLOP/s; FLOPs of gankit's fp32 step (FlopCounterMode), the same for all columns"
     )
-    text = [*header, "", *speed_table(rows), "", peaks, "", *flops_table(rows, peak_fp32, peak_bf16)]
+    text = [*header, "", *speed_table(rows, args.columns), *notes(rows), "", peaks, ""]
+    text += flops_table(rows, peak_fp32, peak_bf16, args.columns)
     print("\n" + "\n".join(text[-len(rows) - 4 :]), flush=True)
     if args.out:
         with open(args.out, "w") as f:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -13,7 +14,11 @@ from gankit import get_recipe, train
 
 
 def tiny(recipe: str = "lsgan", **overrides):
-    """A few-second version of a recipe on the embedded MNIST sample (small nets, batches and data)."""
+    """A few-second version of a recipe on the embedded MNIST sample (small nets, batches and data).
+
+    On the CPU unless ``GANKIT_TEST_DEVICE`` names another device: ``GANKIT_TEST_DEVICE=cuda pytest
+    tests/training`` runs the step, engine and precision tests on a GPU (benchmarks/gpu_checks.sh).
+    """
     cfg = get_recipe(recipe)
     small = {
         "train.steps": 4,
@@ -22,7 +27,7 @@ def tiny(recipe: str = "lsgan", **overrides):
         "train.sample_at": (0,),
         "train.checkpoint_every": 0,
         "train.progress": False,
-        "train.device": "cpu",
+        "train.device": os.environ.get("GANKIT_TEST_DEVICE", "cpu"),
         "train.grid_size": 16,
         "data.limit": 256,
     }

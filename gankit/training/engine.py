@@ -13,8 +13,9 @@ machine, is in docs/benchmarks.md (``benchmarks/train_step_speed.py``).
 * **Threads**: one inter-op thread (these small nets have no independent ops worth running in parallel);
   intra-op threads stay at torch's default, the number of physical cores.
 * **TF32** (CUDA): off, so that fp32 is the exact reference (:func:`tf32_policy`).
-* **Compilation**: ``torch.compile`` of G and D (not of the optimiser steps); ``max-autotune`` also captures
-  CUDA graphs on a GPU. The gradient penalty always
+* **Compilation**: ``torch.compile`` of G and D (not of the optimiser steps); on a GPU ``reduce-overhead``
+  also captures CUDA graphs (one launch replays all of a network's kernels: these nets are launch-bound), and
+  ``max-autotune`` captures them and autotunes the kernels too (minutes of compiling). The gradient penalty always
   differentiates the uncompiled D twice (double backward does not run through compiled graphs: pytorch
   issues 91469, 183603); checkpoints, EMA and sample grids use the uncompiled modules too.
 """
@@ -70,7 +71,7 @@ def _compile_mode(cfg: Config) -> tuple[str | None, str]:
         return None, "eager (train.compile=off)"
     if requested == "auto":
         return None, "eager (auto: torch.compile was not faster on the machines measured; train.compile=on to try)"
-    return ("default" if requested == "on" else "max-autotune"), f"torch.compile mode {requested}"
+    return ("default" if requested == "on" else requested), f"torch.compile mode {requested}"
 
 
 def threads() -> str:

@@ -93,6 +93,20 @@ def test_a_short_run_prints_both_tables(speed, tmp_path, capsys):
     assert "| lsgan |" in capsys.readouterr().out
 
 
+def test_chosen_columns_are_timed_and_a_variant_the_device_cannot_run_is_reported(speed, tmp_path):
+    out = tmp_path / "speed.md"
+    args = ["--recipes", "dcgan", "--repeats", "1", "--min-time", "0", "--warmup", "1", "--out", str(out)]
+    speed.main([*args, "--columns", "plain", "bf16", "fp16"])
+    text = out.read_text()
+    assert "| gankit bf16 img/s | gankit fp16 img/s | bf16 / plain | fp16 / plain |" in text
+    row = next(line for line in text.splitlines() if line.startswith("| dcgan |"))
+    cells = row.split(" | ")  # recipe, nets, batch, plain, bf16, fp16 img/s, bf16 / plain, fp16 / plain, …
+    assert cells[5] == "failed" and float(cells[6]) > 0 and cells[7] == "–"
+    assert "# dcgan: fp16 failed: ConfigError: train.precision=fp16 needs a CUDA device" in text
+    with pytest.raises(SystemExit):
+        speed.main([*args, "--columns", "bf16", "plain"])  # the baseline must come first
+
+
 def test_the_plain_loop_uses_stock_layers(speed):
     """gankit's own faster layers are replaced by the stock PyTorch ones in the plain loop's copies."""
     training = build_training(tiny("wgan-gp", **FP32), log=lambda _: None)

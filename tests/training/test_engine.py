@@ -2,6 +2,7 @@
 
 import functools
 import json
+import os
 
 import pytest
 import torch
@@ -27,10 +28,16 @@ def _trains(training, steps: int = 3) -> None:
     assert any(not torch.equal(a, b) for a, b in zip(before, training.gan.generator.parameters(), strict=True))
 
 
+# fp16 (loss-scaled) runs on CUDA only: on a GPU (GANKIT_TEST_DEVICE=cuda) every case runs in both 16-bit types
+PRECISIONS = ["bf16", "fp16"] if os.environ.get("GANKIT_TEST_DEVICE", "cpu").startswith("cuda") else ["bf16"]
+
+
+@pytest.mark.parametrize("precision", PRECISIONS)
 @pytest.mark.parametrize("name,scheme", CASES)
-def test_every_recipe_and_scheme_trains_in_bf16(name, scheme):
-    training = build_training(tiny(name, **{"train.precision": "bf16", "train.scheme": scheme}), log=lambda _: None)
-    assert training.engine.precision.name == "bf16"
+def test_every_recipe_and_scheme_trains_in_16_bits(name, scheme, precision):
+    cfg = tiny(name, **{"train.precision": precision, "train.scheme": scheme})
+    training = build_training(cfg, log=lambda _: None)
+    assert training.engine.precision.name == precision
     assert training.engine.channels_last == (training.data.x.dim() == 4)
     _trains(training)
 

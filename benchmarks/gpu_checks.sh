@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The GPU checks and speed tables of one call on a lent CUDA machine (issue 11), most important first, each
+# part under its own time limit so that a slow one leaves the rest their time:
+#   1. the step, engine, precision, scheme and trainer tests on the GPU (GANKIT_TEST_DEVICE=cuda: every recipe
+#      and update scheme a few steps in bf16 and in fp16 with loss scaling, inductor's compiled critic against
+#      the eager penalty, resume);
+#   2. lsgan, dcgan, wgan-gp: the plain loop, gankit fp32 and bf16, eager and with CUDA graphs;
+#   3. every recipe: the plain loop, gankit fp32, bf16 and fp16, eager.
+# Run from the repository root:  OUT=folder DATA=mnist-folder bash benchmarks/gpu_checks.sh
+# DEVICE=cpu runs the same commands on the CPU (a dry run of the script; the CUDA-only parts then report failure).
+set -u
+OUT=${OUT:-gpu-out}
+DATA=${DATA:-}
+DEVICE=${DEVICE:-cuda}
+PY=${PYTHON:-python3}
+mkdir -p "$OUT"
+export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
+data=()
+[ -n "$DATA" ] && data=(--data-dir "$DATA")
+start=$SECONDS
+stamp() { echo "== $1 ($((SECONDS - start)) s)"; }
+
+stamp machine
+{
+    nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1
+    $PY -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, 'gpu', torch.cuda.is_available() and torch.cuda.get_device_name())"
+} | tee "$OUT/machine.txt"
+
+stamp "tests on $DEVICE"
+workers=()
+[ "${WORKERS:-8}" != 0 ] && workers=(-n "${WORKERS:-8}")  # pytest-xdist (on the GPU image)
+GANKIT_TEST_DEVICE=$DEVICE timeout "${TESTS_S:-150}" $PY -m pytest -q -p no:cacheprovider "${workers[@]}" ${PYTEST_ARGS:-} \
+    tests/training/test_engine.py tests/training/test_step.py tests/training/test_precision.py \
+    tests/training/test_schemes.py tests/training/test_trainer.py >"$OUT/tests.txt" 2>&1
+echo "exit $?"
+grep -E "^(FAILED|ERROR)|passed|failed" "$OUT/tests.txt" | tail -25
+
+stamp "speed with CUDA graphs"
+timeout "${GRAPHS_S:-300}" $PY benchmarks/train_step_speed.py --device "$DEVICE" "${data[@]}" \
+    --recipes ${GRAPH_RECIPES:-lsgan dcgan wgan-gp} --columns plain fp32 bf16 fp32-graphs bf16-graphs \
+    --min-time "${MIN_TIME:-0.5}" --out "$OUT/speed-graphs.md" >"$OUT/speed-graphs.log" 2>&1
+echo "exit $?"
+grep -E "^\||^#" "$OUT/speed-graphs.log" | cut -c1-400
+
+stamp "speed of every recipe, eager"
+timeout "${EAGER_S:-200}" $PY benchmarks/train_step_speed.py --device "$DEVICE" "${data[@]}" \
+    ${EAGER_RECIPES:+--recipes $EAGER_RECIPES} --columns plain fp32 bf16 fp16 \
+    --min-time "${MIN_TIME:-0.5}" --out "$OUT/speed-eager.md" >"$OUT/speed-eager.log" 2>&1
+echo "exit $?"
+grep -E "^\||^#" "$OUT/speed-eager.log" | cut -c1-400
+stamp done
