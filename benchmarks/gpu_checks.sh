@@ -36,11 +36,19 @@ echo "exit $?"
 grep -E "^(FAILED|ERROR)|passed|failed" "$OUT/tests.txt" | tail -25
 
 stamp "speed with CUDA graphs"
-timeout "${GRAPHS_S:-300}" $PY benchmarks/train_step_speed.py --device "$DEVICE" "${data[@]}" \
+TORCH_LOGS=recompiles timeout "${GRAPHS_S:-300}" $PY benchmarks/train_step_speed.py --device "$DEVICE" "${data[@]}" \
     --recipes ${GRAPH_RECIPES:-lsgan dcgan wgan-gp} --columns plain fp32 bf16 fp32-graphs bf16-graphs \
     --min-time "${MIN_TIME:-0.5}" --out "$OUT/speed-graphs.md" >"$OUT/speed-graphs.log" 2>&1
 echo "exit $?"
 grep -E "^\||^#" "$OUT/speed-graphs.log" | cut -c1-400
+if [ -n "${FALLBACK_CONFIG:-}" ] && grep -q "graphs failed" "$OUT/speed-graphs.log"; then
+    stamp "CUDA graphs again, lsgan, with $FALLBACK_CONFIG"
+    TORCH_LOGS=recompiles timeout "${FALLBACK_S:-90}" $PY benchmarks/train_step_speed.py --device "$DEVICE" "${data[@]}" \
+        --recipes lsgan --columns plain fp32 fp32-graphs --torch-config $FALLBACK_CONFIG \
+        --min-time "${MIN_TIME:-0.5}" >"$OUT/speed-fallback.log" 2>&1
+    echo "exit $?"
+    grep -E "^\||^#" "$OUT/speed-fallback.log" | cut -c1-400
+fi
 
 stamp "speed of every recipe, eager"
 timeout "${EAGER_S:-200}" $PY benchmarks/train_step_speed.py --device "$DEVICE" "${data[@]}" \

@@ -35,12 +35,16 @@ about 5 minutes for all 18 recipes (about 5 min on full MNIST, 2026-11-28), plus
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
+import importlib
 import math
 import os
 import platform
 import statistics
+import sys
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -356,6 +360,13 @@ VARIANTS: dict[str, dict[str, str]] = {
 COLUMNS = ("plain", "fp32", "fast")  # the default; the plain loop is always first (the ratios' baseline)
 
 
+def _failure(recipe: str, column: str, error: Exception) -> str:
+    """The error's first line for the table's notes; its traceback goes to stderr."""
+    print(f"{recipe} / {column} failed:\n{traceback.format_exc()}", file=sys.stderr, flush=True)
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}"
+
+
 def _graph_skips() -> int:
     return sum(torch._dynamo.utils.counters["inductor"][k] for k in ("cudagraph_skips",))
 
@@ -373,7 +384,7 @@ def measure(name: str, args: argparse.Namespace) -> Row:
         try:
             training = fp32 if col == "fp32" else build_training(cfg.override(VARIANTS[col]), log=lambda _: None)
         except Exception as e:  # a variant this device cannot run (e.g. fp16 on a CPU): reported, not fatal
-            failed[col] = f"{type(e).__name__}: {e}"
+            failed[col] = _failure(name, col, e)
             continue
         run[col] = lambda n, t=training: time_gankit(t, n)
     warmup = {}
@@ -381,7 +392,7 @@ def measure(name: str, args: argparse.Namespace) -> Row:
         try:
             warmup[col] = run[col](args.warmup)
         except Exception as e:
-            failed[col] = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+            failed[col] = _failure(name, col, e)
             del run[col]
     flops = step_flops(fp32)
     steps = {col: max(1, math.ceil(args.min_time / (run[col](1)))) for col in run}
@@ -470,17 +481,34 @@ def main(argv: Sequence[str] | None = None) -> None:
         metavar="COLUMN",
         help=f"loops to time, plain first (default: {' '.join(COLUMNS)}; also {', '.join(VARIANTS)})",
     )
+    parser.add_argument(
+        "--torch-config",
+        nargs="*",
+        default=[],
+        metavar="MODULE.KEY=VALUE",
+        help="torch.compile settings for the compiled columns: inductor.KEY or dynamo.KEY (torch._inductor.config, "
+        "torch._dynamo.config), e.g. dynamo.automatic_dynamic_shapes=False",
+    )
     args = parser.parse_args(argv)
+    for setting in args.torch_config:
+        name, _, value = setting.partition("=")
+        module, _, key = name.partition(".")
+        configs = {"inductor": "torch._inductor.config", "dynamo": "torch._dynamo.config"}
+        if module not in configs or not key:
+            parser.error(f"--torch-config {setting}: write inductor.KEY=VALUE or dynamo.KEY=VALUE")
+        setattr(importlib.import_module(configs[module]), key, ast.literal_eval(value))
     if args.columns[0] != "plain" or len(set(args.columns)) != len(args.columns):
         parser.error("--columns: start with plain (the baseline of the ratios) and name each column once")
     device = torch.device(args.device)
     if device.type == "cuda":  # why a CUDA-graph capture was skipped, if one is
         torch._logging.set_logs(perf_hints=True)
 
+    inductor = f"; torch.compile settings {' '.join(args.torch_config)}" if args.torch_config else ""
     header = [
         f"# gankit training speed: {machine(device)}",
         f"# each timing >= {args.min_time} s after {args.warmup} warm-up steps; median of {args.repeats} "
-        f"alternating rounds ({', '.join(args.columns)}); img/s = real images D consumes per G step (batch × n_critic) "
+        f"alternating rounds ({', '.join(args.columns)}){inductor}; img/s = real images D consumes per G step "
+        "(batch × n_critic) "
         "× G steps/s; warm-up s = first steps' time beyond the steady state (compile, caches)",
     ]
     print("\n".join(header) + "\n", flush=True)

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+import torch
 
 from tests.helpers import train_once
+
+if os.environ.get("GANKIT_TEST_DEVICE", "cpu").startswith("cuda"):
+    # The bit-exact tests (resume) need kernels that give the same bits on every run: on a GPU that means
+    # deterministic cuBLAS/cuDNN algorithms (some weight gradients otherwise accumulate with atomics).
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True, warn_only=True)
 
 
 @pytest.fixture(scope="session", autouse=True)

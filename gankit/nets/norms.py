@@ -18,15 +18,16 @@ reductions and element-wise operations that keep the input's memory layout:
         ∂g = w·d + U_w·x̂ + U_b,   ∂w = Σ g·d,
         ∂x = −r·(x̂·⟨u·∂x⟩ + m·d + v·∂x) + r·(t − ⟨t⟩ − x̂·⟨t·x̂⟩)  with t = U_w·g.
 
-On the CPU a bf16 input is normalised with fp32 statistics and fp32 parameters (the kernels' mixed-precision
-mode) and the output stays bf16; elsewhere a 16-bit input is computed in the parameters' precision, as
-autocast does. The second derivative is computed in at least fp32. Tested against ``nn.GroupNorm(1, C)``
-with ``gradcheck`` and ``gradgradcheck`` in float64.
+All of this is for the CPU, where it was measured; on a GPU the layer is the stock ``F.group_norm``
+(:func:`layer_norm_2d`). On the CPU a bf16 input is normalised with fp32 statistics and fp32 parameters (the
+kernels' mixed-precision mode) and the output stays bf16. The second derivative is computed in at least
+fp32. Tested against ``nn.GroupNorm(1, C)`` with ``gradcheck`` and ``gradgradcheck`` in float64.
 """
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.autograd.function import FunctionCtx, once_differentiable
 
@@ -154,7 +155,14 @@ def _cast(t: Tensor | None, dtype: torch.dtype) -> Tensor | None:
 
 
 def layer_norm_2d(x: Tensor, weight: Tensor, bias: Tensor, eps: float = 1e-5) -> Tensor:
-    """Normalise each sample of an (N, C, H, W) map over (C, H, W), then scale and shift per channel."""
+    """Normalise each sample of an (N, C, H, W) map over (C, H, W), then scale and shift per channel.
+
+    On the CPU (and the meta device) by the fused kernels above; on a GPU by ``F.group_norm``: CUDA's group-norm
+    kernels take NCHW-contiguous maps only (channels_last input is refused), and the stock op is the one
+    torch.compile knows how to lay out.
+    """
+    if x.device.type not in ("cpu", "meta"):
+        return F.group_norm(x, 1, weight, bias, eps)
     return _LayerNorm.apply(x, weight, bias, eps)
 
 

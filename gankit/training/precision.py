@@ -136,16 +136,21 @@ def native_bf16(device: torch.device) -> tuple[bool, str]:
 def resolve_precision(requested: str, device: torch.device, images: bool) -> tuple[Precision, str]:
     """The precision a run uses, and why (a line for the log).
 
-    ``auto`` picks bf16 for image models on a device with native bf16 matrix units (measured in
-    ``benchmarks/train_step_speed.py``: about 2× the fp32 step for lsgan, dcgan and wgan-gp on a CPU with
-    AMX) and fp32 elsewhere: without those units bf16 is emulated, and the 2-D toy nets are too small for it
-    to pay for its casts.
+    ``auto`` picks bf16 for image models on a CPU with native bf16 matrix units (measured in
+    ``benchmarks/train_step_speed.py``: about 2–2.7× the fp32 step for lsgan, dcgan and wgan-gp on a CPU with
+    AMX) and fp32 elsewhere: without those units bf16 is emulated; the 2-D toy nets are too small for it to
+    pay for its casts; and on a GPU these small nets are bound by kernel launches, not arithmetic, so
+    autocast's extra cast kernels cost more than its faster matrix products save (an H200: bf16 at
+    0.77–0.93× gankit's fp32 step for every recipe, docs/benchmarks.md).
     """
     if requested == "fp16" and device.type != "cuda":
         raise ConfigError(f"train.precision=fp16 needs a CUDA device (this run is on {device.type}): use bf16 or fp32")
     if requested != "auto":
         return Precision(requested, device.type), f"precision {requested} (train.precision)"
     native, what = native_bf16(device)
+    if device.type == "cuda":
+        reason = f"{what}: these nets are launch-bound on a GPU, where bf16 measured slower than fp32"
+        return Precision("fp32", device.type), f"precision fp32 (auto: {reason})"
     if native and images:
         return Precision("bf16", device.type), f"precision bf16 (auto: {what})"
     reason = what if not native else "2-D points: nets too small to gain from bf16"

@@ -209,7 +209,9 @@ class Training:
         unwrap(self.gan.generator).load_state_dict(state["generator"])
         unwrap(self.gan.discriminator).load_state_dict(state["discriminator"])
         for key, optimizer in self._checkpointed_optimizers().items():
-            optimizer.load_state_dict(state[key])
+            # from the CPU, so that torch places each state tensor as a fresh optimiser does (moments on the
+            # parameter's device; a non-fused optimiser's step count stays on the CPU)
+            optimizer.load_state_dict(_on_cpu(state[key]))
             match_layouts(optimizer)
         if self.gan.encoder is not None:
             self.gan.encoder.load_state_dict(state["encoder"])
@@ -224,6 +226,17 @@ class Training:
         torch.set_rng_state(state["rng"]["torch"].cpu())
         if self.device.type == "cuda" and "cuda" in state["rng"]:
             torch.cuda.set_rng_state(state["rng"]["cuda"].cpu(), self.device)
+
+
+def _on_cpu(value: Any) -> Any:
+    """``value`` with every tensor in it (nested dicts and lists) moved to the CPU."""
+    if isinstance(value, torch.Tensor):
+        return value.cpu()
+    if isinstance(value, dict):
+        return {k: _on_cpu(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_on_cpu(v) for v in value)
+    return value
 
 
 @torch.no_grad()

@@ -77,7 +77,7 @@ def test_conditional_runs_keep_their_labels_and_grid_classes(tmp_path):
     assert training.space.num_classes == 10
     assert training.grid_latent.y.tolist() == [i % 10 for i in range(16)]  # classes cycle along each row
     state = load_checkpoint(list_checkpoints(tmp_path / "run" / "checkpoints")[-1])
-    assert state["num_classes"] == 10 and torch.equal(state["grid_y"], training.grid_latent.y)
+    assert state["num_classes"] == 10 and torch.equal(state["grid_y"], training.grid_latent.y.cpu())
     batch = training.next_real()
     assert batch.y is not None and batch.y.shape == (16,)
     # the labels are the data's own labels for those images
