@@ -36,12 +36,19 @@ echo "exit $?"
 grep -E "^(FAILED|ERROR)|passed|failed" "$OUT/tests.txt" | tail -25
 
 stamp "speed with CUDA graphs"
-TORCH_LOGS=recompiles timeout "${GRAPHS_S:-300}" $PY benchmarks/train_step_speed.py --device "$DEVICE" "${data[@]}" \
-    --recipes ${GRAPH_RECIPES:-lsgan dcgan wgan-gp} --columns plain fp32 bf16 fp32-graphs bf16-graphs \
-    --min-time "${MIN_TIME:-0.5}" --out "$OUT/speed-graphs.md" >"$OUT/speed-graphs.log" 2>&1
-echo "exit $?"
-grep -E "^\||^#" "$OUT/speed-graphs.log" | cut -c1-400
-if [ -n "${FALLBACK_CONFIG:-}" ] && grep -q "graphs failed" "$OUT/speed-graphs.log"; then
+# One process per recipe and set of columns: a failed CUDA-graph capture leaves torch's graph-tree state broken
+# for the rest of its process. Sets are separated by commas.
+IFS=, read -r -a sets <<<"${GRAPH_SETS:-plain fp32 fp32-cudagraphs bf16-cudagraphs,plain fp32 fp32-graphs bf16-graphs}"
+for recipe in ${GRAPH_RECIPES:-lsgan dcgan wgan-gp}; do
+    for i in "${!sets[@]}"; do
+        log="$OUT/speed-graphs-$recipe-$i.log"
+        TORCH_LOGS=recompiles timeout "${GRAPHS_S:-100}" $PY benchmarks/train_step_speed.py --device "$DEVICE" \
+            "${data[@]}" --recipes "$recipe" --columns ${sets[$i]} --min-time "${MIN_TIME:-0.5}" >"$log" 2>&1
+        echo "$recipe / ${sets[$i]}: exit $?"
+        grep -E "^\| $recipe|^# $recipe|^# GEMM" "$log" | cut -c1-400
+    done
+done
+if [ -n "${FALLBACK_CONFIG:-}" ] && grep -q "graphs failed" "$OUT"/speed-graphs-*.log; then
     stamp "CUDA graphs again, lsgan, with $FALLBACK_CONFIG"
     TORCH_LOGS=recompiles timeout "${FALLBACK_S:-90}" $PY benchmarks/train_step_speed.py --device "$DEVICE" "${data[@]}" \
         --recipes lsgan --columns plain fp32 fp32-graphs --torch-config $FALLBACK_CONFIG \

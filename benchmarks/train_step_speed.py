@@ -348,7 +348,8 @@ class Row:
 
 
 # The loops a run can time (--columns): "plain" is the hand-written loop, the others gankit with these settings.
-# "fast" is the recipe as it is (precision and compile on auto); "-graphs" compiles G and D with CUDA graphs.
+# "fast" is the recipe as it is (precision and compile on auto); "-graphs" compiles G and D with inductor and
+# CUDA graphs (reduce-overhead), "-cudagraphs" replays the eager kernels from CUDA graphs (no code generation).
 VARIANTS: dict[str, dict[str, str]] = {
     "fp32": {"train.precision": "fp32", "train.compile": "off"},
     "fast": {},
@@ -356,6 +357,8 @@ VARIANTS: dict[str, dict[str, str]] = {
     "fp16": {"train.precision": "fp16", "train.compile": "off"},
     "fp32-graphs": {"train.precision": "fp32", "train.compile": "reduce-overhead"},
     "bf16-graphs": {"train.precision": "bf16", "train.compile": "reduce-overhead"},
+    "fp32-cudagraphs": {"train.precision": "fp32", "train.compile": "cudagraphs"},
+    "bf16-cudagraphs": {"train.precision": "bf16", "train.compile": "cudagraphs"},
 }
 COLUMNS = ("plain", "fp32", "fast")  # the default; the plain loop is always first (the ratios' baseline)
 

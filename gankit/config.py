@@ -128,7 +128,7 @@ class TrainConfig:
     fid_samples: int = 2000  # generated samples per FID during training
     precision: str = "auto"  # "auto" (bf16 where the device computes it fast, else fp32), "fp32", "bf16", "fp16" (CUDA)
     # torch.compile of G and D: "auto" (where measured faster), "off", "on", "reduce-overhead" (+ CUDA graphs),
-    # "max-autotune" (+ CUDA graphs and kernel autotuning)
+    # "max-autotune" (+ CUDA graphs and kernel autotuning), "cudagraphs" (eager kernels in CUDA graphs, no codegen)
     compile: str = "auto"
     time_budget: float | None = None  # train this many seconds (train.steps is then ignored), then finish as usual
     # data-parallel runs (torchrun; README "Many devices"): batch_size is the global batch, split over the ranks
@@ -489,7 +489,7 @@ def validate(cfg: Config) -> None:
     )
     _check(t.keep_checkpoints >= 1, f"train.keep_checkpoints must be at least 1, got {t.keep_checkpoints}")
     _choice(t.precision, ("auto", "fp32", "bf16", "fp16"), "train.precision")
-    _choice(t.compile, ("auto", "off", "on", "reduce-overhead", "max-autotune"), "train.compile")
+    _choice(t.compile, ("auto", "off", "on", "reduce-overhead", "max-autotune", "cudagraphs"), "train.compile")
     _check(
         t.time_budget is None or 0 < t.time_budget < 1e9,
         f"train.time_budget must be a positive number of seconds (or none), got {t.time_budget}",

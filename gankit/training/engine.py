@@ -15,9 +15,10 @@ machine, is in docs/benchmarks.md (``benchmarks/train_step_speed.py``).
 * **TF32** (CUDA): off, so that fp32 is the exact reference (:func:`tf32_policy`).
 * **Compilation**: ``torch.compile`` of G and D (not of the optimiser steps); on a GPU ``reduce-overhead``
   also captures CUDA graphs (one launch replays all of a network's kernels: these nets are launch-bound), and
-  ``max-autotune`` captures them and autotunes the kernels too (minutes of compiling). The gradient penalty always
-  differentiates the uncompiled D twice (double backward does not run through compiled graphs: pytorch
-  issues 91469, 183603); checkpoints, EMA and sample grids use the uncompiled modules too.
+  ``max-autotune`` captures them and autotunes the kernels too (minutes of compiling). ``cudagraphs`` replays
+  the eager kernels from CUDA graphs with no code generation (torch.compile's ``cudagraphs`` backend). The
+  gradient penalty always differentiates the uncompiled D twice (double backward does not run through
+  compiled graphs: pytorch issues 91469, 183603); checkpoints, EMA and sample grids use the uncompiled modules too.
 """
 
 from __future__ import annotations
@@ -90,7 +91,19 @@ def prepare_networks(engine: Engine, *modules: nn.Module | None) -> None:
 
 
 def compiled(engine: Engine, module: nn.Module) -> nn.Module:
-    """``module`` compiled as the engine says (or itself, eager). ``step.unwrap`` recovers the original."""
+    """``module`` compiled as the engine says (or itself, eager). ``step.unwrap`` recovers the original.
+
+    On a GPU, inductor keeps the layouts eager mode gives (``layout_optimization`` off): with its own switch of
+    convolutions to channels_last, the compiled backward of a G whose last layer has one output channel met
+    a gradient in the other layout (a stride assertion under CUDA graphs, torch 2.11 on an H200), and the
+    engine already chooses the layout.
+    """
     if engine.compile_mode is None:
         return module
+    if engine.compile_mode == "cudagraphs":  # AOT-traced, eager kernels replayed from CUDA graphs (CPU: eager)
+        return torch.compile(module, backend="cudagraphs")
+    if next(module.parameters()).device.type == "cuda":
+        import torch._inductor.config as inductor_config
+
+        inductor_config.layout_optimization = False
     return torch.compile(module, mode=engine.compile_mode)
