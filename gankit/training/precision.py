@@ -141,7 +141,7 @@ def resolve_precision(requested: str, device: torch.device, images: bool) -> tup
     AMX) and fp32 elsewhere: without those units bf16 is emulated; the 2-D toy nets are too small for it to
     pay for its casts; and on a GPU these small nets are bound by kernel launches, not arithmetic, so
     autocast's extra cast kernels cost more than its faster matrix products save (an H200: bf16 at
-    0.77–0.93× gankit's fp32 step for every recipe, docs/benchmarks.md).
+    0.55–0.90× gankit's fp32 step, every recipe, docs/benchmarks.md).
     """
     if requested == "fp16" and device.type != "cuda":
         raise ConfigError(f"train.precision=fp16 needs a CUDA device (this run is on {device.type}): use bf16 or fp32")

@@ -55,6 +55,17 @@ def test_every_recipe_and_scheme_trains_compiled(name, scheme, monkeypatch):
     _trains(training)
 
 
+def test_the_cudagraphs_mode_compiles_both_players_and_trains():
+    """``train.compile=cudagraphs``: torch.compile's cudagraphs backend (AOT-traced; on a CPU no graph is captured
+    and the traced kernels run eagerly, which is what this checks; the GPU run is in docs/benchmarks.md)."""
+    torch._dynamo.reset()
+    training = build_training(tiny("wgan-gp", **{"train.compile": "cudagraphs"}), log=lambda _: None)
+    assert training.engine.compile_mode == "cudagraphs"
+    assert unwrap(training.gan.generator) is not training.gan.generator
+    assert unwrap(training.gan.discriminator) is not training.gan.discriminator
+    _trains(training)
+
+
 def test_the_penalty_of_a_compiled_critic_equals_the_eager_one():
     """Inductor-compiled D: the gradient penalty is taken on the eager D (double backward does not run through
     compiled graphs), so its value and D's gradients equal the eager run's (to float rounding of D's compiled

@@ -6,6 +6,7 @@ from torch import nn
 
 from gankit.errors import ConfigError
 from gankit.regularizers import gradient_penalty
+from gankit.training import precision as precision_module
 from gankit.training.precision import Precision, native_bf16, resolve_precision
 from gankit.training.step import judge
 
@@ -37,6 +38,15 @@ def test_auto_precision_follows_the_hardware_and_fp16_needs_cuda():
     assert resolve_precision("fp32", CPU, images=True)[0].name == "fp32"
     with pytest.raises(ConfigError, match="fp16 needs a CUDA device"):
         resolve_precision("fp16", CPU, images=True)
+
+
+def test_auto_precision_is_fp32_on_a_gpu_even_with_bf16_units(monkeypatch):
+    """Measured on an H200: these launch-bound nets ran slower in bf16 than in fp32 (docs/benchmarks.md)."""
+    monkeypatch.setattr(precision_module, "native_bf16", lambda device: (True, "NVIDIA H200"))
+    chosen, why = resolve_precision("auto", torch.device("cuda"), images=True)
+    assert chosen.name == "fp32" and chosen.device_type == "cuda"
+    assert "NVIDIA H200" in why and "launch-bound" in why
+    assert resolve_precision("bf16", torch.device("cuda"), images=True)[0].name == "bf16"  # asked for: kept
 
 
 def _scaled() -> tuple[Precision, nn.Parameter, torch.optim.Optimizer]:
