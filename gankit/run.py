@@ -11,7 +11,7 @@ Layout::
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from torch import nn
 
 from gankit.checkpoint import list_checkpoints
 from gankit.config import Config
+from gankit.data.tensors import to_model_input
 from gankit.errors import CheckpointError, ConfigError, GankitError
 from gankit.jsonfiles import read_json
 from gankit.latent import Latent, LatentSpace, generate, latent_space
@@ -199,6 +200,32 @@ def load_generator(
     g.load_state_dict(weights)
     g.to(resolve_device(device)).eval()
     return TrainedGenerator(cfg, g, tuple(state["data_shape"]), state["step"], ckpt, space)
+
+
+def load_recognition(
+    run_dir: str | Path, checkpoint: str | Path | None = None, device: str = "cpu"
+) -> tuple[Callable[[torch.Tensor], torch.Tensor], LatentSpace]:
+    """InfoGAN's recognition network from a run's latest or a given checkpoint: D's trunk and Q's head as
+    x ↦ argmax_c Q(c | x) for images (uint8 or in [−1, 1]), and the run's latent space."""
+    cfg = read_config(run_dir)
+    ckpt = Path(checkpoint) if checkpoint is not None else latest_checkpoint(run_dir)
+    state: dict[str, Any] = read_state(ckpt)
+    _, space = build_generator(cfg, state, ckpt)
+    if not space.categorical:
+        raise ConfigError(f"{run_dir} has no categorical code: Q recognises categories of InfoGAN runs only")
+    _, d = build_networks(cfg.model, tuple(state["data_shape"]), space)
+    problem = layout_problem(d.state_dict(), state["discriminator"])
+    if problem:
+        raise InvalidState(ckpt, "discriminator", problem)
+    d.load_state_dict(state["discriminator"])
+    dev = resolve_device(device)
+    d.to(dev).eval()
+
+    def recognise(x: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return d(to_model_input(x.to(dev)), q=True, full=True).q.logits.argmax(1)
+
+    return recognise, space
 
 
 def build_generator(cfg: Config, state: dict[str, Any], ckpt: Path) -> tuple[nn.Module, LatentSpace]:

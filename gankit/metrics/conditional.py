@@ -17,6 +17,12 @@ problem, solved by the Hungarian method: ``scipy.optimize.linear_sum_assignment`
 
 With more categories than classes the unmatched categories count as wrong; a code that ignores the digit
 scores about chance (a little above 1/K, the best matching of noise).
+
+**Recognition accuracy** (the paper's own measurement: "c1 ... can be used as a classifier that achieves 5%
+error rate in classifying MNIST digits"): InfoGAN's recognition network Q classifies *real* labelled digits,
+each into its most likely category, q(x) = argmax_c Q(c | x); then M[c, d] = #{real images of digit d with
+q(x) = c} is matched one-to-one as above. It judges the code with Q, where the categorical-code accuracy
+judges G's samples with an independent classifier; both match categories to digits the same way.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ if TYPE_CHECKING:
     from gankit.run import TrainedGenerator
 
 Classify = Callable[[Tensor], Tensor]  # images (N, C, H, W) → predicted class indices (N,)
+Recognise = Callable[[Tensor], Tensor]  # images (N, C, H, W) → Q's most likely category (N,)
 
 
 @dataclass(frozen=True)
@@ -145,3 +152,18 @@ def categorical_code_accuracy(
     latent = balanced_latents(trained, k * n_per_category, seed)
     predicted = classify(trained.generate_from(latent))
     return hungarian_matching(trained.space.codes(latent.z).category, predicted, k, num_classes)
+
+
+def recognition_accuracy(
+    recognise: Recognise, images: Tensor, labels: Tensor, num_categories: int, num_classes: int, batch: int = 1000
+) -> CodeMatching:
+    """Q as a classifier of real labelled ``images``: their categories ``recognise(images)`` (in batches of
+    ``batch``) matched one-to-one to ``labels`` (Hungarian), as Chen et al. (2016) measured InfoGAN's code."""
+    if len(images) != len(labels):
+        raise MetricInputError(f"{len(images)} images but {len(labels)} labels")
+    if batch < 1:
+        raise MetricInputError(f"batch must be at least 1, got {batch}")
+    with torch.no_grad():
+        categories = [recognise(images[i : i + batch]).cpu() for i in range(0, len(images), batch)]
+    found = torch.cat(categories) if categories else torch.empty(0, dtype=torch.long)
+    return hungarian_matching(found, labels, num_categories, num_classes)

@@ -21,8 +21,10 @@ def test_a_tiny_page_is_trained_scored_and_written(latent_structure, tmp_path):
         json.loads((out / f"infogan-seed{s}" / "eval.json").read_text())["metrics"]["categorical_code_accuracy"]
         for s in (0, 1)
     ]
-    for a in accuracies:
-        assert f"| {a['accuracy']:.1%} | {a['matching']} |" in text
+    recognised = [json.loads((out / f"infogan-seed{s}" / "recognition.json").read_text()) for s in (0, 1)]
+    for a, q in zip(accuracies, recognised, strict=True):
+        assert f"| {a['accuracy']:.1%} | {q['accuracy']:.1%} | {a['matching']} |" in text
+        assert q["split"] == "test" and q["n"] == sum(map(sum, q["counts"])) > 0  # every real test digit counted
     for name in ("cgan-classes", "infogan-category", "infogan-c2", "infogan-c3"):
         assert (doc.with_suffix("") / f"{name}.png").is_file() and f"latent/{name}.png" in text
     # a second call reuses the trained runs instead of refusing or retraining them

@@ -13,6 +13,7 @@ from torch import nn
 from gankit import get_recipe
 from gankit.config import DataConfig
 from gankit.data import load_data, to_model_input
+from gankit.errors import ConfigError
 from gankit.latent import Latent, LatentSpace
 from gankit.metrics.catalog import measure, selected
 from gankit.metrics.conditional import (
@@ -22,13 +23,14 @@ from gankit.metrics.conditional import (
     class_accuracy_from,
     confusion_counts,
     hungarian_matching,
+    recognition_accuracy,
 )
 from gankit.metrics.errors import MetricInputError
 from gankit.metrics.evaluate import evaluate_run
 from gankit.metrics.extractors import FeatureExtractor, load_extractor
 from gankit.metrics.protocol import Protocol
 from gankit.metrics.registry import Context
-from gankit.run import TrainedGenerator
+from gankit.run import TrainedGenerator, load_recognition
 
 PERMUTATION = [3, 8, 0, 5, 1, 9, 2, 7, 4, 6]  # category c draws digit PERMUTATION[c]
 
@@ -181,3 +183,30 @@ def test_conditional_scores_say_why_they_were_not_measured(digits):
     few = conditional_scores(cgan, latent[:5], images[:5], load_extractor("mnist"))[1]
     assert few == {"class_accuracy": "not measured: 5 samples do not cover every class / category"}
     assert conditional_scores(LatentSpace(4), Latent(torch.zeros(20, 4)), images, no_labels) == ({}, {})
+
+
+def test_q_used_as_a_classifier_of_real_digits_is_matched_back(digits, classify):
+    """A stand-in Q that puts digit d in category PERMUTATION.index(d): after matching, its accuracy on the real
+    digits is the evaluator's, whatever the batch size, and each category is matched to its digit."""
+    images, labels = digits
+    category_of = torch.tensor([PERMUTATION.index(d) for d in range(10)])
+    expected = (classify(images) == labels).double().mean().item()
+    for batch in (7, 1000):
+        result = recognition_accuracy(lambda x: category_of[classify(x)], images, labels, 10, 10, batch=batch)
+        assert result.accuracy == pytest.approx(expected, abs=1e-12)
+        assert result.matching == PERMUTATION
+    with pytest.raises(MetricInputError, match="3 images but 2 labels"):
+        recognition_accuracy(lambda x: x, images[:3], labels[:2], 10, 10)
+    with pytest.raises(MetricInputError, match="batch must be at least 1"):
+        recognition_accuracy(lambda x: x, images[:3], labels[:3], 10, 10, batch=0)
+
+
+def test_load_recognition_reads_q_from_an_infogan_run(infogan_run, cgan_run):
+    data = load_data(DataConfig(name="mnist", split="test"), log=lambda _: None)
+    recognise, space = load_recognition(infogan_run)
+    categories = recognise(data.x[:50])
+    assert space.categorical == 10 and categories.shape == (50,) and categories.dtype == torch.long
+    assert categories.min() >= 0 and categories.max() < 10
+    assert torch.equal(recognise(to_model_input(data.x[:50])), categories)  # uint8 or [−1, 1]: the same input
+    with pytest.raises(ConfigError, match="no categorical code"):
+        load_recognition(cgan_run)
