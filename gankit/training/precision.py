@@ -137,8 +137,8 @@ def resolve_precision(requested: str, device: torch.device, images: bool) -> tup
     """The precision a run uses, and why (a line for the log).
 
     ``auto`` picks bf16 for image models on a CPU with native bf16 matrix units (measured in
-    ``benchmarks/train_step_speed.py``: about 2–2.7× the fp32 step for lsgan, dcgan and wgan-gp on a CPU with
-    AMX) and fp32 elsewhere: without those units bf16 is emulated; the 2-D toy nets are too small for it to
+    ``benchmarks/train_step_speed.py``: 1.9–2.3× gankit's fp32 step for lsgan, dcgan and wgan-gp on a CPU
+    with AMX) and fp32 elsewhere: without those units bf16 is emulated; the 2-D toy nets are too small for it to
     pay for its casts; and on a GPU these small nets are bound by kernel launches, not arithmetic, so
     autocast's extra cast kernels cost more than its faster matrix products save (an H200: bf16 at
     0.55–0.90× gankit's fp32 step, every recipe, docs/benchmarks.md).
