@@ -31,7 +31,7 @@ import torch
 import gankit
 from gankit.cli import main as gankit_cli
 from gankit.config import DataConfig
-from gankit.data import load_data
+from gankit.data import TensorData, load_data
 from gankit.metrics.conditional import recognition_accuracy
 from gankit.metrics.evaluate import evaluate_run, write_result
 from gankit.metrics.protocol import Protocol
@@ -79,19 +79,19 @@ def score(run_dir: Path, data_dir: str | None, log: Any, n: int | None = None) -
     return result
 
 
-def recognition(run_dir: Path, data_dir: str | None, log: Any) -> dict[str, Any]:
-    """Q as a classifier of the real MNIST test digits (Chen et al. 2016's measurement), kept in
+def recognition(run_dir: Path, test: TensorData, log: Any) -> dict[str, Any]:
+    """Q as a classifier of the real MNIST ``test`` digits (Chen et al. 2016's measurement), kept in
     ``RUN/recognition.json``: accuracy after the one-to-one matching, the matching and the counts."""
     path = run_dir / "recognition.json"
     if path.is_file():
         return json.loads(path.read_text())
-    test = load_data(DataConfig(name="mnist", dir=data_dir, split="test"), log=lambda _: None)
     recognise, space = load_recognition(run_dir)
     matched = recognition_accuracy(recognise, test.x, test.y, space.categorical, 10)
     record = {"split": "test", "n": len(test), "source": test.source, "checkpoint": latest_checkpoint(run_dir).name}
-    path.write_text(json.dumps(record | matched.to_dict()) + "\n")
+    record |= matched.to_dict()
+    path.write_text(json.dumps(record) + "\n")
     log(f"{run_dir}: Q recognised the test digits")
-    return json.loads(path.read_text())
+    return record
 
 
 def grid(run_dir: Path, by: str, out: Path, *extra: str) -> str:
@@ -129,6 +129,7 @@ def main(argv: list[str] | None = None) -> None:
 
     info: list[tuple[int, dict[str, Any], float]] = []
     recognised: list[dict[str, Any]] = []
+    test = load_data(DataConfig(name="mnist", dir=args.data_dir, split="test"), log=lambda _: None)
     (figures / "eval").mkdir(exist_ok=True)
     for seed in args.seeds:
         run_dir = out / f"infogan-seed{seed}"
@@ -136,7 +137,7 @@ def main(argv: list[str] | None = None) -> None:
         result = score(run_dir, args.data_dir, log, args.eval_samples)
         write_result(result, figures / "eval" / f"infogan-seed{seed}.json")
         info.append((seed, result, seconds))
-        recognised.append(recognition(run_dir, args.data_dir, log))
+        recognised.append(recognition(run_dir, test, log))
         (figures / "eval" / f"infogan-seed{seed}-recognition.json").write_text(json.dumps(recognised[-1]) + "\n")
     accuracies = [r["metrics"]["categorical_code_accuracy"]["accuracy"] for _, r, _ in info]
     median = statistics.median(accuracies)

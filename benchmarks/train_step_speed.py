@@ -329,14 +329,13 @@ def machine(device: torch.device) -> str:
 @dataclass
 class Row:
     """One recipe's measurements; times are seconds per generator step (median), warm-up in seconds.
-    ``columns`` are those measured; a column that failed to build or step is in ``failed`` with the error."""
+    A column that failed to build or step is in ``failed`` with the error, not in ``per_step``."""
 
     name: str
     arch: str
     batch: int
     n_critic: int
     flops: int
-    columns: tuple[str, ...]
     per_step: dict[str, float]
     warmup_s: dict[str, float]
     failed: dict[str, str] = field(default_factory=dict)
@@ -371,7 +370,7 @@ def _failure(recipe: str, column: str, error: Exception) -> str:
 
 
 def _graph_skips() -> int:
-    return sum(torch._dynamo.utils.counters["inductor"][k] for k in ("cudagraph_skips",))
+    return torch._dynamo.utils.counters["inductor"]["cudagraph_skips"]
 
 
 def measure(name: str, args: argparse.Namespace) -> Row:
@@ -411,7 +410,6 @@ def measure(name: str, args: argparse.Namespace) -> Row:
         cfg.train.batch_size,
         cfg.train.n_critic,
         flops,
-        tuple(args.columns),
         per_step,
         warmup_s,
         failed,
@@ -435,8 +433,8 @@ def speed_table(rows: Sequence[Row], columns: Sequence[str] = COLUMNS) -> list[s
     ]
     for r in rows:
         speed = {c: 1 / r.per_step[c] if c in r.per_step else None for c in columns}
-        img = [f"{r.images * speed[c]:,.0f}" if speed[c] else "failed" for c in columns]
-        ratio = [f"{speed[c] / speed['plain']:.2f}" if speed[c] else "–" for c in others]
+        img = [f"{r.images * speed[c]:,.0f}" if speed[c] is not None else "failed" for c in columns]
+        ratio = [f"{speed[c] / speed['plain']:.2f}" if speed[c] is not None else "–" for c in others]
         lines.append(
             f"| {r.name} | {r.arch} | {r.batch} × {r.n_critic} | {' | '.join(img)} | {' | '.join(ratio)} "
             f"| {_joined(list(speed.values()), '.2f')} | {_joined([r.warmup_s.get(c) for c in columns], '.1f')} |"
@@ -454,8 +452,8 @@ def flops_table(rows: Sequence[Row], peak_fp32: float, peak_bf16: float, columns
         rate = [r.flops / 1e9 / r.per_step[c] if c in r.per_step else None for c in columns]
         lines.append(
             f"| {r.name} | {r.flops / 1e9:.2f} | {_joined(rate, '.1f')} "
-            f"| {_joined([100 * g / peak_fp32 if g else None for g in rate], '.1f')} "
-            f"| {_joined([100 * g / peak_bf16 if g else None for g in rate], '.1f')} |"
+            f"| {_joined([None if g is None else 100 * g / peak_fp32 for g in rate], '.1f')} "
+            f"| {_joined([None if g is None else 100 * g / peak_bf16 for g in rate], '.1f')} |"
         )
     return lines
 
@@ -506,11 +504,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     if device.type == "cuda":  # why a CUDA-graph capture was skipped, if one is
         torch._logging.set_logs(perf_hints=True)
 
-    inductor = f"; torch.compile settings {' '.join(args.torch_config)}" if args.torch_config else ""
+    settings = f"; torch.compile settings {' '.join(args.torch_config)}" if args.torch_config else ""
     header = [
         f"# gankit training speed: {machine(device)}",
         f"# each timing >= {args.min_time} s after {args.warmup} warm-up steps; median of {args.repeats} "
-        f"alternating rounds ({', '.join(args.columns)}){inductor}; img/s = real images D consumes per G step "
+        f"alternating rounds ({', '.join(args.columns)}){settings}; img/s = real images D consumes per G step "
         "(batch × n_critic) "
         "× G steps/s; warm-up s = first steps' time beyond the steady state (compile, caches)",
     ]

@@ -189,7 +189,7 @@ def load_generator(
     cfg = read_config(run_dir)
     ckpt = Path(checkpoint) if checkpoint is not None else latest_checkpoint(run_dir)
     state: dict[str, Any] = read_state(ckpt)
-    g, space = build_generator(cfg, state, ckpt)
+    g, _, space = build_networks_for(cfg, state, ckpt)
     field, weights = "generator", state["generator"]
     if use_ema and state["ema"]:  # AveragedModel's state: n_averaged and module.<name> entries
         field = "ema"
@@ -210,10 +210,9 @@ def load_recognition(
     cfg = read_config(run_dir)
     ckpt = Path(checkpoint) if checkpoint is not None else latest_checkpoint(run_dir)
     state: dict[str, Any] = read_state(ckpt)
-    _, space = build_generator(cfg, state, ckpt)
+    _, d, space = build_networks_for(cfg, state, ckpt)
     if not space.categorical:
         raise ConfigError(f"{run_dir} has no categorical code: Q recognises categories of InfoGAN runs only")
-    _, d = build_networks(cfg.model, tuple(state["data_shape"]), space)
     problem = layout_problem(d.state_dict(), state["discriminator"])
     if problem:
         raise InvalidState(ckpt, "discriminator", problem)
@@ -228,14 +227,15 @@ def load_recognition(
     return recognise, space
 
 
-def build_generator(cfg: Config, state: dict[str, Any], ckpt: Path) -> tuple[nn.Module, LatentSpace]:
-    """G as ``cfg`` describes it for the checkpoint's data shape and classes (a checked ``state``)."""
+def build_networks_for(cfg: Config, state: dict[str, Any], ckpt: Path) -> tuple[nn.Module, nn.Module, LatentSpace]:
+    """G, D and the latent space as ``cfg`` describes them for the checkpoint's data shape and classes (a checked
+    ``state``); the weights are not loaded."""
     num_classes = state["num_classes"] or 0
     if cfg.model.conditioning != "none" and not num_classes:
         raise InvalidState(ckpt, "num_classes", f"is {num_classes}, but config.json's model is class-conditional")
     space = latent_space(cfg.model, num_classes)
     try:
-        g, _ = build_networks(cfg.model, tuple(state["data_shape"]), space)
+        g, d = build_networks(cfg.model, tuple(state["data_shape"]), space)
     except (ValueError, RuntimeError) as e:  # ConfigError is a ValueError
         raise InvalidState(ckpt, "data_shape", f"{state['data_shape']} does not fit config.json's model: {e}") from None
-    return g, space
+    return g, d, space

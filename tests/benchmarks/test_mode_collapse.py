@@ -11,6 +11,14 @@ def modes():
     return load_benchmark("mode_collapse")
 
 
+def _covered(out, cell: str, trials) -> list[int]:
+    """The modes covered by each trial of a cell (runs OUT/CELL-trialT), read from their eval.json."""
+    return [
+        json.loads((out / f"{cell}-trial{t}" / "eval.json").read_text())["metrics"]["modes"]["modes_covered"]
+        for t in trials
+    ]
+
+
 @pytest.mark.parametrize("recipe", ["mbd", "fm", "mdgan", "pacgan2"])
 def test_a_remedy_recipe_differs_from_the_plain_gan_only_in_the_remedy_fields(modes, recipe):
     plain, remedy = get_recipe(modes.STACKED_BASE).flat(), get_recipe(recipe).flat()
@@ -82,10 +90,7 @@ def test_pacgans_protocol_is_trained_with_its_recipe_and_written_in_its_own_sect
     assert set(run["metrics"]["modes"]) >= {"kl_hq", "kl_all", "high_quality", "modes_covered"}
     text = doc.read_text()
     assert "kept" in text and text.count("<!-- pacgan-2d: begin -->") == 1
-    covered = [
-        json.loads((out / f"pacgan-ring8-m2-trial{t}" / "eval.json").read_text())["metrics"]["modes"]["modes_covered"]
-        for t in (0, 1)
-    ]
+    covered = _covered(out, "pacgan-ring8-m2", (0, 1))
     row = f"| packs of 2 (PacGAN2) | 2 | {modes.mean_se(covered, 1)} | 7.9 ± 0.1 |"
     assert row in text  # ours read from eval.json, mean ± standard error, beside PacGAN's Table 1
     assert (doc.parent / "results" / "pacgan-ring8.png").is_file()
@@ -109,10 +114,7 @@ def test_the_small_d_stacked_protocol_is_trained_with_its_recipe_and_written_in_
     assert run["protocol"]["n_fake"] == 40
     text = doc.read_text()
     assert "kept" in text and text.count("<!-- pacgan-stacked: begin -->") == 1
-    covered = [
-        json.loads((out / f"small-d2-m2-trial{t}" / "eval.json").read_text())["metrics"]["modes"]["modes_covered"]
-        for t in (0, 1)
-    ]
+    covered = _covered(out, "small-d2-m2", (0, 1))
     row = f"| ¼G | packs of 2 (PacDCGAN2) | 2 | {modes.mean_se(covered, 1)} | 484.5 ± 33.0 |"
     assert row in text  # ours read from eval.json, mean ± standard error, beside PacGAN's Table 3
     assert (doc.parent / "results" / "small-d2-m1.png").is_file()
