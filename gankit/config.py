@@ -107,9 +107,11 @@ class OptimizerConfig:
 class TrainConfig:
     """The training loop: budget, batch, schedule of logs, samples and checkpoints."""
 
-    steps: int = 2000  # generator updates
+    steps: int = 2000  # game steps: n_critic D updates, then g_steps G updates (1 each by default)
     batch_size: int = 128
-    n_critic: int = 1  # discriminator updates per generator update (k in Goodfellow et al. 2014, Alg. 1)
+    n_critic: int = 1  # discriminator updates per game step (k in Goodfellow et al. 2014, Alg. 1)
+    g_steps: int = 1  # generator updates per game step, after D's (2 in DCGAN-tensorflow, VEEGAN's and PacGAN's code)
+    g_noise: str = "fresh"  # G's noise: "fresh" draws, or "shared" with the D update before it (PacGAN's code)
     scheme: str = "alternating"  # alternating, simultaneous, extragradient, optimistic, lookahead
     lookahead_k: int = 5  # lookahead: fast steps between synchronisations (Chavdarova et al. 2021)
     lookahead_alpha: float = 0.5  # lookahead: how far the slow weights move towards the fast ones
@@ -471,6 +473,8 @@ def validate(cfg: Config) -> None:
     _check(
         t.n_critic >= 1, f"train.n_critic must be at least 1 (discriminator steps per generator step), got {t.n_critic}"
     )
+    _check(t.g_steps >= 1, f"train.g_steps must be at least 1 (generator steps per game step), got {t.g_steps}")
+    _choice(t.g_noise, ("fresh", "shared"), "train.g_noise")
     _check(t.lookahead_k >= 1, f"train.lookahead_k must be at least 1, got {t.lookahead_k}")
     _check(0 < t.lookahead_alpha <= 1, f"train.lookahead_alpha must lie in (0, 1], got {t.lookahead_alpha}")
     _check(t.ema is None or 0 < t.ema < 1, f"train.ema must lie in (0, 1) (e.g. 0.999) or be none, got {t.ema}")

@@ -16,7 +16,9 @@ config); it only decides where gradients are evaluated and how the optimisers' s
                     2021, Alg. 1, "lookahead-minmax").
 
 With ``n_critic`` = k > 1, the simultaneous and extragradient schemes first take k − 1 steps of D alone
-(each extragradient itself for ``extragradient``), then one joint step. Every scheme keeps its extra state
+(each extragradient itself for ``extragradient``), then one joint step. ``train.g_steps`` G steps per game
+step are for the alternating schemes; ``train.g_noise=shared`` gives each G gradient the noise of the D
+gradient before it (as PacGAN's and VEEGAN's code do) in every scheme. Every scheme keeps its extra state
 in ``state_dict`` so that checkpoints resume exactly.
 """
 
@@ -61,9 +63,27 @@ def _restore(module: nn.Module, values: list[Tensor]) -> None:
 
 
 class UpdateScheme:
-    """One game step: ``step`` updates both players; ``state_dict`` holds any state beyond the optimisers'."""
+    """One game step: ``step`` updates both players; ``state_dict`` holds any state beyond the optimisers'.
+
+    ``g_steps``: G updates per game step (alternating schemes only). ``shared_noise``: G's gradients are
+    taken on the noise of the D gradient just before them instead of fresh noise.
+    """
 
     name = "scheme"
+
+    def __init__(self, g_steps: int = 1, shared_noise: bool = False) -> None:
+        self.g_steps, self.shared_noise = g_steps, shared_noise
+
+    def _g_noise(self, z_d: Any, sample_z: Batches) -> Any:
+        """Noise for a G gradient taken right after a D gradient on ``z_d``."""
+        return z_d if self.shared_noise else sample_z()
+
+    def _alternating(
+        self, gan: GAN, losses: GameLosses, n_critic: int, next_real: Batches, sample_z: Batches, **updates: UpdateRule
+    ) -> dict:
+        return alternating_step(
+            gan, losses, n_critic, next_real, sample_z, **updates, g_steps=self.g_steps, shared_noise=self.shared_noise
+        )
 
     def step(self, gan: GAN, losses: GameLosses, n_critic: int, next_real: Batches, sample_z: Batches) -> dict:
         raise NotImplementedError
@@ -85,7 +105,7 @@ class Alternating(UpdateScheme):
     name = "alternating"
 
     def step(self, gan: GAN, losses: GameLosses, n_critic: int, next_real: Batches, sample_z: Batches) -> dict:
-        return alternating_step(gan, losses, n_critic, next_real, sample_z)
+        return self._alternating(gan, losses, n_critic, next_real, sample_z)
 
 
 class Simultaneous(UpdateScheme):
@@ -96,8 +116,9 @@ class Simultaneous(UpdateScheme):
     def step(self, gan: GAN, losses: GameLosses, n_critic: int, next_real: Batches, sample_z: Batches) -> dict:
         for _ in range(n_critic - 1):
             discriminator_step(gan, losses, next_real(), sample_z())
-        stats = discriminator_gradients(gan, losses, next_real(), sample_z())
-        stats.update(generator_gradients(gan, losses, sample_z(), generator_batch(losses, next_real)))
+        real, z = next_real(), sample_z()
+        stats = discriminator_gradients(gan, losses, real, z)
+        stats.update(generator_gradients(gan, losses, self._g_noise(z, sample_z), generator_batch(losses, next_real)))
         gan.apply(gan.d_optimizer)
         gan.apply(gan.g_optimizer)
         project_discriminator(gan, losses)
@@ -123,13 +144,15 @@ class Extragradient(UpdateScheme):
             gan.apply(gan.d_optimizer)
             project_discriminator(gan, losses)
         start_g, start_d = _snapshot(gan.generator_side), _snapshot(gan.discriminator)
-        stats = discriminator_gradients(gan, losses, next_real(), sample_z())
-        stats.update(generator_gradients(gan, losses, sample_z(), generator_batch(losses, next_real)))
+        real, z = next_real(), sample_z()
+        stats = discriminator_gradients(gan, losses, real, z)
+        stats.update(generator_gradients(gan, losses, self._g_noise(z, sample_z), generator_batch(losses, next_real)))
         gan.apply(gan.d_optimizer)  # extrapolation to the look-ahead point
         gan.apply(gan.g_optimizer)
         project_discriminator(gan, losses)
-        discriminator_gradients(gan, losses, next_real(), sample_z())  # gradients there
-        generator_gradients(gan, losses, sample_z(), generator_batch(losses, next_real))
+        real, z = next_real(), sample_z()  # gradients there
+        discriminator_gradients(gan, losses, real, z)
+        generator_gradients(gan, losses, self._g_noise(z, sample_z), generator_batch(losses, next_real))
         _restore(gan.generator_side, start_g)  # applied from the original point
         _restore(gan.discriminator, start_d)
         gan.apply(gan.d_optimizer)
@@ -147,7 +170,8 @@ class Optimistic(UpdateScheme):
 
     name = "optimistic"
 
-    def __init__(self) -> None:
+    def __init__(self, g_steps: int = 1, shared_noise: bool = False) -> None:
+        super().__init__(g_steps, shared_noise)
         self.previous: dict[str, list[Tensor] | None] = {"generator": None, "discriminator": None}
 
     def _update(self, player: str) -> UpdateRule:
@@ -165,8 +189,14 @@ class Optimistic(UpdateScheme):
         return update
 
     def step(self, gan: GAN, losses: GameLosses, n_critic: int, next_real: Batches, sample_z: Batches) -> dict:
-        return alternating_step(
-            gan, losses, n_critic, next_real, sample_z, self._update("discriminator"), self._update("generator")
+        return self._alternating(
+            gan,
+            losses,
+            n_critic,
+            next_real,
+            sample_z,
+            update_d=self._update("discriminator"),
+            update_g=self._update("generator"),
         )
 
     def state_dict(self) -> dict[str, Any]:
@@ -191,7 +221,8 @@ class Lookahead(UpdateScheme):
 
     name = "lookahead"
 
-    def __init__(self, gan: GAN, k: int = 5, alpha: float = 0.5):
+    def __init__(self, gan: GAN, k: int = 5, alpha: float = 0.5, g_steps: int = 1, shared_noise: bool = False):
+        super().__init__(g_steps, shared_noise)
         self.k, self.alpha = k, alpha
         self.slow = {"generator": _snapshot(gan.generator_side), "discriminator": _snapshot(gan.discriminator)}
         self.fast_steps = 0
@@ -205,7 +236,7 @@ class Lookahead(UpdateScheme):
                 p.copy_(slow)
 
     def step(self, gan: GAN, losses: GameLosses, n_critic: int, next_real: Batches, sample_z: Batches) -> dict:
-        stats = alternating_step(gan, losses, n_critic, next_real, sample_z)
+        stats = self._alternating(gan, losses, n_critic, next_real, sample_z)
         self.fast_steps += 1
         if self.fast_steps == self.k:
             self._synchronise(gan)
@@ -223,14 +254,16 @@ class Lookahead(UpdateScheme):
                 slow.copy_(v)
 
 
+JOINT_SCHEMES = ("simultaneous", "extragradient")  # one joint update of both players: no room for g_steps > 1
+
 SCHEMES: Registry[Callable[[GAN, TrainConfig], UpdateScheme]] = Registry(
     "update scheme",
     {
-        "alternating": lambda gan, t: Alternating(),
-        "simultaneous": lambda gan, t: Simultaneous(),
-        "extragradient": lambda gan, t: Extragradient(),
-        "optimistic": lambda gan, t: Optimistic(),
-        "lookahead": lambda gan, t: Lookahead(gan, t.lookahead_k, t.lookahead_alpha),
+        "alternating": lambda gan, t: Alternating(t.g_steps, t.g_noise == "shared"),
+        "simultaneous": lambda gan, t: Simultaneous(shared_noise=t.g_noise == "shared"),
+        "extragradient": lambda gan, t: Extragradient(shared_noise=t.g_noise == "shared"),
+        "optimistic": lambda gan, t: Optimistic(t.g_steps, t.g_noise == "shared"),
+        "lookahead": lambda gan, t: Lookahead(gan, t.lookahead_k, t.lookahead_alpha, t.g_steps, t.g_noise == "shared"),
     },
 )
 

@@ -337,16 +337,26 @@ def alternating_step(
     sample_z: Callable[[], Tensor | Latent],
     update_d: UpdateRule = plain_update,
     update_g: UpdateRule = plain_update,
+    *,
+    g_steps: int = 1,
+    shared_noise: bool = False,
 ) -> dict[str, Tensor]:
-    """k = ``n_critic`` D steps, then one G step (Goodfellow et al. 2014, Alg. 1; Arjovsky et al. 2017, Alg. 1).
+    """k = ``n_critic`` D steps, then ``g_steps`` G steps (Goodfellow et al. 2014, Alg. 1, has one G step).
 
-    Each D step draws a fresh real batch and fresh noise; the G step draws fresh noise (and a fresh real
-    batch if its loss reads data). Returns the last D step's statistics and the G step's.
+    Each D step draws a fresh real batch and fresh noise. Each G step draws fresh noise (and a fresh real
+    batch if its loss reads data), or with ``shared_noise`` reuses the last D step's noise, as the DCGAN code
+    behind VEEGAN's and PacGAN's experiments does (Kim's DCGAN-tensorflow: one D step, then two G steps, all
+    on one z). Returns the last D step's statistics and the last G step's.
     """
     stats: dict[str, Tensor] = {}
+    z: Tensor | Latent | None = None
     for _ in range(n_critic):
-        stats = discriminator_step(gan, losses, next_real(), sample_z(), update_d)
-    stats.update(generator_step(gan, losses, sample_z(), update_g, generator_batch(losses, next_real)))
+        real = next_real()
+        z = sample_z()
+        stats = discriminator_step(gan, losses, real, z, update_d)
+    for _ in range(g_steps):
+        g_z = z if shared_noise and z is not None else sample_z()
+        stats.update(generator_step(gan, losses, g_z, update_g, generator_batch(losses, next_real)))
     return stats
 
 

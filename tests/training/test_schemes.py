@@ -59,3 +59,35 @@ def test_lookahead_moves_slow_weights_alpha_of_the_way():
         look.train_step()
     for p0, pf, pl in zip(start, fast.gan.generator.parameters(), look.gan.generator.parameters(), strict=True):
         torch.testing.assert_close(pl, p0 + alpha * (pf - p0), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("scheme", ["alternating", "optimistic", "lookahead"])
+def test_g_steps_reach_every_alternating_scheme(scheme):
+    cfg = tiny("dcgan", **{"train.scheme": scheme, "train.g_steps": 3, "train.g_noise": "shared"})
+    training = build_training(cfg, log=lambda _: None)
+    counts = {"g": 0, "z": 0}
+    training.gan.g_optimizer.register_step_post_hook(lambda *_: counts.__setitem__("g", counts["g"] + 1))
+    sample_z = training.sample_z
+    training.sample_z = lambda *a: (counts.__setitem__("z", counts["z"] + 1), sample_z(*a))[1]
+    training.train_step()
+    assert counts == {"g": 3, "z": 1}  # three G updates, all on the D step's noise
+
+
+@pytest.mark.parametrize("scheme,fresh,shared", [("simultaneous", 2, 1), ("extragradient", 4, 2)])
+def test_shared_noise_in_the_joint_schemes(scheme, fresh, shared):
+    for noise, draws in (("fresh", fresh), ("shared", shared)):
+        training = build_training(tiny("dcgan", **{"train.scheme": scheme, "train.g_noise": noise}), log=lambda _: None)
+        n = {"z": 0}
+        sample_z = training.sample_z
+        training.sample_z = lambda *a, sample_z=sample_z, n=n: (n.__setitem__("z", n["z"] + 1), sample_z(*a))[1]
+        training.train_step()
+        assert n["z"] == draws, noise
+
+
+def test_two_generator_steps_train_and_resume_exactly(tmp_path):
+    base = {"train.g_steps": 2, "train.g_noise": "shared", "data.limit": 64}
+    straight = train(tiny("dcgan", **base, **{"train.steps": 6}), tmp_path / "a", echo=False)
+    train(tiny("dcgan", **base, **{"train.steps": 3}), tmp_path / "b", echo=False)
+    resumed = train(resume_config(tmp_path / "b", {"train.steps": 6}), tmp_path / "b", resume=True, echo=False)
+    _assert_same_state(straight, resumed)
+    assert straight.gan.g_optimizer.state_dict()["state"][0]["step"].item() == 12  # 6 game steps × 2 G updates

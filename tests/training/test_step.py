@@ -45,6 +45,48 @@ def test_n_critic_discriminator_steps_per_generator_step():
     assert counts == {"d": 15, "g": 3, "real": 15, "z": 18}  # fresh real batch and noise for every D step
 
 
+def test_g_steps_generator_steps_per_game_step_and_shared_noise():
+    """g_steps G updates after the D updates; with shared noise every G update reads the last D step's z."""
+    gan = _gan()
+    seen = {"d": [], "g": []}
+    for name, module in (("d", gan.discriminator), ("g", gan.generator)):
+        module.register_forward_pre_hook(lambda _, args, name=name: seen[name].append(args[0]))
+    order = []
+    for name, opt in (("d", gan.d_optimizer), ("g", gan.g_optimizer)):
+        opt.register_step_post_hook(lambda *_, name=name: order.append(name))
+    draws = []
+
+    def sample_z():
+        draws.append(torch.randn(8, 4))
+        return draws[-1]
+
+    losses = GameLosses(OBJECTIVES["nonsaturating"])
+    alternating_step(gan, losses, 1, lambda: torch.randn(8, 2), sample_z, g_steps=2, shared_noise=True)
+    assert order == ["d", "g", "g"] and len(draws) == 1
+    assert len(seen["g"]) == 3 and all(z is draws[0] for z in seen["g"])  # D's fake batch, then both G steps
+
+    order.clear(), draws.clear(), seen["g"].clear()
+    alternating_step(gan, losses, 2, lambda: torch.randn(8, 2), sample_z, g_steps=3)
+    assert order == ["d", "d", "g", "g", "g"] and len(draws) == 5  # fresh noise for every update
+    assert [z is d for z, d in zip(seen["g"], draws, strict=True)] == [True] * 5
+
+
+def test_two_generator_steps_differ_from_one():
+    one, two = _gan(), _gan()
+    losses = GameLosses(OBJECTIVES["nonsaturating"])
+    torch.manual_seed(1)
+    real, z = torch.randn(8, 2), torch.randn(8, 4)
+    alternating_step(one, losses, 1, lambda: real, lambda: z, shared_noise=True)
+    g_after_one = _params(one.generator)
+    alternating_step(two, losses, 1, lambda: real, lambda: z, g_steps=2, shared_noise=True)
+    d_one, d_two = _params(one.discriminator), two.discriminator.parameters()
+    assert all(torch.equal(a, b) for a, b in zip(d_one, d_two, strict=True))
+    assert not any(torch.equal(a, b) for a, b in zip(g_after_one, two.generator.parameters(), strict=True))
+    generator_step(one, losses, z)  # the second G step is one more G step on the same z
+    g_one, g_two = one.generator.parameters(), two.generator.parameters()
+    assert all(torch.allclose(a, b) for a, b in zip(g_one, g_two, strict=True))
+
+
 def test_discriminator_step_changes_only_d_and_generator_step_only_g():
     gan = _gan()
     losses = GameLosses(OBJECTIVES["nonsaturating"])
