@@ -64,7 +64,7 @@ from gankit.images import make_grid, save_png, scatter_image
 from gankit.metrics.evaluate import evaluate_real, write_result
 from gankit.metrics.modes import STACKED_MODES, STACKED_SAMPLES, expected_kl_of_uniform_sample
 from gankit.metrics.protocol import Protocol
-from gankit.recipes import PACGAN_2D_PACKS, PACGAN_STACKED_PACKS, get_recipe
+from gankit.recipes import PACGAN_2D_PACKS, PACGAN_STACKED_PACKS, PACGAN_VEEGAN_PACKS, get_recipe
 from gankit.run import load_generator
 
 
@@ -83,8 +83,6 @@ SECTION = "mode-collapse"
 TOY_DATA = co.TOY_DATA
 TOY_BASE, STACKED_BASE = "nsgan", "dcgan-stacked"
 PACGAN_BASE, PACGAN_SECTION = "pacgan-2d", "pacgan-2d"  # PacGAN's own 2-D protocol (Table 1), its own section
-SMALL_D_BASE, SMALL_D_SECTION = "pacgan-stacked", "pacgan-stacked"  # PacGAN Table 3, its own section
-SMALL_D_SAMPLES = 25_600  # samples scored in PacGAN's small-D Stacked-MNIST experiment (their num_test_sample)
 # The fields in which a remedy recipe differs from the plain GAN; a remedy sets exactly these.
 REMEDY_FIELDS = (
     "model.minibatch",
@@ -180,7 +178,75 @@ PACGAN_TABLE3: dict[tuple[int, int], tuple[str, str]] = {
     (4, 2): ("840.7 ± 15.9", "1.00"),
     (4, 4): ("820.2 ± 25.5", "1.15"),
 }
-D_SIZE = {2: "¼G", 4: "½G"}  # their names for D's size by its first width
+VEEGAN_D_WIDTH = 64  # the pacgan-veegan recipe's D (DCGAN-tensorflow's df_dim)
+# PacGAN Table 2 by (D's first width, packing), as Table 3: their own DCGAN row (78.9 ± 6.5, KL 4.50; VEEGAN
+# reported 99 modes, KL 3.40 for DCGAN) and the packed rows, mean ± standard error over 10 trials.
+PACGAN_TABLE2_BY_PACK: dict[tuple[int, int], tuple[str, str]] = {
+    (VEEGAN_D_WIDTH, 1): ("78.9 ± 6.5", "4.50"),
+    **{(VEEGAN_D_WIDTH, m): PACGAN_TABLE2[f"pacgan{m}"] for m in (2, 3, 4)},
+}
+
+
+@dataclass(frozen=True)
+class StackedProtocol:
+    """One of PacGAN's Stacked-MNIST protocols: its recipe, section of the doc, the paper's table and budget."""
+
+    kind: str  # the job kind and the prefix of its command-line flags ("small-d": --small-d-steps, …)
+    recipe: str
+    title: str
+    table: str  # "Table 2"
+    paper: dict[tuple[int, int], tuple[str, str]]  # (D's first width, packing) → (modes, KL)
+    sizes: dict[int, str]  # their name for D's size, by its first width
+    paper_trials: int
+    paper_steps: int
+    samples: int  # samples scored (their num_test_sample)
+    packs_per_step: int
+    cell: str  # a cell's name, formatted with D's width and the packing: runs are CELL-trialT, figures CELL.png
+
+    @property
+    def section(self) -> str:
+        return self.recipe
+
+    @property
+    def flags(self) -> str:
+        """The prefix of its attributes in the parsed command line (``small_d``: ``args.small_d_steps``, …)."""
+        return self.kind.replace("-", "_")
+
+    def size(self, width: int) -> str:
+        return self.sizes.get(width, f"width {width}")
+
+    def caption(self, width: int, pack: int) -> str:
+        return f"D = {self.size(width)}, m = {pack}" if len(self.sizes) > 1 else f"m = {pack}"
+
+
+SMALL_D = StackedProtocol(
+    "small-d",
+    "pacgan-stacked",
+    "PacGAN's small-D Stacked-MNIST protocol (Lin et al. 2018, Table 3)",
+    "Table 3",
+    PACGAN_TABLE3,
+    {2: "¼G", 4: "½G"},
+    paper_trials=50,
+    paper_steps=500_000,
+    samples=25_600,
+    packs_per_step=PACGAN_STACKED_PACKS,
+    cell="small-d{width}-m{pack}",
+)
+VEEGAN = StackedProtocol(
+    "veegan",
+    "pacgan-veegan",
+    "PacGAN's Stacked-MNIST protocol in VEEGAN's setting (Lin et al. 2018, Table 2)",
+    "Table 2",
+    PACGAN_TABLE2_BY_PACK,
+    {VEEGAN_D_WIDTH: "DCGAN's (64–512)"},
+    paper_trials=10,
+    paper_steps=100_000,
+    samples=STACKED_SAMPLES,
+    packs_per_step=PACGAN_VEEGAN_PACKS,
+    cell="veegan-m{pack}",
+)
+STACKED_PROTOCOL_LIST = (VEEGAN, SMALL_D)
+PROTOCOLS_BY_KIND = {p.kind: p for p in STACKED_PROTOCOL_LIST}
 
 
 @dataclass(frozen=True)
@@ -230,21 +296,20 @@ def pacgan_job(data: str, pack: int, trial: int, args: argparse.Namespace) -> Jo
     return Job("pacgan", data, f"m{pack}", trial, PACGAN_BASE, overrides, str(run_dir), args.command)
 
 
-def small_d_job(width: int, pack: int, trial: int, args: argparse.Namespace) -> Job:
-    """One trial of the ``pacgan-stacked`` recipe: D of first width ``width``, ``PACGAN_STACKED_PACKS`` packs of
-    ``pack`` stacks per step; the trial is the seed."""
-    overrides = co.image_overrides(args.small_d_steps, trial, args.data_dir) | {
+def protocol_job(protocol: StackedProtocol, width: int, pack: int, trial: int, args: argparse.Namespace) -> Job:
+    """One trial of a Stacked-MNIST protocol's recipe: D of first width ``width``, the protocol's packs of ``pack``
+    stacks per step; the trial is the seed."""
+    overrides = co.image_overrides(getattr(args, f"{protocol.flags}_steps"), trial, args.data_dir) | {
         "train.device": args.device,
         "train.tensorboard": False,
         "model.pack": pack,
         "model.d_width": width,
-        "train.batch_size": PACGAN_STACKED_PACKS * pack,
+        "train.batch_size": protocol.packs_per_step * pack,
     }
-    run_dir = Path(args.out) / f"small-d{width}-m{pack}-trial{trial}"
-    job = Job(
-        "small-d", "stacked-mnist", f"d{width}-m{pack}", trial, SMALL_D_BASE, overrides, str(run_dir), args.command
-    )
-    return Job(**job.__dict__ | {"n": args.small_d_n, "threads": args.threads})
+    run_dir = Path(args.out) / f"{protocol.cell.format(width=width, pack=pack)}-trial{trial}"
+    data = get_recipe(protocol.recipe).data.name
+    job = Job(protocol.kind, data, f"d{width}-m{pack}", trial, protocol.recipe, overrides, str(run_dir), args.command)
+    return Job(**job.__dict__ | {"n": getattr(args, f"{protocol.flags}_n"), "threads": args.threads})
 
 
 def stacked_job(remedy: Remedy, seed: int, args: argparse.Namespace) -> Job:
@@ -610,8 +675,8 @@ STACKED_PROTOCOLS = [
 ]
 
 
-def small_d_table(results: dict[tuple[int, int], list[dict[str, Any]]]) -> list[str]:
-    """Ours (mean ± standard error over trials) beside PacGAN Table 3, one row per D size and packing."""
+def protocol_table(protocol: StackedProtocol, results: dict[tuple[int, int], list[dict[str, Any]]]) -> list[str]:
+    """Ours (mean ± standard error over trials) beside the paper's table, one row per D size and packing."""
     rows = [
         "| D | D judges | trials | modes (of 1,000) | PacGAN | KL(p‖uniform) | PacGAN | FID (MNIST classifier) | "
         "final D loss | train s |",
@@ -619,10 +684,10 @@ def small_d_table(results: dict[tuple[int, int], list[dict[str, Any]]]) -> list[
     ]
     for (width, pack), runs in sorted(results.items()):
         m = [r["metrics"]["modes"] for r in runs]
-        paper = PACGAN_TABLE3.get((width, pack), ("–", "–"))
+        paper = protocol.paper.get((width, pack), ("–", "–"))
         what = "single stacks (DCGAN)" if pack == 1 else f"packs of {pack} (PacDCGAN{pack})"
         rows.append(
-            f"| {D_SIZE.get(width, f'width {width}')} | {what} | {len(runs)} | "
+            f"| {protocol.size(width)} | {what} | {len(runs)} | "
             f"{mean_se([x['modes_covered'] for x in m], 1)} | {paper[0]} | "
             f"{mean_se([x['reverse_kl'] for x in m], 3)} | {paper[1]} | "
             f"{mean_se([r['metrics']['fid'] for r in runs], 1)} | {mean_se([r['final_d_loss'] for r in runs], 3)} | "
@@ -658,14 +723,15 @@ def _span(values: list[float], fmt: str = "d") -> str:
     return low if low == high else f"{low}–{high}"
 
 
-def small_d_reading(results: dict[tuple[int, int], list[dict[str, Any]]]) -> list[str]:
-    """What the small-D table says, in words read from its numbers: does packing beat single stacks in every trial?"""
+def protocol_reading(protocol: StackedProtocol, results: dict[tuple[int, int], list[dict[str, Any]]]) -> list[str]:
+    """What a Stacked-MNIST protocol's table says, in words read from its numbers: does packing beat single stacks
+    in every trial?"""
     words = []
     for width in sorted({w for w, _ in results}):
         base_runs = results.get((width, 1), [])
         base = [r["metrics"]["modes"]["modes_covered"] for r in base_runs]
         base_fid = [r["metrics"]["fid"] for r in base_runs]
-        size = D_SIZE.get(width, f"width {width}")
+        size = protocol.size(width)
         if base and max(base) == 1:
             n = base_runs[0]["metrics"]["modes"]["n_samples"]
             words.append(f"With D = {size}, single stacks put all {n:,} samples in one mode in every trial.")
@@ -694,37 +760,36 @@ def small_d_reading(results: dict[tuple[int, int], list[dict[str, Any]]]) -> lis
     return [" ".join(words), ""] if words else []
 
 
-def small_d_section(
-    args: argparse.Namespace, results: dict[tuple[int, int], list[dict[str, Any]]], figures: dict[str, str]
+def protocol_section(
+    protocol: StackedProtocol,
+    args: argparse.Namespace,
+    results: dict[tuple[int, int], list[dict[str, Any]]],
+    figures: dict[str, str],
 ) -> str:
-    """The ``pacgan-stacked`` section: PacGAN's Table 3 protocol, gankit beside the paper."""
+    """A Stacked-MNIST protocol's section: PacGAN's table and gankit's runs of the same protocol beside it."""
     runs = [r for rs in results.values() for r in rs]
     steps = sorted({r["training"]["steps"] for r in runs})
     trials = _span([len(rs) for rs in results.values()])
     scored = _span([r["protocol"]["n_fake"] for r in runs], ",")
     lines = [
-        *section_head("PacGAN's small-D Stacked-MNIST protocol (Lin et al. 2018, Table 3)", "Table 3", 50, args, runs),
-        f"**Setting**: the `{SMALL_D_BASE}` recipe (`gankit recipes {SMALL_D_BASE}`; the `pacgan-2d` section's "
+        *section_head(protocol.title, protocol.table, protocol.paper_trials, args, runs),
+        f"**Setting**: the `{protocol.recipe}` recipe (`gankit recipes {protocol.recipe}`; the `pacgan-2d` section's "
         "*Stacked MNIST* notes say what it matches in the authors' code and where it differs). Scored as they score: "
-        f"{scored} samples of G (theirs {SMALL_D_SAMPLES:,}), each channel classified (gankit's MNIST classifier), "
+        f"{scored} samples of G (theirs {protocol.samples:,}), each channel classified (gankit's MNIST classifier), "
         "modes of 1,000 hit at least once, KL(generated mode histogram ‖ uniform).",
         "",
         f"**Budget** (the deviation that matters): {', '.join(f'{s:,}' for s in steps)} steps per trial instead of "
-        f"their 500,000 ({100 * max(steps) / 500_000:.1f}% of it), and {trials} trials per cell instead of 50. "
-        "These numbers say where each setting stands early in training; "
-        "they are not the paper's end point.",
+        f"their {protocol.paper_steps:,} ({100 * max(steps) / protocol.paper_steps:.1f}% of it), and {trials} trials "
+        f"per cell instead of {protocol.paper_trials}. These numbers say where each setting stands early in "
+        "training; they are not the paper's end point.",
         "",
-        *small_d_table(results),
+        *protocol_table(protocol, results),
         "",
-        *small_d_reading(results),
+        *protocol_reading(protocol, results),
     ]
+    first_trial = min(getattr(args, f"{protocol.flags}_trials"))
     for cell, path in figures.items():
-        lines += [
-            f"Samples of trial {min(args.small_d_trials)}, {cell} (the run's last grid):",
-            "",
-            f"![{cell}]({path})",
-            "",
-        ]
+        lines += [f"Samples of trial {first_trial}, {cell} (the run's last grid):", "", f"![{cell}]({path})", ""]
     return "\n".join(lines)
 
 
@@ -788,13 +853,17 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--pacgan-data", nargs="+", default=list(TOY_DATA), choices=TOY_DATA)
     p.add_argument("--pacgan-packs", type=int, nargs="+", default=list(PACK_ROWS), choices=list(PACK_ROWS))
     p.add_argument("--pacgan-trials", type=int, nargs="+", default=[0, 1, 2], help="trials (seeds) per setting")
+    p.add_argument("--veegan-steps", type=int, default=0, help="steps per trial of PacGAN Table 2's protocol (0: none)")
+    p.add_argument("--veegan-packs", type=int, nargs="+", default=[1, 2], choices=list(PACK_ROWS))
+    p.add_argument("--veegan-trials", type=int, nargs="+", default=[0, 1], help="trials (seeds) per setting")
+    p.add_argument("--veegan-n", type=int, default=VEEGAN.samples, help="samples scored per Table 2 run")
     p.add_argument(
         "--small-d-steps", type=int, default=0, help="steps per trial of PacGAN Table 3's protocol (0: none)"
     )
     p.add_argument("--small-d-widths", type=int, nargs="+", default=[2], help="D's first width: 2 (D = ¼G), 4 (½G)")
     p.add_argument("--small-d-packs", type=int, nargs="+", default=[1, 2, 4], choices=list(PACK_ROWS))
     p.add_argument("--small-d-trials", type=int, nargs="+", default=[0, 1, 2], help="trials (seeds) per setting")
-    p.add_argument("--small-d-n", type=int, default=SMALL_D_SAMPLES, help="samples scored per small-D run")
+    p.add_argument("--small-d-n", type=int, default=SMALL_D.samples, help="samples scored per small-D run")
     p.add_argument("--pack-batch", choices=("packs", "samples"), default="packs", help="what the batch of 64 counts")
     p.add_argument("--jobs", type=int, default=1, help="runs trained at once, each in its own process")
     p.add_argument("--threads", type=int, default=1, help="torch threads per Stacked-MNIST run (2-D runs: one)")
@@ -816,13 +885,15 @@ def main(argv: list[str] | None = None) -> None:
     jobs: list[Job] = []
     if args.stacked_steps > 0:  # first: the longest runs
         jobs += [stacked_job(REMEDIES[n], s, args) for n in args.stacked_remedies for s in args.stacked_seeds]
-    if args.small_d_steps > 0:  # trial by trial, so that an interrupted call has finished whole trials
-        jobs += [
-            small_d_job(w, m, t, args)
-            for t in args.small_d_trials
-            for w in args.small_d_widths
-            for m in args.small_d_packs
-        ]
+    widths = {VEEGAN.kind: [VEEGAN_D_WIDTH], SMALL_D.kind: args.small_d_widths}
+    for protocol in STACKED_PROTOCOL_LIST:  # trial by trial, so that an interrupted call has finished whole trials
+        if getattr(args, f"{protocol.flags}_steps") > 0:
+            jobs += [
+                protocol_job(protocol, w, m, t, args)
+                for t in getattr(args, f"{protocol.flags}_trials")
+                for w in widths[protocol.kind]
+                for m in getattr(args, f"{protocol.flags}_packs")
+            ]
     if args.pacgan_steps > 0:  # trial by trial, so that an interrupted call has finished whole trials
         jobs += [
             pacgan_job(d, m, t, args) for t in args.pacgan_trials for d in args.pacgan_data for m in args.pacgan_packs
@@ -841,8 +912,8 @@ def main(argv: list[str] | None = None) -> None:
     pacgan_runs: dict[str, dict[str, list[str]]] = {}
     toy_runs: dict[str, dict[str, list[str]]] = {}
     stacked: dict[str, list[dict[str, Any]]] = {}
-    small_d: dict[tuple[int, int], list[dict[str, Any]]] = {}
-    small_d_runs: dict[tuple[int, int], str] = {}
+    by_protocol: dict[str, dict[tuple[int, int], list[dict[str, Any]]]] = {}
+    first_runs: dict[str, dict[tuple[int, int], str]] = {}  # the first trial's run of each cell, for the figures
     for job in jobs:
         if job.run_dir not in results:
             continue
@@ -853,12 +924,12 @@ def main(argv: list[str] | None = None) -> None:
             pacgan_runs.setdefault(job.data, {}).setdefault(job.remedy, []).append(job.run_dir)
             m = result["metrics"]["modes"]
             log(f"{job.data} m={pack} trial {job.seed}: {m['modes_covered']} modes, {m['high_quality']:.1%} hq")
-        elif job.kind == "small-d":
+        elif job.kind in PROTOCOLS_BY_KIND:
             cell = (int(job.overrides["model.d_width"]), int(job.overrides["model.pack"]))
-            small_d.setdefault(cell, []).append(result)
-            small_d_runs.setdefault(cell, job.run_dir)  # the first trial's, for the figure
+            by_protocol.setdefault(job.kind, {}).setdefault(cell, []).append(result)
+            first_runs.setdefault(job.kind, {}).setdefault(cell, job.run_dir)
             m = result["metrics"]["modes"]
-            log(f"small D {job.remedy} trial {job.seed}: {m['modes_covered']} modes, KL {m['reverse_kl']:.3f}")
+            log(f"{job.kind} {job.remedy} trial {job.seed}: {m['modes_covered']} modes, KL {m['reverse_kl']:.3f}")
         elif job.kind == "toy":
             toy.setdefault(job.data, {}).setdefault(job.remedy, []).append(result)
             toy_runs.setdefault(job.data, {}).setdefault(job.remedy, []).append(job.run_dir)
@@ -885,17 +956,17 @@ def main(argv: list[str] | None = None) -> None:
         floor = stacked_floor(Path(args.out), args.data_dir, args.stacked_n) if stacked else None
         co.write_section(doc, SECTION, section_text(args, toy, stacked, figures, floor))
         log(f"wrote the {SECTION} section of {doc}")
-    if small_d:
-        paths = {}
-        for (width, pack), run_dir in small_d_runs.items():
+    for kind, results_by_cell in by_protocol.items():
+        protocol, paths = PROTOCOLS_BY_KIND[kind], {}
+        for (width, pack), run_dir in first_runs[kind].items():
             grid = sorted((Path(run_dir) / "samples").glob("step-*.png"))
             if grid:
-                name = f"small-d{width}-m{pack}.png"
+                name = f"{protocol.cell.format(width=width, pack=pack)}.png"
                 (doc.parent / "results").mkdir(parents=True, exist_ok=True)
                 (doc.parent / "results" / name).write_bytes(grid[-1].read_bytes())
-                paths[f"D = {D_SIZE.get(width, width)}, m = {pack}"] = f"results/{name}"
-        co.write_section(doc, SMALL_D_SECTION, small_d_section(args, small_d, paths))
-        log(f"wrote the {SMALL_D_SECTION} section of {doc}")
+                paths[protocol.caption(width, pack)] = f"results/{name}"
+        co.write_section(doc, protocol.section, protocol_section(protocol, args, results_by_cell, paths))
+        log(f"wrote the {protocol.section} section of {doc}")
     if pacgan:
         paths = {}
         for data, runs in pacgan_runs.items():

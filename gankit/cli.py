@@ -448,11 +448,12 @@ def make_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", metavar="RUN", help="continue the run in RUN from its latest checkpoint")
     t.add_argument(
         "--data",
-        help="data set name (data.name): mnist, fashion-mnist, kmnist, emnist-*, stacked-mnist, ring8, grid25, folder",
+        help="data set name (data.name): mnist, fashion-mnist, kmnist, emnist-*, stacked-mnist, "
+        "stacked-mnist-128k, ring8, grid25, folder",
     )
     t.add_argument("--data-dir", help="folder with the IDX files or images (data.dir)")
     t.add_argument("--download", action="store_true", help="download missing data files (data.download)")
-    t.add_argument("--steps", type=int, help="generator steps (train.steps)")
+    t.add_argument("--steps", type=int, help="game steps: generator steps with train.g_steps=1 (train.steps)")
     t.add_argument(
         "--time-budget",
         type=float,

@@ -26,7 +26,8 @@ class DataConfig:
     """What to train on.
 
     ``name`` is a registered data set (``mnist``, ``fashion-mnist``, ``kmnist``, ``emnist-<split>``,
-    ``stacked-mnist``, ``ring8``, ``grid25``) or ``folder`` (any folder of PNG/JPEG images, given by ``dir``).
+    ``stacked-mnist``, ``stacked-mnist-128k``, ``ring8``, ``grid25``) or ``folder`` (any folder of PNG/JPEG
+    images, given by ``dir``).
     """
 
     name: str = "mnist"
@@ -43,7 +44,8 @@ class DataConfig:
 class ModelConfig:
     """Generator and discriminator architecture (see ``gankit.nets``)."""
 
-    # "mlp", "maxout" (PacGAN's 2-D nets), "dcgan"; 28×28: "mnist-conv", "infogan", "infogan-authors-g", "small-dcgan"
+    # "mlp", "maxout" (PacGAN's 2-D nets), "dcgan", "dcgan-tf" (DCGAN-tensorflow's: PacGAN Table 2);
+    # 28×28: "mnist-conv", "infogan", "infogan-authors-g", "small-dcgan"
     arch: str = "mnist-conv"
     latent_dim: int = 96
     latent_dist: str = "uniform"  # "uniform" (U(-1, 1)) or "normal" (N(0, 1))

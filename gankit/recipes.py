@@ -21,6 +21,7 @@ from gankit.registry import Registry
 
 PACGAN_2D_PACKS = 100  # packs D judges per step in PacGAN's 2-D experiments (their batch_size)
 PACGAN_STACKED_PACKS = 128  # packs D judges per step in PacGAN's small-D Stacked-MNIST experiment (Table 3)
+PACGAN_VEEGAN_PACKS = 64  # packs D judges per step in PacGAN's Stacked-MNIST experiment in VEEGAN's setting (Table 2)
 
 
 @dataclass(frozen=True)
@@ -232,6 +233,26 @@ def _pacgan_stacked() -> Config:
     )
 
 
+def _pacgan_veegan() -> Config:
+    """PacGAN's Stacked-MNIST experiment in VEEGAN's setting (Lin et al. 2018, Table 2; Srivastava et al. 2017,
+    sec. 5.2; the authors' code, ``stacked_MNIST_experiments/VEEGAN_experiment``, on Kim's DCGAN-tensorflow).
+
+    DCGAN-tensorflow's nets (``gankit.nets.dcgan_tf``: 5×5 kernels, G 512-256-128-64, D 64-128-256-512), z ~
+    U(−1, 1)¹⁰⁰, non-saturating loss, Adam 2e-4 β₁ 0.5 for both, 64 packs per step (``train.batch_size`` counts
+    samples: 64·m), one D step then two G steps, all three on the same z (``train.g_steps=2``,
+    ``train.g_noise=shared``), 50 epochs of the 128,000 training stacks (``stacked-mnist-128k``) = 100,000 steps,
+    26,000 samples scored. Packs of 1 (their DCGAN row): ``model.pack=1``, ``train.batch_size=64``.
+    """
+    pack = 2
+    return Config(
+        model=ModelConfig(arch="dcgan-tf", latent_dim=100, latent_dist="uniform", init="dcgan", pack=pack),
+        loss=LossConfig(objective="nonsaturating"),
+        g_optim=OptimizerConfig("adam", lr=2e-4, betas=(0.5, 0.999)),
+        d_optim=OptimizerConfig("adam", lr=2e-4, betas=(0.5, 0.999)),
+        train=TrainConfig(batch_size=PACGAN_VEEGAN_PACKS * pack, steps=100_000, g_steps=2, g_noise="shared"),
+    )
+
+
 def _relativistic(objective: str) -> Config:
     """The dcgan recipe with a relativistic objective: one change, so its row compares the loss alone.
 
@@ -355,6 +376,15 @@ _RECIPES: dict[str, Recipe] = {
             "Lin et al. 2018, sec. 5.1 and Table 1 (the authors' code)",
             _pacgan_2d,
             data="grid25",
+        ),
+        Recipe(
+            "pacgan-veegan",
+            "PacGAN's Stacked-MNIST experiment in VEEGAN's setting: D judges packs of 2; DCGAN-tensorflow's nets "
+            "(5×5 convs, G 512-256-128-64, D 64-128-256-512), z ~ U(−1, 1)¹⁰⁰, Adam 2e-4 β₁ 0.5, 64 packs per step, "
+            "one D step then two G steps on the same z, 128,000 stacks of all 70,000 digits, 100,000 steps",
+            "Lin et al. 2018, Table 2; Srivastava et al. 2017, sec. 5.2 (the PacGAN authors' code)",
+            _pacgan_veegan,
+            data="stacked-mnist-128k",
         ),
         Recipe(
             "pacgan-stacked",

@@ -185,3 +185,21 @@ def test_the_pacgan_stacked_recipe_is_the_authors_small_d_setting():
     assert (cfg.d_optim.name, cfg.d_optim.lr, cfg.d_optim.betas) == ("adam", 2e-4, (0.5, 0.99))
     assert (cfg.g_optim.name, cfg.g_optim.lr, cfg.g_optim.betas) == ("adam", 1e-4, (0.5, 0.99))
     assert cfg.data.name == "stacked-mnist"
+
+
+def test_the_pacgan_veegan_recipe_is_the_authors_table_2_setting():
+    """Lin et al. 2018, Table 2, and their code (stacked_MNIST_experiments/VEEGAN_experiment: config.py, model.py)."""
+    cfg = get_recipe("pacgan-veegan")
+    m, t = cfg.model, cfg.train
+    assert (m.arch, m.latent_dim, m.latent_dist, m.g_width, m.d_width) == ("dcgan-tf", 100, "uniform", 64, 64)
+    assert (cfg.loss.objective, t.scheme, t.n_critic, t.g_steps, t.g_noise) == (
+        "nonsaturating",
+        "alternating",
+        1,
+        2,
+        "shared",
+    )
+    assert t.batch_size == 64 * m.pack and t.steps == 50 * 128_000 // 64
+    for opt in (cfg.d_optim, cfg.g_optim):
+        assert (opt.name, opt.lr, opt.betas) == ("adam", 2e-4, (0.5, 0.999))
+    assert cfg.data.name == "stacked-mnist-128k"

@@ -38,6 +38,7 @@ DATA_DEFAULTS: dict[str, DataDefaults] = {
     "mnist": DataDefaults(features="mnist"),
     "fashion-mnist": DataDefaults(features="fashion-mnist"),
     "stacked-mnist": DataDefaults(n_fake=STACKED_SAMPLES, features="mnist"),  # each channel by the MNIST classifier
+    "stacked-mnist-128k": DataDefaults(n_fake=STACKED_SAMPLES, features="mnist"),
     **{name: DataDefaults(kind="points", n_fake=TOY_SAMPLES) for name in TOY_MODES},
 }
 

@@ -19,6 +19,7 @@ from gankit.config import ModelConfig
 from gankit.errors import ConfigError
 from gankit.latent import LatentSpace, latent_space
 from gankit.nets.dcgan import DCGANDiscriminator, DCGANGenerator
+from gankit.nets.dcgan_tf import DCGANTFDiscriminator, DCGANTFGenerator
 from gankit.nets.discriminator import Discriminator, DiscriminatorOutput, QOutput, body_input_shape
 from gankit.nets.encoder import Encoder
 from gankit.nets.generator import Generator
@@ -60,6 +61,13 @@ def _mnist_shape(shape: Shape) -> None:
         )
 
 
+def _dcgan_tf_shape(shape: Shape) -> None:
+    if len(shape) != 3 or shape[1] != shape[2] or shape[1] < 16:
+        raise ConfigError(
+            f"model.arch=dcgan-tf needs square images of at least 16×16 pixels, got data of shape {shape}"
+        )
+
+
 def _small_dcgan_shape(shape: Shape) -> None:
     if len(shape) != 3 or tuple(shape[1:]) != (IMAGE_SIZE, IMAGE_SIZE):
         raise ConfigError(
@@ -90,6 +98,12 @@ ARCHITECTURES: Registry[Architecture] = Registry(
             generator=lambda cfg, n, shape: DCGANGenerator(n, shape[0], shape[1], cfg.g_width),
             discriminator=lambda cfg, shape: DCGANDiscriminator(shape[0], shape[1], cfg.d_width, cfg.d_norm),
             check=_square_images,
+        ),
+        # Kim's DCGAN-tensorflow (5×5 kernels, 4 stages), as VEEGAN's and PacGAN's Stacked-MNIST code (Table 2)
+        "dcgan-tf": Architecture(
+            generator=lambda cfg, n, shape: DCGANTFGenerator(n, shape[0], shape[1], cfg.g_width),
+            discriminator=lambda cfg, shape: DCGANTFDiscriminator(shape[0], shape[1], cfg.d_width),
+            check=_dcgan_tf_shape,
         ),
         "mnist-conv": Architecture(
             generator=lambda cfg, n, shape: MnistConvGenerator(n),
@@ -182,6 +196,8 @@ __all__ = [
     "ARCHITECTURES",
     "DCGANDiscriminator",
     "DCGANGenerator",
+    "DCGANTFDiscriminator",
+    "DCGANTFGenerator",
     "Discriminator",
     "DiscriminatorOutput",
     "Encoder",

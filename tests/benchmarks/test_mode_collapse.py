@@ -96,25 +96,43 @@ def test_pacgans_protocol_is_trained_with_its_recipe_and_written_in_its_own_sect
     assert (doc.parent / "results" / "pacgan-ring8.png").is_file()
 
 
-def test_the_small_d_stacked_protocol_is_trained_with_its_recipe_and_written_in_its_own_section(modes, tmp_path):
+@pytest.mark.parametrize(
+    "flag,cell,recipe,arch,width,packs,g_steps,row",
+    [
+        ("small-d", "small-d2-m2", "pacgan-stacked", "small-dcgan", 2, 128, 1, "| ¼G | packs of 2 (PacDCGAN2) |"),
+        (
+            "veegan",
+            "veegan-m2",
+            "pacgan-veegan",
+            "dcgan-tf",
+            64,
+            64,
+            2,
+            "| DCGAN's (64–512) | packs of 2 (PacDCGAN2) |",
+        ),
+    ],
+)
+def test_a_stacked_protocol_is_trained_with_its_recipe_and_written_in_its_own_section(
+    modes, tmp_path, flag, cell, recipe, arch, width, packs, g_steps, row
+):
     doc, out = tmp_path / "docs" / "results.md", tmp_path / "runs"
     doc.parent.mkdir()
     doc.write_text("<!-- pacgan-2d: begin -->\nkept\n<!-- pacgan-2d: end -->\n")
-    argv = ["--toy-steps", "0", "--small-d-steps", "2", "--small-d-packs", "1", "2", "--small-d-trials", "0", "1"]
-    modes.main([*argv, "--small-d-n", "40", "--out", str(out), "--doc", str(doc)])
-    run = json.loads((out / "small-d2-m2-trial1" / "eval.json").read_text())
+    argv = ["--toy-steps", "0", f"--{flag}-steps", "2", f"--{flag}-packs", "1", "2", f"--{flag}-trials", "0", "1"]
+    modes.main([*argv, f"--{flag}-n", "40", "--out", str(out), "--doc", str(doc)])
+    run = json.loads((out / f"{cell}-trial1" / "eval.json").read_text())
     cfg = run["training"]["config"]
     assert (cfg["recipe"], cfg["model"]["arch"], cfg["model"]["pack"], cfg["model"]["d_width"]) == (
-        "pacgan-stacked",
-        "small-dcgan",
+        recipe,
+        arch,
         2,
-        2,
+        width,
     )
-    assert (cfg["train"]["batch_size"], cfg["train"]["seed"], cfg["train"]["steps"]) == (256, 1, 2)  # 128 packs
+    assert (cfg["train"]["batch_size"], cfg["train"]["seed"], cfg["train"]["steps"]) == (2 * packs, 1, 2)
+    assert cfg["train"]["g_steps"] == g_steps
     assert run["protocol"]["n_fake"] == 40
     text = doc.read_text()
-    assert "kept" in text and text.count("<!-- pacgan-stacked: begin -->") == 1
-    covered = _covered(out, "small-d2-m2", (0, 1))
-    row = f"| ¼G | packs of 2 (PacDCGAN2) | 2 | {modes.mean_se(covered, 1)} | 484.5 ± 33.0 |"
-    assert row in text  # ours read from eval.json, mean ± standard error, beside PacGAN's Table 3
-    assert (doc.parent / "results" / "small-d2-m1.png").is_file()
+    assert "kept" in text and text.count(f"<!-- {recipe}: begin -->") == 1
+    paper = modes.PROTOCOLS_BY_KIND[flag].paper[(width, 2)][0]
+    assert f"{row} 2 | {modes.mean_se(_covered(out, cell, (0, 1)), 1)} | {paper} |" in text  # ours beside the paper's
+    assert (doc.parent / "results" / f"{cell.replace('m2', 'm1')}.png").is_file()

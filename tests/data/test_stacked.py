@@ -24,3 +24,16 @@ def test_stacked_mnist_from_the_shipped_sample():
     assert int(data.y.min()) >= 0 and int(data.y.max()) < 1000
     expected = 1000 * (1 - (1 - 1 / 1000) ** 1000)  # distinct modes among 1,000 uniform draws: 632
     assert len(data.y.unique()) == pytest.approx(expected, abs=40)
+
+
+def test_the_veegan_training_set_stacks_digits_of_both_splits():
+    """VEEGAN's and PacGAN's Table 2 set: 128,000 stacks drawn from the train and test digits together."""
+    train = load_data(DataConfig(name="stacked-mnist-128k"), log=lambda _: None)
+    assert train.x.shape == (128_000, 3, 28, 28) and train.x.dtype == torch.uint8
+    assert len(train.y.unique()) == 1000  # 128 draws per mode on average: every mode is there
+    test_digits = load_data(DataConfig(name="mnist", split="test"), log=lambda _: None).x
+    from_test = torch.isin(train.x[:2000, 0].flatten(1).sum(1), test_digits[:, 0].flatten(1).sum(1))
+    assert 0.05 < from_test.float().mean() < 0.35  # 1,000 of the sample's 6,000 digits are test digits
+    test = load_data(DataConfig(name="stacked-mnist-128k", split="test"), log=lambda _: None)
+    same = load_data(DataConfig(name="stacked-mnist", split="test"), log=lambda _: None)
+    assert torch.equal(test.x, same.x)  # scored against the same test stacks as stacked-mnist

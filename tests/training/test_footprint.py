@@ -12,7 +12,7 @@ def test_every_recipe_fits_and_its_parameters_are_counted_exactly(name):
     from gankit.nets import build_networks
 
     cfg = get_recipe(name)
-    shape = (3, 28, 28) if RECIPES[name].data == "stacked-mnist" else (1, 28, 28)
+    shape = (3, 28, 28) if RECIPES[name].data.startswith("stacked-mnist") else (1, 28, 28)
     space = latent_space(cfg.model, 10 if cfg.model.conditioning != "none" else None)
     estimate = check_footprint(cfg, shape, space, torch.device("cpu"))
     g, d = build_networks(cfg.model, shape, space)
