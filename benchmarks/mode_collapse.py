@@ -11,6 +11,9 @@
     # PacGAN's small-D Stacked-MNIST protocol (Table 3: the pacgan-stacked recipe, D = ¼G or ½G, packs 1, 2, 4):
     python benchmarks/mode_collapse.py --toy-steps 0 --small-d-steps 500000 --small-d-widths 2 4 \
         --small-d-trials 0 1 2 --data-dir DIR --out runs/modes --doc docs/results.md
+    # PacGAN's Stacked-MNIST protocol in VEEGAN's setting (Table 2: the pacgan-veegan recipe, packs 1–4):
+    python benchmarks/mode_collapse.py --toy-steps 0 --veegan-steps 100000 --veegan-packs 1 2 3 4 \
+        --veegan-trials 0 1 2 --data-dir DIR --out runs/modes --doc docs/results.md
 
 Every remedy is one recipe's option over the shared parts, added to the *same* plain GAN (same nets,
 optimiser, batch, steps and seeds); nothing else changes:
@@ -253,7 +256,7 @@ PROTOCOLS_BY_KIND = {p.kind: p for p in STACKED_PROTOCOL_LIST}
 class Job:
     """One run to train and score: the base recipe, the overrides (remedy included) and where it goes."""
 
-    kind: str  # "toy" or "stacked"
+    kind: str  # "toy", "stacked", "pacgan" (Table 1) or a Stacked-MNIST protocol's kind ("veegan", "small-d")
     data: str
     remedy: str
     seed: int
@@ -649,28 +652,32 @@ def pacgan_reading(data: str, by_pack: dict[int, list[dict[str, Any]]]) -> list[
 # PacGAN's Stacked-MNIST settings (their code, stacked_MNIST_experiments/*/config.py and model.py) against
 # gankit's presets: checked, not trained (a DCGAN run of 100,000 steps alone is hours on this project's CPU).
 STACKED_PROTOCOLS = [
-    "**Stacked MNIST (PacGAN Tables 2 and 3).** Table 2's setting is not trained here: one DCGAN run of its "
-    "length (100,000 steps) would take hours on this CPU, and the table has 10 trials per cell. Table 3's setting "
-    "is trained at a small fraction of its length in the `pacgan-stacked` section. How the presets compare with "
-    "the authors' settings:",
+    "**Stacked MNIST (PacGAN Tables 2 and 3).** Both settings are trained at a small fraction of their length, in "
+    "the `pacgan-veegan` (Table 2) and `pacgan-stacked` (Table 3) sections. How the recipes compare with the "
+    "authors' settings:",
     "",
-    "- *Table 2, VEEGAN's setting* (`VEEGAN_experiment`): DCGAN nets, z ~ U(−1, 1)¹⁰⁰, Adam 2e-4 β₁ 0.5, batch "
-    "64, 50 epochs of 128,000 stacks drawn from the 70,000 MNIST digits (train and test), two G updates per D "
-    "update, 26,000 samples classified, KL to uniform over the 1,000 modes. `dcgan-stacked` with "
-    "`model.pack=m` matches the nets, z, optimiser, batch and scoring (26,000 samples, "
-    "`gankit.metrics.modes`), but trains on 60,000 stacks of the 60,000 training digits (`gankit.data.stacked`) "
-    "with one G update per D update: gankit has no option for several G updates. (25,600, the training-set "
-    "size sometimes quoted, is the default argument of their DCGAN class; their config sets 128,000.)",
+    "- *Table 2, VEEGAN's setting* (`VEEGAN_experiment`, on Kim's DCGAN-tensorflow): the `pacgan-veegan` recipe "
+    "is their setting: DCGAN-tensorflow's nets (`gankit.nets.dcgan_tf`: 5×5 kernels, G 512-256-128-64 channels "
+    "from 2×2 to 28×28, D 64-128-256-512 with batch norm after all but the first layer, LeakyReLU 0.2), z ~ "
+    "U(−1, 1)¹⁰⁰, Adam 2e-4 β₁ 0.5, 64 packs per step, one D step then two G steps, all three on the same z "
+    "(`train.g_steps=2`, `train.g_noise=shared`), 50 epochs of 128,000 stacks drawn from the 70,000 MNIST digits "
+    "(train and test: the `stacked-mnist-128k` data set) = 100,000 steps, 26,000 samples classified, KL to uniform "
+    "over the 1,000 modes. Deviations: every trial trains on the same 128,000 stacks (theirs drew a new set per "
+    "trial) in a new order each epoch (theirs in one fixed order); real stacks are scaled to [−1, 1] like G's tanh "
+    "output (their loader scales them to [0, 1]); G makes the m members of a pack in one batch (theirs in m, so "
+    'their batch-norm statistics are per member); TensorFlow\'s "SAME" padding shifts the maps by up to a pixel '
+    "against PyTorch's; batch-norm scales start at N(1, 0.02) (theirs at 1). Both samplers use batch norm's running "
+    "statistics. (25,600, the training-set size sometimes quoted, is the default argument of their DCGAN class; "
+    "their config sets 128,000.)",
     "- *Table 3, the unrolled GAN's small-D setting* (`unrolled_GAN_experiment/D=0.25G`, `D=0.5G`): the "
     "`pacgan-stacked` recipe is their setting: their nets (`gankit.nets.small_dcgan`: 3×3 convolutions, G "
     "64-32-16-8 channels, D 2-4-8 with batch norm in every layer and LeakyReLU 0.3; `model.d_width=4` for D = "
     "½G), z ~ N(0, I₂₅₆), Adam D 2e-4 / G 1e-4, β = (0.5, 0.99), 128 packs per step, one D step per G step, "
     "500,000 steps, 25,600 samples scored. Deviations: a fixed set of 60,000 stacks instead of "
-    "stacks drawn afresh each step, G's step draws its own z (theirs reuses the D step's), G makes the m members "
-    "of a pack in one batch (theirs in m, so their batch-norm statistics are per member), and G is scored with "
-    "batch norm's running statistics (their sampler uses each batch's). Its step time is in docs/benchmarks.md "
-    "(the `pacgan-stacked` row, m = 2): one 500,000-step trial is many hours on this CPU, and their table has 50 "
-    "trials per cell.",
+    "stacks drawn afresh each step, G's step draws its own z (theirs reuses the D step's; `train.g_noise=shared` "
+    "does that now, the runs below predate it), G makes the m members of a pack in one batch (theirs in m, so "
+    "their batch-norm statistics are per member), and G is scored with batch norm's running statistics (their "
+    "sampler uses each batch's).",
     "",
 ]
 
@@ -771,6 +778,7 @@ def protocol_section(
     steps = sorted({r["training"]["steps"] for r in runs})
     trials = _span([len(rs) for rs in results.values()])
     scored = _span([r["protocol"]["n_fake"] for r in runs], ",")
+    per_step = [r["training"]["seconds"] / r["training"]["steps"] for r in runs if r["training"]["steps"]]
     lines = [
         *section_head(protocol.title, protocol.table, protocol.paper_trials, args, runs),
         f"**Setting**: the `{protocol.recipe}` recipe (`gankit recipes {protocol.recipe}`; the `pacgan-2d` section's "
@@ -780,8 +788,10 @@ def protocol_section(
         "",
         f"**Budget** (the deviation that matters): {', '.join(f'{s:,}' for s in steps)} steps per trial instead of "
         f"their {protocol.paper_steps:,} ({100 * max(steps) / protocol.paper_steps:.1f}% of it), and {trials} trials "
-        f"per cell instead of {protocol.paper_trials}. These numbers say where each setting stands early in "
-        "training; they are not the paper's end point.",
+        f"per cell instead of {protocol.paper_trials}. At the step times measured here "
+        f"({_span(per_step, '.2f')} s), one {protocol.paper_steps:,}-step trial would take "
+        f"{_span([protocol.paper_steps * t / 3600 for t in per_step], '.0f')} h on this CPU. These numbers say where "
+        "each setting stands early in training; they are not the paper's end point.",
         "",
         *protocol_table(protocol, results),
         "",

@@ -119,12 +119,15 @@ def plain_optimizer(like: torch.optim.Optimizer, params: Sequence[nn.Parameter])
     return type(like)(params, **{k: v for k, v in like.defaults.items() if k in HYPER_PARAMETERS})
 
 
+Noise = tuple[Tensor, Tensor | None, Tensor | None, Tensor | None]  # G's input, category, codes, class
+
+
 class PlainLoop:
     """A plain PyTorch training loop for a recipe, over deep copies of a :class:`Training`'s networks.
 
     ``d_step`` and ``g_step`` are the two updates written out inline; ``step`` plays one game step (n_critic D steps
-    on fresh batches, then one G step) and returns the last D step's and the G step's loss values, named as gankit's
-    stats (``d_loss``, ``gp``, ``g_loss``). It plays the alternating recipes (``ALTERNATING``).
+    on fresh batches, then g_steps G steps) and returns the last D step's and the last G step's loss values, named
+    as gankit's stats (``d_loss``, ``gp``, ``g_loss``). It plays the alternating recipes (``ALTERNATING``).
     ``batch`` and ``noise`` draw the inputs (the tests replace ``batch`` to feed gankit's batches).
     """
 
@@ -143,6 +146,7 @@ class PlainLoop:
         self.d_loss_fn, self.g_loss_fn = PLAIN_LOSSES[cfg.loss.objective]
         # G's step judges a real batch for a relativistic loss and feature matching, and encodes one for mdgan
         self.g_judges_real = cfg.loss.objective in PLAIN_G_READS_REAL or cfg.loss.feature_matching > 0
+        self.last_noise: Noise | None = None  # the last D step's, for G's steps with train.g_noise=shared
 
     def batch(self) -> tuple[Tensor, Tensor | None]:
         """A random real batch in [-1, 1], with its labels for a conditional model."""
@@ -150,7 +154,7 @@ class PlainLoop:
         x = self.x[idx].float() / 127.5 - 1 if self.x.dtype == torch.uint8 else self.x[idx]
         return x, None if self.y is None else self.y[idx]
 
-    def noise(self) -> tuple[Tensor, Tensor | None, Tensor | None, Tensor | None]:
+    def noise(self) -> Noise:
         """G's input z (noise, then InfoGAN's one-hot category and continuous codes), the codes, and a class y."""
         B, s, dev = self.cfg.train.batch_size, self.space, self.device
         if s.dist == "uniform":
@@ -176,7 +180,7 @@ class PlainLoop:
     def d_step(self) -> dict[str, Tensor]:
         G, D, w = self.G, self.D, self.loss
         real, y_real = self.batch()
-        z, c, u, y = self.noise()
+        z, c, u, y = self.last_noise = self.noise()
         fake = (G(z) if y is None else G(z, y)).detach()
         d_real = D(real, y_real)
         out_fake = D(fake, y, q=True, full=True)  # logits, features and Q's output (None without a Q head)
@@ -200,9 +204,11 @@ class PlainLoop:
                 p.data.clamp_(-w.clip_value, w.clip_value)
         return stats
 
-    def g_step(self) -> dict[str, Tensor]:
+    def g_step(
+        self, noise: tuple[Tensor, Tensor | None, Tensor | None, Tensor | None] | None = None
+    ) -> dict[str, Tensor]:
         G, D, w = self.G, self.D, self.loss
-        z, c, u, y = self.noise()
+        z, c, u, y = noise if noise is not None else self.noise()
         out_fake = D(G(z) if y is None else G(z, y), y, q=True, full=True)
         real, y_real = self.batch() if self.g_judges_real or self.E is not None else (None, None)
         d_real = D(real, y_real, full=True) if self.g_judges_real else None
@@ -224,9 +230,12 @@ class PlainLoop:
 
     def step(self) -> dict[str, Tensor]:
         stats: dict[str, Tensor] = {}
-        for _ in range(self.cfg.train.n_critic):
+        t = self.cfg.train
+        for _ in range(t.n_critic):
             stats = self.d_step()
-        return stats | self.g_step()
+        for _ in range(t.g_steps):  # on the last D step's noise with train.g_noise=shared (pacgan-veegan)
+            g_stats = self.g_step(self.last_noise if t.g_noise == "shared" else None)
+        return stats | g_stats
 
 
 def sync(device: torch.device) -> None:
