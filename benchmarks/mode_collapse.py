@@ -757,6 +757,7 @@ def protocol_reading(protocol: StackedProtocol, results: dict[tuple[int, int], l
                 words.append(
                     f"Their FID is lower in every trial ({_span(fid, '.0f')} against {_span(base_fid, '.0f')})."
                 )
+    words += paper_comparison(protocol, results)
     most = max(r["metrics"]["modes"]["modes_covered"] for rs in results.values() for r in rs)
     if most < 50:
         words.append(
@@ -765,6 +766,32 @@ def protocol_reading(protocol: StackedProtocol, results: dict[tuple[int, int], l
             "the settings."
         )
     return [" ".join(words), ""] if words else []
+
+
+def _paper_value(text: str) -> tuple[float, float | None]:
+    """A table entry "78.9 ± 6.5" as (78.9, 6.5); "99.0" as (99.0, None)."""
+    mean, _, se = text.partition("±")
+    return float(mean), float(se) if se else None
+
+
+def paper_comparison(protocol: StackedProtocol, results: dict[tuple[int, int], list[dict[str, Any]]]) -> list[str]:
+    """Ours against the paper, cell by cell, in words: the mean modes covered, and whether ours lies within two
+    standard errors of theirs (theirs ± 2·SE_theirs widened by ours)."""
+    parts = []
+    for (width, pack), runs in sorted(results.items()):
+        if (width, pack) not in protocol.paper:
+            continue
+        theirs, their_se = _paper_value(protocol.paper[(width, pack)][0])
+        ours = [r["metrics"]["modes"]["modes_covered"] for r in runs]
+        mean = statistics.mean(ours)
+        our_se = statistics.stdev(ours) / math.sqrt(len(ours)) if len(ours) > 1 else 0.0
+        slack = 2 * math.hypot(their_se or 0.0, our_se)
+        verdict = "below" if mean < theirs else "above"
+        verdict = "within two standard errors" if abs(mean - theirs) <= slack else verdict
+        cell = "single stacks" if pack == 1 else f"packs of {pack}"
+        where = f", D = {protocol.size(width)}" if len(protocol.sizes) > 1 else ""
+        parts.append(f"{cell}{where} {mean:.1f} against {theirs:g} ({verdict})")
+    return [f"Modes covered, ours against PacGAN's {protocol.table}: {'; '.join(parts)}."] if parts else []
 
 
 def protocol_section(

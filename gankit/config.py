@@ -472,9 +472,7 @@ def validate(cfg: Config) -> None:
         f"model.pack ({m.pack}) cannot exceed train.batch_size ({t.batch_size}): D judges packs of samples "
         "of one batch (Lin et al. use packs of 2–4)",
     )
-    _check(
-        t.n_critic >= 1, f"train.n_critic must be at least 1 (discriminator steps per game step), got {t.n_critic}"
-    )
+    _check(t.n_critic >= 1, f"train.n_critic must be at least 1 (discriminator steps per game step), got {t.n_critic}")
     _check(t.g_steps >= 1, f"train.g_steps must be at least 1 (generator steps per game step), got {t.g_steps}")
     _choice(t.g_noise, ("fresh", "shared"), "train.g_noise")
     _check(t.lookahead_k >= 1, f"train.lookahead_k must be at least 1, got {t.lookahead_k}")

@@ -77,6 +77,20 @@ def test_mean_and_standard_error(modes):
     assert modes.mean_se([4.0], 1) == "4.0" and modes.mean_se([], 1) == "–"
 
 
+def test_the_paper_comparison_weighs_both_standard_errors(modes):
+    def runs(*modes_covered):
+        return [{"metrics": {"modes": {"modes_covered": k}}} for k in modes_covered]
+
+    (words,) = modes.paper_comparison(modes.VEEGAN, {(64, 1): runs(60, 100), (64, 2): runs(990, 992)})
+    # 80 ± 20 against 78.9 ± 6.5: within 2·√(20² + 6.5²); 991 ± 1 against 1000 ± 0: more than 2 SE below
+    assert words == (
+        "Modes covered, ours against PacGAN's Table 2: single stacks 80.0 against 78.9 (within two standard "
+        "errors); packs of 2 991.0 against 1000 (below)."
+    )
+    (words,) = modes.paper_comparison(modes.SMALL_D, {(4, 2): runs(900, 910)})
+    assert words.endswith("packs of 2, D = ½G 905.0 against 840.7 (above).")  # 840.7 + 2·√(15.9² + 5²) < 905
+
+
 def test_pacgans_protocol_is_trained_with_its_recipe_and_written_in_its_own_section(modes, tmp_path):
     doc, out = tmp_path / "docs" / "results.md", tmp_path / "runs"
     doc.parent.mkdir()
