@@ -27,7 +27,7 @@ from gankit.viz.tensorboard import TensorBoardLogger
 
 
 class Budget:
-    """When training stops: after ``train.steps`` generator steps or, with ``train.time_budget``, once the run
+    """When training stops: after ``train.steps`` game steps or, with ``train.time_budget``, once the run
     has trained that many seconds in all (a resumed run counts the time before its checkpoint; ``train.steps``
     is then ignored). The clock is read once per step, with no device sync; in a data-parallel run rank 0's
     clock decides for every rank."""

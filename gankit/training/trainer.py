@@ -33,7 +33,7 @@ from gankit.version import __version__
 
 
 def train(cfg: Config, run_dir: str | Path, resume: bool = False, echo: bool = True, restart: bool = False) -> Training:
-    """Train (or, with ``resume``, continue) the run in ``run_dir`` for ``cfg.train.steps`` generator steps
+    """Train (or, with ``resume``, continue) the run in ``run_dir`` for ``cfg.train.steps`` game steps
     (or ``cfg.train.time_budget`` seconds).
 
     With ``resume`` the latest checkpoint is loaded and ``cfg`` should come from
