@@ -738,12 +738,12 @@ def protocol_reading(protocol: StackedProtocol, results: dict[tuple[int, int], l
         base_runs = results.get((width, 1), [])
         base = [r["metrics"]["modes"]["modes_covered"] for r in base_runs]
         base_fid = [r["metrics"]["fid"] for r in base_runs]
-        size = protocol.size(width)
+        single = f"With D = {protocol.size(width)}, single stacks" if len(protocol.sizes) > 1 else "Single stacks"
         if base and max(base) == 1:
             n = base_runs[0]["metrics"]["modes"]["n_samples"]
-            words.append(f"With D = {size}, single stacks put all {n:,} samples in one mode in every trial.")
+            words.append(f"{single} put all {n:,} samples in one mode in every trial.")
         elif base:
-            words.append(f"With D = {size}, single stacks cover {_span(base)} of the 1,000 modes.")
+            words.append(f"{single} cover {_span(base)} of the 1,000 modes.")
         for pack in sorted(m for w, m in results if w == width and m > 1):
             packed = [r["metrics"]["modes"]["modes_covered"] for r in results[(width, pack)]]
             fid = [r["metrics"]["fid"] for r in results[(width, pack)]]
