@@ -24,7 +24,8 @@ def load(logs=None, **kw):
 
 def test_registry_names():
     emnist = {f"emnist-{s}" for s in ("balanced", "byclass", "bymerge", "digits", "letters", "mnist")}
-    assert set(DATASETS) == {"mnist", "fashion-mnist", "kmnist", "stacked-mnist", "ring8", "grid25", *emnist}
+    stacked = {"stacked-mnist", "stacked-mnist-128k"}
+    assert set(DATASETS) == {"mnist", "fashion-mnist", "kmnist", *stacked, "ring8", "grid25", *emnist}
     classes = {
         "mnist": 10,
         "kmnist": 10,
@@ -36,6 +37,7 @@ def test_registry_names():
         "ring8": 8,
         "grid25": 25,
         "stacked-mnist": 1000,
+        "stacked-mnist-128k": 1000,
     }
     assert {n: DATASETS[n].num_classes for n in classes} == classes
 

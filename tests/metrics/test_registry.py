@@ -135,7 +135,8 @@ def test_data_set_defaults_come_from_one_table():
     assert Protocol().resolved("kmnist") == Protocol(n_fake=10_000, precision="fp32")
     inception = Protocol(n_fake=50, features="inception", precision="fp32")
     assert Protocol(n_fake=50, features="inception").resolved("mnist") == inception
-    assert describe_sample_counts() == "10,000; 26,000 for stacked-mnist; 2,500 for ring8, grid25"
+    assert Protocol().resolved("stacked-mnist-128k") == Protocol().resolved("stacked-mnist")
+    assert describe_sample_counts() == "10,000; 26,000 for stacked-mnist, stacked-mnist-128k; 2,500 for ring8, grid25"
 
 
 def test_the_protocol_round_trips_through_its_json_record():
