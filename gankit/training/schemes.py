@@ -74,9 +74,13 @@ class UpdateScheme:
     def __init__(self, g_steps: int = 1, shared_noise: bool = False) -> None:
         self.g_steps, self.shared_noise = g_steps, shared_noise
 
-    def _g_noise(self, z_d: Any, sample_z: Batches) -> Any:
-        """Noise for a G gradient taken right after a D gradient on ``z_d``."""
-        return z_d if self.shared_noise else sample_z()
+    def _joint_gradients(self, gan: GAN, losses: GameLosses, next_real: Batches, sample_z: Batches) -> dict:
+        """Both players' gradients at the current point (D's first; G's on D's noise if shared), not applied."""
+        real, z = next_real(), sample_z()
+        stats = discriminator_gradients(gan, losses, real, z)
+        g_z = z if self.shared_noise else sample_z()
+        stats.update(generator_gradients(gan, losses, g_z, generator_batch(losses, next_real)))
+        return stats
 
     def _alternating(
         self, gan: GAN, losses: GameLosses, n_critic: int, next_real: Batches, sample_z: Batches, **updates: UpdateRule
@@ -116,9 +120,7 @@ class Simultaneous(UpdateScheme):
     def step(self, gan: GAN, losses: GameLosses, n_critic: int, next_real: Batches, sample_z: Batches) -> dict:
         for _ in range(n_critic - 1):
             discriminator_step(gan, losses, next_real(), sample_z())
-        real, z = next_real(), sample_z()
-        stats = discriminator_gradients(gan, losses, real, z)
-        stats.update(generator_gradients(gan, losses, self._g_noise(z, sample_z), generator_batch(losses, next_real)))
+        stats = self._joint_gradients(gan, losses, next_real, sample_z)
         gan.apply(gan.d_optimizer)
         gan.apply(gan.g_optimizer)
         project_discriminator(gan, losses)
@@ -144,15 +146,11 @@ class Extragradient(UpdateScheme):
             gan.apply(gan.d_optimizer)
             project_discriminator(gan, losses)
         start_g, start_d = _snapshot(gan.generator_side), _snapshot(gan.discriminator)
-        real, z = next_real(), sample_z()
-        stats = discriminator_gradients(gan, losses, real, z)
-        stats.update(generator_gradients(gan, losses, self._g_noise(z, sample_z), generator_batch(losses, next_real)))
+        stats = self._joint_gradients(gan, losses, next_real, sample_z)
         gan.apply(gan.d_optimizer)  # extrapolation to the look-ahead point
         gan.apply(gan.g_optimizer)
         project_discriminator(gan, losses)
-        real, z = next_real(), sample_z()  # gradients there
-        discriminator_gradients(gan, losses, real, z)
-        generator_gradients(gan, losses, self._g_noise(z, sample_z), generator_batch(losses, next_real))
+        self._joint_gradients(gan, losses, next_real, sample_z)  # gradients there
         _restore(gan.generator_side, start_g)  # applied from the original point
         _restore(gan.discriminator, start_d)
         gan.apply(gan.d_optimizer)

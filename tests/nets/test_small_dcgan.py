@@ -5,12 +5,7 @@ from torch import nn
 from gankit.config import ModelConfig
 from gankit.errors import ConfigError
 from gankit.nets import SmallDCGANDiscriminator, SmallDCGANGenerator, build_networks
-
-
-def _convs(module: nn.Module) -> list[tuple[int, int, int, int]]:
-    """(in, out, kernel, stride) of every convolution and transposed convolution, in order."""
-    layers = [m for m in module.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
-    return [(m.in_channels, m.out_channels, m.kernel_size[0], m.stride[0]) for m in layers]
+from tests.nets.layers import convs, upsampled_sizes
 
 
 def test_generator_follows_the_unrolled_gan_stacked_mnist_g():
@@ -19,12 +14,8 @@ def test_generator_follows_the_unrolled_gan_stacked_mnist_g():
     g = SmallDCGANGenerator(256, channels=3, width=8)
     linear = g.net[0]
     assert (linear.in_features, linear.out_features) == (256, 64 * 4 * 4)
-    assert _convs(g) == [(64, 32, 3, 2), (32, 16, 3, 2), (16, 8, 3, 2), (8, 3, 3, 1)]
-    sizes, h = [], torch.randn(5, 256)
-    for layer in g.net:
-        h = layer(h)
-        if isinstance(layer, nn.ConvTranspose2d):
-            sizes.append(h.shape[-1])
+    assert convs(g) == [(64, 32, 3, 2), (32, 16, 3, 2), (16, 8, 3, 2), (8, 3, 3, 1)]
+    sizes, h = upsampled_sizes(g.net, torch.randn(5, 256))
     assert sizes == [7, 14, 28] and h.shape == (5, 3, 28, 28)
     assert h.abs().max() <= 1
     norms = [m.num_features for m in g.modules() if isinstance(m, nn.BatchNorm2d)]
@@ -36,7 +27,7 @@ def test_discriminator_is_the_quarter_or_half_size_d(width, channels):
     """D = ¼G: 2, 4, 8 channels; D = ½G: 4, 8, 16 (their D=0.25G and D=0.5G); every conv 3×3 stride 2 with batch
     norm (the first layer included) and LeakyReLU(0.3); 28 → 14 → 7 → 4 pixels; FC to one logit."""
     d = SmallDCGANDiscriminator(3, width)
-    assert [c[1] for c in _convs(d)] == channels and all(c[2:] == (3, 2) for c in _convs(d))
+    assert [c[1] for c in convs(d)] == channels and all(c[2:] == (3, 2) for c in convs(d))
     assert [m.num_features for m in d.modules() if isinstance(m, nn.BatchNorm2d)] == channels
     assert all(m.negative_slope == 0.3 for m in d.modules() if isinstance(m, nn.LeakyReLU))
     assert d.trunk(torch.randn(6, 3, 28, 28)).shape == (6, channels[-1] * 4 * 4)
