@@ -38,6 +38,13 @@ def tiny(recipe: str = "lsgan", **overrides):
     return cfg.override(small | overrides)
 
 
+def slow_unless(values: list, fast: list) -> list:
+    """Parameters for ``pytest.mark.parametrize``, each marked slow unless it is one of ``fast``: the fast lane
+    (``pytest -m "not slow"``) keeps these representatives, the full lane runs every case."""
+    slow = pytest.mark.slow
+    return [v if v in fast else pytest.param(*(v if isinstance(v, tuple) else (v,)), marks=slow) for v in values]
+
+
 def train_once(tmp_path_factory, name: str, recipe: str = "nsgan", **overrides):
     """Train ``tiny(recipe, **overrides)`` into a fresh folder (for session fixtures), away from this machine's data."""
     with pytest.MonkeyPatch.context() as mp:  # no data from this machine, as in tests/conftest.py

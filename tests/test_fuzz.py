@@ -30,6 +30,8 @@ from gankit.config import Config, field_paths
 from gankit.training.choices import FIELD_CHOICES
 from tests.helpers import snapshot
 
+pytestmark = pytest.mark.slow  # the full lane only (pytest -m 'not slow' skips it)
+
 # data.dir and data.download would make a valid config read the machine's folders or the network
 FIELDS = [f for f in field_paths() if f not in ("data.dir", "data.download")]
 SETUP = ["--set", "data.limit=64", "--set", "train.device=cpu"]  # fuzzed values come after and override these

@@ -9,7 +9,7 @@ from gankit.errors import ConfigError
 from gankit.metrics.extractors import load_extractor
 from gankit.recipes import RECIPES, get_recipe
 from gankit.training.trainer import train
-from tests.helpers import tiny
+from tests.helpers import slow_unless, tiny
 
 
 def test_paper_defaults():
@@ -114,7 +114,7 @@ def test_unknown_recipe():
         get_recipe("wgan_gp")
 
 
-@pytest.mark.parametrize("name", sorted(RECIPES))
+@pytest.mark.parametrize("name", slow_unless(sorted(RECIPES), ["lsgan", "wgan-gp", "pacgan-2d"]))
 def test_every_recipe_trains_end_to_end_on_the_shipped_sample(name, tmp_path):
     cfg = tiny(name)
     training = train(cfg, tmp_path / name, echo=False)
@@ -144,7 +144,7 @@ def test_the_stacked_mnist_recipe_trains_on_three_channel_digits():
         ("hinge", {"model.minibatch": "stddev"}),
         ("wgan-gp", {"loss.feature_matching": 1.0}),
         ("dcgan", {"loss.reconstruction_weight": 0.2, "train.scheme": "extragradient"}),
-        ("infogan", {"train.scheme": "optimistic", "model.conditioning": "concat"}),
+        pytest.param("infogan", {"train.scheme": "optimistic", "model.conditioning": "concat"}, marks=pytest.mark.slow),
         ("nsgan", {"data.name": "ring8", "model.pack": 4, "model.minibatch": "discrimination"}),
     ],
 )
@@ -155,6 +155,7 @@ def test_remedies_combine_with_other_recipes(name, extra, tmp_path):
     assert len(records) == 2
 
 
+@pytest.mark.slow
 def test_the_mlp_gan_does_not_collapse(tmp_path):
     """Regression (issue 13): without batch norm in G the nsgan MLP collapsed onto one noisy image.
 

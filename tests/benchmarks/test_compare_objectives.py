@@ -8,6 +8,8 @@ from gankit.metrics.modes import count_toy_modes
 from gankit.training.trainer import train
 from tests.helpers import load_benchmark
 
+pytestmark = pytest.mark.slow  # the full lane only (pytest -m 'not slow' skips it)
+
 TOY_STEPS = 400
 
 

@@ -1,7 +1,11 @@
 """The fault-injection test of issue 14: a run SIGKILLed at many moments loses nothing (about 30 s)."""
 
+import pytest
+
 from gankit.faults import POINTS
 from tests.helpers import load_benchmark
+
+pytestmark = pytest.mark.slow  # the full lane only (pytest -m 'not slow' skips it)
 
 
 def test_a_run_killed_anywhere_resumes_to_the_weights_of_a_run_never_killed(tmp_path):

@@ -4,6 +4,8 @@ import pytest
 
 from tests.helpers import load_benchmark
 
+pytestmark = pytest.mark.slow  # the full lane only (pytest -m 'not slow' skips it)
+
 
 @pytest.fixture(scope="module")
 def latent_structure():

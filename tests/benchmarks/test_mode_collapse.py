@@ -5,6 +5,8 @@ import pytest
 from gankit.recipes import get_recipe
 from tests.helpers import load_benchmark
 
+pytestmark = pytest.mark.slow  # the full lane only (pytest -m 'not slow' skips it)
+
 
 @pytest.fixture(scope="module")
 def modes():

@@ -25,6 +25,7 @@ def evaluator_labels_of(pool: torch.Tensor):
     return lambda x: torch.tensor([table[image.numpy().tobytes()] for image in x])
 
 
+@pytest.mark.slow
 def test_real_stacked_digits_cover_all_1000_modes_with_kl_near_zero():
     sample = [load_data(DataConfig(name="mnist", split=s), log=lambda _: None) for s in ("train", "test")]
     digits, labels = torch.cat([d.x for d in sample]), torch.cat([d.y for d in sample])  # 6,000 real digits

@@ -24,6 +24,7 @@ def mean_abs_coordinate(d: int) -> float:
     return math.exp(math.lgamma(d / 2) - math.lgamma((d + 1) / 2)) / math.sqrt(math.pi)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("d", [2, 3, 10, 49])
 def test_sliced_w1_of_a_translated_set_is_the_shift_times_the_mean_projection(d):
     g = torch.Generator().manual_seed(d)

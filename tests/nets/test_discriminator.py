@@ -141,6 +141,7 @@ def _ring_run(pack: int, seed: int) -> float:
     return count_toy_modes(points, ring8_modes()).kl_all
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1])
 def test_packing_stops_a_small_gan_collapsing_on_the_ring(seed):
     """Lin et al. 2018: with a large step size this GAN puts most samples near one or two of the 8 modes

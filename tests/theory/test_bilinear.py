@@ -27,6 +27,7 @@ def test_alternating_circles_without_diverging_or_converging():
     assert spectral_radius("alternating", 0.1) == pytest.approx(1.0, abs=1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("eta", [0.05, 0.1, 0.3])
 def test_optimistic_converges_for_small_steps(eta):
     path = run_bilinear("optimistic", eta, steps=3000)

@@ -11,6 +11,7 @@ def trained():
     return train_optimal_d(steps=2000, points=1001)
 
 
+@pytest.mark.slow
 def test_trained_d_matches_p_r_over_p_r_plus_p_g(trained):
     assert trained["max_abs_error"] < 0.03  # over the x where the densities put their mass
 

@@ -18,6 +18,7 @@ def test_all_vanish_at_theta_zero():
     assert sample_divergences(0.0) == {"kl": 0.0, "js": 0.0, "w1": 0.0}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("theta", [0.0, 0.5, 1.0])
 def test_a_wgan_gp_critic_estimates_w1(theta):
     assert critic_estimate(theta, steps=250) == pytest.approx(abs(theta), abs=0.1)

@@ -101,6 +101,7 @@ def two_ranks(tmp_path_factory) -> tuple[Path, list[dict]]:
     return tmp, torchrun(tmp, commands)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", EQUIVALENCE)
 def test_two_ranks_with_half_batches_train_as_one_process_with_the_whole(two_ranks, name, tmp_path):
     """(a) 2 ranks × B/2 end with 1 process × B's weights (rtol 1e-5, atol 1e-6) after several steps; far
@@ -119,6 +120,7 @@ def test_two_ranks_with_half_batches_train_as_one_process_with_the_whole(two_ran
     assert gap > 1000 * ATOL  # the comparison could fail: a rank training alone ends elsewhere
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", TRAINS_UNDER_TWO)
 def test_infogan_cgan_mdgan_and_pacgan_train_under_two_ranks(two_ranks, name):
     """(b) InfoGAN (Q head, codes) and CGAN (labels) train under 2 ranks, weights checked equal at every step."""
@@ -129,6 +131,7 @@ def test_infogan_cgan_mdgan_and_pacgan_train_under_two_ranks(two_ranks, name):
     assert all(torch.isfinite(v).all() for v in weights(state).values())
 
 
+@pytest.mark.slow
 def test_a_one_process_run_resumed_by_two_continues_the_same_run(two_ranks, tmp_path):
     """Another world size may resume a run: 3 steps by 1 process, then 3 by 2 ranks = 6 by 1 (rtol 1e-5)."""
     tmp, ranks = two_ranks
@@ -142,6 +145,7 @@ def test_a_one_process_run_resumed_by_two_continues_the_same_run(two_ranks, tmp_
     assert final_state(run)["world_size"] == 2 and final_state(run)["step"] == 6
 
 
+@pytest.mark.slow
 def test_a_time_budget_ends_every_rank_at_rank_0s_step(two_ranks):
     """Rank 0's clock decides when every rank stops (a rank that stopped alone would leave the other waiting)."""
     tmp, ranks = two_ranks
@@ -161,6 +165,7 @@ def cli_run(tmp_path_factory) -> tuple[Path, list[dict]]:
     return tmp, torchrun(tmp, [gankit_train(cfg, tmp / "runs" / "straight")], "--watch", str(tmp / "runs"))
 
 
+@pytest.mark.slow
 def test_only_rank_0_writes_files(cli_run, tmp_path):
     """(c) rank 1 writes nothing (audit hooks on its opens, mkdirs, renames) and prints nothing; the folder
     holds what a one-process run writes, once (one TensorBoard file, one record per logged step)."""
@@ -183,6 +188,7 @@ def test_only_rank_0_writes_files(cli_run, tmp_path):
     assert log.count(": recipe cgan,") == 1 and log.count("done: step 8") == 1 and "2 processes" in log
 
 
+@pytest.mark.slow
 def test_resume_under_torchrun_equals_an_uninterrupted_run(cli_run, tmp_path):
     """(d) 4 steps, then `gankit train --resume RUN --steps 8`, both under 2 ranks: bit-identical weights,
     optimiser state and counters to the uninterrupted 8 steps."""
@@ -194,6 +200,7 @@ def test_resume_under_torchrun_equals_an_uninterrupted_run(cli_run, tmp_path):
     assert_same_checkpoint(final_state(run), final_state(tmp / "runs" / "straight"))
 
 
+@pytest.mark.slow
 def test_a_killed_worker_is_restarted_and_the_run_resumes_by_itself(cli_run, tmp_path):
     """(e) rank 1 is SIGKILLed at step 7 under --max-restarts 1: rank 0 says it lost its peer, torchrun restarts
     both ranks, which resume from the step-4 checkpoint without --resume and finish at step 8 with the
@@ -225,6 +232,7 @@ def assert_same_checkpoint(a: dict, b: dict) -> None:
                 assert torch.equal(value, b[key]["state"][i][slot]), f"{key} {i}.{slot} differs"
 
 
+@pytest.mark.slow
 def test_bad_starts_fail_on_every_rank_with_one_message_and_write_nothing(tmp_path):
     """A batch the world size does not divide, different configs, a run folder rank 1 cannot see, weights or
     random states that differ: `gankit: error:` from rank 0 only (rank 1 stays quiet), exit 2, no run folder."""
@@ -252,6 +260,7 @@ def test_bad_starts_fail_on_every_rank_with_one_message_and_write_nothing(tmp_pa
     assert not runs.exists() or not any(p.is_file() for p in runs.rglob("*"))
 
 
+@pytest.mark.slow
 def test_an_unreachable_rendezvous_fails_within_the_timeout(tmp_path, monkeypatch, capsys):
     """Rank 1 of 2 with nobody at MASTER_ADDR:MASTER_PORT: one error line within ~2 tries of train.ddp_timeout."""
     import socket

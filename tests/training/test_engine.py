@@ -14,7 +14,7 @@ from gankit.training.rundir import resume_config
 from gankit.training.state import build_training
 from gankit.training.step import discriminator_gradients, unwrap
 from gankit.training.trainer import train
-from tests.helpers import tiny
+from tests.helpers import slow_unless, tiny
 
 SCHEMES = ["simultaneous", "extragradient", "optimistic", "lookahead"]
 CASES = [(name, "alternating") for name in RECIPES] + [("dcgan", scheme) for scheme in SCHEMES]
@@ -35,7 +35,7 @@ PRECISIONS = ["bf16", "fp16"] if os.environ.get("GANKIT_TEST_DEVICE", "cpu").sta
 
 
 @pytest.mark.parametrize("precision", PRECISIONS)
-@pytest.mark.parametrize("name,scheme", CASES)
+@pytest.mark.parametrize("name,scheme", slow_unless(CASES, [("dcgan", "alternating"), ("wgan-gp", "alternating")]))
 def test_every_recipe_and_scheme_trains_in_16_bits(name, scheme, precision):
     cfg = tiny(name, **{"train.precision": precision, "train.scheme": scheme})
     training = build_training(cfg, log=lambda _: None)
@@ -44,7 +44,7 @@ def test_every_recipe_and_scheme_trains_in_16_bits(name, scheme, precision):
     _trains(training)
 
 
-@pytest.mark.parametrize("name,scheme", CASES)
+@pytest.mark.parametrize("name,scheme", slow_unless(CASES, [("dcgan", "alternating")]))
 def test_every_recipe_and_scheme_trains_compiled(name, scheme, monkeypatch):
     """torch.compile traced through dynamo and AOT autograd (the ``aot_eager`` backend: every graph break,
     guard and autograd trace of inductor, without its code generation, which takes minutes per recipe)."""
@@ -55,6 +55,7 @@ def test_every_recipe_and_scheme_trains_compiled(name, scheme, monkeypatch):
     _trains(training)
 
 
+@pytest.mark.slow
 def test_the_cudagraphs_mode_compiles_both_players_and_trains():
     """``train.compile=cudagraphs``: torch.compile's cudagraphs backend (AOT-traced; on a CPU no graph is captured
     and the traced kernels run eagerly, which is what this checks; the GPU run is in docs/benchmarks.md)."""
@@ -66,6 +67,7 @@ def test_the_cudagraphs_mode_compiles_both_players_and_trains():
     _trains(training)
 
 
+@pytest.mark.slow
 def test_the_penalty_of_a_compiled_critic_equals_the_eager_one():
     """Inductor-compiled D: the gradient penalty is taken on the eager D (double backward does not run through
     compiled graphs), so its value and D's gradients equal the eager run's (to float rounding of D's compiled
@@ -124,6 +126,7 @@ def test_a_resumed_run_counts_the_time_it_already_trained(tmp_path):
     assert again.step == first.step  # the budget was already spent: nothing more to train
 
 
+@pytest.mark.slow
 def test_a_compiled_run_resumes_where_it_stopped(tmp_path, monkeypatch):
     """Checkpoints of a compiled run hold the plain modules' state (no ``_orig_mod.`` keys), and resuming
     continues the same run: equal to the straight run to float tolerance (compiled kernels may round

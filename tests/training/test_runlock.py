@@ -51,6 +51,7 @@ def test_the_lock_is_released_when_training_ends_or_fails(tmp_path):
         assert lock.held
 
 
+@pytest.mark.slow
 def test_the_lock_of_a_killed_process_is_released_by_the_kernel(tmp_path):
     holder = subprocess.Popen(
         [
@@ -75,6 +76,7 @@ def test_the_lock_of_a_killed_process_is_released_by_the_kernel(tmp_path):
         assert lock.held
 
 
+@pytest.mark.slow
 def test_two_trains_started_together_on_one_folder(tmp_path):
     """Before the lock both passed the check and wrote duplicate records; now exactly one trains the run."""
     argv = [sys.executable, "-m", "gankit", "train", "--run-dir", str(tmp_path / "run"), "--recipe", "nsgan"]

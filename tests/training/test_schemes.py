@@ -9,6 +9,7 @@ from tests.helpers import tiny
 from tests.training.test_trainer import _assert_same_state
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scheme", sorted(SCHEMES))
 def test_every_scheme_trains_and_resumes_exactly(scheme, tmp_path):
     base = {"train.scheme": scheme, "train.n_critic": 2, "train.lookahead_k": 3, "data.limit": 64}

@@ -27,12 +27,12 @@ def _assert_same_state(a, b):
         ("dcgan", {"train.ema": 0.9}),  # batch-norm, Adam, EMA
         ("wgan-gp", {"train.n_critic": 2}),  # gradient penalty (random ε), n_critic, layer norm
         ("wgan", {}),  # RMSProp and clipping
-        ("infogan", {}),  # codes, Q head, two learning rates
+        pytest.param("infogan", {}, marks=pytest.mark.slow),  # codes, Q head, two learning rates
         ("mdgan", {}),  # the encoder and its share of G's optimiser; G reads real batches
         ("cgan", {"model.conditioning": "projection"}),  # labels, label embeddings
     ],
 )
-@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+@pytest.mark.parametrize("precision", ["fp32", pytest.param("bf16", marks=pytest.mark.slow)])
 def test_resume_is_exact(recipe, extra, precision, tmp_path):
     """N steps + resume + N steps gives bit-identical weights to 2N steps straight (epochs wrap too), in fp32
     and under bf16 autocast with channels_last nets (tolerance: none, the kernels are deterministic)."""

@@ -10,6 +10,8 @@ import pytest
 
 from tests.viz.browser import chromium_page
 
+pytestmark = pytest.mark.slow  # the full lane only (pytest -m 'not slow' skips it)
+
 
 @pytest.fixture
 def served(image_run):
