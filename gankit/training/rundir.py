@@ -19,7 +19,7 @@ from typing import Any
 
 from gankit import faults
 from gankit.checkpoint import list_checkpoints, remove_leftovers
-from gankit.config import Config
+from gankit.config import Config, field_facts
 from gankit.errors import CheckpointError, ConfigError
 from gankit.jsonfiles import JsonLines, read_jsonl, write_text_atomic
 from gankit.run import RunPaths, read_config
@@ -29,26 +29,9 @@ from gankit.training.runlock import LOCK_FILE, RunLock
 from gankit.training.runlog import RunLog
 from gankit.training.state import Training
 
-# Fields a resumed run may change: the budget, the schedule of logs/grids/checkpoints, where the data is.
-RESUMABLE_FIELDS = {
-    "train.steps",
-    "train.time_budget",
-    "train.precision",
-    "train.compile",
-    "train.device",
-    "train.log_every",
-    "train.sample_at",
-    "train.sample_every",
-    "train.checkpoint_every",
-    "train.keep_checkpoints",
-    "train.progress",
-    "train.tensorboard",
-    "train.fid_every",
-    "train.ddp_check_every",
-    "train.ddp_timeout",
-    "data.dir",
-    "data.download",
-}
+# Fields a resumed run may change (declared ``resumable`` in gankit.config): the budget, the schedule of
+# logs/grids/checkpoints, where the data is.
+RESUMABLE_FIELDS = {path for path, facts in field_facts().items() if facts.resumable}
 CONFIG_TMP = ".config.json.tmp-"  # config.json being written (see jsonfiles.write_text_atomic)
 
 
