@@ -3,6 +3,11 @@
 A run is fully described by one :class:`Config`. Recipes (``gankit.recipes``) are ``Config`` values;
 the command line and config files change fields with dotted names (``train.steps=2000``), and every
 value is converted to the field's declared type and checked before anything runs.
+
+Every field states its facts beside it (:func:`option`): its meaning in one line, whether a resumed run may
+change it, whether the ranks of a torchrun run may differ in it, and where its values come from (a fixed set,
+or the names of a registry). The lists other modules keep are read from there (:func:`field_facts`), and each
+section checks its own values (``check``); :meth:`Config.validate` adds the rules that tie sections together.
 """
 
 from __future__ import annotations
@@ -20,6 +25,56 @@ from typing import Any
 from gankit.errors import ConfigError
 from gankit.registry import unknown_name
 
+FACTS = "gankit"  # the key of a field's FieldFacts in its dataclasses metadata
+
+
+@dataclass(frozen=True)
+class FieldFacts:
+    """What gankit knows about one config field, declared beside it with :func:`option`."""
+
+    help: str  # what the field means, in one line (the source of a field reference and of --help)
+    resumable: bool = False  # `gankit train --resume` may change it (training.rundir.RESUMABLE_FIELDS)
+    rank_local: bool = False  # the ranks of a torchrun run may differ in it (training.distributed.RANK_LOCAL_FIELDS)
+    registry: str | None = None  # its values are names in this registry (training.choices.REGISTRIES)
+    choices: tuple[str, ...] = ()  # its values, where they are a fixed small set (checked by its section)
+
+
+def option(
+    default: Any,
+    help: str,
+    *,
+    resumable: bool = False,
+    rank_local: bool = False,
+    registry: str | None = None,
+    choices: tuple[str, ...] = (),
+) -> Any:
+    """A config field with its default and its facts (:class:`FieldFacts`), e.g.
+    ``steps: int = option(2000, "game steps", resumable=True)``."""
+    facts = FieldFacts(help, resumable, rank_local, registry, choices)
+    return field(default=default, metadata={FACTS: facts})
+
+
+# Bounds of values that are plainly absurd (memory is checked separately, see gankit.training.memory)
+MAX_IMAGE_SIZE = 4096  # pixels per side
+MAX_MAXOUT_PIECES = 64  # Goodfellow et al. 2013 use 2–5
+MAX_MLP_LAYERS = 24  # hidden widths double per layer: width · 2**23 is already far beyond any machine
+MAX_GRID_SIZE = 10_000  # images in a sample grid
+MAX_FID_SAMPLES = 200_000  # generated at once for each FID during training
+MAX_SEED = 2**63 - 2  # the grid's seed is seed + 1, and torch takes signed 64-bit seeds
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise ConfigError(message)
+
+
+def _check_choices(section: Any, name: str) -> None:
+    """Each field of the section ``name`` that has a fixed set of ``choices`` holds one of them."""
+    for f in dataclasses.fields(section):
+        choices, value = f.metadata[FACTS].choices, getattr(section, f.name)
+        if choices and value not in choices:
+            raise unknown_name(value, choices, f"value for {name}.{f.name}:")
+
 
 @dataclass
 class DataConfig:
@@ -30,122 +85,316 @@ class DataConfig:
     images, given by ``dir``).
     """
 
-    name: str = "mnist"
-    dir: str | None = None  # IDX files or image folder; None: $GANKIT_DATA_DIR, then the cache dir
-    split: str = "train"  # "train" or "test"
-    image_size: int | None = None  # resize (and centre-crop) to this size; None keeps the native size
-    channels: int | None = None  # 1 (grey) or 3 (RGB); None keeps the native channels
-    download: bool = False  # fetch missing files (with MD5 checks) into dir / the cache dir
-    limit: int | None = None  # keep only the first `limit` examples
-    toy_points: int = 100_000  # size of the 2-D toy data sets (ring8, grid25)
+    name: str = option("mnist", "the data set: a registered one, or folder (images in data.dir)", registry="datasets")
+    dir: str | None = option(
+        None,
+        "IDX files or image folder; None: $GANKIT_DATA_DIR, then the cache dir",
+        resumable=True,
+        rank_local=True,  # each node may mount the data somewhere else
+    )
+    split: str = option("train", "the split to train on: train or test", choices=("train", "test"))
+    image_size: int | None = option(None, "resize (and centre-crop) to this size; None keeps the native size")
+    channels: int | None = option(None, "1 (grey) or 3 (RGB); None keeps the native channels")
+    download: bool = option(False, "fetch missing files (with MD5 checks) into dir / the cache dir", resumable=True)
+    limit: int | None = option(None, "keep only the first `limit` examples")
+    toy_points: int = option(100_000, "size of the 2-D toy data sets (ring8, grid25)")
+
+    def check(self) -> None:
+        """Reject impossible values of this section with a message that says how to fix them."""
+        _check_choices(self, "data")
+        _check(
+            self.name != "folder" or self.dir is not None,
+            "data.name=folder needs the folder: set data.dir (or --data-dir) to a folder of PNG/JPEG images",
+        )
+        _check(
+            self.image_size is None or 4 <= self.image_size <= MAX_IMAGE_SIZE,
+            f"data.image_size must lie in 4..{MAX_IMAGE_SIZE} pixels, got {self.image_size}",
+        )
+        _check(self.channels in (None, 1, 3), f"data.channels must be 1 or 3, got {self.channels}")
+        _check(self.limit is None or self.limit > 0, f"data.limit must be positive, got {self.limit}")
+        _check(self.toy_points > 0, f"data.toy_points must be positive, got {self.toy_points}")
 
 
 @dataclass
 class ModelConfig:
     """Generator and discriminator architecture (see ``gankit.nets``)."""
 
-    # "mlp", "maxout" (PacGAN's 2-D nets), "dcgan", "dcgan-tf" (DCGAN-tensorflow's: PacGAN Table 2);
-    # 28×28: "mnist-conv", "infogan", "infogan-authors-g", "small-dcgan"
-    arch: str = "mnist-conv"
-    latent_dim: int = 96
-    latent_dist: str = "uniform"  # "uniform" (U(-1, 1)) or "normal" (N(0, 1))
-    g_width: int = 64  # DCGAN: channels of G's last hidden layer (ngf); MLP: first hidden width
-    d_width: int = 64  # DCGAN: channels of D's first layer (ndf); MLP: last hidden width
-    mlp_layers: int = 3  # hidden layers of the MLP generator / discriminator
-    d_layers: int | None = None  # hidden layers of an MLP or maxout D (None: mlp_layers)
-    maxout_pieces: int = 5  # affine pieces per maxout unit of the maxout D (Goodfellow et al. 2013)
-    g_norm: str = "none"  # MLP generator: "batch" (batch norm after each hidden layer, as PyTorch-GAN's) or "none"
-    d_norm: str = "batch"  # DCGAN critic normalisation: "batch", "layer" (WGAN-GP) or "none"
-    spectral_norm: bool = False  # spectral normalisation of every D layer (Miyato et al. 2018)
-    init: str = "dcgan"  # "dcgan" (N(0, 0.02)), "xavier" or "default" (PyTorch's)
-    conditioning: str = "none"  # "none", "concat" (Mirza & Osindero 2014), "projection" (Miyato & Koyama 2018)
-    label_embed_dim: int = 10  # conditional G: width of the class embedding concatenated to z
-    info_categorical: int = 0  # InfoGAN: values of the categorical code (0: none; Chen et al. 2016 use 10)
-    info_continuous: int = 0  # InfoGAN: number of continuous codes c ~ U(-1, 1) (Chen et al. 2016 use 2)
-    info_continuous_std: float | None = None  # InfoGAN: σ of Q's Gaussian over each continuous code (None: learned)
-    minibatch: str = "none"  # minibatch features in D: "none", "discrimination" (Salimans et al. 2016), "stddev"
-    mbd_kernels: int = 100  # minibatch discrimination: B, the number of kernels
-    mbd_kernel_dim: int = 5  # minibatch discrimination: C, the dimension of each kernel
-    pack: int = 1  # PacGAN: D judges this many samples at once (Lin et al. 2018; 1 = no packing)
+    arch: str = option(
+        "mnist-conv",
+        "G's and D's architecture: mlp, maxout (PacGAN's 2-D nets), dcgan, dcgan-tf (DCGAN-tensorflow's: PacGAN "
+        "Table 2); 28×28: mnist-conv, infogan, infogan-authors-g, small-dcgan",
+        registry="architectures",
+    )
+    latent_dim: int = option(96, "dimension of G's noise z")
+    latent_dist: str = option("uniform", "uniform (U(-1, 1)) or normal (N(0, 1))", choices=("uniform", "normal"))
+    g_width: int = option(64, "DCGAN: channels of G's last hidden layer (ngf); MLP: first hidden width")
+    d_width: int = option(64, "DCGAN: channels of D's first layer (ndf); MLP: last hidden width")
+    mlp_layers: int = option(3, "hidden layers of the MLP generator / discriminator")
+    d_layers: int | None = option(None, "hidden layers of an MLP or maxout D (None: mlp_layers)")
+    maxout_pieces: int = option(5, "affine pieces per maxout unit of the maxout D (Goodfellow et al. 2013)")
+    g_norm: str = option(
+        "none",
+        "MLP generator: batch (batch norm after each hidden layer, as PyTorch-GAN's) or none",
+        choices=("batch", "none"),
+    )
+    d_norm: str = option(
+        "batch", "DCGAN critic normalisation: batch, layer (WGAN-GP) or none", choices=("batch", "layer", "none")
+    )
+    spectral_norm: bool = option(False, "spectral normalisation of every D layer (Miyato et al. 2018)")
+    init: str = option("dcgan", "dcgan (N(0, 0.02)), xavier or default (PyTorch's)", registry="inits")
+    conditioning: str = option(
+        "none",
+        "none, concat (Mirza & Osindero 2014), projection (Miyato & Koyama 2018)",
+        choices=("none", "concat", "projection"),
+    )
+    label_embed_dim: int = option(10, "conditional G: width of the class embedding concatenated to z")
+    info_categorical: int = option(0, "InfoGAN: values of the categorical code (0: none; Chen et al. 2016 use 10)")
+    info_continuous: int = option(0, "InfoGAN: number of continuous codes c ~ U(-1, 1) (Chen et al. 2016 use 2)")
+    info_continuous_std: float | None = option(
+        None, "InfoGAN: σ of Q's Gaussian over each continuous code (None: learned)"
+    )
+    minibatch: str = option(
+        "none",
+        "minibatch features in D: none, discrimination (Salimans et al. 2016), stddev",
+        registry="minibatch_layers",
+    )
+    mbd_kernels: int = option(100, "minibatch discrimination: B, the number of kernels")
+    mbd_kernel_dim: int = option(5, "minibatch discrimination: C, the dimension of each kernel")
+    pack: int = option(1, "PacGAN: D judges this many samples at once (Lin et al. 2018; 1 = no packing)")
 
     @property
     def discriminator_layers(self) -> int:
         """Hidden layers of an MLP or maxout D: ``d_layers``, else ``mlp_layers``."""
         return self.mlp_layers if self.d_layers is None else self.d_layers
 
+    def check(self) -> None:
+        """Reject impossible values of this section with a message that says how to fix them."""
+        _check_choices(self, "model")
+        _check(self.latent_dim > 0, f"model.latent_dim must be positive, got {self.latent_dim}")
+        _check(self.g_width > 0 and self.d_width > 0, "model.g_width and model.d_width must be positive")
+        _check(
+            1 <= self.mlp_layers <= MAX_MLP_LAYERS,
+            f"model.mlp_layers must lie in 1..{MAX_MLP_LAYERS} (hidden widths double with each layer), "
+            f"got {self.mlp_layers}",
+        )
+        _check(
+            self.d_layers is None or 1 <= self.d_layers <= MAX_MLP_LAYERS,
+            f"model.d_layers must lie in 1..{MAX_MLP_LAYERS} or be none (none: model.mlp_layers), got {self.d_layers}",
+        )
+        _check(
+            1 <= self.maxout_pieces <= MAX_MAXOUT_PIECES,
+            f"model.maxout_pieces must lie in 1..{MAX_MAXOUT_PIECES}, got {self.maxout_pieces}",
+        )
+        _check(self.label_embed_dim >= 1, f"model.label_embed_dim must be at least 1, got {self.label_embed_dim}")
+        _check(
+            self.info_categorical >= 0 and self.info_continuous >= 0,
+            "model.info_categorical and model.info_continuous must be >= 0 (0: no such code)",
+        )
+        _check(self.info_categorical != 1, "model.info_categorical=1 is a code with one value; use 0 (none) or >= 2")
+        _check(
+            self.info_continuous_std is None or self.info_continuous_std > 0,
+            f"model.info_continuous_std must be positive (or none: Q learns it), got {self.info_continuous_std}",
+        )
+        _check(
+            self.mbd_kernels >= 1 and self.mbd_kernel_dim >= 1,
+            "model.mbd_kernels and model.mbd_kernel_dim must be >= 1",
+        )
+        _check(self.pack >= 1, f"model.pack must be at least 1 (1: no packing), got {self.pack}")
+        _check(
+            self.pack == 1 or (self.conditioning == "none" and self.info_categorical == self.info_continuous == 0),
+            "model.pack > 1 judges several samples with one logit, which cannot carry one class or code per "
+            "sample: use packing without model.conditioning and InfoGAN codes",
+        )
+
 
 @dataclass
 class LossConfig:
     """The adversarial objective and its regularisers (see ``gankit.losses``)."""
 
-    objective: str = "least-squares"  # minimax, nonsaturating, least-squares, hinge, wasserstein, relativistic, relativistic-average, relativistic-average-ls  # noqa: E501
-    gp_weight: float = 0.0  # λ of the WGAN-GP gradient penalty (0 disables it)
-    clip_value: float | None = None  # WGAN weight clipping to [-c, c] after each D step (None disables)
-    g_adversarial: float = 1.0  # weight of the objective's generator loss (0 with feature matching alone)
-    feature_matching: float = 0.0  # weight of ‖E f(x) − E f(G(z))‖² in G's loss (Salimans et al. 2016)
-    info_weight: float = 1.0  # InfoGAN λ for the categorical code's term of L_I (Chen et al. 2016, eq. 6)
-    info_continuous_weight: float = 0.1  # InfoGAN λ for the continuous codes' term of L_I
-    reconstruction_weight: float = 0.0  # λ₁ of ‖x − G(E(x))‖² in G's and E's loss (Che et al. 2017, eq. 3)
-    mode_weight: float = 0.0  # λ₂ of the mode regulariser l_G(D(G(E(x)))) in G's and E's loss
+    objective: str = option(
+        "least-squares",
+        "minimax, nonsaturating, least-squares, hinge, wasserstein, relativistic, relativistic-average, "
+        "relativistic-average-ls",
+        registry="objectives",
+    )
+    gp_weight: float = option(0.0, "λ of the WGAN-GP gradient penalty (0 disables it)")
+    clip_value: float | None = option(None, "WGAN weight clipping to [-c, c] after each D step (None disables)")
+    g_adversarial: float = option(1.0, "weight of the objective's generator loss (0 with feature matching alone)")
+    feature_matching: float = option(0.0, "weight of ‖E f(x) − E f(G(z))‖² in G's loss (Salimans et al. 2016)")
+    info_weight: float = option(1.0, "InfoGAN λ for the categorical code's term of L_I (Chen et al. 2016, eq. 6)")
+    info_continuous_weight: float = option(0.1, "InfoGAN λ for the continuous codes' term of L_I")
+    reconstruction_weight: float = option(0.0, "λ₁ of ‖x − G(E(x))‖² in G's and E's loss (Che et al. 2017, eq. 3)")
+    mode_weight: float = option(0.0, "λ₂ of the mode regulariser l_G(D(G(E(x)))) in G's and E's loss")
 
     @property
     def uses_encoder(self) -> bool:
         """Whether the mode-regularised GAN's encoder E is trained (either of its terms has weight > 0)."""
         return self.reconstruction_weight > 0 or self.mode_weight > 0
 
+    def check(self) -> None:
+        """Reject impossible values of this section with a message that says how to fix them."""
+        _check_choices(self, "loss")
+        _check(self.gp_weight >= 0, f"loss.gp_weight must be >= 0, got {self.gp_weight}")
+        _check(
+            self.clip_value is None or self.clip_value > 0,
+            f"loss.clip_value must be positive (or none to disable clipping), got {self.clip_value}",
+        )
+        for name in (
+            "g_adversarial",
+            "feature_matching",
+            "info_weight",
+            "info_continuous_weight",
+            "reconstruction_weight",
+            "mode_weight",
+        ):
+            _check(getattr(self, name) >= 0, f"loss.{name} must be >= 0, got {getattr(self, name)}")
+        _check(
+            self.g_adversarial > 0 or self.feature_matching > 0,
+            "G has nothing to minimise: loss.g_adversarial and loss.feature_matching are both 0",
+        )
+
 
 @dataclass
 class OptimizerConfig:
-    """One player's optimiser."""
+    """One player's optimiser (the sections ``g_optim`` and ``d_optim``: see ``OPTIMIZER_SECTIONS``)."""
 
-    name: str = "adam"  # "adam", "rmsprop" or "sgd"
-    lr: float = 2e-4
-    betas: tuple[float, float] = (0.5, 0.999)  # Adam only
-    momentum: float = 0.0  # SGD and RMSProp only
-    weight_decay: float = 0.0
+    name: str = option("adam", "adam, rmsprop or sgd", registry="optimizers")
+    lr: float = option(2e-4, "learning rate")
+    betas: tuple[float, float] = option((0.5, 0.999), "Adam only: the decay rates β₁, β₂ of its moment estimates")
+    momentum: float = option(0.0, "SGD and RMSProp only")
+    weight_decay: float = option(0.0, "L2 penalty on the weights, applied by the optimiser")
+
+    def check(self, name: str) -> None:
+        """Reject impossible values of this section (``name``: ``g_optim`` or ``d_optim``, for messages)."""
+        _check_choices(self, name)
+        _check(self.lr > 0, f"{name}.lr must be positive, got {self.lr}")
+        _check(all(0 <= b < 1 for b in self.betas), f"{name}.betas must lie in [0, 1), got {self.betas}")
+        _check(0 <= self.momentum < 1, f"{name}.momentum must lie in [0, 1), got {self.momentum}")
+        _check(0 <= self.weight_decay <= 1, f"{name}.weight_decay must lie in [0, 1], got {self.weight_decay}")
 
 
 @dataclass
 class TrainConfig:
     """The training loop: budget, batch, schedule of logs, samples and checkpoints."""
 
-    steps: int = 2000  # game steps: n_critic D updates, then g_steps G updates (1 each by default)
-    batch_size: int = 128
-    n_critic: int = 1  # discriminator updates per game step (k in Goodfellow et al. 2014, Alg. 1)
-    g_steps: int = 1  # generator updates per game step, after D's (2 in DCGAN-tensorflow, VEEGAN's and PacGAN's code)
-    g_noise: str = "fresh"  # G's noise: "fresh" draws, or "shared" with the D update before it (PacGAN's code)
-    scheme: str = "alternating"  # alternating, simultaneous, extragradient, optimistic, lookahead
-    lookahead_k: int = 5  # lookahead: fast steps between synchronisations (Chavdarova et al. 2021)
-    lookahead_alpha: float = 0.5  # lookahead: how far the slow weights move towards the fast ones
-    seed: int = 0
-    device: str = "auto"  # "auto", "cpu", "cuda", "cuda:1", "mps"
-    ema: float | None = None  # decay of an exponential moving average of G's weights (e.g. 0.999)
-    log_every: int = 50
-    sample_at: tuple[int, ...] = (0, 200, 1000)  # steps with a sample grid (the final step always has one)
-    sample_every: int = 0  # also a grid every this many steps (0: off)
-    grid_size: int = 64  # images in each sample grid
-    checkpoint_every: int = 1000  # 0: only at the end
-    keep_checkpoints: int = 2  # newest checkpoints kept on disk
-    progress: bool = True  # tqdm progress bar
-    tensorboard: bool = True  # also write TensorBoard event files to the run dir (if tensorboard is installed)
-    fid_every: int = 0  # FID vs the test split every this many steps, to RUN/fid.jsonl (0: off; gankit.metrics)
-    fid_samples: int = 2000  # generated samples per FID during training
-    precision: str = "auto"  # "auto" (bf16 where the device computes it fast, else fp32), "fp32", "bf16", "fp16" (CUDA)
-    # torch.compile of G and D: "auto" (where measured faster), "off", "on", "reduce-overhead" (+ CUDA graphs),
-    # "max-autotune" (+ CUDA graphs and kernel autotuning), "cudagraphs" (eager kernels in CUDA graphs, no codegen)
-    compile: str = "auto"
-    time_budget: float | None = None  # train this many seconds (train.steps is then ignored), then finish as usual
-    # data-parallel runs (torchrun; README "Many devices"): batch_size is the global batch, split over the ranks
-    ddp_check_every: int = 0  # check every this many steps that all ranks hold identical weights (0: off)
-    ddp_timeout: float = 600.0  # seconds a rank waits for the others (rendezvous, each collective)
-    sync_batchnorm: bool = False  # CUDA only: batch-norm statistics over the global batch instead of per rank
+    steps: int = option(
+        2000, "game steps: n_critic D updates, then g_steps G updates (1 each by default)", resumable=True
+    )
+    batch_size: int = option(128, "samples per step: the global batch, split over the ranks of a torchrun run")
+    n_critic: int = option(1, "discriminator updates per game step (k in Goodfellow et al. 2014, Alg. 1)")
+    g_steps: int = option(
+        1, "generator updates per game step, after D's (2 in DCGAN-tensorflow, VEEGAN's and PacGAN's code)"
+    )
+    g_noise: str = option(
+        "fresh",
+        "G's noise: fresh draws, or shared with the D update before it (PacGAN's code)",
+        choices=("fresh", "shared"),
+    )
+    scheme: str = option(
+        "alternating", "alternating, simultaneous, extragradient, optimistic, lookahead", registry="schemes"
+    )
+    lookahead_k: int = option(5, "lookahead: fast steps between synchronisations (Chavdarova et al. 2021)")
+    lookahead_alpha: float = option(0.5, "lookahead: how far the slow weights move towards the fast ones")
+    seed: int = option(0, "seed of the weights, the data order and G's noise (the sample grids use seed + 1)")
+    device: str = option("auto", "auto, cpu, cuda, cuda:1, mps", resumable=True)
+    ema: float | None = option(None, "decay of an exponential moving average of G's weights (e.g. 0.999)")
+    log_every: int = option(50, "a log line and a record in metrics.jsonl every this many steps", resumable=True)
+    sample_at: tuple[int, ...] = option(
+        (0, 200, 1000), "steps with a sample grid (the final step always has one)", resumable=True
+    )
+    sample_every: int = option(0, "also a grid every this many steps (0: off)", resumable=True)
+    grid_size: int = option(64, "images in each sample grid")
+    checkpoint_every: int = option(1000, "a checkpoint every this many steps (0: only at the end)", resumable=True)
+    keep_checkpoints: int = option(2, "newest checkpoints kept on disk", resumable=True)
+    progress: bool = option(True, "tqdm progress bar", resumable=True)
+    tensorboard: bool = option(
+        True, "also write TensorBoard event files to the run dir (if tensorboard is installed)", resumable=True
+    )
+    fid_every: int = option(
+        0, "FID vs the test split every this many steps, to RUN/fid.jsonl (0: off; gankit.metrics)", resumable=True
+    )
+    fid_samples: int = option(2000, "generated samples per FID during training")
+    precision: str = option(
+        "auto",
+        "auto (bf16 where the device computes it fast, else fp32), fp32, bf16, fp16 (CUDA)",
+        resumable=True,
+        choices=("auto", "fp32", "bf16", "fp16"),
+    )
+    compile: str = option(
+        "auto",
+        "torch.compile of G and D: auto (where measured faster), off, on, reduce-overhead (+ CUDA graphs), "
+        "max-autotune (+ CUDA graphs and kernel autotuning), cudagraphs (eager kernels in CUDA graphs, no codegen)",
+        resumable=True,
+        choices=("auto", "off", "on", "reduce-overhead", "max-autotune", "cudagraphs"),
+    )
+    time_budget: float | None = option(
+        None, "train this many seconds (train.steps is then ignored), then finish as usual", resumable=True
+    )
+    ddp_check_every: int = option(
+        0, "check every this many steps that all ranks hold identical weights (0: off)", resumable=True
+    )
+    ddp_timeout: float = option(
+        600.0, "seconds a rank waits for the others (rendezvous, each collective)", resumable=True
+    )
+    sync_batchnorm: bool = option(False, "CUDA only: batch-norm statistics over the global batch instead of per rank")
+
+    def check(self) -> None:
+        """Reject impossible values of this section with a message that says how to fix them."""
+        _check_choices(self, "train")
+        _check(0 <= self.seed <= MAX_SEED, f"train.seed must lie in 0..{MAX_SEED} (2**63 − 2), got {self.seed}")
+        _check(self.steps >= 0, f"train.steps must be >= 0, got {self.steps}")
+        _check(self.batch_size >= 1, f"train.batch_size must be at least 1, got {self.batch_size}")
+        _check(
+            self.n_critic >= 1,
+            f"train.n_critic must be at least 1 (discriminator steps per game step), got {self.n_critic}",
+        )
+        _check(
+            self.g_steps >= 1, f"train.g_steps must be at least 1 (generator steps per game step), got {self.g_steps}"
+        )
+        _check(self.lookahead_k >= 1, f"train.lookahead_k must be at least 1, got {self.lookahead_k}")
+        _check(0 < self.lookahead_alpha <= 1, f"train.lookahead_alpha must lie in (0, 1], got {self.lookahead_alpha}")
+        _check(
+            self.ema is None or 0 < self.ema < 1,
+            f"train.ema must lie in (0, 1) (e.g. 0.999) or be none, got {self.ema}",
+        )
+        _check(self.log_every >= 1, f"train.log_every must be at least 1, got {self.log_every}")
+        _check(all(s >= 0 for s in self.sample_at), f"train.sample_at must hold steps >= 0, got {self.sample_at}")
+        _check(self.sample_every >= 0, f"train.sample_every must be >= 0, got {self.sample_every}")
+        _check(
+            1 <= self.grid_size <= MAX_GRID_SIZE,
+            f"train.grid_size must lie in 1..{MAX_GRID_SIZE} (images in each sample grid), got {self.grid_size}",
+        )
+        _check(self.checkpoint_every >= 0, f"train.checkpoint_every must be >= 0, got {self.checkpoint_every}")
+        _check(
+            self.fid_every >= 0, f"train.fid_every must be >= 0 (0 turns FID during training off), got {self.fid_every}"
+        )
+        _check(
+            10 <= self.fid_samples <= MAX_FID_SAMPLES,
+            f"train.fid_samples must lie in 10..{MAX_FID_SAMPLES}, got {self.fid_samples}",
+        )
+        _check(self.keep_checkpoints >= 1, f"train.keep_checkpoints must be at least 1, got {self.keep_checkpoints}")
+        _check(
+            self.time_budget is None or 0 < self.time_budget < 1e9,
+            f"train.time_budget must be a positive number of seconds (or none), got {self.time_budget}",
+        )
+        _check(
+            self.ddp_check_every >= 0,
+            f"train.ddp_check_every must be >= 0 (0: no check), got {self.ddp_check_every}",
+        )
+        _check(
+            0 < self.ddp_timeout < 1e9,
+            f"train.ddp_timeout must be a positive number of seconds, got {self.ddp_timeout}",
+        )
+
+
+OPTIMIZER_SECTIONS = {"generator": "g_optim", "discriminator": "d_optim"}  # each player's optimiser's section
 
 
 @dataclass
 class Config:
     """Everything that defines a run. Saved as ``config.json`` in every run directory."""
 
-    recipe: str = "custom"
+    recipe: str = option("custom", "the recipe the config was made from (custom: none)")
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     loss: LossConfig = field(default_factory=LossConfig)
@@ -179,8 +428,49 @@ class Config:
         cfg = _deep_copy(self)
         for key, value in assignments.items():
             _set_path(cfg, key, value)
-        validate(cfg)
+        cfg.validate()
         return cfg
+
+    def validate(self) -> None:
+        """Reject impossible values with a message that says how to fix them: each section checks itself, then
+        the rules that tie sections together.
+
+        Names of registered parts (the fields declared with a ``registry``) are checked a layer above, by
+        ``gankit.training.choices.check_choices``, where the registries are known.
+        """
+        self.data.check()
+        self.model.check()
+        self.loss.check()
+        self.g_optim.check("g_optim")
+        self.d_optim.check("d_optim")
+        self.train.check()
+        m, loss, t = self.model, self.loss, self.train
+        _check(
+            not loss.uses_encoder or (m.info_categorical == m.info_continuous == 0),
+            "the reconstruction/mode regularisers encode x into G's noise only; they cannot be combined with "
+            "InfoGAN codes (set loss.reconstruction_weight=0 and loss.mode_weight=0, or drop the codes)",
+        )
+        if loss.gp_weight > 0:
+            _check(
+                m.pack == 1 and m.minibatch == "none",
+                "the gradient penalty is per sample; a packed D or minibatch features mix samples: set model.pack=1 "
+                "and model.minibatch=none, or loss.gp_weight=0",
+            )
+            _check(
+                m.d_norm != "batch",
+                "the gradient penalty is per sample, which batch-norm in D breaks (Gulrajani et al. 2017, "
+                "sec. 4): set model.d_norm=layer or model.d_norm=none",
+            )
+        if t.batch_size % m.pack:  # D judges whole packs of a batch (of each rank's share: World.check_batch)
+            _check(
+                m.pack <= t.batch_size,
+                f"model.pack ({m.pack}) cannot exceed train.batch_size ({t.batch_size}): D judges packs of samples "
+                "of one batch (Lin et al. use packs of 2–4)",
+            )
+            raise ConfigError(
+                f"model.pack={m.pack} cannot split train.batch_size={t.batch_size} into whole packs: use a multiple "
+                f"of {m.pack} (e.g. {t.batch_size // m.pack * m.pack})"
+            )
 
 
 def _deep_copy(cfg: Config) -> Config:
@@ -189,15 +479,20 @@ def _deep_copy(cfg: Config) -> Config:
 
 def field_paths(obj: Any = None, prefix: str = "") -> list[str]:
     """All dotted field names of a config, e.g. ``["recipe", "data.name", ...]``."""
+    return list(field_facts(obj, prefix))
+
+
+def field_facts(obj: Any = None, prefix: str = "") -> dict[str, FieldFacts]:
+    """Every field's facts (declared with :func:`option`) by its dotted name, e.g. ``{"recipe": …, "data.name": …}``."""
     obj = obj if obj is not None else Config()
-    paths = []
+    facts = {}
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
         if dataclasses.is_dataclass(value):
-            paths += field_paths(value, f"{prefix}{f.name}.")
+            facts |= field_facts(value, f"{prefix}{f.name}.")
         else:
-            paths.append(prefix + f.name)
-    return paths
+            facts[prefix + f.name] = f.metadata[FACTS]
+    return facts
 
 
 def _set_path(cfg: Config, path: str, raw: Any) -> None:
@@ -240,7 +535,7 @@ def apply_mapping(obj: Any, data: Mapping[str, Any], prefix: str = "", check: bo
         else:
             setattr(obj, key, convert(value, hints[key], prefix + key))
     if check and isinstance(obj, Config):
-        validate(obj)
+        obj.validate()
     return obj
 
 
@@ -342,164 +637,6 @@ def _to_float(value: Any, path: str) -> float:
     if not math.isfinite(number):
         raise ConfigError(f"{path} must be a finite number, got {_short(value)}")
     return number
-
-
-# Bounds of values that are plainly absurd (memory is checked separately, see gankit.training.memory)
-MAX_IMAGE_SIZE = 4096  # pixels per side
-MAX_MAXOUT_PIECES = 64  # Goodfellow et al. 2013 use 2–5
-MAX_MLP_LAYERS = 24  # hidden widths double per layer: width · 2**23 is already far beyond any machine
-MAX_GRID_SIZE = 10_000  # images in a sample grid
-MAX_FID_SAMPLES = 200_000  # generated at once for each FID during training
-MAX_SEED = 2**63 - 2  # the grid's seed is seed + 1, and torch takes signed 64-bit seeds
-
-
-def _check(ok: bool, message: str) -> None:
-    if not ok:
-        raise ConfigError(message)
-
-
-def _choice(value: str, options: Any, path: str) -> None:
-    if value not in options:
-        raise unknown_name(value, options, f"value for {path}:")
-
-
-def validate(cfg: Config) -> None:
-    """Reject impossible values with a message that says how to fix them.
-
-    Names of registered parts (data set, architecture, objective, optimiser, scheme, init, minibatch layer)
-    are checked a layer above, by ``gankit.training.choices.check_choices``, where the registries are known.
-    """
-    _check(cfg.data.split in ("train", "test"), f"data.split must be 'train' or 'test', got {cfg.data.split!r}")
-    _check(
-        cfg.data.name != "folder" or cfg.data.dir is not None,
-        "data.name=folder needs the folder: set data.dir (or --data-dir) to a folder of PNG/JPEG images",
-    )
-    _check(
-        cfg.data.image_size is None or 4 <= cfg.data.image_size <= MAX_IMAGE_SIZE,
-        f"data.image_size must lie in 4..{MAX_IMAGE_SIZE} pixels, got {cfg.data.image_size}",
-    )
-    _check(cfg.data.channels in (None, 1, 3), f"data.channels must be 1 or 3, got {cfg.data.channels}")
-    _check(cfg.data.limit is None or cfg.data.limit > 0, f"data.limit must be positive, got {cfg.data.limit}")
-    _check(cfg.data.toy_points > 0, f"data.toy_points must be positive, got {cfg.data.toy_points}")
-
-    _check(cfg.model.latent_dim > 0, f"model.latent_dim must be positive, got {cfg.model.latent_dim}")
-    _choice(cfg.model.latent_dist, ("uniform", "normal"), "model.latent_dist")
-    _check(cfg.model.g_width > 0 and cfg.model.d_width > 0, "model.g_width and model.d_width must be positive")
-    _check(
-        1 <= cfg.model.mlp_layers <= MAX_MLP_LAYERS,
-        f"model.mlp_layers must lie in 1..{MAX_MLP_LAYERS} (hidden widths double with each layer), "
-        f"got {cfg.model.mlp_layers}",
-    )
-    _check(
-        cfg.model.d_layers is None or 1 <= cfg.model.d_layers <= MAX_MLP_LAYERS,
-        f"model.d_layers must lie in 1..{MAX_MLP_LAYERS} or be none (none: model.mlp_layers), got {cfg.model.d_layers}",
-    )
-    _check(
-        1 <= cfg.model.maxout_pieces <= MAX_MAXOUT_PIECES,
-        f"model.maxout_pieces must lie in 1..{MAX_MAXOUT_PIECES}, got {cfg.model.maxout_pieces}",
-    )
-    _choice(cfg.model.d_norm, ("batch", "layer", "none"), "model.d_norm")
-    _choice(cfg.model.g_norm, ("batch", "none"), "model.g_norm")
-    m = cfg.model
-    _choice(m.conditioning, ("none", "concat", "projection"), "model.conditioning")
-    _check(m.label_embed_dim >= 1, f"model.label_embed_dim must be at least 1, got {m.label_embed_dim}")
-    _check(
-        m.info_categorical >= 0 and m.info_continuous >= 0,
-        "model.info_categorical and model.info_continuous must be >= 0 (0: no such code)",
-    )
-    _check(m.info_categorical != 1, "model.info_categorical=1 is a code with one value; use 0 (none) or >= 2")
-    _check(
-        m.info_continuous_std is None or m.info_continuous_std > 0,
-        f"model.info_continuous_std must be positive (or none: Q learns it), got {m.info_continuous_std}",
-    )
-    _check(m.mbd_kernels >= 1 and m.mbd_kernel_dim >= 1, "model.mbd_kernels and model.mbd_kernel_dim must be >= 1")
-    _check(m.pack >= 1, f"model.pack must be at least 1 (1: no packing), got {m.pack}")
-    _check(
-        m.pack == 1 or (m.conditioning == "none" and m.info_categorical == m.info_continuous == 0),
-        "model.pack > 1 judges several samples with one logit, which cannot carry one class or code per "
-        "sample: use packing without model.conditioning and InfoGAN codes",
-    )
-
-    _check(cfg.loss.gp_weight >= 0, f"loss.gp_weight must be >= 0, got {cfg.loss.gp_weight}")
-    _check(
-        cfg.loss.clip_value is None or cfg.loss.clip_value > 0,
-        f"loss.clip_value must be positive (or none to disable clipping), got {cfg.loss.clip_value}",
-    )
-    loss = cfg.loss
-    for name in (
-        "g_adversarial",
-        "feature_matching",
-        "info_weight",
-        "info_continuous_weight",
-        "reconstruction_weight",
-        "mode_weight",
-    ):
-        _check(getattr(loss, name) >= 0, f"loss.{name} must be >= 0, got {getattr(loss, name)}")
-    _check(
-        loss.g_adversarial > 0 or loss.feature_matching > 0,
-        "G has nothing to minimise: loss.g_adversarial and loss.feature_matching are both 0",
-    )
-    _check(
-        not loss.uses_encoder or (m.info_categorical == m.info_continuous == 0),
-        "the reconstruction/mode regularisers encode x into G's noise only; they cannot be combined with "
-        "InfoGAN codes (set loss.reconstruction_weight=0 and loss.mode_weight=0, or drop the codes)",
-    )
-    if cfg.loss.gp_weight > 0:
-        _check(
-            m.pack == 1 and m.minibatch == "none",
-            "the gradient penalty is per sample; a packed D or minibatch features mix samples: set model.pack=1 "
-            "and model.minibatch=none, or loss.gp_weight=0",
-        )
-        _check(
-            cfg.model.d_norm != "batch",
-            "the gradient penalty is per sample, which batch-norm in D breaks (Gulrajani et al. 2017, "
-            "sec. 4): set model.d_norm=layer or model.d_norm=none",
-        )
-
-    for name in ("g_optim", "d_optim"):
-        opt: OptimizerConfig = getattr(cfg, name)
-        _check(opt.lr > 0, f"{name}.lr must be positive, got {opt.lr}")
-        _check(all(0 <= b < 1 for b in opt.betas), f"{name}.betas must lie in [0, 1), got {opt.betas}")
-        _check(0 <= opt.momentum < 1, f"{name}.momentum must lie in [0, 1), got {opt.momentum}")
-        _check(0 <= opt.weight_decay <= 1, f"{name}.weight_decay must lie in [0, 1], got {opt.weight_decay}")
-
-    t = cfg.train
-    _check(0 <= t.seed <= MAX_SEED, f"train.seed must lie in 0..{MAX_SEED} (2**63 − 2), got {t.seed}")
-    _check(t.steps >= 0, f"train.steps must be >= 0, got {t.steps}")
-    _check(t.batch_size >= 1, f"train.batch_size must be at least 1, got {t.batch_size}")
-    _check(
-        m.pack <= t.batch_size,
-        f"model.pack ({m.pack}) cannot exceed train.batch_size ({t.batch_size}): D judges packs of samples "
-        "of one batch (Lin et al. use packs of 2–4)",
-    )
-    _check(t.n_critic >= 1, f"train.n_critic must be at least 1 (discriminator steps per game step), got {t.n_critic}")
-    _check(t.g_steps >= 1, f"train.g_steps must be at least 1 (generator steps per game step), got {t.g_steps}")
-    _choice(t.g_noise, ("fresh", "shared"), "train.g_noise")
-    _check(t.lookahead_k >= 1, f"train.lookahead_k must be at least 1, got {t.lookahead_k}")
-    _check(0 < t.lookahead_alpha <= 1, f"train.lookahead_alpha must lie in (0, 1], got {t.lookahead_alpha}")
-    _check(t.ema is None or 0 < t.ema < 1, f"train.ema must lie in (0, 1) (e.g. 0.999) or be none, got {t.ema}")
-    _check(t.log_every >= 1, f"train.log_every must be at least 1, got {t.log_every}")
-    _check(all(s >= 0 for s in t.sample_at), f"train.sample_at must hold steps >= 0, got {t.sample_at}")
-    _check(t.sample_every >= 0, f"train.sample_every must be >= 0, got {t.sample_every}")
-    _check(
-        1 <= t.grid_size <= MAX_GRID_SIZE,
-        f"train.grid_size must lie in 1..{MAX_GRID_SIZE} (images in each sample grid), got {t.grid_size}",
-    )
-    _check(t.checkpoint_every >= 0, f"train.checkpoint_every must be >= 0, got {t.checkpoint_every}")
-    _check(t.fid_every >= 0, f"train.fid_every must be >= 0 (0 turns FID during training off), got {t.fid_every}")
-    _check(
-        10 <= t.fid_samples <= MAX_FID_SAMPLES,
-        f"train.fid_samples must lie in 10..{MAX_FID_SAMPLES}, got {t.fid_samples}",
-    )
-    _check(t.keep_checkpoints >= 1, f"train.keep_checkpoints must be at least 1, got {t.keep_checkpoints}")
-    _choice(t.precision, ("auto", "fp32", "bf16", "fp16"), "train.precision")
-    _choice(t.compile, ("auto", "off", "on", "reduce-overhead", "max-autotune", "cudagraphs"), "train.compile")
-    _check(
-        t.time_budget is None or 0 < t.time_budget < 1e9,
-        f"train.time_budget must be a positive number of seconds (or none), got {t.time_budget}",
-    )
-    _check(t.ddp_check_every >= 0, f"train.ddp_check_every must be >= 0 (0: no check), got {t.ddp_check_every}")
-    _check(0 < t.ddp_timeout < 1e9, f"train.ddp_timeout must be a positive number of seconds, got {t.ddp_timeout}")
 
 
 MAX_CONFIG_BYTES = 1 << 20  # a config file is a few hundred bytes; anything over 1 MiB is not one

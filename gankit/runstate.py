@@ -2,7 +2,8 @@
 
 :func:`read_state` loads a checkpoint (``gankit.checkpoint``) and checks its state against ``SCHEMA``:
 every field present, of its type, in its range. :func:`layout_problem` and :func:`optimizer_problem` then
-check it against the networks built from the run's ``config.json`` (names and shapes of the tensors), so
+check it against the networks built from the run's ``config.json`` (names and shapes of the tensors), and
+:func:`check_fits` against all that ``train --resume`` built (also data, classes, sample grid, scheme), so
 that ``sample``, ``report``, ``eval`` and ``train --resume`` stop with one line naming the file and the
 field, never a traceback from deep inside torch, and never after having changed the run.
 """
@@ -10,7 +11,7 @@ field, never a traceback from deep inside torch, and never after having changed 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -254,3 +255,77 @@ def state_keys(optimizer: torch.optim.Optimizer) -> set[str]:
     probe = type(optimizer)([p], **options)
     probe.step()
     return set(probe.state[p])
+
+
+# Where each player's optimiser state sits in a checkpoint's state (``Training.optimizers`` are by player).
+OPTIMIZER_STATES = {"generator": "g_optimizer", "discriminator": "d_optimizer"}
+
+
+def check_fits(
+    state: dict[str, Any],
+    path: Path,
+    own: dict[str, Any],
+    optimizers: Mapping[str, torch.optim.Optimizer],
+    scheme_problem: Check,
+) -> None:
+    """Raise :class:`InvalidState` unless ``state`` (checked by ``SCHEMA``) fits the run that would save ``own``
+    (its networks, data, classes, sample grid, data order and generators), with ``optimizers`` (by player) and
+    an update scheme that says what keeps a saved state from being its own (``scheme_problem``), so that loading
+    it cannot fail half-way or later."""
+    misfit = _misfit(state, own, optimizers, scheme_problem)
+    if misfit is not None:
+        raise InvalidState(path, *misfit)
+
+
+def _misfit(
+    state: dict[str, Any], own: dict[str, Any], optimizers: Mapping[str, torch.optim.Optimizer], scheme_problem: Check
+) -> tuple[str, str] | None:
+    if state["data_shape"] != own["data_shape"]:
+        return "data_shape", f"is {state['data_shape']}, but the data now has shape {own['data_shape']}"
+    if state["num_classes"] != own["num_classes"]:
+        return "num_classes", f"is {state['num_classes']}, but this run has {own['num_classes']} classes"
+    for name in ("generator", "discriminator", "encoder", "ema"):
+        problem = layout_problem(own[name], state[name])
+        if problem:
+            return name, problem
+    scalers, own_scalers = state.get("loss_scalers") or {}, own["loss_scalers"]
+    for name in set(scalers) & set(own_scalers):  # a run that changed its precision has none to load
+        problem = layout_problem(own_scalers[name], scalers[name], name)
+        if problem:
+            return "loss_scalers", problem
+    problem = scheme_problem(state["scheme"])
+    if problem:
+        return "scheme", problem
+    return _grid_misfit(state, own) or _optimizer_misfit(state, optimizers) or _sampler_misfit(state, own)
+
+
+def _grid_misfit(state: dict[str, Any], own: dict[str, Any]) -> tuple[str, str] | None:
+    z, y, k = state["grid_z"], state["grid_y"], own["num_classes"]
+    if z.shape != own["grid_z"].shape:
+        return "grid_z", f"has shape {list(z.shape)}; this run needs {list(own['grid_z'].shape)}"
+    if (y is None) != (k == 0) or (y is not None and (len(y) != len(z) or y.min() < 0 or y.max() >= k)):
+        return "grid_y", f"must be {len(z)} class labels in 0..{k - 1}" if k else "must be null (no classes)"
+    own_cuda = own["rng"].get("cuda")  # a run on a CUDA device saves its generator's state
+    cuda = state["rng"].get("cuda") if own_cuda is not None else None
+    if cuda is not None and (not isinstance(cuda, Tensor) or cuda.numel() != own_cuda.numel()):
+        return "rng", "'cuda' is not a CUDA generator state"
+    return None
+
+
+def _optimizer_misfit(state: dict[str, Any], optimizers: Mapping[str, torch.optim.Optimizer]) -> tuple[str, str] | None:
+    for player, optimizer in optimizers.items():
+        key = OPTIMIZER_STATES[player]
+        problem = optimizer_problem(optimizer, state[key])
+        if problem:
+            return key, problem
+    return None
+
+
+def _sampler_misfit(state: dict[str, Any], own: dict[str, Any]) -> tuple[str, str] | None:
+    sampler, n = state["sampler"], own["sampler"]["perm"].numel()  # the run's data order: one epoch of its data
+    perm = sampler["perm"]
+    if perm.numel() != n:
+        return "sampler", f"was trained on {perm.numel()} examples, but the data set now has {n}; use the same data"
+    if n and (perm.min() < 0 or perm.max() >= n or sampler["position"] > n):
+        return "sampler", "holds indices or a position outside the data set"
+    return None

@@ -68,6 +68,8 @@ def test_wrong_types_are_rejected(field, value, message):
         ("train.steps", -5, "train.steps must be >= 0"),
         ("model.conditioning", "concatenate", "Did you mean 'concat'"),
         ("model.pack", 0, "model.pack must be at least 1"),
+        ("model.pack", 3, "model.pack=3 cannot split train.batch_size=128 into whole packs: use a multiple of 3"),
+        ("data.split", "tset", "unknown value for data.split: 'tset'. Did you mean 'test'"),
         ("model.d_layers", 0, "model.d_layers must lie in 1..24 or be none"),
         ("model.maxout_pieces", 0, "model.maxout_pieces must lie in 1..64"),
         ("model.info_categorical", 1, "a code with one value"),
@@ -204,3 +206,80 @@ def test_values_of_a_config_file_are_checked_like_set_values(tmp_path):
     path.write_text('{"g_optim": {"weight_decay": 1e999}}')  # JSON's overflow: inf
     with pytest.raises(ConfigError, match="g_optim.weight_decay must be a finite number"):
         Config.from_dict(load_config_file(path))
+
+
+def test_the_lists_of_fields_are_read_from_the_fields_facts():
+    """Which fields name a registry's parts, may change on resume or differ between ranks is declared beside
+    each field (``option``); the lists built from those facts hold what the hand-written lists held."""
+    from gankit.config import field_facts
+    from gankit.data import DATASETS
+    from gankit.losses import OBJECTIVES
+    from gankit.nets import ARCHITECTURES
+    from gankit.nets.init import INITS
+    from gankit.nets.minibatch import MINIBATCH_LAYERS
+    from gankit.training.choices import FIELD_CHOICES
+    from gankit.training.distributed import RANK_LOCAL_FIELDS
+    from gankit.training.optim import OPTIMIZERS
+    from gankit.training.rundir import RESUMABLE_FIELDS
+    from gankit.training.schemes import SCHEMES
+
+    registries = {
+        "data.name": DATASETS,
+        "model.arch": ARCHITECTURES,
+        "model.init": INITS,
+        "model.minibatch": MINIBATCH_LAYERS,
+        "loss.objective": OBJECTIVES,
+        "g_optim.name": OPTIMIZERS,
+        "d_optim.name": OPTIMIZERS,
+        "train.scheme": SCHEMES,
+    }
+    assert list(FIELD_CHOICES) == list(registries)  # check_choices reports the first bad name in this order
+    assert all(FIELD_CHOICES[path] is registry for path, registry in registries.items())
+    resumable = {
+        "train.steps",
+        "train.time_budget",
+        "train.precision",
+        "train.compile",
+        "train.device",
+        "train.log_every",
+        "train.sample_at",
+        "train.sample_every",
+        "train.checkpoint_every",
+        "train.keep_checkpoints",
+        "train.progress",
+        "train.tensorboard",
+        "train.fid_every",
+        "train.ddp_check_every",
+        "train.ddp_timeout",
+        "data.dir",
+        "data.download",
+    }
+    rank_local = {"data.dir"}
+    assert resumable == RESUMABLE_FIELDS and rank_local == RANK_LOCAL_FIELDS
+    assert {path: facts.choices for path, facts in field_facts().items() if facts.choices} == {
+        "data.split": ("train", "test"),
+        "model.latent_dist": ("uniform", "normal"),
+        "model.g_norm": ("batch", "none"),
+        "model.d_norm": ("batch", "layer", "none"),
+        "model.conditioning": ("none", "concat", "projection"),
+        "train.g_noise": ("fresh", "shared"),
+        "train.precision": ("auto", "fp32", "bf16", "fp16"),
+        "train.compile": ("auto", "off", "on", "reduce-overhead", "max-autotune", "cudagraphs"),
+    }
+
+
+def test_every_field_says_what_it_means_in_one_line():
+    from gankit.config import field_facts, field_paths
+
+    facts = field_facts()
+    assert list(facts) == field_paths()
+    for path, fact in facts.items():
+        assert fact.help.strip() and "\n" not in fact.help, path
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [("data.split", "test"), ("model.latent_dist", "normal"), ("model.d_norm", "layer"), ("train.compile", "off")],
+)
+def test_a_value_from_a_fields_fixed_choices_is_accepted(field, value):
+    assert Config().override({field: value}).flat()[field] == value

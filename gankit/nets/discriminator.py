@@ -143,6 +143,7 @@ class Discriminator(nn.Module):
 
     def _prepare(self, x: Tensor, y: Tensor | None) -> Tensor:
         if self.pack > 1:
+            # for direct use of D: a run's batches are whole packs already (Config.validate, World.check_batch)
             if x.shape[0] % self.pack:
                 raise ValueError(f"a packed D (pack={self.pack}) needs a batch size divisible by {self.pack}")
             x = x.reshape(x.shape[0] // self.pack, x.shape[1] * self.pack, *x.shape[2:])

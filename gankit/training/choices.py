@@ -3,12 +3,14 @@
 ``gankit.config`` checks types, ranges and combinations but knows no registry (it sits below them); this
 module, above every registry, checks the names and the one combination that needs a registry's knowledge
 (several G steps per game step only in a scheme that alternates the players). ``check_choices(cfg)`` runs
-before a run is built, and the command line reads its choices from ``FIELD_CHOICES``.
+before a run is built, and the command line reads its choices from ``FIELD_CHOICES``. Which fields name a
+registry's parts is declared beside each field (``option(registry=…)`` in ``gankit.config``); ``REGISTRIES``
+maps those keys to the registries.
 """
 
 from __future__ import annotations
 
-from gankit.config import Config
+from gankit.config import Config, field_facts
 from gankit.data import DATASETS
 from gankit.errors import ConfigError
 from gankit.losses import OBJECTIVES
@@ -19,15 +21,17 @@ from gankit.registry import Registry
 from gankit.training.optim import OPTIMIZERS
 from gankit.training.schemes import JOINT_SCHEMES, SCHEMES
 
+REGISTRIES: dict[str, Registry] = {
+    "datasets": DATASETS,
+    "architectures": ARCHITECTURES,
+    "inits": INITS,
+    "minibatch_layers": MINIBATCH_LAYERS,
+    "objectives": OBJECTIVES,
+    "optimizers": OPTIMIZERS,
+    "schemes": SCHEMES,
+}
 FIELD_CHOICES: dict[str, Registry] = {
-    "data.name": DATASETS,
-    "model.arch": ARCHITECTURES,
-    "model.init": INITS,
-    "model.minibatch": MINIBATCH_LAYERS,
-    "loss.objective": OBJECTIVES,
-    "g_optim.name": OPTIMIZERS,
-    "d_optim.name": OPTIMIZERS,
-    "train.scheme": SCHEMES,
+    path: REGISTRIES[facts.registry] for path, facts in field_facts().items() if facts.registry is not None
 }
 
 

@@ -56,15 +56,15 @@ import torch.distributed as dist
 from torch import Tensor, nn
 from torch._utils import _flatten_dense_tensors, _unflatten_dense_tensors
 
-from gankit.config import Config, TrainConfig
+from gankit.config import Config, TrainConfig, field_facts
 from gankit.errors import ConfigError, DistributedError, GankitError
 from gankit.run import resolve_device
 from gankit.shard import Shard
 
 T = TypeVar("T")
 
-# Config fields that may differ between ranks: each node may mount the data somewhere else.
-RANK_LOCAL_FIELDS = {"data.dir"}
+# Config fields that may differ between ranks (declared ``rank_local`` in gankit.config): where the data is.
+RANK_LOCAL_FIELDS = {path for path, facts in field_facts().items() if facts.rank_local}
 
 
 def launched_by_torchrun() -> bool:
@@ -330,8 +330,11 @@ class World:
 
     def check_batch(self, cfg: Config) -> int:
         """This rank's share of ``train.batch_size`` (the global batch), which the world size must divide (and
-        which a packed D must be able to split into whole packs)."""
+        which a packed D must be able to split into whole packs). One process computes the whole batch, whose
+        packs ``Config.validate`` has checked."""
         batch, pack = cfg.train.batch_size, cfg.model.pack
+        if self.world_size == 1:
+            return batch
         if batch % self.world_size:
             nearest = max(batch // self.world_size, 1) * self.world_size
             raise ConfigError(

@@ -14,41 +14,25 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from gankit import faults
 from gankit.checkpoint import list_checkpoints, remove_leftovers
-from gankit.config import Config
+from gankit.config import OPTIMIZER_SECTIONS, Config, field_facts
 from gankit.errors import CheckpointError, ConfigError
 from gankit.jsonfiles import JsonLines, read_jsonl, write_text_atomic
 from gankit.run import RunPaths, read_config
-from gankit.runstate import read_state
+from gankit.runstate import check_fits, read_state
 from gankit.training.optim import hyperparameters, restore_hyperparameters
 from gankit.training.runlock import LOCK_FILE, RunLock
 from gankit.training.runlog import RunLog
 from gankit.training.state import Training
 
-# Fields a resumed run may change: the budget, the schedule of logs/grids/checkpoints, where the data is.
-RESUMABLE_FIELDS = {
-    "train.steps",
-    "train.time_budget",
-    "train.precision",
-    "train.compile",
-    "train.device",
-    "train.log_every",
-    "train.sample_at",
-    "train.sample_every",
-    "train.checkpoint_every",
-    "train.keep_checkpoints",
-    "train.progress",
-    "train.tensorboard",
-    "train.fid_every",
-    "train.ddp_check_every",
-    "train.ddp_timeout",
-    "data.dir",
-    "data.download",
-}
+# Fields a resumed run may change (declared ``resumable`` in gankit.config): the budget, the schedule of
+# logs/grids/checkpoints, where the data is.
+RESUMABLE_FIELDS = {path for path, facts in field_facts().items() if facts.resumable}
 CONFIG_TMP = ".config.json.tmp-"  # config.json being written (see jsonfiles.write_text_atomic)
 
 
@@ -158,20 +142,22 @@ class RunDir:
         optimiser settings edited in config.json, and read the logs to cut back (nothing is written here)."""
         ckpts = list_checkpoints(self.paths.checkpoints)
         problems: list[str] = []
+        own, scheme_problem = training.state_dict(), partial(training.scheme.state_problem, gan=training.gan)
         for ckpt in reversed(ckpts):
             try:
                 state = read_state(ckpt, map_location=training.device)
-                training.check_fits(state, ckpt)
+                check_fits(state, ckpt, own, training.optimizers, scheme_problem)
             except CheckpointError as e:
                 problems.append(getattr(e, "reason", str(e)))
                 self.skipped.append(ckpt)
                 log(f"skipped checkpoint {ckpt.name}: {problems[-1]}")
                 continue
-            wanted = {name: hyperparameters(opt) for name, opt in training.optimizers.items()}
+            wanted = {player: hyperparameters(opt) for player, opt in training.optimizers.items()}
             training.load_state_dict(state)
-            for name, opt in training.optimizers.items():
-                for key, old, new in restore_hyperparameters(opt, wanted[name]):
-                    log(f"{name}.{key}: {old!r} in the checkpoint, {new!r} in config.json: applied {new!r}")
+            for player, opt in training.optimizers.items():
+                section = OPTIMIZER_SECTIONS[player]
+                for key, old, new in restore_hyperparameters(opt, wanted[player]):
+                    log(f"{section}.{key}: {old!r} in the checkpoint, {new!r} in config.json: applied {new!r}")
             before, now = int(state.get("world_size", 1)), training.shard.world_size
             regrouped = f"; {before} process(es) trained it so far, {now} now: the same run" if before != now else ""
             log(f"resumed {self.paths.root} from {ckpt.name} (step {training.step}){regrouped}")

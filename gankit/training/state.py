@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -21,7 +20,7 @@ from gankit.errors import CheckpointError
 from gankit.latent import Latent, LatentSpace, latent_space
 from gankit.nets import build_encoder, build_networks
 from gankit.run import resolve_device
-from gankit.runstate import InvalidState, layout_problem, optimizer_problem
+from gankit.runstate import OPTIMIZER_STATES
 from gankit.shard import Shard
 from gankit.training.batches import EpochSampler
 from gankit.training.distributed import World, check_sync_batchnorm, sync_batchnorm
@@ -48,15 +47,11 @@ class Training:
     space: LatentSpace
     grid_latent: Latent  # the fixed G inputs of every sample grid
     engine: Engine
+    local_batch: int  # the rows of each batch this process computes: its share of train.batch_size (the global batch)
     step: int = 0
     images_seen: int = 0
     elapsed_s: float = 0.0
     shard: Shard = field(default_factory=Shard)  # this process's block of each global batch
-
-    @property
-    def local_batch(self) -> int:
-        """The rows of each batch this process computes: ``train.batch_size`` (the global batch) / world size."""
-        return self.cfg.train.batch_size // self.shard.world_size
 
     @property
     def data_shape(self) -> tuple[int, ...]:
@@ -117,8 +112,7 @@ class Training:
             "num_classes": self.space.num_classes,
             "generator": unwrap(self.gan.generator).state_dict(),
             "discriminator": unwrap(self.gan.discriminator).state_dict(),
-            "g_optimizer": self.gan.g_optimizer.state_dict(),
-            "d_optimizer": self.gan.d_optimizer.state_dict(),
+            **{OPTIMIZER_STATES[player]: opt.state_dict() for player, opt in self.optimizers.items()},
             "encoder": self.gan.encoder.state_dict() if self.gan.encoder is not None else None,
             "ema": self.ema.state_dict() if self.ema is not None else None,
             "scheme": self.scheme.state_dict(),
@@ -126,77 +120,14 @@ class Training:
             "grid_z": self.grid_latent.z,
             "grid_y": self.grid_latent.y,
             "rng": rng,
-            "loss_scalers": self.gan.precision.state_dict(self._optimizers()),
+            "loss_scalers": self.gan.precision.state_dict(self.optimizers),
             "world_size": self.shard.world_size,  # informative: resuming with another world size is allowed
         }
 
-    def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {"generator": self.gan.g_optimizer, "discriminator": self.gan.d_optimizer}
-
-    def _checkpointed_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        """The optimisers by their key in the checkpoint's state."""
-        return {"g_optimizer": self.gan.g_optimizer, "d_optimizer": self.gan.d_optimizer}
-
     @property
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        """The optimisers by the name of their config section."""
-        return {"g_optim": self.gan.g_optimizer, "d_optim": self.gan.d_optimizer}
-
-    def check_fits(self, state: dict[str, Any], path: Path) -> None:
-        """Raise :class:`InvalidState` unless ``state`` (checked by ``runstate.SCHEMA``) fits this run's
-        networks, optimisers, data and options, so that loading it cannot fail half-way or later."""
-        misfit = self._misfit(state)
-        if misfit is not None:
-            raise InvalidState(path, *misfit)
-
-    def _misfit(self, state: dict[str, Any]) -> tuple[str, str] | None:
-        if tuple(state["data_shape"]) != self.data_shape:
-            return "data_shape", f"is {state['data_shape']}, but the data now has shape {list(self.data_shape)}"
-        if state["num_classes"] != self.space.num_classes:
-            return "num_classes", f"is {state['num_classes']}, but this run has {self.space.num_classes} classes"
-        own = self.state_dict()
-        for name in ("generator", "discriminator", "encoder", "ema"):
-            problem = layout_problem(own[name], state[name])
-            if problem:
-                return name, problem
-        scalers, own_scalers = state.get("loss_scalers") or {}, own["loss_scalers"]
-        for name in set(scalers) & set(own_scalers):  # a run that changed its precision has none to load
-            problem = layout_problem(own_scalers[name], scalers[name], name)
-            if problem:
-                return "loss_scalers", problem
-        problem = self.scheme.state_problem(state["scheme"], self.gan)
-        if problem:
-            return "scheme", problem
-        return self._grid_misfit(state) or self._optimizer_misfit(state) or self._sampler_misfit(state["sampler"])
-
-    def _grid_misfit(self, state: dict[str, Any]) -> tuple[str, str] | None:
-        z, y, k = state["grid_z"], state["grid_y"], self.space.num_classes
-        if z.shape != self.grid_latent.z.shape:
-            return "grid_z", f"has shape {list(z.shape)}; this run needs {list(self.grid_latent.z.shape)}"
-        if (y is None) != (k == 0) or (y is not None and (len(y) != len(z) or y.min() < 0 or y.max() >= k)):
-            return "grid_y", f"must be {len(z)} class labels in 0..{k - 1}" if k else "must be null (no classes)"
-        cuda = state["rng"].get("cuda") if self.device.type == "cuda" else None
-        if cuda is not None and (not isinstance(cuda, torch.Tensor) or cuda.numel() != self._cuda_rng_bytes()):
-            return "rng", "'cuda' is not a CUDA generator state"
-        return None
-
-    def _cuda_rng_bytes(self) -> int:
-        return torch.cuda.get_rng_state(self.device).numel()
-
-    def _optimizer_misfit(self, state: dict[str, Any]) -> tuple[str, str] | None:
-        for name, optimizer in self._checkpointed_optimizers().items():
-            problem = optimizer_problem(optimizer, state[name])
-            if problem:
-                return name, problem
-        return None
-
-    def _sampler_misfit(self, sampler: dict[str, Any]) -> tuple[str, str] | None:
-        perm, n = sampler["perm"], len(self.data)
-        if perm.numel() != n:
-            return "sampler", f"was trained on {perm.numel()} examples, but the data set now has {n}; use the same data"
-        if n and (perm.min() < 0 or perm.max() >= n or sampler["position"] > n):
-            return "sampler", "holds indices or a position outside the data set"
-        return None
+        """The optimisers by player (``generator`` also steps the encoder), as the checkpoint names the players."""
+        return {"generator": self.gan.g_optimizer, "discriminator": self.gan.d_optimizer}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if tuple(state["data_shape"]) != self.data_shape:
@@ -208,10 +139,10 @@ class Training:
         self.elapsed_s = float(state["elapsed_s"])
         unwrap(self.gan.generator).load_state_dict(state["generator"])
         unwrap(self.gan.discriminator).load_state_dict(state["discriminator"])
-        for key, optimizer in self._checkpointed_optimizers().items():
+        for player, optimizer in self.optimizers.items():
             # from the CPU, so that torch places each state tensor as a fresh optimiser does (moments on the
             # parameter's device; a non-fused optimiser's step count stays on the CPU)
-            optimizer.load_state_dict(_on_cpu(state[key]))
+            optimizer.load_state_dict(_on_cpu(state[OPTIMIZER_STATES[player]]))
             match_layouts(optimizer)
         if self.gan.encoder is not None:
             self.gan.encoder.load_state_dict(state["encoder"])
@@ -219,7 +150,7 @@ class Training:
             self.ema.load_state_dict(state["ema"])
         self.sampler.load_state_dict(state["sampler"])
         self.scheme.load_state_dict(state["scheme"])
-        self.gan.precision.load_state_dict(state.get("loss_scalers") or {}, self._optimizers())
+        self.gan.precision.load_state_dict(state.get("loss_scalers") or {}, self.optimizers)
         y = state.get("grid_y")
         self.grid_latent = Latent(state["grid_z"].to(self.device), None if y is None else y.to(self.device))
         # RNG states are CPU byte tensors, whatever device the checkpoint was mapped to
@@ -293,7 +224,9 @@ def build_training(cfg: Config, log: Callable[[str], None] = print, world: World
     sampler = EpochSampler(len(data), local_batch, cfg.train.seed, device, world.rank, world.world_size)
     grid = grid_latent(space, cfg.train.grid_size, cfg.train.seed + 1).to(device)
     scheme = build_scheme(gan, cfg.train)
-    return Training(cfg, device, data, gan, losses, scheme, ema, sampler, space, grid, engine, shard=world.shard)
+    return Training(
+        cfg, device, data, gan, losses, scheme, ema, sampler, space, grid, engine, local_batch, shard=world.shard
+    )
 
 
 def grid_latent(space: LatentSpace, n: int, seed: int) -> Latent:

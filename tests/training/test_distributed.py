@@ -289,6 +289,7 @@ def test_torchrun_needs_a_run_dir(monkeypatch, capsys):
 def test_world_shares_of_the_global_batch():
     """The world size must divide the global batch; each rank computes its share."""
     assert World(1, 4).check_batch(tiny("nsgan", **{"train.batch_size": 32})) == 8
+    assert World().check_batch(tiny("pacgan2", **{"train.batch_size": 12, "model.pack": 4})) == 12  # one process
     with pytest.raises(ConfigError, match="multiple of 4 \\(e.g. 32\\)"):
         World(0, 4).check_batch(tiny("nsgan", **{"train.batch_size": 34}))
     with pytest.raises(ConfigError, match="model.pack=4 cannot split into packs: use a multiple of 8"):
