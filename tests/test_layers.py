@@ -31,7 +31,7 @@ LAYERS = [
     ["gankit.metrics", "gankit.viz"],
     ["gankit.training"],
     ["gankit.theory"],
-    ["gankit.cli", "gankit.__main__", "gankit"],
+    ["gankit.cli", "gankit.commands", "gankit.__main__", "gankit"],
 ]
 
 

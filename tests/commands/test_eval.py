@@ -1,4 +1,4 @@
-"""`gankit eval` (the rest of the command line is tested in test_cli.py)."""
+"""`gankit eval` (bad input to it, with that of the other commands, is tested in test_errors.py)."""
 
 import json
 

@@ -1,0 +1,133 @@
+"""``gankit eval``: score a trained run (FID, KID, precision/recall, modes) or, with --real, the data itself."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from gankit.commands import options
+from gankit.errors import ConfigError
+from gankit.metrics.catalog import describe as describe_metrics
+from gankit.metrics.catalog import metrics
+from gankit.metrics.extractors import EXTRACTORS
+from gankit.metrics.feature_cache import ENV_DIR
+from gankit.metrics.precision import PRECISIONS
+from gankit.metrics.protocol import KID_SUBSET_SIZE, KID_SUBSETS, describe_sample_counts
+from gankit.outputs import check_output_file
+
+MAX_BLUR = 100.0  # gankit eval --blur: σ in pixels
+MAX_EVAL_SAMPLES = 200_000  # gankit eval -n: scored at once, in memory (protocols use 10,000 to 50,000)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    e = sub.add_parser(
+        "eval",
+        help="score a trained run (FID, KID, precision/recall, modes) or, with --real, the data itself",
+        description="Score samples against the reference split; the result (with its protocol) is written as JSON. "
+        "By default every metric that applies is computed, except those only on request; --metrics NAME,… computes "
+        "those only (each must apply).",
+        epilog="metrics (--metrics NAME,…):\n" + describe_metrics(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    options.run_argument(e, nargs="?", help="the run directory (result: RUN/eval.json)")
+    e.add_argument("--real", action="store_true", help="score real images of --data (--split) instead of a run")
+    e.add_argument("--data", default="mnist", help="with --real: the data set (default mnist)")
+    e.add_argument("--data-dir", help="folder with the IDX files (default: the run's data.dir)")
+    e.add_argument("--split", default="train", choices=["train", "test"], help="with --real: the split scored")
+    e.add_argument("--reference", default="test", choices=["train", "test"], help="the reference split (default test)")
+    e.add_argument(
+        "-n", type=options.ranged(1, MAX_EVAL_SAMPLES), help=f"samples scored (default: {describe_sample_counts()})"
+    )
+    e.add_argument("--features", choices=EXTRACTORS.choices, help="feature extractor")
+    e.add_argument("--weights", help="weights file for --features (required for inception)")
+    e.add_argument("--blur", type=options.finite, help="with --real: blur the images by a Gaussian of this σ (pixels)")
+    e.add_argument(
+        "--only-class",
+        type=options.ranged(0, options.MAX_CLASSES - 1),
+        help="with --real: score only the images of this class",
+    )
+    e.add_argument("--seed", type=options.seed, default=0, help="seed of z and of the KID subsets")
+    e.add_argument(
+        "--kid-subsets",
+        type=options.ranged(1, 10_000),
+        default=KID_SUBSETS,
+        help=f"KID subsets of {KID_SUBSET_SIZE:,} (default {KID_SUBSETS}, the paper's)",
+    )
+    e.add_argument(
+        "--metrics",
+        metavar="NAME[,NAME…]",
+        help=f"compute only these (default: every one that applies, unless only on request): {', '.join(metrics())}",
+    )
+    e.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        help="arithmetic of generation and feature extraction (default: bf16 for the mnist classifier on CPUs "
+        "with native bfloat16, checked against fp32; fp32 otherwise)",
+    )
+    e.add_argument(
+        "--no-cache",
+        action="store_true",
+        help=f"compute the reference features afresh and write no cache (default: cached in ${ENV_DIR}, "
+        "else ~/.cache/gankit/features)",
+    )
+    options.weights_options(e)
+    e.add_argument("--out", help="the JSON file written (default RUN/eval.json or eval-real-DATA-SPLIT.json)")
+    e.set_defaults(func=cmd_eval)
+    return e
+
+
+def cmd_eval(args: argparse.Namespace) -> None:
+    from gankit.metrics.catalog import parse_metrics
+    from gankit.metrics.evaluate import evaluate_real, evaluate_run, write_result
+    from gankit.metrics.protocol import Protocol
+
+    if args.out is not None:
+        check_output_file(args.out)
+    protocol = Protocol(
+        n_fake=args.n,
+        reference_split=args.reference,
+        data_dir=args.data_dir,
+        features=args.features,
+        weights=args.weights,
+        seed=args.seed,
+        kid_subsets=args.kid_subsets,
+        metrics=parse_metrics(args.metrics) if args.metrics is not None else None,
+        precision=args.precision,
+    )
+    cache = {"cache": not args.no_cache, "log": print}
+    if args.blur is not None and not 0 < args.blur <= MAX_BLUR:
+        raise ConfigError(f"--blur is a Gaussian's σ in pixels, in (0, {MAX_BLUR:g}]; got {args.blur}")
+    if args.real:
+        if args.run:
+            raise ConfigError("--real scores a data set against itself; give no RUN with it")
+        result = evaluate_real(args.data, protocol, split=args.split, blur=args.blur, only=args.only_class, **cache)
+        out = Path(args.out or f"eval-real-{args.data}-{args.split}.json")
+    else:
+        if not args.run:
+            raise ConfigError("give the run to score (gankit eval RUN), or --real to score the data itself")
+        if args.blur is not None or args.only_class is not None:
+            raise ConfigError("--blur and --only-class change a real set; use them with --real")
+        result = evaluate_run(args.run, protocol, checkpoint=args.checkpoint, use_ema=not args.no_ema, **cache)
+        out = Path(args.out or Path(args.run) / "eval.json")
+    write_result(result, out)
+    print(format_metrics(result["metrics"]))
+    print(f"wrote {out}")
+
+
+def format_metrics(metrics: dict[str, Any]) -> str:
+    """One line per metric; histograms shortened to their summary."""
+    lines = []
+    for key, value in metrics.items():
+        if isinstance(value, dict):
+            summary = {k: v for k, v in value.items() if k != "counts"}
+            lines.append(f"{key}: " + ", ".join(f"{k}={_fmt(v)}" for k, v in summary.items()))
+        else:
+            lines.append(f"{key}: {_fmt(value)}")
+    return "\n".join(lines)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_fmt, value)) + "]"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
