@@ -300,12 +300,12 @@ def gemm_sizes(device: torch.device) -> tuple[int, ...]:
     return (4096, 8192) if device.type == "cuda" else (2048, 4096)
 
 
-def gemm_peak(dtype: torch.dtype, device: torch.device, repeats: int = 3) -> float:
-    """This machine's GEMM speed in GFLOP/s: the best of ``repeats`` square n × n matmuls over ``gemm_sizes``
+def gemm_peak(dtype: torch.dtype, device: torch.device, sizes: Sequence[int], repeats: int = 3) -> float:
+    """This machine's GEMM speed in GFLOP/s: the best of ``repeats`` square n × n matmuls over ``sizes``
     (IEEE fp32 on CUDA: TF32 off, as gankit's fp32)."""
     best = 0.0
     torch.backends.cuda.matmul.allow_tf32 = False
-    for n in gemm_sizes(device):
+    for n in sizes:
         a, b = torch.randn(n, n, device=device).to(dtype), torch.randn(n, n, device=device).to(dtype)
         a @ b  # warm-up
         for _ in range(repeats):
@@ -385,6 +385,8 @@ def _graph_skips() -> int:
 def measure(name: str, args: argparse.Namespace) -> Row:
     """Build the loops for a recipe, warm them up, count its FLOPs and time them alternately."""
     base = {"data.dir": args.data_dir, "train.device": args.device, "train.progress": False}
+    if args.batch_size is not None:
+        base["train.batch_size"] = args.batch_size
     cfg = get_recipe(name).override(base)
     fp32 = build_training(cfg.override(VARIANTS["fp32"]), log=lambda _: None)
     plain = PlainLoop(fp32)  # copies fp32's networks before any step
@@ -483,6 +485,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--min-time", type=float, default=1.5, help="seconds each timing lasts at least")
     parser.add_argument("--warmup", type=int, default=3, help="first steps of each loop, timed apart")
     parser.add_argument("--out", default=None, help="also write the tables to this markdown file")
+    parser.add_argument("--batch-size", type=int, default=None, help="train.batch_size (default: the recipe's)")
+    parser.add_argument(
+        "--gemm-sizes",
+        nargs="+",
+        type=int,
+        default=None,
+        metavar="N",
+        help="square GEMM sizes of the peak measurement (default 2048 4096 on a CPU, 4096 8192 on a GPU)",
+    )
     parser.add_argument(
         "--columns",
         nargs="+",
@@ -529,9 +540,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(speed_table(rows[-1:], args.columns)[-1], flush=True)
         for line in notes(rows[-1:]):
             print(line, flush=True)
-    peak_fp32, peak_bf16 = gemm_peak(torch.float32, device), gemm_peak(torch.bfloat16, device)
+    sizes = args.gemm_sizes or gemm_sizes(device)
+    peak_fp32, peak_bf16 = gemm_peak(torch.float32, device, sizes), gemm_peak(torch.bfloat16, device, sizes)
     peaks = (
-        f"# GEMM peak measured now (best square matmul, n = {', '.join(map(str, gemm_sizes(device)))}): "
+        f"# GEMM peak measured now (best square matmul, n = {', '.join(map(str, sizes))}): "
         f"fp32 {peak_fp32:,.0f} GFLOP/s, "
         f"bf16 {peak_bf16:,.0f} GFLOP/s; FLOPs of gankit's fp32 step (FlopCounterMode), the same for all columns"
     )

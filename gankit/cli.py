@@ -21,8 +21,8 @@ from gankit.metrics.extractors import EXTRACTORS
 from gankit.metrics.feature_cache import ENV_DIR
 from gankit.metrics.precision import PRECISIONS
 from gankit.metrics.protocol import KID_SUBSET_SIZE, KID_SUBSETS, describe_sample_counts
-from gankit.outputs import check_output_file, check_output_folder
 from gankit.recipes import RECIPES, get_recipe
+from gankit.store.outputs import check_output_file, check_output_folder
 from gankit.training.choices import check_choices
 
 if TYPE_CHECKING:
@@ -97,8 +97,8 @@ def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
+    from gankit.store.resume import resume_config
     from gankit.training.distributed import launched_by_torchrun
-    from gankit.training.rundir import resume_config
     from gankit.training.trainer import train
 
     overrides = _overrides(args)
@@ -128,9 +128,9 @@ def cmd_train(args: argparse.Namespace) -> None:
 def restarted_run(args: argparse.Namespace, overrides: dict[str, Any]) -> Config | None:
     """The saved config of ``--run-dir`` when torchrun restarted this job's workers (``--max-restarts``) after the
     run had started, with the command line's resumable fields; None otherwise (a first start)."""
-    from gankit.run import RunPaths
+    from gankit.store.layout import RunPaths
+    from gankit.store.resume import RESUMABLE_FIELDS, resume_config
     from gankit.training.distributed import restart_count
-    from gankit.training.rundir import RESUMABLE_FIELDS, resume_config
 
     if args.resume or not args.run_dir or not restart_count() or not RunPaths(Path(args.run_dir)).config.is_file():
         return None
@@ -213,7 +213,7 @@ def grid_rows(run: str, text: str | None) -> list[int] | None:
     matched them to (RUN/eval.json), so that row d shows digit d."""
     if text != "matched":
         return None if text is None else parse_classes(text, "--rows")
-    from gankit.jsonfiles import read_json
+    from gankit.store.jsonfiles import read_json
 
     path = Path(run) / "eval.json"
     try:
@@ -369,7 +369,7 @@ def _generator_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _load_generator(args: argparse.Namespace):
-    from gankit.run import load_generator
+    from gankit.trained import load_generator
 
     return load_generator(args.run, args.checkpoint, use_ema=not args.no_ema, device=args.device)
 

@@ -17,16 +17,17 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from gankit.config import Config
 from gankit.data import TensorData, load_data, to_model_input
+from gankit.data.tensors import data_nbytes
+from gankit.device import resolve_device
 from gankit.errors import CheckpointError
 from gankit.latent import Latent, LatentSpace, latent_space
+from gankit.memory.footprint import check_footprint
 from gankit.nets import build_encoder, build_networks
-from gankit.run import resolve_device
-from gankit.runstate import InvalidState, layout_problem, optimizer_problem
 from gankit.shard import Shard
+from gankit.store.state_schema import InvalidState, layout_problem, optimizer_problem
 from gankit.training.batches import EpochSampler
 from gankit.training.distributed import World, check_sync_batchnorm, sync_batchnorm
 from gankit.training.engine import Engine, choose_engine, compiled, prepare_networks
-from gankit.training.footprint import check_footprint, data_nbytes
 from gankit.training.optim import build_optimizer
 from gankit.training.schemes import UpdateScheme, build_scheme
 from gankit.training.step import GAN, Batch, GameLosses, unwrap
@@ -143,7 +144,7 @@ class Training:
         return {"g_optim": self.gan.g_optimizer, "d_optim": self.gan.d_optimizer}
 
     def check_fits(self, state: dict[str, Any], path: Path) -> None:
-        """Raise :class:`InvalidState` unless ``state`` (checked by ``runstate.SCHEMA``) fits this run's
+        """Raise :class:`InvalidState` unless ``state`` (checked by ``state_schema.SCHEMA``) fits this run's
         networks, optimisers, data and options, so that loading it cannot fail half-way or later."""
         misfit = self._misfit(state)
         if misfit is not None:

@@ -1,6 +1,6 @@
 """The fault-injection test of issue 14: a run SIGKILLed at many moments loses nothing (about 30 s)."""
 
-from gankit.faults import POINTS
+from gankit.store.faults import POINTS
 from tests.helpers import load_benchmark
 
 
