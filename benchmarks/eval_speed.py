@@ -72,7 +72,7 @@ def stages(run: str, data_dir: str) -> dict[str, float]:
     from gankit.metrics.fid import fid_from_features
     from gankit.metrics.kid import kernel_inception_distance
     from gankit.metrics.prdc import precision_recall_density_coverage
-    from gankit.run import load_generator
+    from gankit.trained import load_generator
 
     times: dict[str, float] = {}
 

@@ -2,9 +2,9 @@
 
 Each trial starts ``gankit train`` on toy 2-D data (a checkpoint every 2 steps, 2 kept, so that most
 checkpoints prune an older one) and kills it with SIGKILL: at a named point inside the start, checkpoint
-writing or pruning (``GANKIT_FAULT_POINT``, see ``gankit.faults``), or at a random moment. Then it checks:
+writing or pruning (``GANKIT_FAULT_POINT``, see ``gankit.store.faults``), or at a random moment. Then it checks:
 
-* every checkpoint folder loads (``runstate.read_state``) or is absent: none named ``step-…`` is incomplete;
+* every checkpoint folder loads (``state_schema.read_state``) or is absent: none named ``step-…`` is incomplete;
 * the run continues (``--resume``, or the same ``--run-dir`` again when the kill came before config.json)
   and exits 0;
 * after that, no temporary folder or file is left;
@@ -36,10 +36,10 @@ from pathlib import Path
 
 import torch
 
-from gankit.checkpoint import CHECKPOINT_NAME, flatten_state, list_checkpoints
 from gankit.errors import CheckpointError
-from gankit.faults import POINTS
-from gankit.runstate import read_state
+from gankit.store.checkpoint import CHECKPOINT_NAME, flatten_state, list_checkpoints
+from gankit.store.faults import POINTS
+from gankit.store.state_schema import read_state
 
 STEPS = 40
 RUN_ARGS = [

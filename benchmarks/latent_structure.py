@@ -36,8 +36,9 @@ from gankit.metrics.conditional import recognition_accuracy
 from gankit.metrics.evaluate import evaluate_run, write_result
 from gankit.metrics.protocol import Protocol
 from gankit.recipes import get_recipe
-from gankit.run import RunPaths, latest_checkpoint, load_recognition
-from gankit.training.rundir import RESUMABLE_FIELDS
+from gankit.store.layout import RunPaths, latest_checkpoint
+from gankit.store.resume import RESUMABLE_FIELDS
+from gankit.trained import load_recognition
 from gankit.training.trainer import train
 
 PAPER_INFOGAN_ERROR = 0.05  # Chen et al. 2016, sec. 7.1: "5% error rate" of c1 as a digit classifier

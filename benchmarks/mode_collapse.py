@@ -68,7 +68,7 @@ from gankit.metrics.evaluate import evaluate_real, write_result
 from gankit.metrics.modes import STACKED_MODES, STACKED_SAMPLES, expected_kl_of_uniform_sample
 from gankit.metrics.protocol import Protocol
 from gankit.recipes import PACGAN_2D_PACKS, PACGAN_STACKED_PACKS, PACGAN_VEEGAN_PACKS, get_recipe
-from gankit.run import load_generator
+from gankit.trained import load_generator
 
 
 def _compare_objectives() -> ModuleType:

@@ -10,9 +10,9 @@ Quick use::
 
 from gankit.config import Config
 from gankit.recipes import RECIPES, get_recipe
-from gankit.run import load_generator
 from gankit.sample import write_samples
-from gankit.training.rundir import resume_config
+from gankit.store.resume import resume_config
+from gankit.trained import load_generator
 from gankit.training.trainer import train
 from gankit.version import __version__
 

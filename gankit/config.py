@@ -33,7 +33,7 @@ class FieldFacts:
     """What gankit knows about one config field, declared beside it with :func:`option`."""
 
     help: str  # what the field means, in one line (the source of a field reference and of --help)
-    resumable: bool = False  # `gankit train --resume` may change it (training.rundir.RESUMABLE_FIELDS)
+    resumable: bool = False  # `gankit train --resume` may change it (store.resume.RESUMABLE_FIELDS)
     rank_local: bool = False  # the ranks of a torchrun run may differ in it (training.distributed.RANK_LOCAL_FIELDS)
     registry: str | None = None  # its values are names in this registry (training.choices.REGISTRIES)
     choices: tuple[str, ...] = ()  # its values, where they are a fixed small set (checked by its section)
@@ -54,7 +54,7 @@ def option(
     return field(default=default, metadata={FACTS: facts})
 
 
-# Bounds of values that are plainly absurd (memory is checked separately, see gankit.training.memory)
+# Bounds of values that are plainly absurd (memory is checked separately, see gankit.memory.footprint)
 MAX_IMAGE_SIZE = 4096  # pixels per side
 MAX_MAXOUT_PIECES = 64  # Goodfellow et al. 2013 use 2–5
 MAX_MLP_LAYERS = 24  # hidden widths double per layer: width · 2**23 is already far beyond any machine

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from gankit.outputs import write_atomic
+from gankit.store.outputs import write_atomic
 
 
 def make_grid(

@@ -20,8 +20,8 @@ import torch
 from gankit.data import to_uint8_images
 from gankit.errors import ConfigError, GankitError
 from gankit.images import save_grid, save_png, scatter_png
-from gankit.memory import format_bytes
-from gankit.run import TrainedGenerator, class_cycle
+from gankit.memory.available import format_bytes
+from gankit.trained import TrainedGenerator, class_cycle
 
 SCATTER_POINTS = 10_000  # points drawn in the preview scatter of 2-D samples
 

@@ -217,10 +217,10 @@ def test_the_lists_of_fields_are_read_from_the_fields_facts():
     from gankit.nets import ARCHITECTURES
     from gankit.nets.init import INITS
     from gankit.nets.minibatch import MINIBATCH_LAYERS
+    from gankit.store.resume import RESUMABLE_FIELDS
     from gankit.training.choices import FIELD_CHOICES
     from gankit.training.distributed import RANK_LOCAL_FIELDS
     from gankit.training.optim import OPTIMIZERS
-    from gankit.training.rundir import RESUMABLE_FIELDS
     from gankit.training.schemes import SCHEMES
 
     registries = {

@@ -24,9 +24,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from gankit import memory
 from gankit.cli import main
 from gankit.config import Config, field_paths
+from gankit.memory import available
 from gankit.training.choices import FIELD_CHOICES
 from tests.helpers import snapshot
 
@@ -50,7 +50,7 @@ def fuzz(budget: int) -> Callable:
 
 @pytest.fixture(autouse=True)
 def _two_gib_of_memory(monkeypatch):
-    monkeypatch.setattr(memory, "host_memory", lambda: 2 * 2**30)
+    monkeypatch.setattr(available, "host_memory", lambda: 2 * 2**30)
 
 
 def run_cli(argv: list[str], capsys) -> tuple[int, str]:
@@ -260,7 +260,7 @@ def _folders(files: dict[str, bytes]) -> set[str]:
     return {str(parent) for name in files for parent in Path(name).parents if str(parent) != "."}
 
 
-# -- run files (validated by gankit.runstate) --------------------------------------------------------------------
+# -- run files (validated by gankit.store.state_schema) ----------------------------------------------------------------
 
 STATE_KEYS = ["step", "images_seen", "elapsed_s", "data_shape", "num_classes", "generator", "ema", "grid_z", "rng"]
 

@@ -4,8 +4,8 @@ import torch
 
 from gankit.data import to_uint8_images
 from gankit.errors import CheckpointError, GankitError
-from gankit.run import load_generator
 from gankit.sample import write_samples
+from gankit.trained import load_generator
 from gankit.training.trainer import train
 from tests.helpers import tiny
 
@@ -64,9 +64,9 @@ def test_a_conditional_run_samples_the_classes_asked_for(cgan_run, tmp_path):
 
 
 def test_samples_are_generated_and_written_in_bounded_batches(run_dir, tmp_path, monkeypatch):
-    from gankit import run
+    import gankit.trained
 
-    monkeypatch.setattr(run, "LATENT_CHUNK", 500)
+    monkeypatch.setattr(gankit.trained, "LATENT_CHUNK", 500)
     trained = load_generator(run_dir)
     sizes = []
     generate_from = trained.generate_from
@@ -85,9 +85,9 @@ def test_samples_are_generated_and_written_in_bounded_batches(run_dir, tmp_path,
 
 
 def test_the_first_samples_do_not_depend_on_how_many_are_asked_for(run_dir, monkeypatch):
-    from gankit import run
+    import gankit.trained
 
-    monkeypatch.setattr(run, "LATENT_CHUNK", 4)
+    monkeypatch.setattr(gankit.trained, "LATENT_CHUNK", 4)
     trained = load_generator(run_dir)
     assert torch.equal(trained.latents(10, seed=1).z[:8], trained.latents(8, seed=1).z)
 

@@ -14,7 +14,7 @@ from gankit.metrics.extractors import EXTRACTORS
 from gankit.metrics.feature_cache import ENV_DIR
 from gankit.metrics.precision import PRECISIONS
 from gankit.metrics.protocol import KID_SUBSET_SIZE, KID_SUBSETS, describe_sample_counts
-from gankit.outputs import check_output_file
+from gankit.store.outputs import check_output_file
 
 MAX_BLUR = 100.0  # gankit eval --blur: σ in pixels
 MAX_EVAL_SAMPLES = 200_000  # gankit eval -n: scored at once, in memory (protocols use 10,000 to 50,000)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from gankit.commands import options
 from gankit.errors import ConfigError, GankitError
-from gankit.outputs import check_output_file
+from gankit.store.outputs import check_output_file
 
 if TYPE_CHECKING:
     from gankit.viz.latent import LatentLayout
@@ -70,7 +70,7 @@ def grid_rows(run: str, text: str | None) -> list[int] | None:
     matched them to (RUN/eval.json), so that row d shows digit d."""
     if text != "matched":
         return None if text is None else options.parse_classes(text, "--rows")
-    from gankit.jsonfiles import read_json
+    from gankit.store.jsonfiles import read_json
 
     path = Path(run) / "eval.json"
     try:

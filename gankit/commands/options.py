@@ -38,7 +38,7 @@ def generator_options(parser: argparse.ArgumentParser) -> None:
 
 def load_generator(args: argparse.Namespace):
     """The trained G that ``generator_options`` name, of the run ``args.run``."""
-    from gankit.run import load_generator
+    from gankit.trained import load_generator
 
     return load_generator(args.run, args.checkpoint, use_ema=not args.no_ema, device=args.device)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from gankit.commands import options
-from gankit.outputs import check_output_file
+from gankit.store.outputs import check_output_file
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from gankit.commands import options
 from gankit.errors import ConfigError
-from gankit.outputs import check_output_file, check_output_folder
+from gankit.store.outputs import check_output_file, check_output_folder
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:

@@ -11,8 +11,8 @@ from typing import Any
 from gankit.config import Config, convert, load_config_file
 from gankit.data import DATASETS
 from gankit.errors import ConfigError
-from gankit.outputs import check_output_folder
 from gankit.recipes import RECIPES, get_recipe
+from gankit.store.outputs import check_output_folder
 from gankit.training.choices import check_choices
 
 DEFAULT_RECIPE = "lsgan"
@@ -70,8 +70,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
+    from gankit.store.resume import resume_config
     from gankit.training.distributed import launched_by_torchrun
-    from gankit.training.rundir import resume_config
     from gankit.training.trainer import train
 
     overrides = _overrides(args)
@@ -149,9 +149,9 @@ def run_name(text: str, limit: int = 64) -> str:
 def restarted_run(args: argparse.Namespace, overrides: dict[str, Any]) -> Config | None:
     """The saved config of ``--run-dir`` when torchrun restarted this job's workers (``--max-restarts``) after the
     run had started, with the command line's resumable fields; None otherwise (a first start)."""
-    from gankit.run import RunPaths
+    from gankit.store.layout import RunPaths
+    from gankit.store.resume import RESUMABLE_FIELDS, resume_config
     from gankit.training.distributed import restart_count
-    from gankit.training.rundir import RESUMABLE_FIELDS, resume_config
 
     if args.resume or not args.run_dir or not restart_count() or not RunPaths(Path(args.run_dir)).config.is_file():
         return None

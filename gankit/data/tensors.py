@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from gankit.memory import check_fits, host_memory
+from gankit.memory.available import check_fits, host_memory
 
 
 @dataclass
@@ -30,6 +30,12 @@ class TensorData:
 
     def __len__(self) -> int:
         return self.x.shape[0]
+
+
+def data_nbytes(data: TensorData) -> int:
+    """Bytes of a data set's tensors."""
+    y = 0 if data.y is None else data.y.numel() * data.y.element_size()
+    return data.x.numel() * data.x.element_size() + y
 
 
 def to_model_input(x: torch.Tensor) -> torch.Tensor:

@@ -15,7 +15,7 @@ import torch
 
 from gankit.config import DataConfig
 from gankit.data.tensors import TensorData
-from gankit.memory import check_fits, host_memory
+from gankit.memory.available import check_fits, host_memory
 
 BYTES_PER_POINT = 32  # float32 (x, y), an int64 label and the float32 temporaries of drawing them
 SEEDS = {"train": 0, "test": 1}  # fixed: the same points in every run; the test split is an independent draw

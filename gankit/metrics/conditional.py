@@ -39,7 +39,7 @@ from gankit.latent import Latent
 from gankit.metrics.errors import MetricInputError
 
 if TYPE_CHECKING:
-    from gankit.run import TrainedGenerator
+    from gankit.trained import TrainedGenerator
 
 Classify = Callable[[Tensor], Tensor]  # images (N, C, H, W) → predicted class indices (N,)
 Recognise = Callable[[Tensor], Tensor]  # images (N, C, H, W) → Q's most likely category (N,)

@@ -41,7 +41,7 @@ from gankit.metrics.feature_cache import FeatureCache, default_cache_dir
 from gankit.metrics.precision import autocast
 from gankit.metrics.protocol import DEFAULT_N, Protocol, data_defaults
 from gankit.metrics.registry import Context
-from gankit.outputs import check_output_file, write_atomic
+from gankit.store.outputs import check_output_file, write_atomic
 from gankit.version import __version__
 
 
@@ -103,7 +103,7 @@ def evaluate_run(
 ) -> dict[str, Any]:
     """Score a trained run's G (the latest or a given checkpoint, its EMA weights if kept) under ``protocol``;
     ``cache``: read and write the reference features on disk."""
-    from gankit.run import load_generator
+    from gankit.trained import load_generator
 
     t0 = time.perf_counter()
     trained = load_generator(run_dir, checkpoint, use_ema=use_ema)

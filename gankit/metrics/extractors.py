@@ -24,12 +24,12 @@ from typing import Any
 import torch
 from safetensors.torch import load_file
 
-from gankit.checkpoint import _sha256
 from gankit.data import to_model_input, to_uint8_images
 from gankit.metrics.classifier_net import FEATURE_DIM, IMAGE_SHAPE, DigitClassifier
 from gankit.metrics.errors import EvaluatorError
 from gankit.metrics.precision import autocast
 from gankit.registry import Registry
+from gankit.store.checkpoint import _sha256
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 

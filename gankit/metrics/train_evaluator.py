@@ -21,10 +21,10 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import save_file
 
-from gankit.checkpoint import _sha256
 from gankit.config import DataConfig
 from gankit.data import load_data, to_model_input
 from gankit.metrics.classifier_net import DigitClassifier
+from gankit.store.checkpoint import _sha256
 from gankit.version import __version__
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from gankit.errors import ConfigError
-from gankit.outputs import check_output_folder, write_atomic
 from gankit.registry import Registry
+from gankit.store.outputs import check_output_folder, write_atomic
 from gankit.theory.bilinear import bilinear_demo
 from gankit.theory.mode_collapse import mode_collapse_demo
 from gankit.theory.optimal_d import optimal_d_demo

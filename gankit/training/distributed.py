@@ -57,8 +57,8 @@ from torch import Tensor, nn
 from torch._utils import _flatten_dense_tensors, _unflatten_dense_tensors
 
 from gankit.config import Config, TrainConfig, field_facts
+from gankit.device import resolve_device
 from gankit.errors import ConfigError, DistributedError, GankitError
-from gankit.run import resolve_device
 from gankit.shard import Shard
 
 T = TypeVar("T")

@@ -6,12 +6,13 @@ from pathlib import Path
 
 from gankit.config import Config
 from gankit.data import load_data
+from gankit.data.tensors import data_nbytes
+from gankit.device import resolve_device
 from gankit.latent import latent_space
-from gankit.run import RunPaths, resolve_device
+from gankit.memory.footprint import check_footprint
+from gankit.store.layout import RunPaths, check_run_dir
 from gankit.training.choices import check_choices
 from gankit.training.distributed import check_sync_batchnorm
-from gankit.training.footprint import check_footprint, data_nbytes
-from gankit.training.rundir import check_run_dir
 from gankit.training.step import GameLosses
 
 

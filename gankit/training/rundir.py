@@ -2,12 +2,12 @@
 
 A run that fails to start leaves nothing behind: the folder is made (and ``config.json`` written) only
 after the data, the networks and any checkpoint have loaded and been checked. While a process trains a
-run it holds the run's lock (``runlock``): a second writer stops with an error. A start killed before
+run it holds the run's lock (``gankit.store.lock``): a second writer stops with an error. A start killed before
 ``config.json`` was written leaves a folder that the next start with the same ``--run-dir`` takes over; a
 run with a config but no checkpoint resumes from step 0. A resumed run keeps its config, except the fields
-in ``RESUMABLE_FIELDS`` (and optimiser settings edited in ``config.json``, applied and logged), loads its
-newest checkpoint that passes every check (skipping damaged ones, with the reason in the log) and drops
-log records written after it, and a last line that a crash cut off.
+in ``gankit.store.resume.RESUMABLE_FIELDS`` (and optimiser settings edited in ``config.json``, applied and
+logged), loads its newest checkpoint that passes every check (skipping damaged ones, with the reason in the
+log) and drops log records written after it, and a last line that a crash cut off.
 """
 
 from __future__ import annotations
@@ -16,91 +16,19 @@ import shutil
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
 
-from gankit import faults
-from gankit.checkpoint import list_checkpoints, remove_leftovers
-from gankit.config import OPTIMIZER_SECTIONS, Config, field_facts
-from gankit.errors import CheckpointError, ConfigError
-from gankit.jsonfiles import JsonLines, read_jsonl, write_text_atomic
-from gankit.run import RunPaths, read_config
-from gankit.runstate import check_fits, read_state
+from gankit.config import OPTIMIZER_SECTIONS, Config
+from gankit.errors import CheckpointError
+from gankit.store import faults
+from gankit.store.checkpoint import list_checkpoints, remove_leftovers
+from gankit.store.jsonfiles import write_text_atomic
+from gankit.store.layout import CONFIG_TMP, RunPaths, check_run_dir
+from gankit.store.lock import RunLock
+from gankit.store.logfile import RunLog
+from gankit.store.resume import LogTail
+from gankit.store.state_schema import check_fits, read_state
 from gankit.training.optim import hyperparameters, restore_hyperparameters
-from gankit.training.runlock import LOCK_FILE, RunLock
-from gankit.training.runlog import RunLog
 from gankit.training.state import Training
-
-# Fields a resumed run may change (declared ``resumable`` in gankit.config): the budget, the schedule of
-# logs/grids/checkpoints, where the data is.
-RESUMABLE_FIELDS = {path for path, facts in field_facts().items() if facts.resumable}
-CONFIG_TMP = ".config.json.tmp-"  # config.json being written (see jsonfiles.write_text_atomic)
-
-
-def resume_config(run_dir: str | Path, overrides: dict[str, Any] | None = None) -> Config:
-    """The saved config of a run with the allowed ``overrides`` (see ``RESUMABLE_FIELDS``) applied."""
-    overrides = dict(overrides or {})
-    refused = sorted(set(overrides) - RESUMABLE_FIELDS)
-    if refused:
-        raise ConfigError(
-            f"a resumed run keeps its config; cannot change {', '.join(refused)}. "
-            f"Fields that may change: {', '.join(sorted(RESUMABLE_FIELDS))}"
-        )
-    return read_config(run_dir).override(overrides)
-
-
-def _is_start_leftover(path: Path) -> bool:
-    """The lock file, or a config.json being written: all that a start killed early leaves."""
-    return path.name == LOCK_FILE or path.name.startswith(CONFIG_TMP)
-
-
-def check_run_dir(paths: RunPaths, resume: bool) -> None:
-    """A new run needs an empty or missing folder (or one a killed start left); a resumed one needs a run."""
-    if resume:
-        if not paths.config.is_file():
-            raise CheckpointError(
-                f"cannot resume {paths.root}: it holds no gankit run ({paths.config.name} missing); "
-                f"start it with `gankit train --run-dir {paths.root}`"
-            )
-        return
-    if paths.config.is_file():
-        state = "" if list_checkpoints(paths.checkpoints) else " (it has no checkpoint yet: resuming starts at step 0)"
-        raise CheckpointError(
-            f"{paths.root} already holds a run; nothing was changed. Continue it with "
-            f"`gankit train --resume {paths.root}`{state} or choose a new --run-dir."
-        )
-    if paths.root.exists() and not paths.root.is_dir():
-        raise CheckpointError(f"--run-dir {paths.root} is a file, not a folder; choose a new --run-dir")
-    if paths.root.exists() and any(not _is_start_leftover(p) for p in paths.root.iterdir()):
-        raise CheckpointError(f"{paths.root} is not empty and is not a gankit run; choose a new --run-dir")
-
-
-@dataclass
-class LogTail:
-    """A JSON-lines log of the run cut back to the records up to a step (applied when the run opens)."""
-
-    path: Path
-    texts: list[str]
-    torn: str | None
-    changed: bool
-
-    @classmethod
-    def plan(cls, path: Path, step: int) -> LogTail:
-        """Read ``path`` now (a clear error for a damaged line, before anything is written)."""
-        lines: JsonLines = read_jsonl(path)
-        if lines.bad:
-            n, problem = lines.bad[0]
-            raise CheckpointError(
-                f"cannot resume: {path} line {n} {problem}; nothing was changed. Delete or repair that line "
-                f"({len(lines.bad)} bad line(s) in all), then resume again"
-            )
-        texts = [t for t, r in zip(lines.texts, lines.records, strict=True) if r["step"] <= step]
-        return cls(path, texts, lines.torn, len(texts) != len(lines.records) or lines.torn is not None)
-
-    def apply(self, log: RunLog) -> None:
-        if self.torn is not None:
-            log(f"{self.path.name}: dropped its last line, cut off by a crash: {self.torn[:60]!r}")
-        if self.changed:
-            write_text_atomic(self.path, "".join(t + "\n" for t in self.texts))
 
 
 @dataclass

@@ -12,16 +12,16 @@ from pathlib import Path
 
 import torch
 
-from gankit.checkpoint import prune_checkpoints, save_checkpoint, step_dir_name
 from gankit.config import TrainConfig
 from gankit.data import to_model_input, to_uint8_images
 from gankit.images import save_grid, scatter_png
 from gankit.latent import generate
 from gankit.metrics.monitor import FidMonitor
-from gankit.run import RunPaths
+from gankit.store.checkpoint import prune_checkpoints, save_checkpoint, step_dir_name
+from gankit.store.layout import RunPaths
+from gankit.store.logfile import RunLog
 from gankit.training.diagnostics import saturated_fraction, saturation_warning
 from gankit.training.distributed import World
-from gankit.training.runlog import RunLog
 from gankit.training.state import Training
 from gankit.viz.tensorboard import TensorBoardLogger
 

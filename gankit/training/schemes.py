@@ -32,7 +32,7 @@ from torch import Tensor, nn
 
 from gankit.config import TrainConfig
 from gankit.registry import Registry
-from gankit.runstate import layout_problem
+from gankit.store.state_schema import layout_problem
 from gankit.training.step import (
     GAN,
     GameLosses,

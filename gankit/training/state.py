@@ -16,16 +16,17 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from gankit.config import Config
 from gankit.data import TensorData, load_data, to_model_input
+from gankit.data.tensors import data_nbytes
+from gankit.device import resolve_device
 from gankit.errors import CheckpointError
 from gankit.latent import Latent, LatentSpace, latent_space
+from gankit.memory.footprint import check_footprint
 from gankit.nets import build_encoder, build_networks
-from gankit.run import resolve_device
-from gankit.runstate import OPTIMIZER_STATES
 from gankit.shard import Shard
+from gankit.store.state_schema import OPTIMIZER_STATES
 from gankit.training.batches import EpochSampler
 from gankit.training.distributed import World, check_sync_batchnorm, sync_batchnorm
 from gankit.training.engine import Engine, choose_engine, compiled, prepare_networks
-from gankit.training.footprint import check_footprint, data_nbytes
 from gankit.training.optim import build_optimizer
 from gankit.training.schemes import UpdateScheme, build_scheme
 from gankit.training.step import GAN, Batch, GameLosses, unwrap

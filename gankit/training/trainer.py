@@ -2,7 +2,8 @@
 
 Who does what: ``state`` builds the complete state (:class:`~gankit.training.state.Training`) and plays
 one game step; ``rundir`` checks, locks (one writer per run), resumes and opens the run directory;
-``runlog`` writes the log lines, ``metrics.jsonl``, TensorBoard and stops a diverging run; ``schedules``
+``gankit.store.logfile`` writes the log lines; ``metrics_log`` writes ``metrics.jsonl``, TensorBoard and stops a
+diverging run; ``schedules``
 writes checkpoints, sample grids and FID at their steps. The parameters change only in ``gankit.training.step``.
 
 Under torchrun every rank runs :func:`train` (``gankit.training.distributed``): all of them play the same
@@ -15,11 +16,12 @@ from pathlib import Path
 
 from gankit.config import Config
 from gankit.metrics.monitor import FidMonitor
-from gankit.run import RunPaths
+from gankit.store.layout import RunPaths
+from gankit.store.logfile import RunLog
 from gankit.training.choices import check_choices
 from gankit.training.distributed import World, elastic_store_warning, joined
+from gankit.training.metrics_log import MetricsWriter
 from gankit.training.rundir import RunDir
-from gankit.training.runlog import MetricsWriter, RunLog
 from gankit.training.schedules import (
     Budget,
     CheckpointSchedule,
@@ -37,7 +39,7 @@ def train(cfg: Config, run_dir: str | Path, resume: bool = False, echo: bool = T
     (or ``cfg.train.time_budget`` seconds).
 
     With ``resume`` the latest checkpoint is loaded and ``cfg`` should come from
-    :func:`~gankit.training.rundir.resume_config`; ``restart`` (torchrun restarted the processes) also
+    :func:`~gankit.store.resume.resume_config`; ``restart`` (torchrun restarted the processes) also
     accepts a run that died before its first checkpoint. Under torchrun this process joins the run's
     process group for the duration of the call. Returns the final :class:`Training`. Raises
     ``TrainingDiverged`` if the losses become NaN/inf (the last good checkpoint is kept).

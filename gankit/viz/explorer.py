@@ -32,7 +32,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler
 
 from gankit.config import nesting_depth
-from gankit.run import TrainedGenerator
+from gankit.trained import TrainedGenerator
 from gankit.viz.grids import generate, output_picture, png_bytes
 from gankit.viz.latent import LatentInputError, LatentLayout, check_input, check_z, interpolate, sample_z
 

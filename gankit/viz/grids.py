@@ -11,7 +11,7 @@ from PIL import Image
 
 from gankit.data import to_uint8_images
 from gankit.images import make_grid, scatter_image
-from gankit.run import TrainedGenerator
+from gankit.trained import TrainedGenerator
 from gankit.viz.latent import (
     LatentInput,
     LatentInputError,

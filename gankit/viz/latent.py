@@ -24,7 +24,7 @@ from torch import Tensor
 from gankit.data.datasets import class_names
 from gankit.errors import GankitError
 from gankit.latent import LatentSpace
-from gankit.run import TrainedGenerator
+from gankit.trained import TrainedGenerator
 
 CODE_PRIOR = (-1.0, 1.0)  # InfoGAN's continuous codes: c ~ U(−1, 1) (Chen et al. 2016, sec. 5)
 CODE_SPAN = (-2.0, 2.0)  # what the explorer and the figures let them take (Chen et al. 2016, Figure 2)

@@ -20,12 +20,13 @@ from typing import Any
 
 import jinja2
 
-from gankit.checkpoint import list_checkpoints
 from gankit.config import Config
 from gankit.errors import CheckpointError
-from gankit.jsonfiles import read_json, read_jsonl
-from gankit.outputs import check_output_file, write_atomic
-from gankit.run import RunPaths, TrainedGenerator, load_generator, read_config
+from gankit.store.checkpoint import list_checkpoints
+from gankit.store.jsonfiles import read_json, read_jsonl
+from gankit.store.layout import RunPaths, read_config
+from gankit.store.outputs import check_output_file, write_atomic
+from gankit.trained import TrainedGenerator, load_generator
 from gankit.version import __version__
 from gankit.viz.grids import class_grid, code_grid, png_bytes, traversal_grid
 from gankit.viz.latent import LatentLayout, latent_layout, sample_z

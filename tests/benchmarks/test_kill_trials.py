@@ -2,7 +2,7 @@
 
 import pytest
 
-from gankit.faults import POINTS
+from gankit.store.faults import POINTS
 from tests.helpers import load_benchmark
 
 pytestmark = pytest.mark.slow  # the full lane only (pytest -m 'not slow' skips it)

@@ -45,7 +45,7 @@ def test_a_tiny_page_is_trained_scored_and_written(latent_structure, tmp_path):
 @pytest.mark.parametrize(("arch", "g"), [("infogan", "cs231n MNIST G"), ("infogan-authors-g", "authors' G")])
 def test_the_protocol_line_names_the_run_s_generator(latent_structure, tmp_path, arch, g):
     from gankit import get_recipe
-    from gankit.run import RunPaths
+    from gankit.store.layout import RunPaths
 
     paths = RunPaths(tmp_path)
     paths.config.write_text(json.dumps(get_recipe("infogan").override({"model.arch": arch}).to_dict()))

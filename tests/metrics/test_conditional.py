@@ -30,7 +30,7 @@ from gankit.metrics.evaluate import evaluate_run
 from gankit.metrics.extractors import FeatureExtractor, load_extractor
 from gankit.metrics.protocol import Protocol
 from gankit.metrics.registry import Context
-from gankit.run import TrainedGenerator, load_recognition
+from gankit.trained import TrainedGenerator, load_recognition
 
 PERMUTATION = [3, 8, 0, 5, 1, 9, 2, 7, 4, 6]  # category c draws digit PERMUTATION[c]
 

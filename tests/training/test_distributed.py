@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from gankit.checkpoint import list_checkpoints, load_checkpoint
 from gankit.cli import main
 from gankit.errors import ConfigError, DistributedError
+from gankit.store.checkpoint import list_checkpoints, load_checkpoint
 from gankit.training.distributed import World
 from gankit.training.trainer import train
 from tests.helpers import tiny

@@ -7,10 +7,10 @@ import os
 import pytest
 import torch
 
-from gankit.checkpoint import list_checkpoints
 from gankit.recipes import RECIPES
+from gankit.store.checkpoint import list_checkpoints
+from gankit.store.resume import resume_config
 from gankit.training import engine
-from gankit.training.rundir import resume_config
 from gankit.training.state import build_training
 from gankit.training.step import discriminator_gradients, unwrap
 from gankit.training.trainer import train

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from gankit.training.rundir import resume_config
+from gankit.store.resume import resume_config
 from gankit.training.schemes import SCHEMES
 from gankit.training.state import build_training
 from gankit.training.trainer import train

@@ -3,9 +3,9 @@ import json
 import pytest
 import torch
 
-from gankit.checkpoint import list_checkpoints, load_checkpoint
 from gankit.errors import CheckpointError, ConfigError, TrainingDiverged
-from gankit.training.rundir import resume_config
+from gankit.store.checkpoint import list_checkpoints, load_checkpoint
+from gankit.store.resume import resume_config
 from gankit.training.schemes import Alternating
 from gankit.training.trainer import train
 from tests.helpers import tiny

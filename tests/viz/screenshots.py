@@ -6,7 +6,7 @@ import argparse
 import threading
 from pathlib import Path
 
-from gankit.run import load_generator
+from gankit.trained import load_generator
 from gankit.viz.explorer import create_app, make_explorer_server
 from gankit.viz.latent import latent_layout
 from gankit.viz.report import write_report

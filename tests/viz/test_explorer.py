@@ -5,7 +5,7 @@ import pytest
 import torch
 from PIL import Image
 
-from gankit.run import load_generator
+from gankit.trained import load_generator
 from gankit.viz import explorer
 from gankit.viz.explorer import create_app, is_loopback
 from gankit.viz.latent import latent_layout

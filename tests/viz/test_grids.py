@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch import nn
 
-from gankit.run import load_generator
+from gankit.trained import load_generator
 from gankit.viz import image_grid, scatter_array, traversal_grid
 from gankit.viz.grids import category_grid, class_grid, code_traversal_grid, figure_grid, grid_kinds
 from gankit.viz.latent import LatentInputError, latent_layout, sample_z

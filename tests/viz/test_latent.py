@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from gankit.latent import Latent
-from gankit.run import load_generator
+from gankit.trained import load_generator
 from gankit.viz.grids import generate
 from gankit.viz.latent import (
     ContinuousCode,

@@ -1,6 +1,6 @@
 """What a checkpoint's state must hold, checked before any of it is used or anything is written.
 
-:func:`read_state` loads a checkpoint (``gankit.checkpoint``) and checks its state against ``SCHEMA``:
+:func:`read_state` loads a checkpoint (``gankit.store.checkpoint``) and checks its state against ``SCHEMA``:
 every field present, of its type, in its range. :func:`layout_problem` and :func:`optimizer_problem` then
 check it against the networks built from the run's ``config.json`` (names and shapes of the tensors), and
 :func:`check_fits` against all that ``train --resume`` built (also data, classes, sample grid, scheme), so
@@ -18,8 +18,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from gankit.checkpoint import STATE_FILE, load_checkpoint
 from gankit.errors import CheckpointError
+from gankit.store.checkpoint import STATE_FILE, load_checkpoint
 
 MAX_COUNT = 10**15  # steps, images seen
 MAX_SIDE = 1 << 16  # one side of the data shape

@@ -1,4 +1,4 @@
-"""The memory a run's networks will take, estimated before they are built (the check is ``gankit.memory``).
+"""The memory a run's networks will take, estimated before they are built (the check is ``gankit.memory.available``).
 
 G, D (and the encoder) are built on PyTorch's ``meta`` device, which records shapes without allocating,
 and one training batch is passed through them there. The estimate, in float32 bytes, is
@@ -22,10 +22,9 @@ import torch
 from torch import nn
 
 from gankit.config import Config, OptimizerConfig
-from gankit.data import TensorData
 from gankit.errors import ConfigError
 from gankit.latent import LatentSpace, generate
-from gankit.memory import check_fits, device_memory, format_bytes
+from gankit.memory.available import check_fits, device_memory, format_bytes
 from gankit.nets import build_encoder, build_networks
 
 FLOAT = 4  # bytes of a float32
@@ -110,12 +109,6 @@ def _activations(g: nn.Module, d: nn.Module, space: LatentSpace, batch: int) -> 
         for h in g_hooks + d_hooks:
             h.remove()
     return g_count[0], d_count[0]
-
-
-def data_nbytes(data: TensorData) -> int:
-    """Bytes of a data set's tensors."""
-    y = 0 if data.y is None else data.y.numel() * data.y.element_size()
-    return data.x.numel() * data.x.element_size() + y
 
 
 def check_footprint(

@@ -1,4 +1,4 @@
-"""What a run tells: human-readable lines (:class:`RunLog`) and the metrics log (:class:`MetricsWriter`).
+"""The metrics log of a run (:class:`MetricsWriter`); its human-readable lines are ``gankit.store.logfile``.
 
 ``metrics.jsonl`` gets one JSON object per logged step (the losses averaged since the last record, D's
 outputs, gradient norms, images/s); TensorBoard mirrors it; the progress bar shows the latest losses. The
@@ -11,45 +11,18 @@ from __future__ import annotations
 import json
 import math
 import time
-from pathlib import Path
 from types import TracebackType
 
 import torch
 from tqdm import tqdm
 
-from gankit.checkpoint import list_checkpoints
 from gankit.errors import TrainingDiverged
-from gankit.run import RunPaths
+from gankit.store.checkpoint import list_checkpoints
+from gankit.store.layout import RunPaths
+from gankit.store.logfile import RunLog
 from gankit.training.diagnostics import gradient_norms
 from gankit.training.state import Training
 from gankit.viz.tensorboard import TensorBoardLogger
-
-
-class RunLog:
-    """Human-readable lines to stdout (or above the progress bar) and to ``log.txt``.
-
-    Lines logged before ``attach`` (while the run is being set up) are kept and written on attaching, so
-    that a run which fails to start leaves no folder behind.
-    """
-
-    def __init__(self, echo: bool = True):
-        self.path: Path | None = None
-        self.echo, self.bar, self.pending = echo, None, []
-
-    def attach(self, path: Path) -> None:
-        self.path = path
-        with open(path, "a") as f:
-            f.writelines(line + "\n" for line in self.pending)
-        self.pending = []
-
-    def __call__(self, message: str) -> None:
-        if self.echo:
-            (self.bar.write if self.bar is not None else print)(message)
-        if self.path is None:
-            self.pending.append(message)
-        else:
-            with open(self.path, "a") as f:
-                f.write(message + "\n")
 
 
 class MetricsWriter:

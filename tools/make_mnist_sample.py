@@ -1,6 +1,6 @@
 """Build the MNIST sample shipped in ``gankit/data/mnist_sample/`` from the full official IDX files.
 
-    python -m gankit.data.make_mnist_sample --source /path/to/mnist
+    python tools/make_mnist_sample.py --source /path/to/mnist
 
 Selection: for each class (0..9 in turn), ``per_class`` indices drawn without replacement by one
 ``numpy.random.default_rng(seed)``; the chosen indices are then sorted, so the original order is kept.
@@ -39,7 +39,7 @@ download. For the full data set pass `--data-dir DIR` (the four IDX files) or `-
   classes) draws the images without replacement from that class's indices; the chosen indices are sorted,
   so the images keep their original order. Train images come from the MNIST training set, test images
   from the MNIST test set.
-* **Made with:** `python -m gankit.data.make_mnist_sample --source DIR --seed {seed}` (DIR holding the
+* **Made with:** `python tools/make_mnist_sample.py --source DIR --seed {seed}` (DIR holding the
   official files); the files are IDX, gzip-compressed with mtime 0.
 
 | file | SHA-256 |

@@ -5,7 +5,7 @@ import stat
 import pytest
 
 from gankit.errors import CheckpointError
-from gankit.jsonfiles import nesting_depth, parse_json, read_json, read_jsonl, write_text_atomic
+from gankit.store.jsonfiles import nesting_depth, parse_json, read_json, read_jsonl, write_text_atomic
 
 
 def test_parse_json_names_the_file_for_every_kind_of_bad_content():

@@ -6,7 +6,7 @@ nested state (module and optimiser ``state_dict``s, RNG states, counters) is spl
 unpickled on load, so loading a checkpoint never runs code. The folder is written under a temporary
 name, synced and renamed into place, so a crash leaves either the complete checkpoint or none; it is
 removed the same way (renamed out of the list, then deleted). What the state must hold is checked by
-``gankit.runstate``.
+``gankit.store.state_schema``.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from gankit import faults
 from gankit.errors import CheckpointError
-from gankit.jsonfiles import fsync_dir, parse_json
+from gankit.store import faults
+from gankit.store.jsonfiles import fsync_dir, parse_json
 
 TENSORS_FILE = "tensors.safetensors"
 STATE_FILE = "state.json"

@@ -1,12 +1,7 @@
-"""A run directory and what it holds; loading a trained run back for sampling.
+"""A trained generator loaded back from its run folder, for sampling; InfoGAN's recognition network.
 
-Layout::
-
-    RUN/config.json                   the complete Config of the run
-    RUN/metrics.jsonl                 one JSON object per logged step (losses, D outputs, images/s)
-    RUN/log.txt                       the human-readable log
-    RUN/samples/step-00000200.png     sample grids from a fixed z
-    RUN/checkpoints/step-00002000/    tensors.safetensors + state.json (see gankit.checkpoint)
+What the run folder holds, and where, is ``gankit.store.layout``; the checks of a checkpoint's state are
+``gankit.store.state_schema``.
 """
 
 from __future__ import annotations
@@ -19,94 +14,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from gankit.checkpoint import list_checkpoints
 from gankit.config import Config
 from gankit.data.tensors import to_model_input
-from gankit.errors import CheckpointError, ConfigError, GankitError
-from gankit.jsonfiles import read_json
+from gankit.device import resolve_device
+from gankit.errors import ConfigError, GankitError
 from gankit.latent import Latent, LatentSpace, generate, latent_space
 from gankit.nets import build_networks
-from gankit.runstate import InvalidState, layout_problem, read_state
-
-
-@dataclass(frozen=True)
-class RunPaths:
-    root: Path
-
-    @property
-    def config(self) -> Path:
-        return self.root / "config.json"
-
-    @property
-    def metrics(self) -> Path:
-        return self.root / "metrics.jsonl"
-
-    @property
-    def fid_curve(self) -> Path:
-        return self.root / "fid.jsonl"
-
-    @property
-    def log(self) -> Path:
-        return self.root / "log.txt"
-
-    @property
-    def samples(self) -> Path:
-        return self.root / "samples"
-
-    @property
-    def checkpoints(self) -> Path:
-        return self.root / "checkpoints"
-
-    def sample_grid(self, step: int) -> Path:
-        return self.samples / f"step-{step:08d}.png"
-
-
-DEVICE_TYPES = ("cpu", "cuda", "mps")  # what gankit trains and samples on (not meta, xla, …)
-
-
-def resolve_device(name: str) -> torch.device:
-    """ "auto" picks CUDA, then Apple's MPS, then the CPU; anything else must be available."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        device = torch.device(name)
-    except (RuntimeError, ValueError):
-        device = None
-    if device is None or device.type not in DEVICE_TYPES:
-        raise ConfigError(f"train.device {name!r} is not a device gankit trains on; use auto, cpu, cuda, cuda:N or mps")
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"train.device={name} but this PyTorch sees no CUDA GPU; use train.device=cpu (or auto)")
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        raise ConfigError(f"train.device={name} but MPS is not available; use train.device=cpu (or auto)")
-    return device
-
-
-def read_config(run_dir: str | Path) -> Config:
-    """The run's ``config.json``; a clear error if it is missing, not a JSON object or not a valid config."""
-    paths = RunPaths(Path(run_dir))
-    if not paths.config.is_file():
-        raise CheckpointError(f"{run_dir} is not a gankit run: {paths.config.name} is missing")
-    fields = read_json(paths.config)
-    if not isinstance(fields, dict):
-        raise CheckpointError(f"{paths.config} must hold a JSON object of config fields, got {type(fields).__name__}")
-    try:
-        return Config.from_dict(fields)
-    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as e:
-        raise CheckpointError(f"{paths.config} is corrupt or from another version: {e}") from None
-
-
-def latest_checkpoint(run_dir: str | Path) -> Path:
-    found = list_checkpoints(RunPaths(Path(run_dir)).checkpoints)
-    if not found:
-        raise CheckpointError(
-            f"{run_dir} holds no checkpoint yet (nothing under {RunPaths(Path(run_dir)).checkpoints})"
-        )
-    return found[-1]
-
+from gankit.store.layout import latest_checkpoint, read_config
+from gankit.store.state_schema import InvalidState, layout_problem, read_state
 
 LATENT_CHUNK = 10_000  # G inputs drawn at once (see TrainedGenerator.latent_chunks)
 

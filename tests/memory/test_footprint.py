@@ -3,8 +3,8 @@ import torch
 
 from gankit.errors import ConfigError
 from gankit.latent import latent_space
+from gankit.memory.footprint import check_footprint, footprint
 from gankit.recipes import RECIPES, get_recipe
-from gankit.training.footprint import check_footprint, footprint
 
 
 @pytest.mark.parametrize("name", list(RECIPES))

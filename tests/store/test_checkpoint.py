@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from gankit import faults
-from gankit.checkpoint import (
+from gankit.errors import CheckpointError
+from gankit.store import faults
+from gankit.store.checkpoint import (
     flatten_state,
     list_checkpoints,
     load_checkpoint,
@@ -18,7 +19,6 @@ from gankit.checkpoint import (
     save_checkpoint,
     unflatten_state,
 )
-from gankit.errors import CheckpointError
 
 
 def _state():
@@ -91,7 +91,7 @@ def test_a_failed_write_leaves_the_previous_checkpoint_untouched(tmp_path, monke
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("gankit.checkpoint.json.dump", crash)
+    monkeypatch.setattr("gankit.store.checkpoint.json.dump", crash)
     with pytest.raises(OSError, match="disk full"):
         save_checkpoint(tmp_path / "step-00000005", {"w": torch.zeros(3)})
     with pytest.raises(OSError, match="disk full"):

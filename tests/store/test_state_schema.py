@@ -6,10 +6,10 @@ import shutil
 import pytest
 import torch
 
-from gankit.checkpoint import list_checkpoints, load_checkpoint
 from gankit.cli import main
 from gankit.errors import CheckpointError
-from gankit.runstate import OPTIONAL, SCHEMA, InvalidState, check_state, layout_problem, read_state
+from gankit.store.checkpoint import list_checkpoints, load_checkpoint
+from gankit.store.state_schema import OPTIONAL, SCHEMA, InvalidState, check_state, layout_problem, read_state
 from tests.helpers import train_once
 
 

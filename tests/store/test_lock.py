@@ -10,8 +10,8 @@ import pytest
 
 from gankit.cli import main
 from gankit.errors import CheckpointError, DataError
-from gankit.training.rundir import resume_config
-from gankit.training.runlock import RunLock
+from gankit.store.lock import RunLock
+from gankit.store.resume import resume_config
 from gankit.training.trainer import train
 from tests.helpers import tiny
 
@@ -57,7 +57,7 @@ def test_the_lock_of_a_killed_process_is_released_by_the_kernel(tmp_path):
         [
             sys.executable,
             "-c",
-            "import sys, time; from gankit.training.runlock import RunLock; "
+            "import sys, time; from gankit.store.lock import RunLock; "
             "RunLock(sys.argv[1]).acquire(); print('locked', flush=True); time.sleep(120)",
             str(tmp_path),
         ],

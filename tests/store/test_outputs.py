@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from gankit.outputs import OutputError, check_output_file, check_output_folder, is_run_file, write_atomic
+from gankit.store.outputs import OutputError, check_output_file, check_output_folder, is_run_file, write_atomic
 
 
 @pytest.fixture
