@@ -16,12 +16,14 @@ def test_trained_d_matches_p_r_over_p_r_plus_p_g(trained):
     assert trained["max_abs_error"] < 0.03  # over the x where the densities put their mass
 
 
+@pytest.mark.slow
 def test_max_value_is_2_js_minus_log_4(trained):
     assert trained["value"] == pytest.approx(trained["two_js_minus_log4"], abs=2e-4)
     assert trained["value"] <= trained["two_js_minus_log4"] + 1e-9  # V(D) ≤ V(D*) for every D
     assert -math.log(4) < trained["value"] < 0
 
 
+@pytest.mark.slow
 def test_d_star_value_equals_2_js_minus_log_4_exactly_on_the_grid(trained):
     x, pr, pg, d = trained["x"], trained["p_r"], trained["p_g"], trained["d_star"]
     v_star = np.trapezoid(pr * np.log(d) + pg * np.log(1 - d), x)
