@@ -14,7 +14,7 @@ interrupted table can be continued; a run whose recipe has changed since is trai
 the Markdown file comes from the runs' JSON results.
 
 The file is rewritten whole, except for marked sections (``<!-- NAME: begin -->`` … ``<!-- NAME: end -->``)
-that other scripts own (``write_section``; e.g. ``mode_collapse.py``'s): they are kept, at the end.
+that other scripts own (``md.write_section``; e.g. ``mode_collapse.py``'s): they are kept, at the end.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import argparse
 import json
 import math
 import platform
-import re
 import shutil
 import statistics
 import sys
@@ -34,95 +33,19 @@ from typing import Any
 import torch
 
 import gankit
-from gankit.config import Config
-from gankit.metrics.evaluate import evaluate_real, evaluate_run, write_result
+from gankit.metrics.evaluate import evaluate_real, write_result
 from gankit.metrics.extractors import load_extractor
 from gankit.metrics.protocol import Protocol
-from gankit.recipes import get_recipe
-from gankit.training.trainer import train
+
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository root, for `benchmarks.…`
+from benchmarks import md
+from benchmarks.common import TOY_DATA, image_overrides, log, run_and_score, toy_overrides
 
 IMAGE_RECIPES = ("gan", "nsgan", "dcgan", "lsgan", "hinge", "wgan", "wgan-gp", "rsgan", "ragan", "ralsgan")
 TOY_RECIPES = ("gan", "nsgan", "lsgan", "hinge", "wgan", "wgan-gp", "rsgan", "ragan", "ralsgan")
-TOY_DATA = ("ring8", "grid25")
 # Lucic et al. 2018, MNIST FIDs (Inception features; their MM = our gan, NS = our nsgan): rankings only.
 LUCIC_MNIST_FID = {"gan": 9.8, "nsgan": 6.8, "lsgan": 7.8, "wgan": 6.7, "wgan-gp": 20.3}
 PACGAN_GAN_MODES = {"ring8": "6.3 of 8", "grid25": "17.3 of 25"}  # PacGAN (Lin et al. 2018) Table 1, GAN row
-
-
-def run_and_score(
-    name: str, overrides: dict[str, Any], run_dir: Path, n: int | None, log: Any, kid_subsets: int = 100
-) -> dict[str, Any]:
-    """Train (unless already done with this config) and evaluate one run; the evaluation is cached in RUN/eval.json.
-
-    A finished run whose config differs from the one asked for (e.g. a recipe changed since) is trained again.
-    """
-    result_path = run_dir / "eval.json"
-    cfg = get_recipe(name).override(overrides)
-    if result_path.is_file():
-        result = json.loads(result_path.read_text())
-        if Config.from_dict(result["training"]["config"]).to_dict() == cfg.to_dict():
-            log(f"{run_dir}: reusing {result_path}")
-            return result
-        log(f"{run_dir}: its config differs from recipe {name}'s now: training it again")
-    if run_dir.exists():
-        shutil.rmtree(run_dir)  # an unfinished run of an earlier call, or one of another config
-    t0 = time.perf_counter()
-    train(cfg, run_dir, echo=False)
-    log(f"{run_dir}: trained {cfg.train.steps} steps in {time.perf_counter() - t0:.0f} s")
-    result = evaluate_run(run_dir, Protocol(n_fake=n, kid_subsets=kid_subsets))
-    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]
-    elapsed = records[-1]["elapsed_s"]
-    result["training"] = {
-        "steps": cfg.train.steps,
-        "seconds": elapsed,
-        "images_per_s": records[-1]["images_seen"] / elapsed if elapsed else None,
-        "config": cfg.to_dict(),
-    }
-    write_result(result, result_path)
-    return result
-
-
-def image_overrides(steps: int, seed: int, data_dir: str | None) -> dict[str, Any]:
-    return {
-        "train.steps": steps,
-        "train.seed": seed,
-        "data.dir": data_dir,
-        "train.progress": False,
-        "train.checkpoint_every": 0,
-        "train.sample_at": (0,),
-        "train.device": "cpu",
-    }
-
-
-def toy_overrides(data: str, steps: int, seed: int) -> dict[str, Any]:
-    """The recipe's objective, regulariser, optimisers, batch and n_critic on a shared 2-D MLP.
-
-    The MLP is the same for every recipe: no batch norm in G, no spectral norm in D. Spectral norm is the
-    ``hinge`` recipe's choice for its DCGAN D on images; kept on this D it left D's mean logits on real and
-    generated ring points 0.003 apart after 2,000 steps, far inside the hinge's margins of ±1, and G covered
-    0 of 8 ring modes (with the non-saturating loss too; docs/results.md).
-    """
-    return image_overrides(steps, seed, None) | {
-        "data.name": data,
-        "model.arch": "mlp",
-        "model.latent_dim": 2,
-        "model.latent_dist": "normal",
-        "model.g_width": 256,
-        "model.d_width": 256,
-        "model.mlp_layers": 3,
-        "model.g_norm": "none",
-        "model.spectral_norm": False,
-        "model.init": "default",
-    }
-
-
-def mean_spread(values: list[float], digits: int = 2, standard_error: bool = False) -> str:
-    """Mean ± standard deviation over seeds (with ``standard_error``: ± s / √n, as PacGAN reports trials); one
-    value alone; none: "–"."""
-    if len(values) < 2:
-        return f"{values[0]:.{digits}f}" if values else "–"
-    spread = statistics.stdev(values) / (math.sqrt(len(values)) if standard_error else 1.0)
-    return f"{statistics.mean(values):.{digits}f} ± {spread:.{digits}f}"
 
 
 def _steps(training: list[dict[str, Any]]) -> str:
@@ -130,59 +53,63 @@ def _steps(training: list[dict[str, Any]]) -> str:
 
 
 def image_table(results: dict[str, list[dict[str, Any]]]) -> list[str]:
-    rows = [
-        "| recipe | steps | FID ↓ | KID ×10³ ↓ | precision ↑ | recall ↑ | density | coverage ↑ | classes covered | "
-        "KL(p‖uniform) ↓ | classifier score ↑ | images/s | train time (s) | Lucic et al. FID |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
+    header = ["recipe", "steps", "FID ↓", "KID ×10³ ↓", "precision ↑", "recall ↑", "density", "coverage ↑"]
+    header += ["classes covered", "KL(p‖uniform) ↓", "classifier score ↑", "images/s", "train time (s)"]
+    rows = []
     for name, runs in results.items():
         m = [r["metrics"] for r in runs]
         t = [r["training"] for r in runs]
         rows.append(
-            f"| {name} | {_steps(t)} | {mean_spread([x['fid'] for x in m])} | "
-            f"{mean_spread([1e3 * x['kid'] for x in m])} | "
-            f"{mean_spread([x['precision'] for x in m])} | {mean_spread([x['recall'] for x in m])} | "
-            f"{mean_spread([x['density'] for x in m])} | {mean_spread([x['coverage'] for x in m])} | "
-            f"{mean_spread([x['classes']['modes_covered'] for x in m], 1)} | "
-            f"{mean_spread([x['classes']['reverse_kl'] for x in m], 3)} | "
-            f"{mean_spread([x['classifier_score'] for x in m])} | {mean_spread([y['images_per_s'] for y in t], 0)} | "
-            f"{mean_spread([y['seconds'] for y in t], 0)} | {LUCIC_MNIST_FID.get(name, '–')} |"
+            [
+                name,
+                _steps(t),
+                md.mean_spread([x["fid"] for x in m]),
+                md.mean_spread([1e3 * x["kid"] for x in m]),
+                *(md.mean_spread([x[k] for x in m]) for k in ("precision", "recall", "density", "coverage")),
+                md.mean_spread([x["classes"]["modes_covered"] for x in m], 1),
+                md.mean_spread([x["classes"]["reverse_kl"] for x in m], 3),
+                md.mean_spread([x["classifier_score"] for x in m]),
+                md.mean_spread([y["images_per_s"] for y in t], 0),
+                md.mean_spread([y["seconds"] for y in t], 0),
+                LUCIC_MNIST_FID.get(name, "–"),
+            ]
         )
-    return rows
+    return md.table([*header, "Lucic et al. FID"], "l" + "r" * 13, rows)
 
 
 def floor_table(floors: dict[str, dict[str, Any]]) -> list[str]:
+    header = ["scored set (vs the reference)", "n", "FID", "KID ×10³", "precision", "recall", "classes covered"]
     rows = [
-        "| scored set (vs the reference) | n | FID | KID ×10³ | precision | recall | classes covered | "
-        "classifier score |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        [
+            label,
+            f"{r['protocol']['n_fake']:,}",
+            f"{r['metrics']['fid']:.2f}",
+            f"{1e3 * r['metrics']['kid']:.2f}",
+            f"{r['metrics']['precision']:.3f}",
+            f"{r['metrics']['recall']:.3f}",
+            r["metrics"]["classes"]["modes_covered"],
+            f"{r['metrics']['classifier_score']:.2f}",
+        ]
+        for label, r in floors.items()
     ]
-    for label, r in floors.items():
-        m = r["metrics"]
-        rows.append(
-            f"| {label} | {r['protocol']['n_fake']:,} | {m['fid']:.2f} | {1e3 * m['kid']:.2f} | {m['precision']:.3f} | "
-            f"{m['recall']:.3f} | {m['classes']['modes_covered']} | {m['classifier_score']:.2f} |"
-        )
-    return rows
+    return md.table([*header, "classifier score"], "l" + "r" * 7, rows)
 
 
 def toy_table(results: dict[str, dict[str, list[dict[str, Any]]]]) -> list[str]:
-    rows = [
-        "| objective | ring8: modes (of 8) | ring8: high quality | ring8: KL | "
-        "grid25: modes (of 25) | grid25: high quality | grid25: KL |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
+    header = ["objective", "ring8: modes (of 8)", "ring8: high quality", "ring8: KL"]
+    header += ["grid25: modes (of 25)", "grid25: high quality", "grid25: KL"]
+    rows = []
     for name, by_data in results.items():
-        cells = []
+        cells = [name]
         for data in TOY_DATA:
             modes = [r["metrics"]["modes"] for r in by_data[data]]
             cells += [
-                mean_spread([x["modes_covered"] for x in modes], 1),
-                mean_spread([100 * x["high_quality"] for x in modes], 1) + "%",
-                mean_spread([x["kl_all"] for x in modes], 3),
+                md.mean_spread([x["modes_covered"] for x in modes], 1),
+                md.mean_spread([100 * x["high_quality"] for x in modes], 1) + "%",
+                md.mean_spread([x["kl_all"] for x in modes], 3),
             ]
-        rows.append(f"| {name} | " + " | ".join(cells) + " |")
-    return rows
+        rows.append(cells)
+    return md.table(header, "l" + "r" * 6, rows)
 
 
 def ranking_lines(results: dict[str, list[dict[str, Any]]]) -> list[str]:
@@ -201,29 +128,6 @@ def ranking_lines(results: dict[str, list[dict[str, Any]]]) -> list[str]:
     ]
 
 
-def _markers(name: str) -> tuple[str, str]:
-    return f"<!-- {name}: begin -->", f"<!-- {name}: end -->"
-
-
-def marked_sections(text: str) -> list[str]:
-    """The marked sections of a Markdown text (markers included), in order."""
-    return [m.group(0) for m in re.finditer(r"<!-- ([\w-]+): begin -->.*?<!-- \1: end -->", text, flags=re.S)]
-
-
-def write_section(path: Path, name: str, body: str) -> None:
-    """Put ``body`` into the section ``name`` of the Markdown file ``path``, replacing it or appending it."""
-    begin, end = _markers(name)
-    block = f"{begin}\n{body.rstrip()}\n{end}"
-    text = path.read_text() if path.is_file() else ""
-    pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), flags=re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: block, text)
-    else:
-        text = text.rstrip() + ("\n\n" if text.strip() else "") + block + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-
-
 def write_doc(path: Path, args: argparse.Namespace, sections: dict[str, Any]) -> None:
     card = load_extractor("mnist").protocol()
     ref = next(iter(sections["floor"].values()))["protocol"]
@@ -233,9 +137,7 @@ def write_doc(path: Path, args: argparse.Namespace, sections: dict[str, Any]) ->
         "",
         "Produced by `benchmarks/compare_objectives.py`; every number below is read from the runs' `eval.json`.",
         "",
-        "```bash",
-        "python benchmarks/compare_objectives.py " + " ".join(args.argv),
-        "```",
+        *md.code_block("python benchmarks/compare_objectives.py " + " ".join(args.argv)),
         "",
         f"gankit {gankit.__version__}, torch {torch.__version__}, {platform.machine()}, "
         f"{torch.get_num_threads()} threads, device cpu; {time.strftime('%Y-%m-%d', time.gmtime())}. "
@@ -272,15 +174,9 @@ def write_doc(path: Path, args: argparse.Namespace, sections: dict[str, Any]) ->
         lines += ["## The floor: real data scored as if generated", "", *floor_table(sections["floor"]), ""]
     if "images" in sections:
         lines += ["## MNIST", "", *image_table(sections["images"]), ""]
+        grids = [md.image(name, f"results/{name}.png") for name in sections["images"]]
         lines += ["Samples (final step, fixed z, first seed):", ""]
-        lines += [f"| {name} |" for name in ()]
-        grids = [f"![{name}](results/{name}.png)" for name in sections["images"]]
-        lines += [
-            "| " + " | ".join(sections["images"]) + " |",
-            "|" + "---|" * len(grids),
-            "| " + " | ".join(grids) + " |",
-        ]
-        lines += [""]
+        lines += [*md.table(list(sections["images"]), "l" * len(grids), [grids]), ""]
     if "toy" in sections:
         lines += ["## 2-D mixtures (PacGAN protocol: 2,500 samples, high quality within 3σ)", ""]
         lines += [*toy_table(sections["toy"]), ""]
@@ -288,13 +184,11 @@ def write_doc(path: Path, args: argparse.Namespace, sections: dict[str, Any]) ->
         lines += [f"PacGAN (Lin et al. 2018, Table 1), unpacked GAN: {ring} ring modes, {grid} grid modes.", ""]
         names = list(sections["toy"])
         lines += ["Samples (final step, first seed; grey: real points):", ""]
-        lines += ["| data | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-        for data in TOY_DATA:
-            lines += [f"| {data} | " + " | ".join(f"![{data} {n}](results/{data}-{n}.png)" for n in names) + " |"]
-        lines += [""]
+        rows = [[data, *(md.image(f"{data} {n}", f"results/{data}-{n}.png") for n in names)] for data in TOY_DATA]
+        lines += [*md.table(["data", *names], "l" * (len(names) + 1), rows), ""]
     if "images" in sections:
         lines += ["## Rankings", "", *ranking_lines(sections["images"]), ""]
-    kept = marked_sections(path.read_text()) if path.is_file() else []  # other scripts' sections
+    kept = md.marked_sections(path.read_text()) if path.is_file() else []  # other scripts' sections
     for block in kept:
         lines += [block, ""]
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -331,9 +225,6 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     args.argv = sys.argv[1:] if argv is None else argv
     out, doc = Path(args.out), Path(args.doc)
-
-    def log(msg: str) -> None:
-        print(msg, flush=True)
 
     sections: dict[str, Any] = {}
     floors: dict[str, dict[str, Any]] = {}

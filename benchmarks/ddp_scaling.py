@@ -18,7 +18,6 @@ of the threads, and adds an all-reduce per player step). On N GPUs each rank has
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -28,6 +27,10 @@ import tempfile
 from pathlib import Path
 
 import torch
+
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository root, for `benchmarks.…`
+from benchmarks import md
+from benchmarks.common import read_metrics
 
 
 def command(nproc: int, args: argparse.Namespace, run: Path) -> list[str]:
@@ -52,7 +55,7 @@ def command(nproc: int, args: argparse.Namespace, run: Path) -> list[str]:
 
 def images_per_second(run: Path) -> float:
     """Images/s between the first record (after the warm-up steps) and the last."""
-    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    records = read_metrics(run)
     first, last = records[0], records[-1]
     return (last["images_seen"] - first["images_seen"]) / (last["elapsed_s"] - first["elapsed_s"])
 
@@ -91,12 +94,13 @@ def main() -> None:
         f"device {args.device}, {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
         f"torch {torch.__version__}; median of {args.repeats} alternating rounds\n"
     )
-    print(f"| processes | threads each | batch per process | images/s | vs {args.nproc[0]} process(es) |")
-    print("|---:|---:|---:|---:|---:|")
+    rows = []
     for n in args.nproc:
         threads = args.threads or max(1, (os.cpu_count() or 1) // n)
         rate = statistics.median(rates[n])
-        print(f"| {n} | {threads} | {args.batch_size // n} | {rate:,.0f} | {rate / base:.2f}× |")
+        rows.append([n, threads, args.batch_size // n, f"{rate:,.0f}", f"{rate / base:.2f}×"])
+    header = ["processes", "threads each", "batch per process", "images/s", f"vs {args.nproc[0]} process(es)"]
+    print("\n".join(md.table(header, "rrrrr", rows)))
 
 
 if __name__ == "__main__":

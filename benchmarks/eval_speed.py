@@ -28,6 +28,9 @@ import time
 from io import BytesIO
 from pathlib import Path
 
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository root, for `benchmarks.…`
+from benchmarks import md
+
 ROOT = Path(__file__).resolve().parent.parent
 SCORES = ("fid", "kid", "precision", "recall", "density", "coverage", "classifier_score")
 
@@ -158,34 +161,31 @@ def main() -> None:
         f"# gankit eval speed: torch {torch.__version__}, {platform.machine()}, {torch.get_num_threads()} threads; "
         f"run {args.run}, 10,000 samples vs the 10,000 MNIST test images; median of {args.repeats} repeats\n"
     )
-    print("| variant | precision | reference features | wall s | " + " | ".join(SCORES) + " | FID range over repeats |")
-    print("|---|---|---|---:|" + "---:|" * (len(SCORES) + 1))
+    rows = []
     for name, result in results.items():
         m, p = result["metrics"], result["protocol"]
         wall = f"{statistics.median(seconds[name]):.1f}" if name in seconds else "–"
         spread = f"{max(fids[name]) - min(fids[name]):.1e}" if name in fids else "–"
         source = p["reference"].get("features", "computed")
-        row = [name, p.get("precision", "fp32"), source, wall, *(f"{m[k]:.4f}" for k in SCORES), spread]
-        print("| " + " | ".join(row) + " |")
+        rows.append([name, p.get("precision", "fp32"), source, wall, *(f"{m[k]:.4f}" for k in SCORES), spread])
+    header = ["variant", "precision", "reference features", "wall s", *SCORES, "FID range over repeats"]
+    print("\n".join(md.table(header, "lllr" + "r" * (len(SCORES) + 1), rows)))
 
     fp32, bf16 = results["after, fp32, --no-cache"]["metrics"], results["after, default (bf16), warm cache"]["metrics"]
     seed1 = results["after, default (bf16), --seed 1"]["metrics"]
     before = results["before (fp32, no cache)"]["metrics"]
-    print("\n| score | before | after fp32 − before | bf16 − fp32 | tolerance (±) | seed 1 − seed 0 (bf16) |")
-    print("|---|---:|---:|---:|---:|---:|")
+    rows = []
     for k in SCORES:
         delta, tol = bf16[k] - fp32[k], bf16_tolerance(k, fp32[k], 10_000)
         ok = "" if abs(delta) <= tol else " **outside**"
-        print(
-            f"| {k} | {before[k]:.4f} | {_diff(fp32[k], before[k])} | {delta:+.5f}{ok} | {tol:.4f} "
-            f"| {seed1[k] - bf16[k]:+.4f} |"
-        )
+        cells = [k, f"{before[k]:.4f}", _diff(fp32[k], before[k]), f"{delta:+.5f}{ok}", f"{tol:.4f}"]
+        rows.append([*cells, f"{seed1[k] - bf16[k]:+.4f}"])
+    header = ["score", "before", "after fp32 − before", "bf16 − fp32", "tolerance (±)", "seed 1 − seed 0 (bf16)"]
+    print("\n" + "\n".join(md.table(header, "lrrrrr", rows)))
     if stage_rows is not None:
         names = list(stage_rows["before"])
-        print("\n| stage (one process, seconds) | " + " | ".join(names) + " |")
-        print("|---|" + "---:|" * len(names))
-        for package, row in stage_rows.items():
-            print(f"| {package} | " + " | ".join(f"{row[n]:.2f}" for n in names) + " |")
+        rows = [[package, *(f"{row[n]:.2f}" for n in names)] for package, row in stage_rows.items()]
+        print("\n" + "\n".join(md.table(["stage (one process, seconds)", *names], "l" + "r" * len(names), rows)))
 
 
 if __name__ == "__main__":

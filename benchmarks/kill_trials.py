@@ -41,6 +41,9 @@ from gankit.store.checkpoint import CHECKPOINT_NAME, flatten_state, list_checkpo
 from gankit.store.faults import POINTS
 from gankit.store.state_schema import read_state
 
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository root, for `benchmarks.…`
+from benchmarks import md
+
 STEPS = 40
 RUN_ARGS = [
     "--recipe",
@@ -255,7 +258,7 @@ class Summary:
             ("temporary leftovers after continuing", self.leftovers_after_continuing),
             ("final checkpoint equal to a straight run's (torch.equal)", self.equal_to_straight_run),
         ]
-        return "\n".join(["| | count |", "|---|---:|", *(f"| {name} | {n} |" for name, n in rows)])
+        return "\n".join(md.table(["", "count"], "lr", rows))
 
 
 def kill_trials(trials: int, seed: int = 0, workdir: Path | None = None) -> tuple[Summary, list[Trial]]:

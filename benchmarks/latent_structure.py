@@ -22,6 +22,7 @@ import argparse
 import json
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,10 @@ from gankit.store.resume import RESUMABLE_FIELDS
 from gankit.trained import load_recognition
 from gankit.training.trainer import train
 
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository root, for `benchmarks.…`
+from benchmarks import md
+from benchmarks.common import read_metrics
+
 PAPER_INFOGAN_ERROR = 0.05  # Chen et al. 2016, sec. 7.1: "5% error rate" of c1 as a digit classifier
 
 
@@ -59,8 +64,7 @@ def ensure_run(recipe: str, overrides: dict[str, Any], run_dir: Path, log: Any) 
         log(f"{run_dir}: reusing the trained run")
     else:
         train(cfg, run_dir, echo=False)
-    records = [json.loads(line) for line in paths.metrics.read_text().splitlines() if line.strip()]
-    return records[-1]["elapsed_s"]
+    return read_metrics(run_dir)[-1]["elapsed_s"]
 
 
 def _flat(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -212,12 +216,20 @@ def render(
     accuracies = [r["metrics"]["categorical_code_accuracy"]["accuracy"] for _, r, _ in info]
     spread = f"{min(accuracies):.1%}–{max(accuracies):.1%}"
     device = "cpu" if args.device == "cpu" or not torch.cuda.is_available() else torch.cuda.get_device_name()
-    rows = "\n".join(
-        f"| {seed} | {r['metrics']['categorical_code_accuracy']['accuracy']:.1%} | {q['accuracy']:.1%} | "
-        f"{r['metrics']['categorical_code_accuracy']['matching']} | {weakest(r)} | {r['metrics']['fid']:.2f} | "
-        f"{s:.0f} |"
-        for (seed, r, s), q in zip(info, recognised, strict=True)
+    cgan_table = "\n".join(
+        md.table(
+            ["", "mean", "lowest class", "FID"],
+            "lrrr",
+            [["class accuracy", f"**{acc['mean']:.1%}**", f"{acc['min']:.1%}", f"{cgan['metrics']['fid']:.2f}"]],
+        )
     )
+    header = ["seed", "accuracy: G's samples", "Q on real digits", "matching (category → digit)", "weakest category"]
+    rows = []
+    for (seed, r, s), q in zip(info, recognised, strict=True):
+        code = r["metrics"]["categorical_code_accuracy"]
+        cells = [seed, f"{code['accuracy']:.1%}", f"{q['accuracy']:.1%}", code["matching"], weakest(r)]
+        rows.append([*cells, f"{r['metrics']['fid']:.2f}", f"{s:.0f}"])
+    info_table = "\n".join(md.table([*header, "FID", "train s"], "lrrllrr", rows))
     q_accuracies = [q["accuracy"] for q in recognised]
     q_median, q_spread = statistics.median(q_accuracies), f"{min(q_accuracies):.1%}–{max(q_accuracies):.1%}"
     cgan_source = (
@@ -256,9 +268,7 @@ also the feature network of the FID (so the FIDs are comparable with `docs/resul
 `gankit eval` asks G for 1,000 samples of each class (classes in turn) and counts how many the classifier
 puts in the class asked for.
 
-| | mean | lowest class | FID |
-|---|---:|---:|---:|
-| class accuracy | **{acc["mean"]:.1%}** | {acc["min"]:.1%} | {cgan["metrics"]["fid"]:.2f} |
+{cgan_table}
 
 Per class (0–9): {per_class}
 
@@ -278,9 +288,7 @@ The paper measures the code the other way round (*Q on real digits*): Q puts eac
 the same way. "Weakest category": the category with the smallest share of its matched digit among G's
 samples, and the digit it mixes in most.
 
-| seed | accuracy: G's samples | Q on real digits | matching (category → digit) | weakest category | FID | train s |
-|---|---:|---:|---|---|---:|---:|
-{rows}
+{info_table}
 
 **Median {median:.1%} on G's samples (range {spread}) and {q_median:.1%} with Q on the real test digits (range
 {q_spread}), over {len(accuracies)} seeds.** Chen et al. (2016, sec. 7.1) report that c1 used as a classifier

@@ -43,7 +43,6 @@ the machine and the command that trained it. The Markdown goes into its own mark
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import math
 import os
@@ -54,7 +53,6 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -70,20 +68,11 @@ from gankit.metrics.protocol import Protocol
 from gankit.recipes import PACGAN_2D_PACKS, PACGAN_STACKED_PACKS, PACGAN_VEEGAN_PACKS, get_recipe
 from gankit.trained import load_generator
 
-
-def _compare_objectives() -> ModuleType:
-    """``benchmarks/compare_objectives.py``, whose training, scoring and doc helpers are reused here."""
-    path = Path(__file__).with_name("compare_objectives.py")
-    spec = importlib.util.spec_from_file_location("compare_objectives", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-co = _compare_objectives()
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository root, for `benchmarks.…`
+from benchmarks import md
+from benchmarks.common import TOY_DATA, image_overrides, log, read_metrics, run_and_score, toy_overrides
 
 SECTION = "mode-collapse"
-TOY_DATA = co.TOY_DATA
 TOY_BASE, STACKED_BASE = "nsgan", "dcgan-stacked"
 PACGAN_BASE, PACGAN_SECTION = "pacgan-2d", "pacgan-2d"  # PacGAN's own 2-D protocol (Table 1), its own section
 # The fields in which a remedy recipe differs from the plain GAN; a remedy sets exactly these.
@@ -279,7 +268,7 @@ def remedy_run_overrides(remedy: Remedy, base: dict[str, Any], batch: int, pack_
 
 
 def toy_job(data: str, remedy: Remedy, seed: int, args: argparse.Namespace) -> Job:
-    base = co.toy_overrides(data, args.toy_steps, seed) | {"train.tensorboard": False}
+    base = toy_overrides(data, args.toy_steps, seed) | {"train.tensorboard": False}
     batch = get_recipe(TOY_BASE).train.batch_size
     overrides = remedy_run_overrides(remedy, base, batch, args.pack_batch)
     run_dir = Path(args.out) / f"{data}-{remedy.name}-seed{seed}"
@@ -289,7 +278,7 @@ def toy_job(data: str, remedy: Remedy, seed: int, args: argparse.Namespace) -> J
 def pacgan_job(data: str, pack: int, trial: int, args: argparse.Namespace) -> Job:
     """One trial of the ``pacgan-2d`` recipe: ``PACGAN_2D_PACKS`` packs of ``pack`` points per step; the trial is
     the seed (its own initialisation, data order and noise)."""
-    overrides = co.image_overrides(args.pacgan_steps, trial, None) | {
+    overrides = image_overrides(args.pacgan_steps, trial, None) | {
         "data.name": data,
         "train.tensorboard": False,
         "model.pack": pack,
@@ -302,7 +291,7 @@ def pacgan_job(data: str, pack: int, trial: int, args: argparse.Namespace) -> Jo
 def protocol_job(protocol: StackedProtocol, width: int, pack: int, trial: int, args: argparse.Namespace) -> Job:
     """One trial of a Stacked-MNIST protocol's recipe: D of first width ``width``, the protocol's packs of ``pack``
     stacks per step; the trial is the seed."""
-    overrides = co.image_overrides(getattr(args, f"{protocol.flags}_steps"), trial, args.data_dir) | {
+    overrides = image_overrides(getattr(args, f"{protocol.flags}_steps"), trial, args.data_dir) | {
         "train.device": args.device,
         "train.tensorboard": False,
         "model.pack": pack,
@@ -316,7 +305,7 @@ def protocol_job(protocol: StackedProtocol, width: int, pack: int, trial: int, a
 
 
 def stacked_job(remedy: Remedy, seed: int, args: argparse.Namespace) -> Job:
-    base = co.image_overrides(args.stacked_steps, seed, args.data_dir) | {
+    base = image_overrides(args.stacked_steps, seed, args.data_dir) | {
         "train.device": args.device,
         "train.tensorboard": False,
         "data.name": "stacked-mnist",
@@ -344,7 +333,7 @@ def run_job(job: Job, log: Any = print) -> dict[str, Any]:
     """Train and score one run (reusing a finished one); a fresh result also records the machine and command."""
     run_dir = Path(job.run_dir)
     fresh = not (run_dir / "eval.json").is_file()
-    result = co.run_and_score(job.recipe, job.overrides, run_dir, job.n, log, kid_subsets=10 if job.n else 100)
+    result = run_and_score(job.recipe, job.overrides, run_dir, job.n, log, kid_subsets=10 if job.n else 100)
     if fresh:
         result["machine"] = machine() | {"device": job.overrides["train.device"], "command": job.command}
         write_result(result, run_dir / "eval.json")
@@ -388,62 +377,51 @@ def run_jobs(jobs: list[Job], workers: int, log: Any) -> dict[str, dict[str, Any
 
 def final_d_loss(run_dir: str | Path) -> float:
     """D's loss averaged over the last logging window of a run (``metrics.jsonl``); log 4 ≈ 1.386 at chance."""
-    lines = (Path(run_dir) / "metrics.jsonl").read_text().splitlines()
-    return float(json.loads(lines[-1])["d_loss"])
+    return float(read_metrics(run_dir)[-1]["d_loss"])
 
 
 def toy_table(data: str, names: list[str], results: dict[str, list[dict[str, Any]]]) -> list[str]:
     """Ours (mean ± std over seeds) beside PacGAN Table 1 (mean ± standard error over 10 trials)."""
-    k = TOY_MODES[data]().num_modes
-    rows = [
-        f"| remedy | seeds | modes (of {k}) | PacGAN | high quality % | PacGAN | reverse KL, all samples | "
-        "PacGAN (high-quality samples) | final D loss | samples / step | train s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
+    header = ["remedy", "seeds", f"modes (of {TOY_MODES[data]().num_modes})", "PacGAN", "high quality %", "PacGAN"]
+    header += ["reverse KL, all samples", "PacGAN (high-quality samples)", "final D loss", "samples / step", "train s"]
+    rows = []
     for name in names:
         runs = results.get(name, [])
         modes = [r["metrics"]["modes"] for r in runs]
         paper = PACGAN_TABLE1.get(name, {}).get(data, ("–", "–", "–"))
-        batch = {r["training"]["config"]["train"]["batch_size"] for r in runs}
-        rows.append(
-            f"| {REMEDIES[name].label} | {len(runs)} | {co.mean_spread([m['modes_covered'] for m in modes], 1)} | "
-            f"{paper[0]} | "
-            f"{co.mean_spread([100 * m['high_quality'] for m in modes], 1)} | {paper[1]} | "
-            f"{co.mean_spread([m['kl_all'] for m in modes], 3)} | {paper[2]} | "
-            f"{co.mean_spread([r['final_d_loss'] for r in runs], 3)} | {', '.join(map(str, sorted(batch)))} | "
-            f"{co.mean_spread([r['training']['seconds'] for r in runs], 0)} |"
-        )
-    return rows
+        batch = ", ".join(map(str, sorted({r["training"]["config"]["train"]["batch_size"] for r in runs})))
+        seconds = md.mean_spread([r["training"]["seconds"] for r in runs], 0)
+        ours = [md.mean_spread([m["modes_covered"] for m in modes], 1)]
+        ours += [md.mean_spread([100 * m["high_quality"] for m in modes], 1)]
+        ours += [md.mean_spread([m["kl_all"] for m in modes], 3)]
+        d_loss = md.mean_spread([r["final_d_loss"] for r in runs], 3)
+        rows.append([REMEDIES[name].label, len(runs), *beside(ours, paper), d_loss, batch, seconds])
+    return md.table(header, "l" + "r" * 10, rows)
+
+
+def beside(ours: list[str], paper: tuple[str, ...]) -> list[str]:
+    """Our cells, each followed by the paper's value of the same column."""
+    return [cell for pair in zip(ours, paper, strict=True) for cell in pair]
 
 
 PACK_ROWS = {1: "gan", 2: "pacgan2", 3: "pacgan3", 4: "pacgan4"}  # PACGAN_TABLE1's row for each packing
 
 
-def mean_se(values: list[float], digits: int) -> str:
-    """Mean ± standard error (s / √n) over trials, as PacGAN reports them; a single value alone."""
-    return co.mean_spread(values, digits, standard_error=True)
-
-
 def pacgan_table(data: str, by_pack: dict[int, list[dict[str, Any]]]) -> list[str]:
     """Ours (mean ± standard error over trials) beside PacGAN Table 1, one row per packing."""
-    k = TOY_MODES[data]().num_modes
-    rows = [
-        f"| D judges | trials | modes (of {k}) | PacGAN | high quality % | PacGAN | KL, high-quality samples | "
-        "PacGAN | KL, all samples | final D loss |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
+    header = ["D judges", "trials", f"modes (of {TOY_MODES[data]().num_modes})", "PacGAN", "high quality %", "PacGAN"]
+    header += ["KL, high-quality samples", "PacGAN", "KL, all samples", "final D loss"]
+    rows = []
     for pack, runs in sorted(by_pack.items()):
         m = [r["metrics"]["modes"] for r in runs]
         paper = PACGAN_TABLE1[PACK_ROWS[pack]][data]
         kl_hq = [x["kl_hq"] for x in m if x["kl_hq"] is not None]
-        kl_hq_cell = mean_se(kl_hq, 3) + (f" ({len(kl_hq)} of {len(m)} trials)" if len(kl_hq) < len(m) else "")
+        ours = [md.mean_se([x["modes_covered"] for x in m], 1), md.mean_se([100 * x["high_quality"] for x in m], 1)]
+        ours += [md.mean_se(kl_hq, 3) + (f" ({len(kl_hq)} of {len(m)} trials)" if len(kl_hq) < len(m) else "")]
         what = "single points (GAN)" if pack == 1 else f"packs of {pack} (PacGAN{pack})"
-        rows.append(
-            f"| {what} | {len(runs)} | {mean_se([x['modes_covered'] for x in m], 1)} | {paper[0]} | "
-            f"{mean_se([100 * x['high_quality'] for x in m], 1)} | {paper[1]} | {kl_hq_cell} | {paper[2]} | "
-            f"{mean_se([x['kl_all'] for x in m], 3)} | {mean_se([r['final_d_loss'] for r in runs], 3)} |"
-        )
-    return rows
+        cells = [what, len(runs), *beside(ours, paper), md.mean_se([x["kl_all"] for x in m], 3)]
+        rows.append([*cells, md.mean_se([r["final_d_loss"] for r in runs], 3)])
+    return md.table(header, "l" + "r" * 9, rows)
 
 
 def stacked_floor(out: Path, data_dir: str | None, n: int | None) -> dict[str, Any]:
@@ -457,26 +435,22 @@ def stacked_floor(out: Path, data_dir: str | None, n: int | None) -> dict[str, A
 
 
 def stacked_table(names: list[str], results: dict[str, list[dict[str, Any]]], floor: dict[str, Any]) -> list[str]:
-    rows = [
-        "| remedy | seeds | modes (of 1,000) | PacGAN | KL(p‖uniform) | PacGAN | FID (MNIST classifier) | "
-        "samples / step | train s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
+    header = ["remedy", "seeds", "modes (of 1,000)", "PacGAN", "KL(p‖uniform)", "PacGAN", "FID (MNIST classifier)"]
+    rows = []
     for name in names:
         runs = results.get(name, [])
         m = [r["metrics"] for r in runs]
         paper = PACGAN_TABLE2.get(name, ("–", "–"))
-        batch = {r["training"]["config"]["train"]["batch_size"] for r in runs}
-        rows.append(
-            f"| {REMEDIES[name].label} | {len(runs)} | {co.mean_spread([x['modes']['modes_covered'] for x in m], 1)} | "
-            f"{paper[0]} | {co.mean_spread([x['modes']['reverse_kl'] for x in m], 3)} | {paper[1]} | "
-            f"{co.mean_spread([x['fid'] for x in m], 2)} | {', '.join(map(str, sorted(batch)))} | "
-            f"{co.mean_spread([r['training']['seconds'] for r in runs], 0)} |"
-        )
+        batch = ", ".join(map(str, sorted({r["training"]["config"]["train"]["batch_size"] for r in runs})))
+        seconds = md.mean_spread([r["training"]["seconds"] for r in runs], 0)
+        ours = [md.mean_spread([x["modes"]["modes_covered"] for x in m], 1)]
+        ours += [md.mean_spread([x["modes"]["reverse_kl"] for x in m], 3)]
+        fid = md.mean_spread([x["fid"] for x in m], 2)
+        rows.append([REMEDIES[name].label, len(runs), *beside(ours, paper), fid, batch, seconds])
     m = floor["metrics"]
-    modes, kl = m["modes"]["modes_covered"], m["modes"]["reverse_kl"]
-    rows.append(f"| *real training stacks (the floor)* | – | {modes} | – | {kl:.3f} | – | {m['fid']:.2f} | – | – |")
-    return rows
+    real = [m["modes"]["modes_covered"], "–", f"{m['modes']['reverse_kl']:.3f}", "–", f"{m['fid']:.2f}", "–", "–"]
+    rows.append(["*real training stacks (the floor)*", "–", *real])
+    return md.table([*header, "samples / step", "train s"], "l" + "r" * 8, rows)
 
 
 def toy_figure(data: str, names: list[str], runs: dict[str, list[str]], path: Path, size: int = 160) -> Path:
@@ -499,7 +473,7 @@ def toy_figure(data: str, names: list[str], runs: dict[str, list[str]], path: Pa
 def figure_lines(data: str, rows: str, columns: str, alt: str, path: str) -> list[str]:
     """The Markdown of a ``toy_figure``: its caption and the image."""
     caption = f"{data}: the 2,500 scored samples of each run (rows: {rows}; columns: {columns}; grey: real points)."
-    return [caption, "", f"![{alt}]({path})", ""]
+    return [caption, "", md.image(alt, path), ""]
 
 
 def describe_machines(results: list[dict[str, Any]]) -> list[str]:
@@ -528,9 +502,7 @@ def section_text(
         "the tables could not be read here (they are images in the authors' repository), so check them against "
         "the paper before citing them.",
         "",
-        "```bash",
-        "python benchmarks/mode_collapse.py " + args.command,
-        "```",
+        *md.code_block("python benchmarks/mode_collapse.py " + args.command),
         "",
         f"gankit {gankit.__version__}; {time.strftime('%Y-%m-%d', time.gmtime())}. Ours: mean ± standard "
         "deviation over seeds; PacGAN's: mean ± standard error over 10 trials.",
@@ -595,9 +567,7 @@ def section_text(
             "",
             "Samples (final step, fixed z, first seed):",
             "",
-            "| " + " | ".join(stacked) + " |",
-            "|" + "---|" * len(stacked),
-            "| " + " | ".join(f"![{n}](results/stacked-{n}.png)" for n in stacked) + " |",
+            *md.table(list(stacked), "l" * len(stacked), [[md.image(n, f"results/stacked-{n}.png") for n in stacked]]),
             "",
         ]
     return "\n".join(lines)
@@ -684,23 +654,18 @@ STACKED_PROTOCOLS = [
 
 def protocol_table(protocol: StackedProtocol, results: dict[tuple[int, int], list[dict[str, Any]]]) -> list[str]:
     """Ours (mean ± standard error over trials) beside the paper's table, one row per D size and packing."""
-    rows = [
-        "| D | D judges | trials | modes (of 1,000) | PacGAN | KL(p‖uniform) | PacGAN | FID (MNIST classifier) | "
-        "final D loss | train s |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
+    header = ["D", "D judges", "trials", "modes (of 1,000)", "PacGAN", "KL(p‖uniform)", "PacGAN"]
+    header += ["FID (MNIST classifier)", "final D loss", "train s"]
+    rows = []
     for (width, pack), runs in sorted(results.items()):
         m = [r["metrics"]["modes"] for r in runs]
         paper = protocol.paper.get((width, pack), ("–", "–"))
+        ours = [md.mean_se([x["modes_covered"] for x in m], 1), md.mean_se([x["reverse_kl"] for x in m], 3)]
         what = "single stacks (DCGAN)" if pack == 1 else f"packs of {pack} (PacDCGAN{pack})"
-        rows.append(
-            f"| {protocol.size(width)} | {what} | {len(runs)} | "
-            f"{mean_se([x['modes_covered'] for x in m], 1)} | {paper[0]} | "
-            f"{mean_se([x['reverse_kl'] for x in m], 3)} | {paper[1]} | "
-            f"{mean_se([r['metrics']['fid'] for r in runs], 1)} | {mean_se([r['final_d_loss'] for r in runs], 3)} | "
-            f"{mean_se([r['training']['seconds'] for r in runs], 0)} |"
-        )
-    return rows
+        cells = [protocol.size(width), what, len(runs), *beside(ours, paper)]
+        cells += [md.mean_se([r["metrics"]["fid"] for r in runs], 1), md.mean_se([r["final_d_loss"] for r in runs], 3)]
+        rows.append([*cells, md.mean_se([r["training"]["seconds"] for r in runs], 0)])
+    return md.table(header, "ll" + "r" * 8, rows)
 
 
 def section_head(
@@ -713,21 +678,13 @@ def section_head(
         "Produced by `benchmarks/mode_collapse.py` (this section only); every number of ours is read from the runs' "
         f"`eval.json`, PacGAN's are {table} of arXiv:1712.04086 (mean ± standard error over {trials} trials).",
         "",
-        "```bash",
-        "python benchmarks/mode_collapse.py " + args.command,
-        "```",
+        *md.code_block("python benchmarks/mode_collapse.py " + args.command),
         "",
         *describe_machines(runs),
         "",
         f"gankit {gankit.__version__}; {time.strftime('%Y-%m-%d', time.gmtime())}.",
         "",
     ]
-
-
-def _span(values: list[float], fmt: str = "d") -> str:
-    """The range of ``values`` as "a–b", or "a" when they are all equal."""
-    low, high = format(min(values), fmt), format(max(values), fmt)
-    return low if low == high else f"{low}–{high}"
 
 
 def protocol_reading(protocol: StackedProtocol, results: dict[tuple[int, int], list[dict[str, Any]]]) -> list[str]:
@@ -743,19 +700,19 @@ def protocol_reading(protocol: StackedProtocol, results: dict[tuple[int, int], l
             n = base_runs[0]["metrics"]["modes"]["n_samples"]
             words.append(f"{single} put all {n:,} samples in one mode in every trial.")
         elif base:
-            words.append(f"{single} cover {_span(base)} of the 1,000 modes.")
+            words.append(f"{single} cover {md.span(base)} of the 1,000 modes.")
         for pack in sorted(m for w, m in results if w == width and m > 1):
             packed = [r["metrics"]["modes"]["modes_covered"] for r in results[(width, pack)]]
             fid = [r["metrics"]["fid"] for r in results[(width, pack)]]
             if base and min(packed) > max(base):
-                words.append(f"Every trial with packs of {pack} covers more ({_span(packed)}).")
+                words.append(f"Every trial with packs of {pack} covers more ({md.span(packed)}).")
             elif base:
                 words.append(
-                    f"Packs of {pack} ({_span(packed)}) do not cover more modes than single stacks in every trial."
+                    f"Packs of {pack} ({md.span(packed)}) do not cover more modes than single stacks in every trial."
                 )
             if base_fid and max(fid) < min(base_fid):
                 words.append(
-                    f"Their FID is lower in every trial ({_span(fid, '.0f')} against {_span(base_fid, '.0f')})."
+                    f"Their FID is lower in every trial ({md.span(fid, '.0f')} against {md.span(base_fid, '.0f')})."
                 )
     words += paper_comparison(protocol, results)
     most = max(r["metrics"]["modes"]["modes_covered"] for rs in results.values() for r in rs)
@@ -803,8 +760,8 @@ def protocol_section(
     """A Stacked-MNIST protocol's section: PacGAN's table and gankit's runs of the same protocol beside it."""
     runs = [r for rs in results.values() for r in rs]
     steps = sorted({r["training"]["steps"] for r in runs})
-    trials = _span([len(rs) for rs in results.values()])
-    scored = _span([r["protocol"]["n_fake"] for r in runs], ",")
+    trials = md.span([len(rs) for rs in results.values()])
+    scored = md.span([r["protocol"]["n_fake"] for r in runs], ",")
     per_step = [r["training"]["seconds"] / r["training"]["steps"] for r in runs if r["training"]["steps"]]
     lines = [
         *section_head(protocol.title, protocol.table, protocol.paper_trials, args, runs),
@@ -816,8 +773,8 @@ def protocol_section(
         f"**Budget** (the deviation that matters): {', '.join(f'{s:,}' for s in steps)} steps per trial instead of "
         f"their {protocol.paper_steps:,} ({100 * max(steps) / protocol.paper_steps:.1f}% of it), and {trials} trials "
         f"per cell instead of {protocol.paper_trials}. At the step times measured here "
-        f"({_span(per_step, '.2f')} s), one {protocol.paper_steps:,}-step trial would take "
-        f"{_span([protocol.paper_steps * t / 3600 for t in per_step], '.0f')} h on this CPU. These numbers say where "
+        f"({md.span(per_step, '.2f')} s), one {protocol.paper_steps:,}-step trial would take "
+        f"{md.span([protocol.paper_steps * t / 3600 for t in per_step], '.0f')} h on this CPU. These numbers say where "
         "each setting stands early in training; they are not the paper's end point.",
         "",
         *protocol_table(protocol, results),
@@ -826,7 +783,7 @@ def protocol_section(
     ]
     first_trial = min(getattr(args, f"{protocol.flags}_trials"))
     for cell, path in figures.items():
-        lines += [f"Samples of trial {first_trial}, {cell} (the run's last grid):", "", f"![{cell}]({path})", ""]
+        lines += [f"Samples of trial {first_trial}, {cell} (the run's last grid):", "", md.image(cell, path), ""]
     return "\n".join(lines)
 
 
@@ -836,7 +793,7 @@ def pacgan_section(args: argparse.Namespace, results: dict[str, dict[int, list]]
     steps = sorted({r["training"]["steps"] for r in runs})
     seconds = [r["training"]["seconds"] / r["training"]["steps"] * 1000 for r in runs if r["training"]["steps"]]
     packs = [r["training"]["config"]["model"]["pack"] for r in runs]
-    trials = _span([len(rs) for by_pack in results.values() for rs in by_pack.values()])
+    trials = md.span([len(rs) for by_pack in results.values() for rs in by_pack.values()])
     lines = [
         *section_head("PacGAN's 2-D protocol (Lin et al. 2018, Table 1)", "Table 1", 10, args, runs),
         f"**Setting** (the `{PACGAN_BASE}` recipe, `gankit recipes {PACGAN_BASE}`; checked against the authors' code, "
@@ -916,9 +873,6 @@ def main(argv: list[str] | None = None) -> None:
         return
     args.command = " ".join(sys.argv[1:] if argv is None else argv)
 
-    def log(msg: str) -> None:
-        print(msg, flush=True)
-
     jobs: list[Job] = []
     if args.stacked_steps > 0:  # first: the longest runs
         jobs += [stacked_job(REMEDIES[n], s, args) for n in args.stacked_remedies for s in args.stacked_seeds]
@@ -991,7 +945,7 @@ def main(argv: list[str] | None = None) -> None:
             (doc.parent / "results" / f"stacked-{name}.png").write_bytes(grid[-1].read_bytes())
     if toy or stacked:
         floor = stacked_floor(Path(args.out), args.data_dir, args.stacked_n) if stacked else None
-        co.write_section(doc, SECTION, section_text(args, toy, stacked, figures, floor))
+        md.write_section(doc, SECTION, section_text(args, toy, stacked, figures, floor))
         log(f"wrote the {SECTION} section of {doc}")
     for kind, results_by_cell in by_protocol.items():
         protocol, paths = PROTOCOLS_BY_KIND[kind], {}
@@ -1002,14 +956,14 @@ def main(argv: list[str] | None = None) -> None:
                 (doc.parent / "results").mkdir(parents=True, exist_ok=True)
                 (doc.parent / "results" / name).write_bytes(grid[-1].read_bytes())
                 paths[protocol.caption(width, pack)] = f"results/{name}"
-        co.write_section(doc, protocol.section, protocol_section(protocol, args, results_by_cell, paths))
+        md.write_section(doc, protocol.section, protocol_section(protocol, args, results_by_cell, paths))
         log(f"wrote the {protocol.section} section of {doc}")
     if pacgan:
         paths = {}
         for data, runs in pacgan_runs.items():
             path = toy_figure(data, list(runs), runs, doc.parent / "results" / f"pacgan-{data}.png")
             paths[data] = f"results/{path.name}"
-        co.write_section(doc, PACGAN_SECTION, pacgan_section(args, pacgan, paths))
+        md.write_section(doc, PACGAN_SECTION, pacgan_section(args, pacgan, paths))
         log(f"wrote the {PACGAN_SECTION} section of {doc}")
 
 

@@ -2,7 +2,7 @@
 
     python benchmarks/pacgan_stall.py --steps 1500 --doc docs/results.md
 
-1. The old setup (``compare_objectives.toy_overrides``: the nsgan recipe on the shared 2-D MLP, Adam 2e-4
+1. The old setup (``benchmarks.common.toy_overrides``: the nsgan recipe on the shared 2-D MLP, Adam 2e-4
    β₁ 0.5, 64 packs per step) trained on grid25 with m = 1 and m = 2: D's loss, the spread of G's samples
    against the grid's, the high-quality share.
 2. The same D architecture, packed or not, trained alone against a frozen Gaussian with the grid's mean and
@@ -15,7 +15,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import compare_objectives as co  # a sibling script: benchmarks/ is on sys.path when this one runs
 import torch
 
 from gankit.data.toy import grid25_modes, sample_toy
@@ -25,6 +24,10 @@ from gankit.metrics.modes import count_toy_modes
 from gankit.nets import build_networks
 from gankit.recipes import get_recipe
 from gankit.training.state import build_training
+
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository root, for `benchmarks.…`
+from benchmarks import md
+from benchmarks.common import toy_overrides
 
 SECTION = "pacgan-stall"
 # What the table shows, in words: written from the run of the command in the section (seed 0, 1,500 steps).
@@ -46,7 +49,7 @@ READING = [
 def old_setup(pack: int, steps: int, seed: int) -> dict[str, float]:
     """Train the old 2-D setup on grid25 with packs of ``pack``; D's loss and G's samples at the end."""
     cfg = get_recipe("nsgan").override(
-        co.toy_overrides("grid25", steps, seed)
+        toy_overrides("grid25", steps, seed)
         | {"train.tensorboard": False, "model.pack": pack, "train.batch_size": 64 * pack}
     )
     training = build_training(cfg, log=lambda _: None)
@@ -69,7 +72,7 @@ def d_alone(pack: int, steps: int, seed: int) -> float:
     """D's loss (last 50 steps) after ``steps`` steps against a frozen N(mean, cov of grid25): G never moves."""
     torch.manual_seed(seed)
     real, _ = sample_toy(grid25_modes(), 100_000, 0)
-    cfg = get_recipe("nsgan").override(co.toy_overrides("grid25", steps, seed) | {"model.pack": pack})
+    cfg = get_recipe("nsgan").override(toy_overrides("grid25", steps, seed) | {"model.pack": pack})
     _, d = build_networks(cfg.model, (2,))
     opt = torch.optim.Adam(d.parameters(), cfg.d_optim.lr, betas=cfg.d_optim.betas)
     d_loss = get_objective(cfg.loss.objective).d_loss  # the recipe's D loss, as in its training step
@@ -94,24 +97,18 @@ def main(argv: list[str] | None = None) -> None:
     command = " ".join(sys.argv[1:] if argv is None else argv)
     torch.set_num_threads(1)
     real, _ = sample_toy(grid25_modes(), 100_000, 0)
-    rows = [
-        "| m | GAN: final D loss | G's samples: std | high quality % | modes | D alone vs frozen Gaussian: D loss |",
-        "|---:|---:|---:|---:|---:|---:|",
-    ]
+    header = ["m", "GAN: final D loss", "G's samples: std", "high quality %", "modes"]
+    rows = md.table([*header, "D alone vs frozen Gaussian: D loss"], "rrrrrr")
     for pack in (1, 2):
         r = old_setup(pack, args.steps, args.seed)
         alone = d_alone(pack, args.steps, args.seed)
-        rows.append(
-            f"| {pack} | {r['d_loss']:.3f} | {r['fake_std']:.2f} | {100 * r['high_quality']:.1f} | {r['modes']} | "
-            f"{alone:.3f} |"
-        )
+        cells = [pack, f"{r['d_loss']:.3f}", f"{r['fake_std']:.2f}", f"{100 * r['high_quality']:.1f}", r["modes"]]
+        rows.append(md.row([*cells, f"{alone:.3f}"]))
         print(rows[-1], flush=True)
     lines = [
         "### Why the packed D sat at log 4 in the old 2-D setup",
         "",
-        "```bash",
-        f"python benchmarks/pacgan_stall.py {command}",
-        "```",
+        *md.code_block(f"python benchmarks/pacgan_stall.py {command}"),
         "",
         f"grid25, seed {args.seed}, {args.steps:,} steps of the old setup (the `nsgan` recipe on the shared 2-D MLP of "
         "`compare_objectives.py`, 64 packs of m points per step); the grid's training set has a standard deviation "
@@ -123,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
         *READING,
     ]
     if args.doc:
-        co.write_section(Path(args.doc), SECTION, "\n".join(lines))
+        md.write_section(Path(args.doc), SECTION, "\n".join(lines))
     print("\n".join(lines))
 
 

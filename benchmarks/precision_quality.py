@@ -32,8 +32,8 @@ from gankit.metrics.protocol import Protocol
 from gankit.recipes import get_recipe
 from gankit.training.trainer import train
 
-sys.path.insert(0, str(Path(__file__).parent))
-from compare_objectives import write_section
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository root, for `benchmarks.…`
+from benchmarks import md
 
 SETTINGS = {"fp32": {"train.precision": "fp32", "train.compile": "off"}, "fast": {}}
 
@@ -87,12 +87,6 @@ def run_one(recipe: str, setting: str, seed: int, args: argparse.Namespace) -> d
     return result
 
 
-def summary(values: list[float], digits: int) -> str:
-    mean = statistics.fmean(values)
-    spread = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{mean:.{digits}f} ± {spread:.{digits}f}"
-
-
 def table(results: dict[tuple[str, str], list[dict[str, Any]]], args: argparse.Namespace) -> str:
     lines = [
         f"Produced by `python benchmarks/precision_quality.py {' '.join(args.argv)}`; torch {torch.__version__}, "
@@ -100,17 +94,15 @@ def table(results: dict[tuple[str, str], list[dict[str, Any]]], args: argparse.N
         f"{', '.join(map(str, args.seeds))} (mean ± standard deviation over seeds); scores from `gankit eval`'s "
         "defaults (10,000 samples, MNIST test split, the shipped classifier's features).",
         "",
-        "| recipe | setting | precision | FID ↓ | precision ↑ | recall ↑ | training s |",
-        "|---|---|---|---:|---:|---:|---:|",
     ]
+    rows = []
     for (recipe, setting), runs in results.items():
         metric = {k: [r["metrics"][k] for r in runs] for k in ("fid", "precision", "recall")}
         seconds = [r["training"]["seconds"] for r in runs]
-        lines.append(
-            f"| {recipe} | {setting} | {runs[0]['training']['precision']} | {summary(metric['fid'], 2)} "
-            f"| {summary(metric['precision'], 3)} | {summary(metric['recall'], 3)} | {statistics.fmean(seconds):.0f} |"
-        )
-    return "\n".join(lines)
+        scores = [md.mean_sd(metric["fid"], 2), md.mean_sd(metric["precision"], 3), md.mean_sd(metric["recall"], 3)]
+        rows.append([recipe, setting, runs[0]["training"]["precision"], *scores, f"{statistics.fmean(seconds):.0f}"])
+    header = ["recipe", "setting", "precision", "FID ↓", "precision ↑", "recall ↑", "training s"]
+    return "\n".join(lines + md.table(header, "lllrrrr", rows))
 
 
 def main() -> None:
@@ -132,7 +124,7 @@ def main() -> None:
     text = table(results, args)
     print(text)
     if args.doc:
-        write_section(Path(args.doc), "precision-quality", text)
+        md.write_section(Path(args.doc), "precision-quality", text)
 
 
 if __name__ == "__main__":

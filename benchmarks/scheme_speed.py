@@ -12,13 +12,18 @@ from __future__ import annotations
 import argparse
 import math
 import statistics
+import sys
+from pathlib import Path
 
 import torch
-from train_step_speed import time_gankit
 
 from gankit import get_recipe
 from gankit.training.schemes import SCHEMES
 from gankit.training.state import build_training
+
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository root, for `benchmarks.…`
+from benchmarks import md
+from benchmarks.common import time_gankit
 
 
 def main() -> None:
@@ -45,13 +50,14 @@ def main() -> None:
         f"# {args.recipe}, torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}; "
         f"median of {args.repeats} alternating rounds of >= {args.min_time} s\n"
     )
-    print("| scheme | G steps/s | real images/s | time per G step vs alternating |")
-    print("|---|---:|---:|---:|")
     base = statistics.median(times["alternating"])
+    rows = []
     for name, training in runs.items():
         per_step = statistics.median(times[name])
         images = training.images_seen / training.step  # real images per game step, as the scheme draws them
-        print(f"| {name} | {1 / per_step:.2f} | {images / per_step:,.0f} | {per_step / base:.2f} |")
+        rows.append([name, f"{1 / per_step:.2f}", f"{images / per_step:,.0f}", f"{per_step / base:.2f}"])
+    header = ["scheme", "G steps/s", "real images/s", "time per G step vs alternating"]
+    print("\n".join(md.table(header, "lrrr", rows)))
 
 
 if __name__ == "__main__":

@@ -43,10 +43,10 @@ import os
 import platform
 import statistics
 import sys
-import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -60,6 +60,10 @@ from gankit.nets.norms import LayerNorm2d
 from gankit.recipes import RECIPES
 from gankit.training.state import Training, build_training
 from gankit.training.step import unwrap
+
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository root, for `benchmarks.…`
+from benchmarks import md
+from benchmarks.common import time_gankit, timed
 
 Loss = Callable[[Tensor, Tensor], Tensor]
 # The recipes the plain loop can play: alternating ones (pacgan-2d is simultaneous, as its authors' code)
@@ -238,25 +242,6 @@ class PlainLoop:
         return stats | g_stats
 
 
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def _timed(step: Callable[[], object], steps: int, device: torch.device) -> float:
-    sync(device)
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    sync(device)
-    return time.perf_counter() - start
-
-
-def time_gankit(training: Training, steps: int) -> float:
-    """Seconds for ``steps`` gankit training steps."""
-    return _timed(training.train_step, steps, training.device)
-
-
 # PyTorch's own TF32 settings, read before any gankit engine turns TF32 off (on CUDA, torch's defaults let cuDNN's
 # fp32 convolutions use TF32): the plain loop runs under them, as a script written from the examples does.
 TORCH_TF32 = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
@@ -267,7 +252,7 @@ def time_plain(loop: PlainLoop, steps: int) -> float:
     engine = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
     torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = TORCH_TF32
     try:
-        return _timed(loop.step, steps, loop.device)
+        return timed(loop.step, steps, loop.device)
     finally:
         torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = engine
 
@@ -309,7 +294,7 @@ def gemm_peak(dtype: torch.dtype, device: torch.device, sizes: Sequence[int], re
         a, b = torch.randn(n, n, device=device).to(dtype), torch.randn(n, n, device=device).to(dtype)
         a @ b  # warm-up
         for _ in range(repeats):
-            seconds = _timed(lambda a=a, b=b: a @ b, 1, device)
+            seconds = timed(lambda a=a, b=b: a @ b, 1, device)
             best = max(best, 2 * n**3 / seconds / 1e9)
     return best
 
@@ -428,45 +413,28 @@ def measure(name: str, args: argparse.Namespace) -> Row:
     )
 
 
-def _joined(values: Sequence[float | None], fmt: str) -> str:
-    return " · ".join("–" if v is None else format(v, fmt) for v in values)
-
-
 def speed_table(rows: Sequence[Row], columns: Sequence[str] = COLUMNS) -> list[str]:
-    others = columns[1:]
-    lines = [
-        "| recipe | nets | batch × n_critic | plain img/s | "
-        + " | ".join(f"gankit {c} img/s" for c in others)
-        + " | "
-        + " | ".join(f"{c} / plain" for c in others)
-        + f" | G steps/s {' · '.join(columns)} | warm-up s {' · '.join(columns)} |",
-        "|---|---|---:|---:|" + "---:|" * (2 * len(others) + 2),
-    ]
+    others, names = columns[1:], " · ".join(columns)
+    header = ["recipe", "nets", "batch × n_critic", "plain img/s", *(f"gankit {c} img/s" for c in others)]
+    header += [*(f"{c} / plain" for c in others), f"G steps/s {names}", f"warm-up s {names}"]
+    table = []
     for r in rows:
         speed = {c: 1 / r.per_step[c] if c in r.per_step else None for c in columns}
         img = [f"{r.images * speed[c]:,.0f}" if speed[c] is not None else "failed" for c in columns]
         ratio = [f"{speed[c] / speed['plain']:.2f}" if speed[c] is not None else "–" for c in others]
-        lines.append(
-            f"| {r.name} | {r.arch} | {r.batch} × {r.n_critic} | {' | '.join(img)} | {' | '.join(ratio)} "
-            f"| {_joined(list(speed.values()), '.2f')} | {_joined([r.warmup_s.get(c) for c in columns], '.1f')} |"
-        )
-    return lines
+        speeds, warmups = md.joined(speed.values(), ".2f"), md.joined([r.warmup_s.get(c) for c in columns], ".1f")
+        table.append([r.name, r.arch, f"{r.batch} × {r.n_critic}", *img, *ratio, speeds, warmups])
+    return md.table(header, "llrr" + "r" * (2 * len(others) + 2), table)
 
 
 def flops_table(rows: Sequence[Row], peak_fp32: float, peak_bf16: float, columns: Sequence[str] = COLUMNS) -> list[str]:
-    names = " · ".join(columns)
-    lines = [
-        f"| recipe | GFLOP per G step | GFLOP/s {names} | % of fp32 peak | % of bf16 peak |",
-        "|---|---:|---:|---:|---:|",
-    ]
+    header = ["recipe", "GFLOP per G step", f"GFLOP/s {' · '.join(columns)}", "% of fp32 peak", "% of bf16 peak"]
+    table = []
     for r in rows:
         rate = [r.flops / 1e9 / r.per_step[c] if c in r.per_step else None for c in columns]
-        lines.append(
-            f"| {r.name} | {r.flops / 1e9:.2f} | {_joined(rate, '.1f')} "
-            f"| {_joined([None if g is None else 100 * g / peak_fp32 for g in rate], '.1f')} "
-            f"| {_joined([None if g is None else 100 * g / peak_bf16 for g in rate], '.1f')} |"
-        )
-    return lines
+        shares = [[None if g is None else 100 * g / peak for g in rate] for peak in (peak_fp32, peak_bf16)]
+        table.append([r.name, f"{r.flops / 1e9:.2f}", *(md.joined(v, ".1f") for v in (rate, *shares))])
+    return md.table(header, "lrrrr", table)
 
 
 def notes(rows: Sequence[Row]) -> list[str]:

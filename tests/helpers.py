@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -53,15 +50,6 @@ def train_once(tmp_path_factory, name: str, recipe: str = "nsgan", **overrides):
         run = tmp_path_factory.mktemp(name) / "run"
         train(tiny(recipe, **overrides), run, echo=False)
     return run
-
-
-def load_benchmark(name: str) -> ModuleType:
-    """Import ``benchmarks/NAME.py`` (not a package) as module ``name``, registered so its dataclasses work."""
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -2,23 +2,19 @@ import json
 
 import pytest
 
+from benchmarks import compare_objectives as compare
+from benchmarks.common import toy_overrides
 from gankit import get_recipe, load_generator
 from gankit.data.toy import ring8_modes
 from gankit.metrics.modes import count_toy_modes
 from gankit.training.trainer import train
-from tests.helpers import load_benchmark
 
 pytestmark = pytest.mark.slow  # the full lane only (pytest -m 'not slow' skips it)
 
 TOY_STEPS = 400
 
 
-@pytest.fixture(scope="module")
-def compare():
-    return load_benchmark("compare_objectives")
-
-
-def test_a_tiny_table_is_trained_scored_and_written(compare, tmp_path):
+def test_a_tiny_table_is_trained_scored_and_written(tmp_path):
     doc, out = tmp_path / "docs" / "results.md", tmp_path / "runs"
     argv = ["--steps", "2", "--toy-steps", "2", "--recipes", "gan", "--toy-recipes", "wgan", "-n", "300"]
     argv += ["--kid-subsets", "5"]
@@ -41,9 +37,9 @@ def test_a_tiny_table_is_trained_scored_and_written(compare, tmp_path):
         compare.main([*argv, "--recipe-steps", "dcgan-stacked=3"])  # not a recipe of the table
 
 
-def test_hinge_spreads_over_the_ring_on_the_shared_2d_mlp(compare, tmp_path):
+def test_hinge_spreads_over_the_ring_on_the_shared_2d_mlp(tmp_path):
     """Regression (issue 13): the hinge recipe's spectral norm, kept on the 2-D MLP, left D flat and G on 1-2 modes."""
-    cfg = get_recipe("hinge").override(compare.toy_overrides("ring8", TOY_STEPS, 0) | {"train.tensorboard": False})
+    cfg = get_recipe("hinge").override(toy_overrides("ring8", TOY_STEPS, 0) | {"train.tensorboard": False})
     assert not cfg.model.spectral_norm and cfg.model.g_norm == "none"  # the same MLP as every other objective
     train(cfg, tmp_path / "run", echo=False)
     points = load_generator(tmp_path / "run").generate(2500, seed=0)

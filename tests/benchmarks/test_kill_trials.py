@@ -2,14 +2,13 @@
 
 import pytest
 
+from benchmarks import kill_trials
 from gankit.store.faults import POINTS
-from tests.helpers import load_benchmark
 
 pytestmark = pytest.mark.slow  # the full lane only (pytest -m 'not slow' skips it)
 
 
 def test_a_run_killed_anywhere_resumes_to_the_weights_of_a_run_never_killed(tmp_path):
-    kill_trials = load_benchmark("kill_trials")
     summary, trials = kill_trials.kill_trials(len(POINTS) + 6, seed=0, workdir=tmp_path)
     failed = [t for t in trials if t.unreadable or t.leftovers or not (t.continued and t.equal)]
     assert not failed, failed

@@ -2,17 +2,12 @@ import json
 
 import pytest
 
-from tests.helpers import load_benchmark
+from benchmarks import latent_structure
 
 pytestmark = pytest.mark.slow  # the full lane only (pytest -m 'not slow' skips it)
 
 
-@pytest.fixture(scope="module")
-def latent_structure():
-    return load_benchmark("latent_structure")
-
-
-def test_a_tiny_page_is_trained_scored_and_written(latent_structure, tmp_path):
+def test_a_tiny_page_is_trained_scored_and_written(tmp_path):
     doc, out = tmp_path / "docs" / "latent.md", tmp_path / "runs"
     argv = ["--cgan-steps", "2", "--infogan-steps", "2", "--seeds", "0", "1", "--eval-samples", "200"]
     latent_structure.main([*argv, "--device", "cpu", "--out", str(out), "--doc", str(doc)])
@@ -43,7 +38,7 @@ def test_a_tiny_page_is_trained_scored_and_written(latent_structure, tmp_path):
 
 
 @pytest.mark.parametrize(("arch", "g"), [("infogan", "cs231n MNIST G"), ("infogan-authors-g", "authors' G")])
-def test_the_protocol_line_names_the_run_s_generator(latent_structure, tmp_path, arch, g):
+def test_the_protocol_line_names_the_run_s_generator(tmp_path, arch, g):
     from gankit import get_recipe
     from gankit.store.layout import RunPaths
 

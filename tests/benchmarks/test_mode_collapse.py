@@ -2,15 +2,11 @@ import json
 
 import pytest
 
+from benchmarks import md
+from benchmarks import mode_collapse as modes
 from gankit.recipes import get_recipe
-from tests.helpers import load_benchmark
 
 pytestmark = pytest.mark.slow  # the full lane only (pytest -m 'not slow' skips it)
-
-
-@pytest.fixture(scope="module")
-def modes():
-    return load_benchmark("mode_collapse")
 
 
 def _covered(out, cell: str, trials) -> list[int]:
@@ -22,13 +18,13 @@ def _covered(out, cell: str, trials) -> list[int]:
 
 
 @pytest.mark.parametrize("recipe", ["mbd", "fm", "mdgan", "pacgan2"])
-def test_a_remedy_recipe_differs_from_the_plain_gan_only_in_the_remedy_fields(modes, recipe):
+def test_a_remedy_recipe_differs_from_the_plain_gan_only_in_the_remedy_fields(recipe):
     plain, remedy = get_recipe(modes.STACKED_BASE).flat(), get_recipe(recipe).flat()
     changed = {k for k in plain if plain[k] != remedy[k]} - {"recipe", "data.name"}
     assert changed and changed <= set(modes.REMEDY_FIELDS)
 
 
-def test_remedy_overrides_take_the_recipe_values_and_packing_scales_the_batch(modes):
+def test_remedy_overrides_take_the_recipe_values_and_packing_scales_the_batch():
     assert modes.REMEDIES["gan"].overrides() == {}
     assert modes.REMEDIES["mbstd"].overrides()["model.minibatch"] == "stddev"
     mdgan = modes.REMEDIES["mdgan"].overrides()
@@ -39,18 +35,7 @@ def test_remedy_overrides_take_the_recipe_values_and_packing_scales_the_batch(mo
     assert modes.remedy_run_overrides(pac4, {}, 64, "samples")["train.batch_size"] == 64
 
 
-def test_a_section_is_replaced_in_place_and_kept_by_compare_objectives(tmp_path):
-    compare = load_benchmark("compare_objectives")
-    doc = tmp_path / "results.md"
-    doc.write_text("# Results\n\nbody\n")
-    compare.write_section(doc, "mode-collapse", "first")
-    compare.write_section(doc, "mode-collapse", "second")
-    text = doc.read_text()
-    assert text.startswith("# Results") and "second" in text and "first" not in text
-    assert compare.marked_sections(text) == ["<!-- mode-collapse: begin -->\nsecond\n<!-- mode-collapse: end -->"]
-
-
-def test_a_tiny_benchmark_is_trained_scored_and_written(modes, tmp_path):
+def test_a_tiny_benchmark_is_trained_scored_and_written(tmp_path):
     doc, out = tmp_path / "docs" / "results.md", tmp_path / "runs"
     argv = ["--toy-steps", "2", "--toy-data", "ring8", "--remedies", "gan", "pacgan2", "--seeds", "0"]
     argv += ["--stacked-steps", "1", "--stacked-remedies", "gan", "--stacked-n", "200"]
@@ -74,12 +59,7 @@ def test_a_tiny_benchmark_is_trained_scored_and_written(modes, tmp_path):
     assert doc.read_text().count("<!-- mode-collapse: begin -->") == 1
 
 
-def test_mean_and_standard_error(modes):
-    assert modes.mean_se([1.0, 2.0, 3.0], 2) == "2.00 ± 0.58"  # s = 1, s / √3
-    assert modes.mean_se([4.0], 1) == "4.0" and modes.mean_se([], 1) == "–"
-
-
-def test_the_paper_comparison_weighs_both_standard_errors(modes):
+def test_the_paper_comparison_weighs_both_standard_errors():
     def runs(*modes_covered):
         return [{"metrics": {"modes": {"modes_covered": k}}} for k in modes_covered]
 
@@ -93,7 +73,7 @@ def test_the_paper_comparison_weighs_both_standard_errors(modes):
     assert words.endswith("packs of 2, D = ½G 905.0 against 840.7 (above).")  # 840.7 + 2·√(15.9² + 5²) < 905
 
 
-def test_pacgans_protocol_is_trained_with_its_recipe_and_written_in_its_own_section(modes, tmp_path):
+def test_pacgans_protocol_is_trained_with_its_recipe_and_written_in_its_own_section(tmp_path):
     doc, out = tmp_path / "docs" / "results.md", tmp_path / "runs"
     doc.parent.mkdir()
     doc.write_text("<!-- mode-collapse: begin -->\nkept\n<!-- mode-collapse: end -->\n")
@@ -107,7 +87,7 @@ def test_pacgans_protocol_is_trained_with_its_recipe_and_written_in_its_own_sect
     text = doc.read_text()
     assert "kept" in text and text.count("<!-- pacgan-2d: begin -->") == 1
     covered = _covered(out, "pacgan-ring8-m2", (0, 1))
-    row = f"| packs of 2 (PacGAN2) | 2 | {modes.mean_se(covered, 1)} | 7.9 ± 0.1 |"
+    row = f"| packs of 2 (PacGAN2) | 2 | {md.mean_se(covered, 1)} | 7.9 ± 0.1 |"
     assert row in text  # ours read from eval.json, mean ± standard error, beside PacGAN's Table 1
     assert (doc.parent / "results" / "pacgan-ring8.png").is_file()
 
@@ -129,7 +109,7 @@ def test_pacgans_protocol_is_trained_with_its_recipe_and_written_in_its_own_sect
     ],
 )
 def test_a_stacked_protocol_is_trained_with_its_recipe_and_written_in_its_own_section(
-    modes, tmp_path, flag, cell, recipe, arch, width, packs, g_steps, row
+    tmp_path, flag, cell, recipe, arch, width, packs, g_steps, row
 ):
     doc, out = tmp_path / "docs" / "results.md", tmp_path / "runs"
     doc.parent.mkdir()
@@ -150,5 +130,5 @@ def test_a_stacked_protocol_is_trained_with_its_recipe_and_written_in_its_own_se
     text = doc.read_text()
     assert "kept" in text and text.count(f"<!-- {recipe}: begin -->") == 1
     paper = modes.PROTOCOLS_BY_KIND[flag].paper[(width, 2)][0]
-    assert f"{row} 2 | {modes.mean_se(_covered(out, cell, (0, 1)), 1)} | {paper} |" in text  # ours beside the paper's
+    assert f"{row} 2 | {md.mean_se(_covered(out, cell, (0, 1)), 1)} | {paper} |" in text  # ours beside the paper's
     assert (doc.parent / "results" / f"{cell.replace('m2', 'm1')}.png").is_file()
