@@ -89,13 +89,26 @@ def wasserstein_g_loss(real: Tensor | None, fake: Tensor) -> Tensor:
 # Relativistic objectives (Jolicoeur-Martineau 2018, "The relativistic discriminator: a key element missing from
 # standard GAN", ICLR 2019; arXiv:1807.00734). C is D's logit. D estimates how much more realistic real data is
 # than generated data, and G's loss compares its samples with real ones, so it reads D's logits on both.
-# Section and algorithm numbers are those of arXiv:1807.00734v3 as recalled when this was written: the paper's
-# text could not be read here, so its equation numbers are not given rather than guessed (check before citing).
+#
+# What was checked, and against what (the paper's own text could not be read here: the stored copies of
+# arXiv:1807.00734v3 -- arxiv-vanity, OpenReview, a LaTeX dump -- came back only as far as the introduction):
+# - The losses: against the author's code, github.com/AlexiaJM/RelativisticGAN at 2646c0b (README.md's
+#   snippets, and code/GAN_losses_iter.py: loss_D 5 = RSGAN, 6 = RaSGAN, 7 = RaLSGAN, lines 634-639 for D and
+#   694-705 for G), in the corrected form that issue 2 asked for (the README's notes say the first upload
+#   reversed the fake term's difference). Each function below equals the author's up to the factor noted.
+# - "Algorithm 2" for RaGAN: only second-hand. In AlexiaJM/RelativisticGAN issue 2 (2018-07-04, against v1 of
+#   the paper) a reader derives RaSGAN's correct losses "according to Algorithm 2 of the paper" and the author
+#   agrees; whether v3 keeps that number was not checked.
+# - "Section 4.1" for RSGAN: only second-hand. IShengFang/Relativistic-average-GAN-Keras's README links the
+#   sentence defining the relativistic discriminator to the PDF anchor arxiv.org/pdf/1807.00734.pdf#subsection.4.1.
+# - Not verified at all: that RaGAN is section 4.3, Algorithm 1's number, and every equation number.
+# So the references below (and README.md's) name the paper only, with no section, algorithm or equation
+# number; read the paper before adding one.
 
 
 def relativistic_d_loss(real: Tensor, fake: Tensor) -> Tensor:
-    """RSGAN l_D = −E[log σ(C(x_r) − C(x_f))], x_r and x_f paired sample by sample
-    (Jolicoeur-Martineau 2018, sec. 4.1 and Alg. 1: one fake per real, as the author's code pairs them)."""
+    """RSGAN l_D = −E[log σ(C(x_r) − C(x_f))], x_r and x_f paired sample by sample: one fake per real, as the
+    author's code pairs them (its ``BCE_stable(y_pred - y_pred_fake, 1)``)."""
     if real.shape != fake.shape:
         raise ValueError(
             f"RSGAN pairs real and fake logits one to one: shapes {tuple(real.shape)} and {tuple(fake.shape)}"
@@ -104,34 +117,33 @@ def relativistic_d_loss(real: Tensor, fake: Tensor) -> Tensor:
 
 
 def relativistic_g_loss(real: Tensor, fake: Tensor) -> Tensor:
-    """RSGAN l_G = −E[log σ(C(x_f) − C(x_r))]: D's loss with the roles swapped (Jolicoeur-Martineau 2018, sec. 4.1)."""
+    """RSGAN l_G = −E[log σ(C(x_f) − C(x_r))]: D's loss with the roles swapped (the author's code's G loss)."""
     return relativistic_d_loss(fake, real)
 
 
 def relativistic_average_d_loss(real: Tensor, fake: Tensor) -> Tensor:
     """RaSGAN l_D = −E log D̃(x_r) − E log(1 − D̃(x_f)), with D̃(x_r) = σ(C(x_r) − E C(x_f)) and
-    D̃(x_f) = σ(C(x_f) − E C(x_r)), the means over the other side's batch (Jolicoeur-Martineau 2018, sec. 4.3,
-    Alg. 2). The author's code halves the sum; a constant factor, which Adam's steps ignore, so the paper's sum is
-    used."""
+    D̃(x_f) = σ(C(x_f) − E C(x_r)), the means over the other side's batch. The author's code halves the sum; a
+    constant factor, which Adam's steps ignore, so the sum is used."""
     return F.softplus(fake.mean() - real).mean() + F.softplus(fake - real.mean()).mean()
 
 
 def relativistic_average_g_loss(real: Tensor, fake: Tensor) -> Tensor:
-    """RaSGAN l_G = −E log D̃(x_f) − E log(1 − D̃(x_r)): D's loss with the roles swapped
-    (Jolicoeur-Martineau 2018, sec. 4.3). G's gradient also flows through E C(x_f) in the real term."""
+    """RaSGAN l_G = −E log D̃(x_f) − E log(1 − D̃(x_r)): D's loss with the roles swapped (the author's code's
+    G loss, halved there). G's gradient also flows through E C(x_f) in the real term."""
     return relativistic_average_d_loss(fake, real)
 
 
 def relativistic_average_ls_d_loss(real: Tensor, fake: Tensor) -> Tensor:
-    """RaLSGAN l_D = E[(C(x_r) − E C(x_f) − 1)²] + E[(C(x_f) − E C(x_r) + 1)²]: sec. 4.3's RaGAN form with
-    f₁(y) = (y − 1)², f₂(y) = (y + 1)² (Jolicoeur-Martineau 2018; targets 1 and −1 for the relative logits).
-    The author's code halves the sum; a constant factor, which Adam's steps ignore, so the paper's sum is used."""
+    """RaLSGAN l_D = E[(C(x_r) − E C(x_f) − 1)²] + E[(C(x_f) − E C(x_r) + 1)²]: the RaSGAN form with
+    f₁(y) = (y − 1)², f₂(y) = (y + 1)² (targets 1 and −1 for the relative logits). The author's code halves the
+    sum; a constant factor, which Adam's steps ignore, so the sum is used."""
     return (real - fake.mean() - 1).pow(2).mean() + (fake - real.mean() + 1).pow(2).mean()
 
 
 def relativistic_average_ls_g_loss(real: Tensor, fake: Tensor) -> Tensor:
     """RaLSGAN l_G = E[(C(x_f) − E C(x_r) − 1)²] + E[(C(x_r) − E C(x_f) + 1)²]: D's loss with the roles swapped
-    (Jolicoeur-Martineau 2018, sec. 4.3)."""
+    (the author's code's G loss, halved there)."""
     return relativistic_average_ls_d_loss(fake, real)
 
 
@@ -162,21 +174,21 @@ _OBJECTIVES: dict[str, Objective] = {
             "relativistic",
             relativistic_d_loss,
             relativistic_g_loss,
-            "Jolicoeur-Martineau 2018, sec. 4.1 (RSGAN)",
+            "Jolicoeur-Martineau 2018 (RSGAN)",
             g_reads_real=True,
         ),
         Objective(
             "relativistic-average",
             relativistic_average_d_loss,
             relativistic_average_g_loss,
-            "Jolicoeur-Martineau 2018, sec. 4.3 (RaSGAN)",
+            "Jolicoeur-Martineau 2018 (RaSGAN)",
             g_reads_real=True,
         ),
         Objective(
             "relativistic-average-ls",
             relativistic_average_ls_d_loss,
             relativistic_average_ls_g_loss,
-            "Jolicoeur-Martineau 2018, sec. 4.3 (RaLSGAN)",
+            "Jolicoeur-Martineau 2018 (RaLSGAN)",
             g_reads_real=True,
         ),
     )

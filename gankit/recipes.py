@@ -133,22 +133,10 @@ def _infogan() -> Config:
     """Chen et al. (2016)'s MNIST InfoGAN with the authors' code's settings (openai/InfoGAN, run_mnist_exp.py).
 
     Q(c_i | x) for each continuous code is N(μ_i, 1), σ fixed at 1, and λ = 1 for every code: the continuous
-    codes add −(c_i − μ_i)²/2 + const to the bound. A learned σ (``model.info_continuous_std=none``, gankit's
-    earlier recipe, there with λ = 0.1) scales their weight in G's loss by 1/σ² as Q sharpens, so they
-    compete with c1 for the digit's shape. Full MNIST, seed 2, 1,000 steps, ``gankit eval --metrics
-    categorical_code_accuracy -n 5000``: 59.1% with the learned σ, 80.4% with σ = 1 (docs/latent-structure.md
-    has five seeds of 3,000 steps).
-
-    Screened against the paper's 95% (``gankit train --recipe infogan --data-dir DIR --seed S --steps 3000
-    [--set …]``, then ``gankit eval RUN --metrics categorical_code_accuracy``; this recipe, bf16 autocast as
-    ``train.precision=auto`` picks on a CPU with AMX: seed 4 83.0%, seed 0 88.3%, seed 2 89.4%, from
-    docs/latent-structure.md): the authors' G, batch norm before each ReLU (``model.arch=infogan-authors-g``),
-    67.7% and 73.5% (seeds 4, 0); float32 (``train.precision=fp32``), 99.2%, 83.5% and 90.2% (seeds 4, 0, 2). No
-    change helps every seed: in each run but one, two or three categories share digits (4/9, 3/5/8 or 4/7/9)
-    about evenly, split by style rather than by digit, and which seeds land there moves with any change.
-    The authors' batch and length (``--batch-size 128 --steps 5000``, their run_mnist_exp.py) did not help
-    either: seed 0 89.9% (Q on the real test digits 87.5%), seed 4 80.9% (79.7%), against 88.3% (84.9%) and
-    83.0% (77.4%) at batch 64 for 3,000 steps; the 4/9 split stayed in both.
+    codes add −(c_i − μ_i)²/2 + const to the bound (a learned σ let them compete with c1 for the digit's shape).
+    Per-seed accuracies are in docs/latent-structure.md, and what was screened against the paper's 95% (a learned
+    σ, the authors' G, float32, the authors' batch and length; no change helped every seed) in its section
+    "InfoGAN: what was screened against the paper's 95%".
     """
     return Config(
         model=ModelConfig(
@@ -399,21 +387,21 @@ _RECIPES: dict[str, Recipe] = {
             "rsgan",
             "relativistic standard GAN: D's loss −log σ(C(x_r) − C(x_f)) on pairs, G's the same with the roles "
             "swapped (so G's step also judges a real batch); the dcgan recipe with this objective only",
-            "Jolicoeur-Martineau 2018 (ICLR 2019), sec. 4.1",
+            "Jolicoeur-Martineau 2018 (ICLR 2019)",
             _rsgan,
         ),
         Recipe(
             "ragan",
             "relativistic average standard GAN (RaSGAN): each real logit against the mean fake one and vice versa, "
             "G's loss with the roles swapped; the dcgan recipe with this objective only",
-            "Jolicoeur-Martineau 2018 (ICLR 2019), sec. 4.3",
+            "Jolicoeur-Martineau 2018 (ICLR 2019)",
             _ragan,
         ),
         Recipe(
             "ralsgan",
             "relativistic average least-squares GAN: (C(x_r) − E C(x_f) − 1)² + (C(x_f) − E C(x_r) + 1)², G's loss "
             "with the roles swapped; the dcgan recipe with this objective only (not lsgan's nets)",
-            "Jolicoeur-Martineau 2018 (ICLR 2019), sec. 4.3",
+            "Jolicoeur-Martineau 2018 (ICLR 2019)",
             _ralsgan,
         ),
     )

@@ -3,9 +3,12 @@
 ``gankit.config`` checks types, ranges and combinations but knows no registry (it sits below them); this
 module, above every registry, checks the names and the one combination that needs a registry's knowledge
 (several G steps per game step only in a scheme that alternates the players). ``check_choices(cfg)`` runs
-before a run is built, and the command line reads its choices from ``FIELD_CHOICES``. Which fields name a
-registry's parts is declared beside each field (``option(registry=…)`` in ``gankit.config``); ``REGISTRIES``
-maps those keys to the registries.
+before a run is built (``train``, and ``gankit train --dry-run``) and when the command line assembles a config.
+Which fields name a registry's parts is declared beside each field (``option(registry=…)`` in
+``gankit.config``); ``REGISTRIES`` maps those keys to the registries, and ``FIELD_CHOICES`` maps each such field
+to its registry. ``FIELD_CHOICES`` is read by ``check_choices`` alone (and by tests: the fuzz tests draw valid
+names from it); the command line's own ``choices=`` lists (``--scheme``, ``--features``, …) come from the
+registries directly.
 """
 
 from __future__ import annotations

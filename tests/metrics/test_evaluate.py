@@ -1,6 +1,7 @@
 import json
 
 import pytest
+import torch
 
 import gankit
 from gankit.errors import GankitError
@@ -69,6 +70,9 @@ def test_evaluate_run_counts_modes_of_a_2d_run_with_the_pacgan_protocol(tmp_path
     modes = result["metrics"]["modes"]
     assert result["protocol"]["n_fake"] == 2500 and modes["n_samples"] == 2500 and modes["num_modes"] == 8
     assert 0 <= modes["modes_covered"] <= 8 and 0 <= modes["high_quality"] <= 1
+    torch.manual_seed(1)  # the evaluation's z come from Protocol.seed alone, not from the global RNG
+    torch.rand(1000)
+    assert evaluate_run(tmp_path / "ring")["metrics"] == result["metrics"]
 
 
 def test_evaluate_run_counts_stacked_mnist_modes(tmp_path):
