@@ -188,11 +188,7 @@ def write_doc(path: Path, args: argparse.Namespace, sections: dict[str, Any]) ->
         lines += [*md.table(["data", *names], "l" * (len(names) + 1), rows), ""]
     if "images" in sections:
         lines += ["## Rankings", "", *ranking_lines(sections["images"]), ""]
-    kept = md.marked_sections(path.read_text()) if path.is_file() else []  # other scripts' sections
-    for block in kept:
-        lines += [block, ""]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines))
+    md.write_page(path, "\n".join(lines))  # other scripts' sections stay
 
 
 def _recipe_steps(text: str) -> tuple[str, int]:

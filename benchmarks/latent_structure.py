@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> None:
     ]
     protocol = infogan_protocol(out / f"infogan-seed{args.seeds[0]}")
     page = render(args, cgan, cgan_s, cgan_fig, info, recognised, median, best_seed, info_figs, figures.name, protocol)
-    doc.write_text(page)
+    md.write_page(doc, page)  # the page's hand-written sections stay
     log(f"wrote {doc}")
 
 

@@ -122,3 +122,11 @@ def write_section(path: Path, name: str, body: str) -> None:
         text = text.rstrip() + ("\n\n" if text.strip() else "") + block + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
+
+
+def write_page(path: Path, text: str) -> None:
+    """Write the page ``path`` as ``text``, keeping the marked sections it already holds (other scripts' tables
+    and hand-written notes) after it."""
+    kept = marked_sections(path.read_text()) if path.is_file() else []
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n\n".join([text.rstrip(), *kept]) + "\n")

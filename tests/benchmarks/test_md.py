@@ -108,3 +108,12 @@ def test_a_blank_file_gets_the_section_alone(tmp_path):
     doc.write_text("  \n\n")
     md.write_section(doc, "s", "body")
     assert doc.read_text() == "<!-- s: begin -->\nbody\n<!-- s: end -->\n"
+
+
+def test_a_rewritten_page_keeps_its_marked_sections_and_drops_the_rest(tmp_path):
+    doc = tmp_path / "page.md"
+    doc.write_text("# old title\n\nold table\n\n<!-- notes: begin -->\nby hand\n<!-- notes: end -->\nstray tail\n")
+    md.write_page(doc, "# new title\n\nnew table\n")
+    assert doc.read_text() == "# new title\n\nnew table\n\n<!-- notes: begin -->\nby hand\n<!-- notes: end -->\n"
+    md.write_page(tmp_path / "fresh.md", "only\n")
+    assert (tmp_path / "fresh.md").read_text() == "only\n"
