@@ -61,6 +61,7 @@ MAX_MLP_LAYERS = 24  # hidden widths double per layer: width · 2**23 is already
 MAX_GRID_SIZE = 10_000  # images in a sample grid
 MAX_FID_SAMPLES = 200_000  # generated at once for each FID during training
 MAX_SEED = 2**63 - 2  # the grid's seed is seed + 1, and torch takes signed 64-bit seeds
+MAX_TRIALS = 10_000  # trials of one run (each a folder RUN/trial-KK)
 
 
 def _check(ok: bool, message: str) -> None:
@@ -337,10 +338,36 @@ class TrainConfig:
         600.0, "seconds a rank waits for the others (rendezvous, each collective)", resumable=True
     )
     sync_batchnorm: bool = option(False, "CUDA only: batch-norm statistics over the global batch instead of per rank")
+    trials: int = option(
+        1, "independent trials of the run, one per seed (seed, seed + 1, …), each in RUN/trial-KK (gankit.trials)"
+    )
+    seeds: tuple[int, ...] = option((), "the trials' seeds, if not seed, seed + 1, … (sets train.trials)")
+
+    @property
+    def trial_seeds(self) -> tuple[int, ...]:
+        """The seed of each trial: ``seeds`` if given, else ``seed``, ``seed`` + 1, … (``trials`` of them)."""
+        return self.seeds or tuple(self.seed + k for k in range(self.trials))
 
     def check(self) -> None:
         """Reject impossible values of this section with a message that says how to fix them."""
         _check_choices(self, "train")
+        _check(
+            1 <= self.trials <= MAX_TRIALS,
+            f"train.trials must lie in 1..{MAX_TRIALS} (independent runs), got {self.trials}",
+        )
+        _check(
+            not self.seeds or self.trials in (1, len(self.seeds)),
+            f"train.trials is {self.trials} but train.seeds lists {len(self.seeds)} seeds: give one of them",
+        )
+        _check(len(self.seeds) <= MAX_TRIALS, f"train.seeds lists at most {MAX_TRIALS} seeds, got {len(self.seeds)}")
+        _check(
+            all(0 <= s <= MAX_SEED for s in self.trial_seeds),
+            f"each trial's seed must lie in 0..{MAX_SEED}, got {_short(str(self.trial_seeds))}",
+        )
+        _check(
+            len(set(self.trial_seeds)) == len(self.trial_seeds),
+            f"train.seeds repeats a seed: {_short(str(self.seeds))}; each trial needs its own",
+        )
         _check(0 <= self.seed <= MAX_SEED, f"train.seed must lie in 0..{MAX_SEED} (2**63 − 2), got {self.seed}")
         _check(self.steps >= 0, f"train.steps must be >= 0, got {self.steps}")
         _check(self.batch_size >= 1, f"train.batch_size must be at least 1, got {self.batch_size}")
@@ -422,6 +449,16 @@ class Config:
                 value = getattr(value, part)
             out[path] = value
         return out
+
+    @property
+    def has_trials(self) -> bool:
+        """Whether this is a trials run (``train.trials`` > 1 or ``train.seeds`` given): a folder of one-trial runs."""
+        return self.train.trials > 1 or bool(self.train.seeds)
+
+    def trial(self, k: int) -> Config:
+        """The config of trial ``k``: this one with trial k's seed, as one ordinary run."""
+        train = dataclasses.replace(self.train, seed=self.train.trial_seeds[k], trials=1, seeds=())
+        return dataclasses.replace(_deep_copy(self), train=train)
 
     def override(self, assignments: Mapping[str, Any]) -> Config:
         """A copy with dotted fields replaced, e.g. ``{"train.steps": 10, "g_optim.lr": "1e-3"}``."""

@@ -18,7 +18,11 @@ class CheckpointError(GankitError):
 
 
 class TrainingDiverged(GankitError):
-    """Losses or weights became NaN/inf; the last good checkpoint is kept."""
+    """Losses or weights became NaN/inf; the last good checkpoint is kept. ``step``: the step it was seen at."""
+
+    def __init__(self, message: str, step: int | None = None):
+        super().__init__(message)
+        self.step = step
 
 
 class DistributedError(GankitError):

@@ -26,6 +26,7 @@ SHORTCUTS = {
     "batch_size": "train.batch_size",
     "device": "train.device",
     "seed": "train.seed",
+    "trials": "train.trials",
 }
 
 
@@ -59,6 +60,18 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=int, help="train.batch_size")
     t.add_argument("--device", help="auto, cpu, cuda, cuda:N, mps (train.device)")
     t.add_argument("--seed", type=int, help="train.seed")
+    t.add_argument(
+        "--trials",
+        type=int,
+        metavar="N",
+        help="train N independent trials with seeds seed, seed + 1, …, each in RUN/trial-KK (train.trials)",
+    )
+    t.add_argument(
+        "--seeds",
+        type=parse_seeds,
+        metavar="LIST",
+        help="train one trial per seed, e.g. 0-9 or 0,3,7 or 0-4,10 (train.seeds)",
+    )
     t.add_argument("--no-progress", action="store_true", help="no progress bar; print log lines instead")
     t.add_argument(
         "--dry-run",
@@ -95,7 +108,31 @@ def cmd_train(args: argparse.Namespace) -> None:
     if args.dry_run:
         dry_run(cfg, run_dir, resume=bool(args.resume))
         return
+    if cfg.has_trials:
+        from gankit.trials.runner import train_trials
+
+        train_trials(cfg, run_dir, resume=bool(args.resume))
+        return
     train(cfg, run_dir, resume=bool(args.resume), restart=restart is not None)
+
+
+MAX_SEED_LIST = 10_000  # seeds one --seeds may list (train.trials' bound)
+
+
+def parse_seeds(text: str) -> tuple[int, ...]:
+    """``0-9``, ``0,3,7`` or ``0-4,10`` → the seeds, in the order given (an argparse type)."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        low, dash, high = part.strip().partition("-")
+        if not (low.isdigit() and (not dash or high.isdigit())):
+            raise argparse.ArgumentTypeError(f"expected seeds like 0-9 or 0,3,7, got {text[:40]!r}")
+        first, last = int(low), int(high) if dash else int(low)
+        if last < first or len(seeds) + last - first >= MAX_SEED_LIST:
+            raise argparse.ArgumentTypeError(
+                f"expected an increasing range of at most {MAX_SEED_LIST:,} seeds, got {part.strip()[:40]!r}"
+            )
+        seeds.extend(range(first, last + 1))
+    return tuple(seeds)
 
 
 def _parse_assignments(items: list[str]) -> dict[str, str]:
@@ -116,6 +153,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         overrides["data.download"] = True
     if args.no_progress:
         overrides["train.progress"] = False
+    if args.seeds is not None:
+        overrides["train.seeds"], overrides["train.trials"] = args.seeds, len(args.seeds)
     overrides.update(_parse_assignments(args.set))
     return overrides
 

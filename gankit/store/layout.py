@@ -8,6 +8,14 @@ Layout::
     RUN/log.txt                       the human-readable log
     RUN/samples/step-00000200.png     sample grids from a fixed z
     RUN/checkpoints/step-00002000/    tensors.safetensors + state.json (see gankit.store.checkpoint)
+
+A trials run (``train.trials`` > 1, or ``train.seeds``: ``gankit.trials``) is a folder of such runs, one per
+seed, each complete on its own (every command reads one as it reads any run)::
+
+    RUN/config.json                   the config of the whole set of trials
+    RUN/log.txt                       which trial ran when, and how each ended
+    RUN/trials.jsonl                  one record per trial that ended: {"trial", "seed", "status", "step"}
+    RUN/trial-00/ …                   trial k: an ordinary run, trained with seed train.trial_seeds[k]
 """
 
 from __future__ import annotations
@@ -55,6 +63,14 @@ class RunPaths:
     def sample_grid(self, step: int) -> Path:
         return self.samples / f"step-{step:08d}.png"
 
+    @property
+    def trials(self) -> Path:
+        return self.root / "trials.jsonl"
+
+    def trial(self, k: int) -> Path:
+        """The folder of trial ``k`` of a trials run."""
+        return self.root / f"trial-{k:02d}"
+
 
 def read_config(run_dir: str | Path) -> Config:
     """The run's ``config.json``; a clear error if it is missing, not a JSON object or not a valid config."""
@@ -68,6 +84,30 @@ def read_config(run_dir: str | Path) -> Config:
         return Config.from_dict(fields)
     except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as e:
         raise CheckpointError(f"{paths.config} is corrupt or from another version: {e}") from None
+
+
+def trial_run(run_dir: str | Path, trial: int | None) -> Path:
+    """The one-trial run a command reads: ``run_dir`` itself, or trial ``trial`` of a trials run (``--trial``).
+
+    A trials run read without ``trial``, an index out of range, or ``trial`` given for a single run are
+    errors that say what to pass instead."""
+    cfg, root = read_config(run_dir), Path(run_dir)
+    count = len(cfg.train.trial_seeds)
+    if not cfg.has_trials:
+        if trial is not None:
+            raise CheckpointError(f"{run_dir} is a single run, not a trials run: drop --trial")
+        return root
+    if trial is None:
+        raise CheckpointError(f"{run_dir} holds {count} trials: choose one with --trial K (K in 0..{count - 1})")
+    if not 0 <= trial < count:
+        raise CheckpointError(f"--trial must lie in 0..{count - 1} ({run_dir} holds {count} trials), got {trial}")
+    folder = RunPaths(root).trial(trial)
+    if not RunPaths(folder).config.is_file():
+        raise CheckpointError(
+            f"trial {trial} of {run_dir} has not started yet ({folder} holds no run); "
+            f"`gankit train --resume {run_dir}` trains it"
+        )
+    return folder
 
 
 def latest_checkpoint(run_dir: str | Path) -> Path:

@@ -29,7 +29,8 @@ def check_training(cfg: Config, run_dir: str | Path, resume: bool = False) -> st
     space = latent_space(cfg.model, data.num_classes)
     estimate = check_footprint(cfg, shape, space, device, data_bytes=0 if device.type == "cpu" else data_nbytes(data))
     GameLosses.from_config(cfg.loss, space)
+    trials = f", {len(cfg.train.trial_seeds)} trials one after another" if cfg.has_trials else ""
     return (
-        f"dry run: {'resuming' if resume else 'a new run in'} {paths.root}, {len(data):,} examples of shape "
+        f"dry run: {'resuming' if resume else 'a new run in'} {paths.root}{trials}, {len(data):,} examples of shape "
         f"{shape} from {data.source}, device {device}; {estimate.describe()}. Nothing was built or written."
     )

@@ -109,4 +109,6 @@ def diverged(paths: RunPaths, step: int, window: int, means: dict[str, float]) -
             f" in a new --run-dir, or edit them in {paths.config} and `gankit train --resume {paths.root}` "
             "(it starts again from step 0)."
         )
-    return TrainingDiverged(f"training diverged: {bad} in steps {step - window + 1}–{step}; {where}. {fixes}{then}")
+    return TrainingDiverged(
+        f"training diverged: {bad} in steps {step - window + 1}–{step}; {where}. {fixes}{then}", step=step
+    )
