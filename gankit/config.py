@@ -351,23 +351,6 @@ class TrainConfig:
     def check(self) -> None:
         """Reject impossible values of this section with a message that says how to fix them."""
         _check_choices(self, "train")
-        _check(
-            1 <= self.trials <= MAX_TRIALS,
-            f"train.trials must lie in 1..{MAX_TRIALS} (independent runs), got {self.trials}",
-        )
-        _check(
-            not self.seeds or self.trials in (1, len(self.seeds)),
-            f"train.trials is {self.trials} but train.seeds lists {len(self.seeds)} seeds: give one of them",
-        )
-        _check(len(self.seeds) <= MAX_TRIALS, f"train.seeds lists at most {MAX_TRIALS} seeds, got {len(self.seeds)}")
-        _check(
-            all(0 <= s <= MAX_SEED for s in self.trial_seeds),
-            f"each trial's seed must lie in 0..{MAX_SEED}, got {_short(str(self.trial_seeds))}",
-        )
-        _check(
-            len(set(self.trial_seeds)) == len(self.trial_seeds),
-            f"train.seeds repeats a seed: {_short(str(self.seeds))}; each trial needs its own",
-        )
         _check(0 <= self.seed <= MAX_SEED, f"train.seed must lie in 0..{MAX_SEED} (2**63 − 2), got {self.seed}")
         _check(self.steps >= 0, f"train.steps must be >= 0, got {self.steps}")
         _check(self.batch_size >= 1, f"train.batch_size must be at least 1, got {self.batch_size}")
@@ -411,6 +394,23 @@ class TrainConfig:
         _check(
             0 < self.ddp_timeout < 1e9,
             f"train.ddp_timeout must be a positive number of seconds, got {self.ddp_timeout}",
+        )
+        _check(
+            1 <= self.trials <= MAX_TRIALS,
+            f"train.trials must lie in 1..{MAX_TRIALS} (independent runs), got {self.trials}",
+        )
+        _check(
+            not self.seeds or self.trials in (1, len(self.seeds)),
+            f"train.trials is {self.trials} but train.seeds lists {len(self.seeds)} seeds: give one of them",
+        )
+        _check(len(self.seeds) <= MAX_TRIALS, f"train.seeds lists at most {MAX_TRIALS} seeds, got {len(self.seeds)}")
+        _check(
+            all(0 <= s <= MAX_SEED for s in self.trial_seeds),
+            f"each trial's seed must lie in 0..{MAX_SEED}, got {_short(str(self.trial_seeds))}",
+        )
+        _check(
+            len(set(self.trial_seeds)) == len(self.trial_seeds),
+            f"train.seeds repeats a seed: {_short(str(self.seeds))}; each trial needs its own",
         )
 
 

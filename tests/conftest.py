@@ -42,3 +42,9 @@ def cgan_run(tmp_path_factory):
 def infogan_run(tmp_path_factory):
     """An InfoGAN (62 noise dims, a 10-way categorical code c1, continuous codes c2, c3) on the MNIST sample."""
     return train_once(tmp_path_factory, "infogan", "infogan", **{"train.steps": 2})
+
+
+@pytest.fixture(scope="session")
+def trials_run(tmp_path_factory):
+    """A trials run: 2 trials (seeds 0 and 1) of a tiny nsgan on the MNIST sample, 2 steps each."""
+    return train_once(tmp_path_factory, "trials", "nsgan", **{"train.steps": 2, "train.trials": 2})

@@ -43,12 +43,19 @@ def slow_unless(values: list, fast: list) -> list:
 
 
 def train_once(tmp_path_factory, name: str, recipe: str = "nsgan", **overrides):
-    """Train ``tiny(recipe, **overrides)`` into a fresh folder (for session fixtures), away from this machine's data."""
+    """Train ``tiny(recipe, **overrides)`` (a run, or a trials run) into a fresh folder (for session fixtures), away
+    from this machine's data."""
     with pytest.MonkeyPatch.context() as mp:  # no data from this machine, as in tests/conftest.py
         mp.delenv("GANKIT_DATA_DIR", raising=False)
         mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
         run = tmp_path_factory.mktemp(name) / "run"
-        train(tiny(recipe, **overrides), run, echo=False)
+        cfg = tiny(recipe, **overrides)
+        if cfg.has_trials:
+            from gankit.trials.runner import train_trials
+
+            train_trials(cfg, run, echo=False)
+        else:
+            train(cfg, run, echo=False)
     return run
 
 

@@ -108,11 +108,46 @@ def cmd_eval(args: argparse.Namespace) -> None:
             raise ConfigError("give the run to score (gankit eval RUN), or --real to score the data itself")
         if args.blur is not None or args.only_class is not None:
             raise ConfigError("--blur and --only-class change a real set; use them with --real")
-        result = evaluate_run(args.run, protocol, checkpoint=args.checkpoint, use_ema=not args.no_ema, **cache)
-        out = Path(args.out or Path(args.run) / "eval.json")
+        if _all_trials(args):
+            _evaluate_trials(args, protocol, cache)
+            return
+        run = options.trial_run(args)
+        result = evaluate_run(run, protocol, checkpoint=args.checkpoint, use_ema=not args.no_ema, **cache)
+        out = Path(args.out or Path(run) / "eval.json")
     write_result(result, out)
     print(format_metrics(result["metrics"]))
     print(f"wrote {out}")
+
+
+def _all_trials(args: argparse.Namespace) -> bool:
+    """Whether ``gankit eval RUN`` scores every trial: RUN is a trials run and no --trial was given."""
+    from gankit.store.layout import read_config
+
+    if args.trial is not None or not read_config(args.run).has_trials:
+        return False
+    if args.checkpoint is not None:
+        raise ConfigError("--checkpoint names one run's checkpoint: with a trials run give --trial K too")
+    return True
+
+
+def _evaluate_trials(args: argparse.Namespace, protocol: Any, cache: dict[str, Any]) -> None:
+    from gankit.metrics.evaluate import write_result
+    from gankit.trials.evaluate import evaluate_trials
+    from gankit.trials.summary import format_spread
+
+    result = evaluate_trials(args.run, protocol, use_ema=not args.no_ema, **cache)
+    out = Path(args.out or Path(args.run) / "eval.json")
+    write_result(result, out)
+    for row in result["trials"]:
+        if "metrics" not in row:
+            print(f"trial {row['trial']} (seed {row['seed']}): {row['status']}")
+            continue
+        line = format_metrics(row["metrics"]).replace("\n", "; ")
+        print(f"trial {row['trial']} (seed {row['seed']}, step {row['step']}, {row['status']}): {line}")
+    print("over the trials (mean ± standard error):")
+    for name, s in result["spread"].items():
+        print(f"  {name}: {format_spread(s)}")
+    print(f"wrote {out} (each trial's result: RUN/trial-KK/eval.json)")
 
 
 def format_metrics(metrics: dict[str, Any]) -> str:

@@ -46,14 +46,15 @@ def cmd_grid(args: argparse.Namespace) -> None:
     from gankit.viz.grids import figure_grid
     from gankit.viz.latent import latent_layout
 
-    out = Path(args.out or Path(args.run) / f"grid-{args.by}.png")
+    run = options.trial_run(args)
+    out = Path(args.out or Path(run) / f"grid-{args.by}.png")
     if out.suffix.lower() != ".png":
         raise ConfigError(f"--out must be a .png file, got {str(out)!r}")
     if not 1 <= args.scale <= MAX_SCALE:
         raise ConfigError(f"--scale must lie in 1..{MAX_SCALE}, got {args.scale}")
     check_output_file(out)
-    rows = grid_rows(args.run, args.rows)
-    trained = options.load_generator(args)
+    rows = grid_rows(run, args.rows)
+    trained = options.load_generator(args, run)
     layout = latent_layout(trained)
     picture = figure_grid(trained, layout, args.by, args.columns, args.seed, rows)
     if max(picture.shape[:2]) * args.scale > MAX_PICTURE_SIDE:

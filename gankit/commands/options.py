@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable
 from types import ModuleType
 
-from gankit.config import parse_float, parse_int
+from gankit.config import MAX_TRIALS, parse_float, parse_int
 from gankit.errors import ConfigError, GankitError
 
 MAX_CLASSES = 1_000_000  # class indices of --class, --rows, --only-class lie below this
@@ -24,8 +24,21 @@ def run_argument(parser: argparse.ArgumentParser, **options) -> None:
     parser.add_argument("run", **{"help": "the run directory", **options})
 
 
+def trial_option(parser: argparse.ArgumentParser) -> None:
+    """--trial K: which trial of a trials run (``gankit train --trials N``) a command reads."""
+    parser.add_argument("--trial", type=ranged(0, MAX_TRIALS - 1), metavar="K", help="trial K of a trials run")
+
+
+def trial_run(args: argparse.Namespace) -> str:
+    """The one-trial run a command reads: ``args.run``, or its trial ``args.trial`` (an error says what to pass)."""
+    from gankit.store.layout import trial_run
+
+    return str(trial_run(args.run, args.trial))
+
+
 def weights_options(parser: argparse.ArgumentParser) -> None:
-    """Which of the run's G weights a command uses: --checkpoint, --no-ema."""
+    """Which of the run's G weights a command uses: --trial, --checkpoint, --no-ema."""
+    trial_option(parser)
     parser.add_argument("--checkpoint", help="a checkpoint folder of the run (default: the latest)")
     parser.add_argument("--no-ema", action="store_true", help="use G's raw weights even if the run kept an EMA")
 
@@ -36,11 +49,11 @@ def generator_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu")
 
 
-def load_generator(args: argparse.Namespace):
-    """The trained G that ``generator_options`` name, of the run ``args.run``."""
+def load_generator(args: argparse.Namespace, run: str):
+    """The trained G of ``run`` (``trial_run(args)``) that ``generator_options`` name."""
     from gankit.trained import load_generator
 
-    return load_generator(args.run, args.checkpoint, use_ema=not args.no_ema, device=args.device)
+    return load_generator(run, args.checkpoint, use_ema=not args.no_ema, device=args.device)
 
 
 def integer(text: str) -> int:

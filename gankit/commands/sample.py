@@ -37,14 +37,13 @@ def cmd_sample(args: argparse.Namespace) -> None:
     else:
         check_output_folder(args.out)
     classes = options.parse_classes(args.classes) if args.classes is not None else None
-    trained = options.load_generator(args)
+    run = options.trial_run(args)
+    trained = options.load_generator(args, run)
     if classes is not None and not trained.space.num_classes:
         hint = (
-            f"; its categorical code is shown by `gankit grid {args.run} --by category`"
-            if trained.space.categorical
-            else ""
+            f"; its categorical code is shown by `gankit grid {run} --by category`" if trained.space.categorical else ""
         )
-        raise ConfigError(f"--class: {args.run} (recipe {trained.config.recipe}) is not class-conditional{hint}")
+        raise ConfigError(f"--class: {run} (recipe {trained.config.recipe}) is not class-conditional{hint}")
     files = write_samples(trained, args.n, args.out, seed=args.seed, labels=classes)
     weights = "EMA" if (trained.config.train.ema is not None and not args.no_ema) else "raw"
     of_classes = f" of class {', '.join(map(str, classes))}" if classes else ""

@@ -25,14 +25,15 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from gankit.viz.latent import latent_layout
 
     explorer = options.viz_module("explorer")
-    trained = options.load_generator(args)
+    run = options.trial_run(args)
+    trained = options.load_generator(args, run)
     layout = latent_layout(trained)
     reference = None
     if layout.output == "points":
         from gankit.data import load_data
 
         reference = load_data(trained.config.data, log=lambda _: None).x[:2000]
-    app = explorer.create_app(trained, layout, reference, title=Path(args.run).resolve().name)
+    app = explorer.create_app(trained, layout, reference, title=_title(Path(run)))
     try:
         server = explorer.make_explorer_server(app, args.host, args.port)
     except OSError as e:
@@ -47,3 +48,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
         print("gankit explorer: stopped")
     finally:
         server.server_close()
+
+
+def _title(run: Path) -> str:
+    """The explorer's title: the run's folder name (with its trials run's, for a trial)."""
+    run = run.resolve()
+    return f"{run.parent.name}/{run.name}" if run.name.startswith("trial-") else run.name

@@ -1,8 +1,9 @@
 """Where commands write: checks of an output path before any work, and atomic writes (temp file + rename).
 
-A run's own files (``config.json``, ``metrics.jsonl``, ``fid.jsonl``, ``log.txt`` and everything under
-``checkpoints/`` and ``samples/``) are never an output: ``gankit report RUN --out RUN/config.json`` is
-refused. Other outputs may replace an existing regular file, atomically, never a folder or a device.
+A run's own files (``config.json``, ``metrics.jsonl``, ``fid.jsonl``, ``log.txt``, a trials run's
+``trials.jsonl``, and everything under ``checkpoints/`` and ``samples/``) are never an output: ``gankit report RUN
+--out RUN/config.json`` is refused. Other outputs may replace an existing regular file, atomically, never a folder
+or a device.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from gankit.errors import GankitError
 
-RUN_FILES = ("config.json", "metrics.jsonl", "fid.jsonl", "log.txt")
+RUN_FILES = ("config.json", "metrics.jsonl", "fid.jsonl", "log.txt", "trials.jsonl")
 RUN_FOLDERS = ("checkpoints", "samples")
 TEMP_EXTRA = 12  # characters a temporary name adds: ".NAME.tmp" and a suffix
 
@@ -24,9 +25,9 @@ class OutputError(GankitError):
 
 def owning_run(path: Path) -> tuple[Path, Path] | None:
     """(run folder, path relative to it) if ``path`` lies in a gankit run: a folder with ``config.json``
-    and ``checkpoints/`` or ``metrics.jsonl``."""
+    and ``checkpoints/`` or ``metrics.jsonl`` (a trials run: ``trial-00/``)."""
     for parent in path.parents:
-        marked = (parent / "checkpoints").is_dir() or (parent / "metrics.jsonl").is_file()
+        marked = any((parent / name).exists() for name in ("checkpoints", "metrics.jsonl", "trial-00"))
         if marked and (parent / "config.json").is_file():
             return parent, path.relative_to(parent)
     return None

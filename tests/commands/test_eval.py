@@ -1,6 +1,9 @@
 """`gankit eval` (bad input to it, with that of the other commands, is tested in test_errors.py)."""
 
 import json
+import shutil
+
+import pytest
 
 from gankit.cli import main
 from gankit.metrics import feature_cache
@@ -92,3 +95,26 @@ def test_eval_help_lists_every_registered_metric(capsys):
     assert main(["eval", "--help"]) == 0
     printed = capsys.readouterr().out
     assert all(f"  {name} " in printed for name in metrics())
+
+
+def test_eval_of_a_trials_run_scores_every_trial_and_their_spread(trials_run, tmp_path, capsys):
+    work = tmp_path / "run"
+    shutil.copytree(trials_run, work)
+    assert main(["eval", str(work), "-n", "100", "--metrics", "fid,classes"]) == 0
+    printed = capsys.readouterr().out
+    result = json.loads((work / "eval.json").read_text())
+    assert result["kind"] == "trials" and [row["seed"] for row in result["trials"]] == [0, 1]
+    fids = [row["metrics"]["fid"] for row in result["trials"]]
+    for k, fid in enumerate(fids):  # each trial's own result in its folder, scored as `gankit eval RUN --trial K`
+        assert json.loads((work / f"trial-0{k}" / "eval.json").read_text())["metrics"]["fid"] == fid
+    assert fids[0] != fids[1]
+    spread = result["spread"]["fid"]
+    assert spread["mean"] == pytest.approx(sum(fids) / 2, rel=1e-12, abs=0)
+    assert spread["se"] == pytest.approx(abs(fids[0] - fids[1]) / 2, rel=1e-9, abs=0)  # n = 2: |a − b| / 2
+    assert (spread["min"], spread["max"], spread["n"]) == (min(fids), max(fids), 2)
+    assert "over the trials (mean ± standard error):" in printed and "fid: " in printed
+    one = tmp_path / "one.json"
+    assert main(["eval", str(work), "--trial", "1", "-n", "100", "--metrics", "fid", "--out", str(one)]) == 0
+    assert json.loads(one.read_text())["metrics"]["fid"] == fids[1]
+    assert main(["eval", str(work), "--checkpoint", "x"]) == 2
+    assert "with a trials run give --trial K too" in capsys.readouterr().err

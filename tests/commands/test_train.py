@@ -102,3 +102,41 @@ def test_data_help_lists_every_registered_data_set(monkeypatch, capsys):
     (line,) = [line for line in capsys.readouterr().out.splitlines() if line.lstrip().startswith("--data DATA")]
     listed = re.search(r"\(data\.name\): (.*)$", line).group(1)
     assert listed.split(", ") == DATASETS.choices and "folder" in DATASETS.choices
+
+
+def test_train_seeds_makes_a_trials_run_that_resume_and_sample_read(tmp_path, capsys):
+    assert _train(tmp_path, "--recipe", "nsgan", "--seeds", "3,7") == 0
+    out = capsys.readouterr().out
+    assert "2 trials of nsgan, seeds 3, 7, one after another" in out and "trials: 2 done, 0 diverged" in out
+    run = tmp_path / "run"
+    assert [json.loads((run / f"trial-0{k}" / "config.json").read_text())["train"]["seed"] for k in (0, 1)] == [3, 7]
+    assert main(["train", "--resume", str(run), "--steps", "4", "--no-progress"]) == 0
+    assert "trials: 2 done" in capsys.readouterr().out
+    assert (run / "trial-01" / "checkpoints" / "step-00000004").is_dir()
+    assert main(["sample", str(run), "--trial", "1", "-n", "2", "--out", str(tmp_path / "g.npz")]) == 0
+    assert main(["sample", str(run), "-n", "2", "--out", str(tmp_path / "h.npz")]) == 2
+    assert "holds 2 trials: choose one with --trial K (K in 0..1)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--seeds", "5-2"], "expected an increasing range"),
+        (["--seeds", "a"], "expected seeds like 0-9 or 0,3,7"),
+        (["--seeds", "1,1"], "train.seeds repeats a seed"),
+        (["--trials", "0"], "train.trials must lie in 1..10000"),
+        (["--trials", "3", "--set", "train.seeds=[1,2]"], "train.trials is 3 but train.seeds lists 2 seeds"),
+    ],
+)
+def test_bad_trials_and_seeds_are_refused_up_front(tmp_path, capsys, flags, message):
+    assert _train(tmp_path, *flags) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_parse_seeds_reads_ranges_and_lists():
+    from gankit.commands.train import parse_seeds
+
+    assert parse_seeds("0-3") == (0, 1, 2, 3)
+    assert parse_seeds("0,3,7") == (0, 3, 7)
+    assert parse_seeds("0-2,10") == (0, 1, 2, 10)
