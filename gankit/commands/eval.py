@@ -132,8 +132,8 @@ def _all_trials(args: argparse.Namespace) -> bool:
 
 def _evaluate_trials(args: argparse.Namespace, protocol: Any, cache: dict[str, Any]) -> None:
     from gankit.metrics.evaluate import write_result
+    from gankit.metrics.spread import format_spread
     from gankit.trials.evaluate import evaluate_trials
-    from gankit.trials.summary import format_spread
 
     result = evaluate_trials(args.run, protocol, use_ema=not args.no_ema, **cache)
     out = Path(args.out or Path(args.run) / "eval.json")

@@ -26,7 +26,7 @@ from pathlib import Path
 from gankit.config import Config
 from gankit.errors import CheckpointError
 from gankit.store.checkpoint import list_checkpoints
-from gankit.store.jsonfiles import read_json
+from gankit.store.jsonfiles import read_json, read_jsonl
 from gankit.store.lock import LOCK_FILE
 
 CONFIG_TMP = ".config.json.tmp-"  # config.json being written (see jsonfiles.write_text_atomic)
@@ -84,6 +84,16 @@ def read_config(run_dir: str | Path) -> Config:
         return Config.from_dict(fields)
     except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as e:
         raise CheckpointError(f"{paths.config} is corrupt or from another version: {e}") from None
+
+
+def ended_trials(paths: RunPaths) -> dict[int, dict]:
+    """The record of each trial ``RUN/trials.jsonl`` says has ended (the last one, if a trial ended twice):
+    ``{"step", "trial", "seed", "status": "done" | "diverged"}``."""
+    ended: dict[int, dict] = {}
+    for record in read_jsonl(paths.trials).records:
+        if isinstance(record.get("trial"), int) and record.get("status") in ("done", "diverged"):
+            ended[record["trial"]] = record
+    return ended
 
 
 def trial_run(run_dir: str | Path, trial: int | None) -> Path:

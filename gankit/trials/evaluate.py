@@ -8,9 +8,9 @@ from typing import Any
 
 from gankit.metrics.evaluate import evaluate_run, extractor_for, write_result
 from gankit.metrics.protocol import Protocol
+from gankit.metrics.spread import spreads
 from gankit.store.layout import RunPaths, read_config
 from gankit.trials.runner import diverged_trials
-from gankit.trials.summary import spreads
 
 
 def evaluate_trials(

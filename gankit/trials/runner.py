@@ -20,8 +20,7 @@ from pathlib import Path
 
 from gankit.config import Config
 from gankit.errors import ConfigError, TrainingDiverged
-from gankit.store.jsonfiles import read_jsonl
-from gankit.store.layout import RunPaths
+from gankit.store.layout import RunPaths, ended_trials
 from gankit.store.logfile import RunLog
 from gankit.training.distributed import launched_by_torchrun
 from gankit.training.rundir import RunDir
@@ -46,11 +45,7 @@ class Outcome:
 
 def diverged_trials(paths: RunPaths) -> dict[int, int]:
     """Trials recorded as diverged in ``RUN/trials.jsonl``: trial → the step it diverged at."""
-    found = {}
-    for record in read_jsonl(paths.trials).records:
-        if record.get("status") == "diverged" and isinstance(record.get("trial"), int):
-            found[record["trial"]] = record["step"]
-    return found
+    return {k: r["step"] for k, r in ended_trials(paths).items() if r["status"] == "diverged"}
 
 
 def train_trials(

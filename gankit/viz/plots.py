@@ -64,6 +64,35 @@ def curve_figure(records: Sequence[Mapping[str, Any]], keys: Sequence[str], titl
     return fig
 
 
+def spread_figure(runs: Sequence[Sequence[Mapping[str, Any]]], key: str, title: str = "") -> Figure:
+    """One log field over trials against the generator step: each trial a thin line, the mean over the trials
+    that logged a step a thick one, and the band from their minimum to their maximum."""
+    fig = Figure(figsize=(5.2, 3.0), layout="constrained")
+    ax = fig.add_subplot()
+    at: dict[int, list[float]] = {}
+    for records in runs:
+        pts = [(r["step"], float(r[key])) for r in records if _finite(r.get(key))]
+        for step, value in pts:
+            at.setdefault(step, []).append(value)
+        if pts:
+            ax.plot(*zip(*pts, strict=True), linewidth=0.6, alpha=0.45, color="#7a869a")
+    if at:
+        steps = sorted(at)
+        ax.fill_between(steps, [min(at[s]) for s in steps], [max(at[s]) for s in steps], alpha=0.2, linewidth=0)
+        ax.plot(steps, [sum(at[s]) / len(at[s]) for s in steps], linewidth=1.8, label=f"{key}: mean, min–max")
+        ax.legend(frameon=False, fontsize=9)
+    ax.set_xlabel("generator step")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(title, fontsize=11, loc="left")
+    ax.grid(alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
+
+
 def scatter_figure(
     points: torch.Tensor | np.ndarray, reference: torch.Tensor | np.ndarray | None = None, title: str = ""
 ) -> Figure:

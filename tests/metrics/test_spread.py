@@ -1,10 +1,10 @@
-"""The spread of a number over trials (``gankit.trials.summary``)."""
+"""The spread of a number over trials (``gankit.metrics.spread``)."""
 
 import math
 
 import pytest
 
-from gankit.trials.summary import format_spread, numbers, spread, spreads
+from gankit.metrics.spread import format_spread, numbers, spread, spreads
 
 
 def test_spread_is_the_mean_and_its_standard_error():
