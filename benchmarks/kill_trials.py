@@ -44,14 +44,12 @@ from gankit.store.state_schema import read_state
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository root, for `benchmarks.…`
 from benchmarks import md
 
-STEPS = 40
+STEPS = 40  # of each run (the suite's short version trains fewer: ``kill_trials(steps=…)``)
 RUN_ARGS = [
     "--recipe",
     "nsgan",
     "--data",
     "ring8",
-    "--steps",
-    str(STEPS),
     "--batch-size",
     "16",
     "--no-progress",
@@ -66,7 +64,6 @@ RUN_ARGS = [
     *("--set", "train.grid_size=64"),
     *("--set", "train.tensorboard=false"),
 ]
-SAVES = STEPS // 2  # checkpoints written by a straight run; pruning starts at the third
 RANDOM_SPAN = 0.9  # random kill moments fall in the first 90% of a straight run's time
 
 
@@ -169,10 +166,16 @@ class Trial:
     note: str = ""
 
 
-def plan(trials: int, seed: int, seconds: float) -> list[Trial]:
+def run_args(steps: int) -> list[str]:
+    """``gankit train``'s arguments for a run of ``steps`` steps (a checkpoint every 2)."""
+    return [*RUN_ARGS, "--steps", str(steps)]
+
+
+def plan(trials: int, seed: int, seconds: float, steps: int = STEPS) -> list[Trial]:
     """Every fault point at spread-out occurrences, then random moments up to ``trials`` in all."""
     rng = random.Random(seed)
-    nths = {"start": [1], "save": [1, 2, 3, SAVES // 2, SAVES], "prune": [1, 2, SAVES // 2, SAVES - 2]}
+    saves = steps // 2  # checkpoints written by a straight run; pruning starts at the third
+    nths = {"start": [1], "save": [1, 2, 3, saves // 2, saves], "prune": [1, 2, saves // 2, saves - 2]}
     planned = [Trial("point", f"{p}@{n}") for p in POINTS for n in nths[p.split(":")[0]]]
     if trials < len(planned):  # a short run: every point once, each at an occurrence drawn by the seed
         by_point = {}
@@ -216,9 +219,11 @@ def same(a: tuple[int, dict[str, torch.Tensor]], b: tuple[int, dict[str, torch.T
     return a[0] == b[0] and a[1].keys() == b[1].keys() and all(torch.equal(a[1][k], b[1][k]) for k in a[1])
 
 
-def run_trial(zyg: Zygote, trial: Trial, work: Path, reference: tuple[int, dict[str, torch.Tensor]]) -> Trial:
+def run_trial(
+    zyg: Zygote, trial: Trial, work: Path, reference: tuple[int, dict[str, torch.Tensor]], steps: int = STEPS
+) -> Trial:
     run, log = work / "run", work / "log.txt"
-    start = ["train", "--run-dir", str(run), *RUN_ARGS]
+    start = ["train", "--run-dir", str(run), *run_args(steps)]
     outcome = zyg.run(start, log, fault=trial.fault, kill_after=trial.kill_after)
     trial.killed = outcome.killed
     if not outcome.killed and outcome.code != 0:
@@ -261,8 +266,13 @@ class Summary:
         return "\n".join(md.table(["", "count"], "lr", rows))
 
 
-def kill_trials(trials: int, seed: int = 0, workdir: Path | None = None) -> tuple[Summary, list[Trial]]:
-    """Run ``trials`` kill trials; the summary and each trial."""
+def kill_trials(
+    trials: int, seed: int = 0, workdir: Path | None = None, steps: int = STEPS
+) -> tuple[Summary, list[Trial]]:
+    """Run ``trials`` kill trials of runs of ``steps`` steps (at least 10: every fault point is reached at the
+    occurrences ``plan`` picks); the summary and each trial."""
+    if steps < 10 or steps % 2:
+        raise ValueError(f"steps must be an even number from 10 (a checkpoint every 2 steps), got {steps}")
     t0 = time.perf_counter()
     root = Path(tempfile.mkdtemp(prefix="kill-trials-", dir=workdir))
     zyg = Zygote()
@@ -271,7 +281,7 @@ def kill_trials(trials: int, seed: int = 0, workdir: Path | None = None) -> tupl
         # later runs do not, so random moments are drawn over the faster one, else some land after the run ended.
         seconds = []
         for name in ("straight", "straight-again"):
-            outcome = zyg.run(["train", "--run-dir", str(root / name / "run"), *RUN_ARGS], root / f"{name}.txt")
+            outcome = zyg.run(["train", "--run-dir", str(root / name / "run"), *run_args(steps)], root / f"{name}.txt")
             if outcome.code != 0:
                 raise RuntimeError(f"the {name} run failed:\n" + (root / f"{name}.txt").read_text()[-3000:])
             seconds.append(outcome.seconds)
@@ -279,10 +289,10 @@ def kill_trials(trials: int, seed: int = 0, workdir: Path | None = None) -> tupl
         if not same(reference, final_tensors(root / "straight-again" / "run")):
             raise RuntimeError("two straight runs of the same config ended with different weights")
         done = []
-        for i, trial in enumerate(plan(trials, seed, RANDOM_SPAN * min(seconds))):
+        for i, trial in enumerate(plan(trials, seed, RANDOM_SPAN * min(seconds), steps)):
             work = root / f"trial-{i:03d}"
             work.mkdir()
-            done.append(run_trial(zyg, trial, work, reference))
+            done.append(run_trial(zyg, trial, work, reference, steps))
             if done[-1].continued and done[-1].equal and not done[-1].unreadable:
                 shutil.rmtree(work)
     finally:

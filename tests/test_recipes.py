@@ -138,12 +138,14 @@ def test_the_stacked_mnist_recipe_trains_on_three_channel_digits():
 
 @pytest.mark.parametrize(
     "name,extra",
-    [
+    [  # the fast lane: the first and the last (labels with a penalty; packing with a minibatch layer)
         ("wgan-gp", {"model.conditioning": "projection"}),  # GP on interpolates with the real labels
-        ("lsgan", {"model.pack": 2}),
-        ("hinge", {"model.minibatch": "stddev"}),
-        ("wgan-gp", {"loss.feature_matching": 1.0}),
-        ("dcgan", {"loss.reconstruction_weight": 0.2, "train.scheme": "extragradient"}),
+        pytest.param("lsgan", {"model.pack": 2}, marks=pytest.mark.slow),
+        pytest.param("hinge", {"model.minibatch": "stddev"}, marks=pytest.mark.slow),
+        pytest.param("wgan-gp", {"loss.feature_matching": 1.0}, marks=pytest.mark.slow),
+        pytest.param(
+            "dcgan", {"loss.reconstruction_weight": 0.2, "train.scheme": "extragradient"}, marks=pytest.mark.slow
+        ),
         pytest.param("infogan", {"train.scheme": "optimistic", "model.conditioning": "concat"}, marks=pytest.mark.slow),
         ("nsgan", {"data.name": "ring8", "model.pack": 4, "model.minibatch": "discrimination"}),
     ],

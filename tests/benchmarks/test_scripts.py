@@ -41,6 +41,7 @@ def test_a_script_imports_the_shared_modules_one_way_and_no_other_script(script)
     assert not [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "spec_from_file_location"]
 
 
+@pytest.mark.slow  # a fresh interpreter imports torch (seconds); the fast lane keeps the import checks above
 def test_a_script_run_as_a_file_from_elsewhere_finds_the_shared_modules(tmp_path):
     """Only gankit on PYTHONPATH (a link to this checkout's), not the repository: the bootstrap line finds it."""
     (tmp_path / "path").mkdir()

@@ -86,6 +86,7 @@ def test_swd_is_registered_and_applies_to_images_of_14_pixels_or_more():
     assert not swd.applies(Context(Protocol(), "ring8", torch.zeros(4, 2)))
 
 
+@pytest.mark.slow  # the evaluation protocol end to end; the fast lane keeps the metric's own checks
 def test_gankit_eval_scores_swd_alone_end_to_end():
     result = evaluate_real("mnist", Protocol(n_fake=100, metrics=("swd",)), blur=1.0)
     swd = result["metrics"]["swd"]

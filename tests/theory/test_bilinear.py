@@ -20,6 +20,7 @@ def test_extragradient_shrinks_the_norm_by_sqrt_1_minus_eta2_plus_eta4(eta):
     np.testing.assert_allclose(ratios, math.sqrt(1 - eta**2 + eta**4), rtol=1e-12)
 
 
+@pytest.mark.slow  # 2,000 steps; the fast lane checks alternating steps against their closed-form map
 def test_alternating_circles_without_diverging_or_converging():
     path = run_bilinear("alternating", 0.1, steps=2000)
     norms = np.linalg.norm(path, axis=1)

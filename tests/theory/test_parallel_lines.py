@@ -31,6 +31,7 @@ def test_minimax_g_loss_saturates_where_nonsaturating_does_not():
     np.testing.assert_allclose(curves["nonsaturating"], [-(1 - sigma), -0.5, -sigma], rtol=1e-5)
 
 
+@pytest.mark.slow  # trains a critic and draws the figure; the fast lane keeps the closed forms above
 def test_demo(tmp_path):
     out = divergences_demo(tmp_path, critic_steps=50)
     assert (tmp_path / "divergences.png").is_file()

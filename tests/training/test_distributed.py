@@ -90,15 +90,43 @@ TRAINS_UNDER_TWO = {  # recipes with batch-norm (per-rank statistics), Q heads, 
 BUDGET = {"time-budget": ("nsgan", MLP | {"train.time_budget": 1.0, "train.steps": 1})}
 
 
+def bad_starts(tmp: Path) -> list[list[str]]:
+    """A batch the world size does not divide, different configs, a run folder rank 1 cannot see (all under
+    TMP/bad-runs), weights or random states that differ: each must fail on every rank."""
+    cfg, runs = config_file(tmp, "nsgan", "nsgan", **MLP), tmp / "bad-runs"
+    return [
+        gankit_train(cfg, runs / "odd", "--batch-size", "15"),
+        gankit_train(cfg, runs / "seeds", "--seed", "{rank}"),
+        gankit_train(cfg, runs / "rank{rank}" / "run"),  # each rank its own folder: not shared
+        ["check-consistency"],
+        ["check-streams"],
+    ]
+
+
+def split(ranks: list[dict], n: int) -> tuple[list[dict], list[dict]]:
+    """Each rank's results of a job's first ``n`` commands, and of the rest."""
+    return [r | {"commands": r["commands"][:n]} for r in ranks], [r | {"commands": r["commands"][n:]} for r in ranks]
+
+
 @pytest.fixture(scope="module")
-def two_ranks(tmp_path_factory) -> tuple[Path, list[dict]]:
-    """The runs of EQUIVALENCE and TRAINS_UNDER_TWO under 2 ranks (one torchrun job)."""
+def two_ranks_job(tmp_path_factory) -> tuple[Path, list[dict], list[dict]]:
+    """One torchrun job (each job starts 3 interpreters that import torch: seconds): the runs of EQUIVALENCE,
+    TRAINS_UNDER_TWO and BUDGET, a 1-process run resumed by 2 ranks, then the bad starts, which share its
+    process group after the runs (as they share one with each other). Each rank's results of the runs, and of
+    the bad starts."""
     tmp = tmp_path_factory.mktemp("two-ranks")
     runs = EQUIVALENCE | TRAINS_UNDER_TWO | BUDGET
     commands = [gankit_train(config_file(tmp, name, r, **o), tmp / "runs" / name) for name, (r, o) in runs.items()]
     train(tiny("nsgan", **MLP | {"train.steps": 3}), tmp / "runs" / "regrouped", echo=False)  # 1 process
     commands.append(["train", "--resume", str(tmp / "runs" / "regrouped"), "--steps", "6"])
-    return tmp, torchrun(tmp, commands)
+    return tmp, *split(torchrun(tmp, commands + bad_starts(tmp)), len(commands))
+
+
+@pytest.fixture(scope="module")
+def two_ranks(two_ranks_job) -> tuple[Path, list[dict]]:
+    """The runs of EQUIVALENCE and TRAINS_UNDER_TWO under 2 ranks."""
+    tmp, ranks, _ = two_ranks_job
+    return tmp, ranks
 
 
 @pytest.mark.slow
@@ -159,10 +187,15 @@ CLI_RUN = {"train.steps": 8, "train.checkpoint_every": 4, "train.keep_checkpoint
 
 @pytest.fixture(scope="module")
 def cli_run(tmp_path_factory) -> tuple[Path, list[dict]]:
-    """An uninterrupted 2-rank run of `gankit train` (cgan: labels, batch-norm), rank 1 watched for writes."""
+    """An uninterrupted 2-rank run of `gankit train` (cgan: labels, batch-norm), then in the same job (one
+    startup) 4 steps and `gankit train --resume RUN --steps 8` of it; rank 1 watched for writes throughout."""
     tmp = tmp_path_factory.mktemp("cli")
     cfg = config_file(tmp, "cgan", "cgan", **CLI_RUN)
-    return tmp, torchrun(tmp, [gankit_train(cfg, tmp / "runs" / "straight")], "--watch", str(tmp / "runs"))
+    half = config_file(tmp, "cgan-half", "cgan", **CLI_RUN | {"train.steps": 4})
+    split_run = tmp / "runs" / "split"
+    commands = [gankit_train(cfg, tmp / "runs" / "straight"), gankit_train(half, split_run)]
+    commands.append(["train", "--resume", str(split_run), "--steps", "8"])
+    return tmp, torchrun(tmp, commands, "--watch", str(tmp / "runs"))
 
 
 @pytest.mark.slow
@@ -172,7 +205,7 @@ def test_only_rank_0_writes_files(cli_run, tmp_path):
     tmp, ranks = cli_run
     succeeded(ranks)
     rank1 = next(r for r in ranks if r["rank"] == 1)
-    assert rank1["writes"] == [] and rank1["commands"][0]["stderr"] == ""
+    assert rank1["writes"] == [] and [c["stderr"] for c in rank1["commands"]] == ["", "", ""]
     run = tmp / "runs" / "straight"
     single = tmp_path / "single"
     train(tiny("cgan", **{"train.ddp_check_every": 1, **CLI_RUN}), single, echo=False)
@@ -189,15 +222,14 @@ def test_only_rank_0_writes_files(cli_run, tmp_path):
 
 
 @pytest.mark.slow
-def test_resume_under_torchrun_equals_an_uninterrupted_run(cli_run, tmp_path):
+def test_resume_under_torchrun_equals_an_uninterrupted_run(cli_run):
     """(d) 4 steps, then `gankit train --resume RUN --steps 8`, both under 2 ranks: bit-identical weights,
     optimiser state and counters to the uninterrupted 8 steps."""
-    tmp, _ = cli_run
-    cfg = config_file(tmp_path, "cgan", "cgan", **CLI_RUN | {"train.steps": 4})
-    run = tmp_path / "split"
-    ranks = torchrun(tmp_path, [gankit_train(cfg, run), ["train", "--resume", str(run), "--steps", "8"]])
+    tmp, ranks = cli_run
     succeeded(ranks)
-    assert_same_checkpoint(final_state(run), final_state(tmp / "runs" / "straight"))
+    log = (tmp / "runs" / "split" / "log.txt").read_text()
+    assert "from step-00000004 (step 4)" in log and log.count("done: step 8") == 1
+    assert_same_checkpoint(final_state(tmp / "runs" / "split"), final_state(tmp / "runs" / "straight"))
 
 
 @pytest.mark.slow
@@ -233,19 +265,12 @@ def assert_same_checkpoint(a: dict, b: dict) -> None:
 
 
 @pytest.mark.slow
-def test_bad_starts_fail_on_every_rank_with_one_message_and_write_nothing(tmp_path):
+def test_bad_starts_fail_on_every_rank_with_one_message_and_write_nothing(two_ranks_job):
     """A batch the world size does not divide, different configs, a run folder rank 1 cannot see, weights or
-    random states that differ: `gankit: error:` from rank 0 only (rank 1 stays quiet), exit 2, no run folder."""
-    cfg = config_file(tmp_path, "nsgan", "nsgan", **MLP)
-    runs = tmp_path / "runs"
-    commands = [
-        gankit_train(cfg, runs / "odd", "--batch-size", "15"),
-        gankit_train(cfg, runs / "seeds", "--seed", "{rank}"),
-        gankit_train(cfg, runs / "rank{rank}" / "run"),  # each rank its own folder: not shared
-        ["check-consistency"],
-        ["check-streams"],
-    ]
-    ranks = torchrun(tmp_path, commands)
+    random states that differ (``bad_starts``): `gankit: error:` from rank 0 only (rank 1 stays quiet), exit 2,
+    no run folder."""
+    tmp, _, ranks = two_ranks_job
+    runs = tmp / "bad-runs"
     assert sorted(r["rank"] for r in ranks) == [0, 1]
     rank0, rank1 = sorted(ranks, key=lambda r: r["rank"])
     assert [c["code"] for c in rank0["commands"]] == [c["code"] for c in rank1["commands"]] == [2] * 5
