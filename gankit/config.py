@@ -342,6 +342,13 @@ class TrainConfig:
         1, "independent trials of the run, one per seed (seed, seed + 1, …), each in RUN/trial-KK (gankit.trials)"
     )
     seeds: tuple[int, ...] = option((), "the trials' seeds, if not seed, seed + 1, … (sets train.trials)")
+    trials_mode: str = option(
+        "auto",
+        "how trials train: auto (together as one vectorised model where a short probe measures that faster), "
+        "vectorised, sequential (one after another)",
+        resumable=True,
+        choices=("auto", "vectorised", "sequential"),
+    )
 
     @property
     def trial_seeds(self) -> tuple[int, ...]:

@@ -47,4 +47,5 @@ def infogan_run(tmp_path_factory):
 @pytest.fixture(scope="session")
 def trials_run(tmp_path_factory):
     """A trials run: 2 trials (seeds 0 and 1) of a tiny nsgan on the MNIST sample, 2 steps each."""
-    return train_once(tmp_path_factory, "trials", "nsgan", **{"train.steps": 2, "train.trials": 2})
+    trials = {"train.steps": 2, "train.trials": 2, "train.trials_mode": "sequential"}
+    return train_once(tmp_path_factory, "trials", "nsgan", **trials)

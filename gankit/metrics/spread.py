@@ -50,4 +50,9 @@ def format_spread(s: Mapping[str, Any]) -> str:
         return f"no finite value ({s['nonfinite']} non-finite)"
     se = f" ± {s['se']:.3g}" if s["se"] is not None else ""
     bad = f", {s['nonfinite']} non-finite" if s["nonfinite"] else ""
-    return f"{s['mean']:.4g}{se} (min {s['min']:.4g}, max {s['max']:.4g}, n {s['n']}{bad})"
+    return f"{_number(s['mean'])}{se} (min {_number(s['min'])}, max {_number(s['max'])}, n {s['n']}{bad})"
+
+
+def _number(value: float) -> str:
+    """4 significant digits; a whole number as a whole number (10,000, not 1e+04)."""
+    return f"{value:,.0f}" if float(value).is_integer() and abs(value) < 1e15 else f"{value:.4g}"

@@ -58,8 +58,12 @@ class MetricsWriter:
             self.sums[k] = self.sums[k] + v if k in self.sums else v.clone()
         self.count += 1
         self.bar.update(1)
-        if force or training.step % self.every == 0 or training.step == self.total:
+        if force or self.due(training.step):
             self.write(training)
+
+    def due(self, step: int) -> bool:
+        """Whether ``step`` ends a logging window (every ``train.log_every`` steps, and the last step)."""
+        return step % self.every == 0 or step == self.total
 
     def finish(self, training: Training) -> None:
         """Write the statistics of the steps since the last record (a time budget ends at any step)."""

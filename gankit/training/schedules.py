@@ -162,8 +162,11 @@ class FidSchedule:
         self.monitor, self.every, self.samples = monitor, t.fid_every, t.fid_samples
         self.paths, self.log, self.tensorboard = paths, log, tensorboard
 
+    def due(self, step: int) -> bool:
+        return self.monitor is not None and step % self.every == 0
+
     def after_step(self, training: Training) -> None:
-        if self.monitor is None or training.step % self.every:
+        if not self.due(training.step):
             return
         fid = self.monitor.record(training.sampling_generator(), training.step, self.paths.fid_curve)
         self.log(f"step {training.step}: FID {fid:.3f} ({self.samples} samples)")

@@ -2,9 +2,9 @@
 
 Who does what: ``state`` builds the complete state (:class:`~gankit.training.state.Training`) and plays
 one game step; ``rundir`` checks, locks (one writer per run), resumes and opens the run directory;
-``gankit.store.logfile`` writes the log lines; ``metrics_log`` writes ``metrics.jsonl``, TensorBoard and stops a
-diverging run; ``schedules``
-writes checkpoints, sample grids and FID at their steps. The parameters change only in ``gankit.training.step``.
+``gankit.store.logfile`` writes the log lines; ``writers`` writes what is due after each step: ``metrics.jsonl``
+and TensorBoard (``metrics_log``, which also stops a diverging run), and sample grids, FID and checkpoints at
+their steps (``schedules``). The parameters change only in ``gankit.training.step``.
 
 Under torchrun every rank runs :func:`train` (``gankit.training.distributed``): all of them play the same
 steps, and rank 0 alone locks the run and writes its files (:func:`_lead`); the others only play (:func:`_follow`).
@@ -20,17 +20,10 @@ from gankit.store.layout import RunPaths
 from gankit.store.logfile import RunLog
 from gankit.training.choices import check_choices
 from gankit.training.distributed import World, elastic_store_warning, joined
-from gankit.training.metrics_log import MetricsWriter
 from gankit.training.rundir import RunDir
-from gankit.training.schedules import (
-    Budget,
-    CheckpointSchedule,
-    ConsistencyCheck,
-    FidSchedule,
-    GridSchedule,
-    fid_monitor,
-)
+from gankit.training.schedules import Budget, ConsistencyCheck, fid_monitor
 from gankit.training.state import Training, build_training
+from gankit.training.writers import RunWriters
 from gankit.version import __version__
 
 
@@ -82,21 +75,13 @@ def _lead(training: Training, run: RunDir, log: RunLog, monitor: FidMonitor | No
     )
     if (warning := elastic_store_warning()) is not None:
         log(warning)
-    checkpoints = CheckpointSchedule(paths, cfg.train, saved_at=training.step if resume else None)
-    with MetricsWriter(paths, training, log, resumed=resume) as metrics:
-        grids = GridSchedule(paths, cfg.train, metrics.tensorboard, log)
-        fid = FidSchedule(monitor, paths, cfg.train, log, metrics.tensorboard)
-        if training.step == 0:
-            grids.after_step(training)
+    with RunWriters(training, paths, log, monitor, resumed=resume) as writers:
+        writers.start(training)
         budget, check = Budget(training, world), ConsistencyCheck(world, cfg.train)
         while not budget.spent(training):
-            stats = training.train_step()
-            metrics.add(training, stats, force=checkpoints.due(training.step))
-            for schedule in (grids, fid, checkpoints, check):
-                schedule.after_step(training)
-        metrics.finish(training)
-        grids.finish(training)
-    final = checkpoints.finish(training)
+            writers.after_step(training, training.train_step())
+            check.after_step(training)
+        final = writers.finish(training)
     log(
         f"done: step {training.step}, {training.images_seen:,} images in {training.elapsed_s:.1f} s; "
         f"samples in {paths.samples}, checkpoint in {final}"

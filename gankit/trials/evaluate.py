@@ -10,7 +10,7 @@ from gankit.metrics.evaluate import evaluate_run, extractor_for, write_result
 from gankit.metrics.protocol import Protocol
 from gankit.metrics.spread import spreads
 from gankit.store.layout import RunPaths, read_config
-from gankit.trials.runner import diverged_trials
+from gankit.trials.outcome import diverged_trials
 
 
 def evaluate_trials(

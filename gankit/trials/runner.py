@@ -1,10 +1,12 @@
-"""Train the trials of a trials run (``train.trials`` > 1 or ``train.seeds``), one after another.
+"""Train the trials of a trials run (``train.trials`` > 1 or ``train.seeds``).
 
-A trials run is a folder of ordinary runs (``gankit.store.layout``): trial k is trained by the ordinary trainer
-in ``RUN/trial-KK`` with the config :meth:`Config.trial` gives it (the run's config with seed
-``train.trial_seeds[k]``), so it is exactly the run ``gankit train --seed S`` makes, every command reads it as
-any run, and it resumes as any run does. Trials share nothing but the folder and the log: one that diverges is
-recorded (its last good checkpoint kept) and the others train on; the job fails only when every trial diverged.
+A trials run is a folder of ordinary runs (``gankit.store.layout``): trial k is trained in ``RUN/trial-KK`` with
+the config :meth:`Config.trial` gives it (the run's config with seed ``train.trial_seeds[k]``), so it is the run
+``gankit train --seed S`` makes, every command reads it as any run, and it resumes as any run does. The trials
+train one after another, each by the ordinary trainer (bit for bit the one-trial run), or together as one
+vectorised model (:mod:`gankit.trials.lockstep`; equal to the one-trial runs up to float rounding) where
+``train.trials_mode`` says so (:mod:`gankit.trials.mode`). One trial that diverges is recorded (its last good
+checkpoint kept) and the others train on; the job fails only when every trial diverged.
 
 Resuming the trials run resumes each trial from its own newest checkpoint (trials already at ``train.steps``
 finish at once; trials a kill left unstarted start), and skips trials that diverged (``RUN/trials.jsonl``).
@@ -13,39 +15,19 @@ finish at once; trials a kill left unstarted start), and skips trials that diver
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from gankit.config import Config
 from gankit.errors import ConfigError, TrainingDiverged
-from gankit.store.layout import RunPaths, ended_trials
+from gankit.store.layout import RunPaths
 from gankit.store.logfile import RunLog
 from gankit.training.distributed import launched_by_torchrun
 from gankit.training.rundir import RunDir
 from gankit.training.trainer import train
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How one trial ended: ``done`` (reached its budget) or ``diverged`` (at ``step``)."""
-
-    trial: int
-    seed: int
-    status: str
-    step: int
-    message: str = ""
-
-    def record(self) -> dict[str, object]:
-        return {"step": self.step, "trial": self.trial, "seed": self.seed, "status": self.status} | (
-            {"message": self.message} if self.message else {}
-        )
-
-
-def diverged_trials(paths: RunPaths) -> dict[int, int]:
-    """Trials recorded as diverged in ``RUN/trials.jsonl``: trial → the step it diverged at."""
-    return {k: r["step"] for k, r in ended_trials(paths).items() if r["status"] == "diverged"}
+from gankit.trials.lockstep import train_together
+from gankit.trials.mode import choose_mode
+from gankit.trials.outcome import Outcome, diverged_trials, record_outcome
 
 
 def train_trials(
@@ -55,10 +37,11 @@ def train_trials(
     echo: bool = True,
     train_one: Callable[..., object] = train,
 ) -> list[Outcome]:
-    """Train (or, with ``resume``, continue) every trial of ``cfg`` in ``run_dir``, one after another.
+    """Train (or, with ``resume``, continue) every trial of ``cfg`` in ``run_dir``, as ``train.trials_mode`` says.
 
     Returns each trial's :class:`Outcome` (trials skipped as diverged earlier included). Raises
-    ``TrainingDiverged`` when every trial diverged. ``train_one`` is the trainer (tests replace it).
+    ``TrainingDiverged`` when every trial diverged. ``train_one`` is the trainer of one trial trained on its own
+    (tests replace it).
     """
     if not cfg.has_trials:
         raise ConfigError("train_trials trains a trials run: set train.trials > 1 or train.seeds")
@@ -71,17 +54,22 @@ def train_trials(
     with RunDir(paths, resume) as run:
         earlier = diverged_trials(paths) if resume else {}
         run.open(cfg, log)
-        log(f"{len(seeds)} trials of {cfg.recipe}, seeds {_seed_list(seeds)}, one after another, in {paths.root}")
-        outcomes = []
-        for k, seed in enumerate(seeds):
-            if k in earlier:
-                log(
-                    f"trial {k} (seed {seed}) diverged at step {earlier[k]} earlier: skipped; "
-                    f"`gankit train --resume {paths.trial(k)}` continues it alone"
-                )
-                outcomes.append(Outcome(k, seed, "diverged", earlier[k]))
-                continue
-            outcomes.append(_train_trial(cfg, paths, k, resume, echo, log, train_one))
+        todo = [k for k in range(len(seeds)) if k not in earlier]
+        for k in earlier:
+            log(
+                f"trial {k} (seed {seeds[k]}) diverged at step {earlier[k]} earlier: skipped; "
+                f"`gankit train --resume {paths.trial(k)}` continues it alone"
+            )
+        mode = choose_mode(cfg, todo, log)
+        how = "together as one vectorised model" if mode == "vectorised" else "one after another"
+        log(f"{len(seeds)} trials of {cfg.recipe}, seeds {_seed_list(seeds)}, {how}, in {paths.root}")
+        played = train_together(cfg, paths, todo, resume, log, echo) if mode == "vectorised" else None
+        if played is None:
+            played = [_train_trial(cfg, paths, k, resume, echo, log, train_one) for k in todo]
+        ended = {o.trial: o for o in played} | {
+            k: Outcome(k, seeds[k], "diverged", step) for k, step in earlier.items()
+        }
+        outcomes = [ended[k] for k in range(len(seeds))]
         _summarise(outcomes, log)
     return outcomes
 
@@ -99,8 +87,7 @@ def _train_trial(
         log(f"trial {k} (seed {seed}) diverged at step {outcome.step}; the other trials train on")
     else:
         outcome = Outcome(k, seed, "done", training.step)
-    with open(paths.trials, "a") as f:
-        f.write(json.dumps(outcome.record()) + "\n")
+    record_outcome(paths, outcome)
     return outcome
 
 

@@ -105,7 +105,7 @@ def test_data_help_lists_every_registered_data_set(monkeypatch, capsys):
 
 
 def test_train_seeds_makes_a_trials_run_that_resume_and_sample_read(tmp_path, capsys):
-    assert _train(tmp_path, "--recipe", "nsgan", "--seeds", "3,7") == 0
+    assert _train(tmp_path, "--recipe", "nsgan", "--seeds", "3,7", "--set", "train.trials_mode=sequential") == 0
     out = capsys.readouterr().out
     assert "2 trials of nsgan, seeds 3, 7, one after another" in out and "trials: 2 done, 0 diverged" in out
     run = tmp_path / "run"

@@ -20,7 +20,8 @@ TIMING = ("elapsed_s", "images_per_s")  # the only fields of a metrics record th
 
 
 def trials_cfg(**overrides):
-    return tiny("nsgan", **{"train.trials": 3, "train.checkpoint_every": 2} | overrides)
+    base = {"train.trials": 3, "train.checkpoint_every": 2, "train.trials_mode": "sequential"}
+    return tiny("nsgan", **base | overrides)
 
 
 def tensors(run) -> dict:

@@ -1,0 +1,111 @@
+"""How the trials of a run train: together as one vectorised model, or one after another (``train.trials_mode``).
+
+``auto`` plays them together only where that is measured faster for this config on this machine: a short probe
+times a few game steps of the trials both ways (on throwaway copies; the run is not touched) and the choice is
+logged with both timings. Vectorised must beat one-after-another by ``MARGIN`` so that noise in a short probe
+never makes N trials slower than N runs. Probes are cached (keyed by everything that changes a step's speed and
+the machine) in ``$GANKIT_CACHE_DIR/trials-probes.json`` (default ``~/.cache/gankit``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from gankit.config import Config
+from gankit.device import describe_machine, resolve_device
+from gankit.errors import ConfigError, GankitError
+from gankit.store.jsonfiles import parse_json, write_text_atomic
+from gankit.store.logfile import RunLog
+from gankit.trials.vectorised import probe, vectorised_refusal
+
+MARGIN = 0.9  # vectorised is chosen when its step takes at most this fraction of the sequential steps' time
+PROBE_STEPS = 3  # timed game steps of each mode (after one warm-up step)
+SPEED_FIELDS = ("batch_size", "n_critic", "g_steps", "g_noise", "scheme", "ema", "precision", "compile", "device")
+
+
+def together_refusal(cfg: Config) -> str | None:
+    """Why the trials of ``cfg`` cannot be played together (None if they can)."""
+    if cfg.train.time_budget is not None:
+        return "a time budget is each trial's: trials with one train one after another"
+    if cfg.train.fid_every > 0:
+        return "FID during training (train.fid_every) is computed for runs trained one after another"
+    return vectorised_refusal(cfg)
+
+
+def choose_mode(cfg: Config, trials: list[int], log: RunLog) -> str:
+    """``vectorised`` or ``sequential`` for training ``trials`` of ``cfg`` (see the module docstring)."""
+    wanted = cfg.train.trials_mode
+    if wanted == "sequential" or len(trials) < 2:
+        return "sequential"
+    reason = together_refusal(cfg)
+    if reason is not None:
+        if wanted == "vectorised":
+            raise ConfigError(f"train.trials_mode=vectorised: {reason}; use train.trials_mode=sequential (or auto)")
+        log(f"trials one after another: {reason}")
+        return "sequential"
+    if wanted == "vectorised":
+        return "vectorised"
+    sequential_s, vectorised_s = _probe(cfg, trials, log)
+    mode = "vectorised" if vectorised_s <= MARGIN * sequential_s else "sequential"
+    log(
+        f"trials_mode auto: a game step of {len(trials)} trials took {sequential_s * 1e3:.1f} ms one after another "
+        f"and {vectorised_s * 1e3:.1f} ms vectorised ({sequential_s / vectorised_s:.2f}×) on "
+        f"{describe_machine(resolve_device(cfg.train.device))}: {mode}"
+    )
+    return mode
+
+
+def cache_file() -> Path:
+    base = (
+        os.environ.get("GANKIT_CACHE_DIR")
+        or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gankit"
+    )
+    return Path(base).expanduser() / "trials-probes.json"
+
+
+def probe_key(cfg: Config, n: int) -> str:
+    """What a probe's timings depend on: the networks, losses, optimisers, data shape, the step's settings, the
+    number of trials and the machine."""
+    d = cfg.to_dict()
+    facts = {k: d[k] for k in ("model", "loss", "g_optim", "d_optim")}
+    facts |= {"data": {k: d["data"][k] for k in ("name", "image_size", "channels")}}
+    facts |= {"train": {k: d["train"][k] for k in SPEED_FIELDS}, "trials": n}
+    facts |= {"machine": describe_machine(resolve_device(cfg.train.device))}
+    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _probe(cfg: Config, trials: list[int], log: RunLog) -> tuple[float, float]:
+    """(sequential, vectorised) seconds per game step of ``trials``: from the cache, or measured and cached."""
+    path, key = cache_file(), probe_key(cfg, len(trials))
+    cached = _read_cache(path)
+    if key in cached:
+        log("trials_mode auto: the probe of this config on this machine was cached")
+        return cached[key]["sequential_s"], cached[key]["vectorised_s"]
+    sequential_s, vectorised_s = probe([cfg.trial(k) for k in trials], PROBE_STEPS, lambda _: None)
+    cached[key] = {"sequential_s": sequential_s, "vectorised_s": vectorised_s, "recipe": cfg.recipe, "n": len(trials)}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(path, json.dumps(cached, indent=1))
+    except OSError as e:
+        log(f"trials_mode auto: could not cache the probe in {path} ({e.strerror or e}); it runs again next time")
+    return sequential_s, vectorised_s
+
+
+def _read_cache(path: Path) -> dict:
+    """The cached probes (an unreadable or damaged cache counts as empty: it is only a cache)."""
+    try:
+        cached = parse_json(path.read_bytes(), str(path))
+    except (OSError, GankitError):
+        return {}
+    if not isinstance(cached, dict):
+        return {}
+    return {key: value for key, value in cached.items() if _timings(value)}
+
+
+def _timings(value: object) -> bool:
+    """Whether a cache entry holds two positive timings."""
+    fields = ("sequential_s", "vectorised_s")
+    return isinstance(value, dict) and all(isinstance(value.get(k), float) and value[k] > 0 for k in fields)

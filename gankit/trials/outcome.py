@@ -1,0 +1,35 @@
+"""How a trial ended, as ``RUN/trials.jsonl`` records it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from gankit.store.layout import RunPaths, ended_trials
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one trial ended: ``done`` (reached its budget) or ``diverged`` (at ``step``)."""
+
+    trial: int
+    seed: int
+    status: str
+    step: int
+    message: str = ""
+
+    def record(self) -> dict[str, object]:
+        return {"step": self.step, "trial": self.trial, "seed": self.seed, "status": self.status} | (
+            {"message": self.message} if self.message else {}
+        )
+
+
+def diverged_trials(paths: RunPaths) -> dict[int, int]:
+    """Trials recorded as diverged in ``RUN/trials.jsonl``: trial → the step it diverged at."""
+    return {k: r["step"] for k, r in ended_trials(paths).items() if r["status"] == "diverged"}
+
+
+def record_outcome(paths: RunPaths, outcome: Outcome) -> None:
+    """Append ``outcome`` to ``RUN/trials.jsonl`` (one line; a line a crash cut off is skipped on reading)."""
+    with open(paths.trials, "a") as f:
+        f.write(json.dumps(outcome.record()) + "\n")
