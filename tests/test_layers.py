@@ -29,6 +29,7 @@ LAYERS = [
     ["gankit.trained", "gankit.sample", "gankit.memory.footprint"],
     ["gankit.metrics", "gankit.viz"],
     ["gankit.training"],
+    ["gankit.trials"],
     ["gankit.theory"],
     ["gankit.cli", "gankit.commands", "gankit.__main__", "gankit"],
 ]
