@@ -48,7 +48,7 @@ from gankit.training.optim import hyperparameters
 from gankit.training.state import Training, build_training
 from gankit.training.step import GAN, Batch, GameLosses, discriminator_terms, generator_loss, judge, unwrap
 
-SCHEMES = ("alternating", "simultaneous")  # the update schemes played vectorised
+SCHEMES = ("alternating", "simultaneous", "extragradient")  # the update schemes played vectorised
 PLAYERS = ("generator", "encoder", "discriminator")  # the state's prefixes; G's optimiser steps G and E
 SIDES = {"generator": ("generator", "encoder"), "discriminator": ("discriminator",)}
 
@@ -62,7 +62,7 @@ def vectorised_refusal(cfg: Config, engine: Engine | None = None) -> str | None:
     """
     t = cfg.train
     if t.scheme not in SCHEMES:
-        return f"scheme {t.scheme}: only the {' and '.join(SCHEMES)} schemes are vectorised"
+        return f"scheme {t.scheme}: only the {', '.join(SCHEMES)} schemes are vectorised"
     if cfg.model.spectral_norm:
         return "spectral norm: its power iteration updates each D weight's parametrisation in place"
     if t.sync_batchnorm:
@@ -101,6 +101,16 @@ class RngState:
         torch.set_rng_state(self.cpu)
         if self.cuda is not None:
             torch.cuda.set_rng_state(self.cuda, device)
+
+
+def _snapshot(params: dict[str, Tensor]) -> dict[str, Tensor]:
+    return {name: p.detach().clone() for name, p in params.items()}
+
+
+@torch.no_grad()
+def _restore(params: dict[str, Tensor], values: dict[str, Tensor]) -> None:
+    for name, p in params.items():
+        p.copy_(values[name])
 
 
 def _template(module: nn.Module) -> nn.Module:
@@ -386,24 +396,56 @@ class VectorisedTrials:
             self.optimizers["generator"].step()
         return stats
 
-    def _simultaneous(self) -> dict[str, Tensor]:
-        t = self.cfg.train
-        for _ in range(t.n_critic - 1):
-            real = self._real()
-            self._d_step(real, self._noise())
+    def _joint_gradients(self) -> dict[str, Tensor]:
+        """Both players' gradients at the current point (G's on D's noise if shared), not applied."""
         real = self._real()
         latent = self._noise()
         stats = self._d_gradients(real, latent)
-        g_latent = latent if t.g_noise == "shared" else self._noise()
+        g_latent = latent if self.cfg.train.g_noise == "shared" else self._noise()
         stats.update(self._g_gradients(g_latent, self._generator_batch()))
+        return stats
+
+    def _apply_both(self) -> None:
         self.optimizers["discriminator"].step()
         self.optimizers["generator"].step()
         self._project()
+
+    def _simultaneous(self) -> dict[str, Tensor]:
+        for _ in range(self.cfg.train.n_critic - 1):
+            real = self._real()
+            self._d_step(real, self._noise())
+        stats = self._joint_gradients()
+        self._apply_both()
+        return stats
+
+    def _extragradient(self) -> dict[str, Tensor]:
+        """Gradients at a look-ahead point, applied from the starting point (``schemes.Extragradient``)."""
+        d, both = self._side("discriminator"), self._side("generator") | self._side("discriminator")
+        for _ in range(self.cfg.train.n_critic - 1):
+            start = _snapshot(d)
+            real = self._real()
+            self._d_step(real, self._noise())
+            real = self._real()
+            self._d_gradients(real, self._noise())
+            _restore(d, start)
+            self.optimizers["discriminator"].step()
+            self._project()
+        start = _snapshot(both)
+        stats = self._joint_gradients()
+        self._apply_both()
+        self._joint_gradients()
+        _restore(both, start)
+        self._apply_both()
         return stats
 
     def step(self) -> list[dict[str, Tensor]]:
         """One game step of every trial; each trial's statistics, as its ``train_step`` returns them."""
-        stats = self._simultaneous() if self.cfg.train.scheme == "simultaneous" else self._alternating()
+        play = {
+            "alternating": self._alternating,
+            "simultaneous": self._simultaneous,
+            "extragradient": self._extragradient,
+        }
+        stats = play[self.cfg.train.scheme]()
         if self.ema is not None:
             self.ema.update({n: t for n, t in (self.params | self.buffers).items() if n.startswith("generator.")})
         for training in self.trainings:

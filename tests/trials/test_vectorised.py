@@ -243,7 +243,7 @@ FAMILIES = {
     "wgan-gp": ("wgan-gp", {"train.n_critic": 2}),
     "wgan": ("wgan", {"train.n_critic": 2}),
     # the rest of what is covered: labels, codes, features, minibatch layer, encoder, relativistic losses,
-    # G steps on D's noise, k − 1 D steps before a simultaneous step, EMA
+    # G steps on D's noise, k − 1 D steps before a simultaneous step, EMA, extragradient (with clipping)
     "cgan": ("cgan", {"model.conditioning": "projection"}),
     "infogan": ("infogan", {}),
     "fm": ("fm", {}),
@@ -253,8 +253,9 @@ FAMILIES = {
     "pacgan-veegan": ("pacgan-veegan", {}),
     "pacgan-2d shared noise": ("pacgan-2d", {"train.n_critic": 2, "train.g_noise": "shared"}),
     "dcgan ema": ("dcgan", {"train.ema": 0.9, "train.g_steps": 2}),
+    "extragradient": ("dcgan", {"train.scheme": "extragradient", "train.n_critic": 2, "loss.clip_value": 0.05}),
 }
-FAST = ["pacgan-2d", "gan", "dcgan", "wgan-gp", "wgan", "cgan", "dcgan ema"]
+FAST = ["pacgan-2d", "gan", "dcgan", "wgan-gp", "wgan", "cgan", "dcgan ema", "extragradient"]
 
 
 @pytest.mark.parametrize("family", slow_unless(list(FAMILIES), FAST))
