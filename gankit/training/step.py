@@ -211,20 +211,11 @@ def discriminator_gradients(
     gan: GAN, losses: GameLosses, real: Tensor | Batch, z: Tensor | Latent
 ) -> dict[str, Tensor]:
     """Fill D's ``.grad`` with ∇l_D (+ λ·∇GP − λ·∇L_I) on a real batch and G(z); nothing is updated."""
-    G, D = gan.generator, gan.discriminator
     real, latent = as_batch(real), as_latent(z)
     with gan.precision.autocast():
-        with torch.no_grad():
-            fake = generate(G, latent)
-        on_real, on_fake = judge_both(D, real, fake, latent.y)
-        loss = losses.objective.d_loss(on_real.logits, on_fake.logits)
-        stats = {
-            "d_loss": loss.detach(),
-            "d_real": on_real.logits.detach().mean(),
-            "d_fake": on_fake.logits.detach().mean(),
-        }
+        stats, loss, fake, info = discriminator_terms(gan, losses, real, latent)
         if losses.terms.gp_weight > 0:
-            critic = unwrap(D)  # the eager D: double backward does not run through torch.compile'd modules
+            critic = unwrap(gan.discriminator)  # the eager D: double backward does not run through compiled modules
             penalty = gradient_penalty(
                 lambda x: judge(critic, x, real.y).logits,
                 real.x,
@@ -234,12 +225,29 @@ def discriminator_gradients(
             )
             loss = loss + losses.terms.gp_weight * penalty
             stats["gp"] = penalty.detach()
-        info = information(losses, on_fake, latent)
-        if info:
-            loss = loss + _information_loss(losses, info)
+        if info is not None:
+            loss = loss + info
     gan.d_optimizer.zero_grad(set_to_none=True)
     gan.backward(loss, gan.d_optimizer)
     return stats
+
+
+def discriminator_terms(
+    gan: GAN, losses: GameLosses, real: Batch, latent: Latent
+) -> tuple[dict[str, Tensor], Tensor, Tensor, Tensor | None]:
+    """Every term of D's loss but the gradient penalty (which differentiates D, so its caller adds it): the
+    statistics, l_D on a real batch and G(z), G(z) itself and InfoGAN's −λ·L_I (None without codes)."""
+    with torch.no_grad():
+        fake = generate(gan.generator, latent)
+    on_real, on_fake = judge_both(gan.discriminator, real, fake, latent.y)
+    loss = losses.objective.d_loss(on_real.logits, on_fake.logits)
+    stats = {
+        "d_loss": loss.detach(),
+        "d_real": on_real.logits.detach().mean(),
+        "d_fake": on_fake.logits.detach().mean(),
+    }
+    info = information(losses, on_fake, latent)
+    return stats, loss, fake, _information_loss(losses, info) if info else None
 
 
 def generator_gradients(
@@ -259,7 +267,7 @@ def generator_gradients(
     set_requires_grad(D, False)
     try:
         with gan.precision.autocast():
-            stats, loss = _generator_loss(gan, losses, latent, real)
+            stats, loss = generator_loss(gan, losses, latent, real)
         gan.g_optimizer.zero_grad(set_to_none=True)
         gan.backward(loss, gan.g_optimizer)
     finally:
@@ -267,7 +275,7 @@ def generator_gradients(
     return stats
 
 
-def _generator_loss(
+def generator_loss(
     gan: GAN, losses: GameLosses, latent: Latent, real: Tensor | Batch | None
 ) -> tuple[dict[str, Tensor], Tensor]:
     """G's loss (with D frozen) and its statistics; see :func:`generator_gradients`."""

@@ -1,0 +1,557 @@
+"""N trials of one recipe stepped as one model whose weights carry a leading trial axis.
+
+:class:`VectorisedTrials` advances N :class:`~gankit.training.state.Training` objects (one config, N seeds) by
+one game step each, equal within float rounding to calling ``train_step()`` on each. How:
+
+* **Weights.** Each player's parameters and buffers are stacked on a trial axis
+  (``torch.func.stack_module_state``); one optimiser of the run's kind steps the stacked parameters, which is
+  N optimisers because Adam, RMSprop and SGD are element-wise (so are weight clipping and the EMA).
+* **Losses.** One trial's loss is computed by the ordinary code of :mod:`gankit.training.step` on a weightless
+  template of the players (``torch.func.functional_call``), and ``torch.vmap`` runs it for every trial at once:
+  a vmapped linear layer is a batched matrix product, a convolution a grouped one, and batch norm updates each
+  trial's running statistics in its slice of the stacked buffers. The per-trial losses are *summed* over the
+  trial axis before ``backward`` (never averaged), so each trial's gradient is exactly its own.
+* **Random draws.** Nothing random runs inside ``vmap``. A Training draws G's noise (and the penalty's ε)
+  from the *global* torch RNG, so each trial keeps its own global RNG state, swapped in around its draws
+  (:meth:`VectorisedTrials.trial_rng`), and the draws are made trial by trial in the order the scheme makes
+  them; real batches come from each trial's own sampler.
+* **Gradient penalty.** ``autograd.grad`` cannot run inside ``vmap``: the vmapped critic is differentiated
+  outside it (the gradient of the summed scores, create_graph), and the norm is one per sample per trial.
+
+What is covered is said by :func:`vectorised_refusal`, which names the reason for anything else (the trials then
+run one after another). fp32 eager only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import time
+import types
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from itertools import chain
+
+import torch
+from torch import Tensor, nn
+from torch.func import functional_call, stack_module_state, vmap
+from torch.nn.utils import parametrize
+from torch.optim import Optimizer
+
+from gankit.config import Config
+from gankit.data.toy import TOY_DATASETS
+from gankit.device import resolve_device
+from gankit.latent import Latent
+from gankit.nets.norms import LayerNorm2d
+from gankit.training.engine import Engine, choose_engine
+from gankit.training.optim import hyperparameters
+from gankit.training.state import Training, build_training
+from gankit.training.step import GAN, Batch, GameLosses, discriminator_terms, generator_loss, judge, unwrap
+
+SCHEMES = ("alternating", "simultaneous", "extragradient")  # the update schemes played vectorised
+PLAYERS = ("generator", "encoder", "discriminator")  # the state's prefixes; G's optimiser steps G and E
+SIDES = {"generator": ("generator", "encoder"), "discriminator": ("discriminator",)}
+
+
+def vectorised_refusal(cfg: Config, engine: Engine | None = None) -> str | None:
+    """None if trials of ``cfg`` can be stepped vectorised, else the reason why not, in one line.
+
+    ``engine`` (a built Training's) settles ``train.precision=auto``; without it the engine is chosen as
+    :func:`~gankit.training.state.build_training` would. :class:`VectorisedTrials` also checks the built networks
+    (:func:`network_refusal`).
+    """
+    t = cfg.train
+    if t.scheme not in SCHEMES:
+        return f"scheme {t.scheme}: only the {', '.join(SCHEMES)} schemes are vectorised"
+    if cfg.model.spectral_norm:
+        return "spectral norm: its power iteration updates each D weight's parametrisation in place"
+    if t.sync_batchnorm:
+        return "sync batch norm: statistics over processes, not vectorised"
+    if engine is None:
+        engine = choose_engine(cfg, resolve_device(t.device), images=cfg.data.name not in TOY_DATASETS)
+    if engine.precision.name != "fp32":
+        return f"precision {engine.precision.name}: vectorised trials are fp32 only"
+    if engine.compile_mode is not None:
+        return "torch.compile: vectorised trials run eager"
+    return None
+
+
+def network_refusal(module: nn.Module) -> str | None:
+    """None if ``module`` can be vmapped over trials exactly, else why not (dropout, parametrisations)."""
+    for name, m in module.named_modules():
+        if isinstance(m, nn.modules.dropout._DropoutNd):
+            return f"dropout ({name}): each trial would draw another mask"
+        if parametrize.is_parametrized(m):
+            return f"parametrised layer ({name}): not vectorised"
+    return None
+
+
+@dataclass
+class RngState:
+    """The global torch RNG state of one trial (and, on a GPU, its device's)."""
+
+    cpu: Tensor
+    cuda: Tensor | None = None
+
+    @classmethod
+    def capture(cls, device: torch.device) -> RngState:
+        return cls(torch.get_rng_state(), torch.cuda.get_rng_state(device) if device.type == "cuda" else None)
+
+    def restore(self, device: torch.device) -> None:
+        torch.set_rng_state(self.cpu)
+        if self.cuda is not None:
+            torch.cuda.set_rng_state(self.cuda, device)
+
+
+def _snapshot(params: dict[str, Tensor]) -> dict[str, Tensor]:
+    return {name: p.detach().clone() for name, p in params.items()}
+
+
+@torch.no_grad()
+def _restore(params: dict[str, Tensor], values: dict[str, Tensor]) -> None:
+    for name, p in params.items():
+        p.copy_(values[name])
+
+
+def _template(module: nn.Module) -> nn.Module:
+    """A weightless copy of ``module`` (on the meta device) for ``functional_call``.
+
+    Its :class:`~gankit.nets.norms.LayerNorm2d` layers compute by the stock ``GroupNorm(1, C)`` (same forward
+    kernels and parameters): their hand-written second derivative is an autograd.Function without a vmap rule.
+    """
+    template = copy.deepcopy(unwrap(module)).to("meta")
+    for m in template.modules():
+        if isinstance(m, LayerNorm2d):
+            m.forward = types.MethodType(nn.GroupNorm.forward, m)
+    return template
+
+
+class _Game(nn.Module):
+    """One trial's players as templates; ``forward`` computes one role's loss with the weights it is given."""
+
+    def __init__(self, gan: GAN, losses: GameLosses) -> None:
+        super().__init__()
+        self.generator, self.discriminator = _template(gan.generator), _template(gan.discriminator)
+        self.encoder = _template(gan.encoder) if gan.encoder is not None else None
+        self.losses = losses
+
+    def forward(self, role: str, inputs: dict[str, Tensor]) -> tuple:
+        gan = GAN(self.generator, self.discriminator, None, None, self.encoder)  # type: ignore[arg-type]
+        real = Batch(inputs["x"], inputs.get("y")) if "x" in inputs else None
+        latent = Latent(inputs["z"], inputs.get("zy")) if "z" in inputs else None
+        if role == "discriminator":
+            stats, loss, fake, info = discriminator_terms(gan, self.losses, real, latent)
+            return stats, loss if info is None else loss + info, fake
+        if role == "generator":
+            return generator_loss(gan, self.losses, latent, real)
+        return judge(self.discriminator, real.x, real.y).logits  # "critic": the gradient penalty's D(x̂)
+
+
+def _inputs(real: Batch | None, latent: Latent | None) -> dict[str, Tensor]:
+    """A step's stacked inputs as ``_Game.forward`` reads them (absent labels left out)."""
+    parts = {} if real is None else {"x": real.x, "y": real.y}
+    parts |= {} if latent is None else {"z": latent.z, "zy": latent.y}
+    return {k: v for k, v in parts.items() if v is not None}
+
+
+def _stacked_or_none(parts: list[Tensor | None]) -> Tensor | None:
+    return None if parts[0] is None else torch.stack(parts)
+
+
+def _named(module: nn.Module, prefix: str) -> dict[str, Tensor]:
+    """``module``'s parameters and buffers by their names in the game's state (``prefix.name``)."""
+    own = chain(unwrap(module).named_parameters(), unwrap(module).named_buffers())
+    return {f"{prefix}.{name}": t for name, t in own}
+
+
+def _stack_state(states: list[dict], p: Tensor) -> dict:
+    """N trials' optimiser states of one parameter as one: per-element tensors stacked on the trial axis,
+    the rest (the step count) shared, which needs every trial to have taken the same steps."""
+    if any(s.keys() != states[0].keys() for s in states):
+        raise ValueError("the trials' optimisers hold different states: they must have taken the same steps")
+    out = {}
+    for key, first in states[0].items():
+        values = [s[key] for s in states]
+        if isinstance(first, Tensor) and first.shape == p.shape[1:] and first.dim() > 0:
+            out[key] = torch.stack(values)
+        elif isinstance(first, Tensor):
+            if any(not torch.equal(v, first) for v in values):
+                raise ValueError(f"the trials' optimisers differ in {key!r}: they must have taken the same steps")
+            out[key] = first.clone()
+        else:
+            out[key] = first
+    return out
+
+
+def _trial_state(state: dict, p: Tensor, k: int) -> dict:
+    """Trial ``k``'s slice of one parameter's stacked optimiser state (the inverse of :func:`_stack_state`)."""
+    sliced = {}
+    for key, v in state.items():
+        if isinstance(v, Tensor):
+            sliced[key] = v[k].clone() if v.dim() > 0 and v.shape == p.shape else v.clone()
+        else:
+            sliced[key] = v
+    return sliced
+
+
+class _StackedEMA:
+    """Every trial's EMA of G (``AveragedModel(use_buffers=True)``) as stacked tensors, updated as
+    ``AveragedModel.update_parameters`` does: a copy at the first update, then its average function per dtype."""
+
+    def __init__(self, trainings: list[Training]) -> None:
+        emas = [t.ema for t in trainings]
+        if not emas[0].use_buffers:
+            raise ValueError("vectorised trials average G's buffers with its weights (AveragedModel(use_buffers=True))")
+        if any(not torch.equal(e.n_averaged, emas[0].n_averaged) for e in emas):
+            raise ValueError("the trials' EMAs have averaged different numbers of steps")
+        self.average = emas[0].multi_avg_fn
+        self.n_averaged = emas[0].n_averaged.clone()
+        self.values = {
+            name: torch.stack([_named(e.module, "generator")[name].detach() for e in emas])
+            for name in _named(emas[0].module, "generator")
+        }
+
+    @torch.no_grad()
+    def update(self, model: dict[str, Tensor]) -> None:
+        if self.n_averaged == 0:
+            for name, value in self.values.items():
+                value.copy_(model[name])
+        else:
+            for dtype in {v.dtype for v in self.values.values()}:
+                names = [n for n, v in self.values.items() if v.dtype == dtype]
+                self.average([self.values[n] for n in names], [model[n].detach() for n in names], self.n_averaged)
+        self.n_averaged += 1
+
+    @torch.no_grad()
+    def write(self, k: int, training: Training) -> None:
+        for name, t in _named(training.ema.module, "generator").items():
+            t.copy_(self.values[name][k])
+        training.ema.n_averaged.copy_(self.n_averaged)
+
+
+class VectorisedTrials:
+    """N Trainings (one config, N seeds) stepped as one model; see the module docstring.
+
+    ``rng_states[k]`` is the global RNG state trial k would draw on next: captured right after its Training was
+    built (and loaded), as :func:`build_vectorised` does. While trials are stepped here their Trainings' own
+    weights and optimiser states are stale: :meth:`write_back` brings them up to date (``step``,
+    ``images_seen`` and the samplers advance as they go). ``trials`` holds the original index of each trial
+    still stepping (see :meth:`drop`).
+    """
+
+    def __init__(self, trainings: list[Training], rng_states: list[RngState]) -> None:
+        if len(trainings) != len(rng_states) or not trainings:
+            raise ValueError("give one RNG state per Training, and at least one Training")
+        _check_trainings(trainings)
+        self.trainings, self.rng_states = list(trainings), list(rng_states)
+        self.trials = list(range(len(trainings)))
+        first = trainings[0]
+        self.cfg, self.losses, self.device = first.cfg, first.losses, first.device
+        self.game = _Game(first.gan, first.losses)
+        self._stack()
+
+    # -- the stacked state ------------------------------------------------------------------------------
+    def _players(self, training: Training) -> dict[str, nn.Module]:
+        gan = training.gan
+        named = {"generator": gan.generator, "encoder": gan.encoder, "discriminator": gan.discriminator}
+        return {name: unwrap(m) for name, m in named.items() if m is not None}
+
+    def _stack(self) -> None:
+        """Stack the Trainings' weights, buffers, optimiser states and EMAs (at the start, and after a drop)."""
+        self.params: dict[str, Tensor] = {}
+        self.buffers: dict[str, Tensor] = {}
+        for player in self._players(self.trainings[0]):
+            params, buffers = stack_module_state([self._players(t)[player] for t in self.trainings])
+            self.params |= {f"{player}.{k}": v for k, v in params.items()}
+            self.buffers |= {f"{player}.{k}": v for k, v in buffers.items()}
+        self.optimizers = {side: self._stack_optimizer(side) for side in SIDES}
+        self.ema = _StackedEMA(self.trainings) if self.trainings[0].ema is not None else None
+
+    def _side(self, side: str) -> dict[str, Tensor]:
+        """The stacked parameters that ``side``'s optimiser steps."""
+        return {n: p for n, p in self.params.items() if n.split(".", 1)[0] in SIDES[side]}
+
+    def _trial_params(self, training: Training, side: str) -> dict[str, Tensor]:
+        players = self._players(training)
+        return {n: t for p in SIDES[side] if p in players for n, t in _named(players[p], p).items()}
+
+    def _stack_optimizer(self, side: str) -> Optimizer:
+        """One optimiser of the trials' kind and settings over ``side``'s stacked parameters, with their states."""
+        trial_opts = [t.optimizers[side] for t in self.trainings]
+        first = trial_opts[0]
+        if len(first.param_groups) != 1:
+            raise ValueError("vectorised trials need optimisers with one parameter group")
+        stacked = self._side(side)
+        optimizer = type(first)(list(stacked.values()), **first.defaults)
+        optimizer.param_groups[0].update(hyperparameters(first)[0])
+        trial_params = [self._trial_params(t, side) for t in self.trainings]
+        for name, p in stacked.items():
+            states = [o.state.get(params[name], {}) for o, params in zip(trial_opts, trial_params, strict=True)]
+            if any(states):
+                optimizer.state[p] = _stack_state(states, p)
+        return optimizer
+
+    def _state(self, trained: str) -> dict[str, Tensor]:
+        """The game's weights for a ``trained`` player's loss: the other player's parameters detached."""
+        params = {n: p if n.split(".", 1)[0] in SIDES[trained] else p.detach() for n, p in self.params.items()}
+        return params | self.buffers
+
+    # -- random draws, trial by trial ----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def trial_rng(self, k: int) -> Iterator[None]:
+        """Trial ``k``'s (the k-th still stepping) global RNG state in force for the block; the caller's after."""
+        outer = RngState.capture(self.device)
+        self.rng_states[k].restore(self.device)
+        try:
+            yield
+        finally:
+            self.rng_states[k] = RngState.capture(self.device)
+            outer.restore(self.device)
+
+    def _real(self) -> Batch:
+        batches = [t.next_real() for t in self.trainings]
+        return Batch(torch.stack([b.x for b in batches]), _stacked_or_none([b.y for b in batches]))
+
+    def _noise(self) -> Latent:
+        draws = []
+        for k, training in enumerate(self.trainings):
+            with self.trial_rng(k):
+                draws.append(training.sample_z())
+        return Latent(torch.stack([d.z for d in draws]), _stacked_or_none([d.y for d in draws]))
+
+    def _interpolation_weights(self, real: Tensor) -> Tensor:
+        """The penalty's ε per trial, drawn as ``gradient_penalty`` draws them: (N, B, 1, …)."""
+        shape = (real.shape[1],) + (1,) * (real.dim() - 2)
+        weights = []
+        for k in range(len(self.trainings)):
+            with self.trial_rng(k):
+                weights.append(torch.rand(shape, device=real.device, dtype=real.dtype))
+        return torch.stack(weights)
+
+    # -- one player's gradients and updates ---------------------------------------------------------------
+    def _vmapped(self, role: str, trained: str, inputs: dict[str, Tensor]) -> tuple | Tensor:
+        def one_trial(state: dict[str, Tensor], trial_inputs: dict[str, Tensor]) -> tuple | Tensor:
+            return functional_call(self.game, state, (role, trial_inputs), strict=True)
+
+        return vmap(one_trial)(self._state(trained), inputs)
+
+    def _penalty(self, real: Batch, fake: Tensor) -> Tensor:
+        """WGAN-GP's E[(‖∇D(x̂)‖₂ − 1)²] per trial (N,): ``gradient_penalty`` with a trial axis."""
+        eps = self._interpolation_weights(real.x)
+        interpolates = (eps * real.x.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
+        scores = self._vmapped("critic", "discriminator", _inputs(Batch(interpolates, real.y), None))
+        (grad,) = torch.autograd.grad(scores.sum(), interpolates, create_graph=True)
+        norms = grad.float().flatten(start_dim=2).norm(2, dim=2)
+        return (norms - 1).pow(2).mean(dim=1)
+
+    def _d_gradients(self, real: Batch, latent: Latent) -> dict[str, Tensor]:
+        stats, loss, fake = self._vmapped("discriminator", "discriminator", _inputs(real, latent))
+        if self.losses.terms.gp_weight > 0:
+            penalty = self._penalty(real, fake)
+            loss = loss + self.losses.terms.gp_weight * penalty
+            stats["gp"] = penalty.detach()
+        self.optimizers["discriminator"].zero_grad(set_to_none=True)
+        self._total(loss).backward()
+        return stats
+
+    def _g_gradients(self, latent: Latent, real: Batch | None) -> dict[str, Tensor]:
+        stats, loss = self._vmapped("generator", "generator", _inputs(real, latent))
+        self.optimizers["generator"].zero_grad(set_to_none=True)
+        self._total(loss).backward()
+        return stats
+
+    def _total(self, loss: Tensor) -> Tensor:
+        """The trials' losses (N,) summed, not averaged: each trial's gradient is exactly its own."""
+        return loss.sum()
+
+    @torch.no_grad()
+    def _project(self) -> None:
+        """WGAN weight clipping, element-wise on the stacked D."""
+        c = self.losses.terms.clip_value
+        if c is not None:
+            for p in self._side("discriminator").values():
+                p.clamp_(-c, c)
+
+    def _d_step(self, real: Batch, latent: Latent) -> dict[str, Tensor]:
+        stats = self._d_gradients(real, latent)
+        self.optimizers["discriminator"].step()
+        self._project()
+        return stats
+
+    def _generator_batch(self) -> Batch | None:
+        return self._real() if self.losses.generator_reads_data else None
+
+    # -- the schemes, as gankit.training.schemes plays them ------------------------------------------------
+    def _alternating(self) -> dict[str, Tensor]:
+        t = self.cfg.train
+        stats: dict[str, Tensor] = {}
+        latent = None
+        for _ in range(t.n_critic):
+            real = self._real()
+            latent = self._noise()
+            stats = self._d_step(real, latent)
+        for _ in range(t.g_steps):
+            g_latent = latent if t.g_noise == "shared" and latent is not None else self._noise()
+            stats.update(self._g_gradients(g_latent, self._generator_batch()))
+            self.optimizers["generator"].step()
+        return stats
+
+    def _joint_gradients(self) -> dict[str, Tensor]:
+        """Both players' gradients at the current point (G's on D's noise if shared), not applied."""
+        real = self._real()
+        latent = self._noise()
+        stats = self._d_gradients(real, latent)
+        g_latent = latent if self.cfg.train.g_noise == "shared" else self._noise()
+        stats.update(self._g_gradients(g_latent, self._generator_batch()))
+        return stats
+
+    def _apply_both(self) -> None:
+        self.optimizers["discriminator"].step()
+        self.optimizers["generator"].step()
+        self._project()
+
+    def _simultaneous(self) -> dict[str, Tensor]:
+        for _ in range(self.cfg.train.n_critic - 1):
+            real = self._real()
+            self._d_step(real, self._noise())
+        stats = self._joint_gradients()
+        self._apply_both()
+        return stats
+
+    def _extragradient(self) -> dict[str, Tensor]:
+        """Gradients at a look-ahead point, applied from the starting point (``schemes.Extragradient``)."""
+        d, both = self._side("discriminator"), self._side("generator") | self._side("discriminator")
+        for _ in range(self.cfg.train.n_critic - 1):
+            start = _snapshot(d)
+            real = self._real()
+            self._d_step(real, self._noise())
+            real = self._real()
+            self._d_gradients(real, self._noise())
+            _restore(d, start)
+            self.optimizers["discriminator"].step()
+            self._project()
+        start = _snapshot(both)
+        stats = self._joint_gradients()
+        self._apply_both()
+        self._joint_gradients()
+        _restore(both, start)
+        self._apply_both()
+        return stats
+
+    def step(self) -> list[dict[str, Tensor]]:
+        """One game step of every trial; each trial's statistics, as its ``train_step`` returns them."""
+        play = {
+            "alternating": self._alternating,
+            "simultaneous": self._simultaneous,
+            "extragradient": self._extragradient,
+        }
+        stats = play[self.cfg.train.scheme]()
+        if self.ema is not None:
+            self.ema.update({n: t for n, t in (self.params | self.buffers).items() if n.startswith("generator.")})
+        for training in self.trainings:
+            training.step += 1
+        return [{name: value[k] for name, value in stats.items()} for k in range(len(self.trainings))]
+
+    # -- back to the Trainings -------------------------------------------------------------------------------
+    @torch.no_grad()
+    def _write(self, k: int) -> None:
+        training = self.trainings[k]
+        stacked = self.params | self.buffers
+        for player, module in self._players(training).items():
+            for name, t in _named(module, player).items():
+                t.copy_(stacked[name][k])
+        for side, optimizer in self.optimizers.items():
+            trial_params = self._trial_params(training, side)
+            trial_opt = training.optimizers[side]
+            for name, p in self._side(side).items():
+                if p in optimizer.state:
+                    trial_opt.state[trial_params[name]] = _trial_state(optimizer.state[p], p, k)
+        if self.ema is not None:
+            self.ema.write(k, training)
+
+    def write_back(self) -> None:
+        """Put every trial's weights, buffers, optimiser state and EMA into its Training: its ``state_dict``
+        (read under :meth:`trial_rng`, or through :meth:`state_dict`) is then what a one-trial run holds."""
+        for k in range(len(self.trainings)):
+            self._write(k)
+
+    def state_dict(self, k: int) -> dict:
+        """Trial ``k``'s checkpoint, as its one-trial run would write it (its own RNG state included)."""
+        self._write(k)
+        with self.trial_rng(k):
+            return self.trainings[k].state_dict()
+
+    def drop(self, k: int) -> tuple[Training, RngState]:
+        """Stop stepping trial ``k`` (the k-th still stepping: ``trials[k]`` is its original index), e.g. after it
+        diverged: its Training, written back, and its RNG state; the others step on exactly as before."""
+        if len(self.trainings) == 1:
+            raise ValueError("cannot drop the last trial")
+        self.write_back()
+        training, rng = self.trainings.pop(k), self.rng_states.pop(k)
+        del self.trials[k]
+        self._stack()
+        return training, rng
+
+
+def _check_trainings(trainings: list[Training]) -> None:
+    """Raise ValueError unless the Trainings can be stepped together: one config but the seed, one process,
+    and networks that vmap exactly."""
+    first = trainings[0]
+    for training in trainings:
+        if training.cfg.override({"train.seed": first.cfg.train.seed}) != first.cfg:
+            raise ValueError("vectorised trials must share one config (all but train.seed)")
+        if training.shard.world_size != 1:
+            raise ValueError("vectorised trials run in one process (trials across processes are split by rank)")
+    reason = vectorised_refusal(first.cfg, first.engine)
+    reason = reason or next((r for m in first.players().values() if (r := network_refusal(m))), None)
+    if reason:
+        raise ValueError(f"these trials cannot be vectorised: {reason}")
+
+
+def build_vectorised(cfgs: list[Config], log: Callable[[str], None] = print) -> VectorisedTrials:
+    """Build each config's Training (each seeds the global RNG) and capture its RNG state right after."""
+    trainings, states = [], []
+    for cfg in cfgs:
+        trainings.append(build_training(cfg, log))
+        states.append(RngState.capture(trainings[-1].device))
+    return VectorisedTrials(trainings, states)
+
+
+def _seconds_per_step(step: Callable[[], object], steps: int, device: torch.device) -> float:
+    """Wall seconds per call of ``step``, after one call of warm-up."""
+    step()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return (time.perf_counter() - start) / steps
+
+
+def _sequential_steps(cfgs: list[Config], log: Callable[[str], None]) -> Callable[[], None]:
+    """A game step of each config's (fresh) Training, one after another."""
+    trainings = [build_training(cfg, log) for cfg in cfgs]
+
+    def step() -> None:
+        for training in trainings:
+            training.train_step()
+
+    return step
+
+
+def probe(cfgs: list[Config], steps: int = 3, log: Callable[[str], None] = lambda _: None) -> tuple[float, float]:
+    """Seconds per game step of all the ``cfgs``' trials: (one after another with ``train_step``, vectorised).
+
+    Measured on throwaway Trainings, built afresh for each mode (one warm-up step each); the caller's global
+    RNG state is restored.
+    """
+    device = resolve_device(cfgs[0].train.device)
+    outer = RngState.capture(device)
+    try:
+        sequential = _seconds_per_step(_sequential_steps(cfgs, log), steps, device)
+        vectorised = _seconds_per_step(build_vectorised(cfgs, log).step, steps, device)
+    finally:
+        outer.restore(device)
+    return sequential, vectorised
