@@ -25,12 +25,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from gankit.trials.vectorised import RngState, VectorisedTrials
-
 from gankit.device import describe_machine, resolve_device
 from gankit.recipes import get_recipe
 from gankit.training.state import build_training
 from gankit.trials.mode import MARGIN, together_refusal
+from gankit.trials.vectorised import RngState, VectorisedTrials
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository root, for `benchmarks.…`
 from benchmarks import md

@@ -251,6 +251,7 @@ def test_the_lists_of_fields_are_read_from_the_fields_facts():
         "train.fid_every",
         "train.ddp_check_every",
         "train.ddp_timeout",
+        "train.trials_mode",
         "data.dir",
         "data.download",
     }
@@ -265,6 +266,7 @@ def test_the_lists_of_fields_are_read_from_the_fields_facts():
         "train.g_noise": ("fresh", "shared"),
         "train.precision": ("auto", "fp32", "bf16", "fp16"),
         "train.compile": ("auto", "off", "on", "reduce-overhead", "max-autotune", "cudagraphs"),
+        "train.trials_mode": ("auto", "vectorised", "sequential"),
     }
 
 

@@ -29,7 +29,7 @@ SPEED_FIELDS = ("batch_size", "n_critic", "g_steps", "g_noise", "scheme", "ema",
 def together_refusal(cfg: Config) -> str | None:
     """Why the trials of ``cfg`` cannot be played together (None if they can)."""
     if cfg.train.time_budget is not None:
-        return "a time budget is each trial's: trials with one train one after another"
+        return "train.time_budget is each trial's own budget"
     if cfg.train.fid_every > 0:
         return "FID during training (train.fid_every) is computed for runs trained one after another"
     return vectorised_refusal(cfg)

@@ -466,11 +466,13 @@ class VectorisedTrials:
             for name, p in self._side(side).items():
                 if p in optimizer.state:
                     trial_opt.state[trial_params[name]] = _trial_state(optimizer.state[p], p, k)
+                # the latest gradients too: a log record reads their norms (training.diagnostics)
+                trial_params[name].grad = None if p.grad is None else p.grad[k].clone()
         if self.ema is not None:
             self.ema.write(k, training)
 
     def write_back(self) -> None:
-        """Put every trial's weights, buffers, optimiser state and EMA into its Training: its ``state_dict``
+        """Put every trial's weights, buffers, gradients, optimiser state and EMA into its Training: its ``state_dict``
         (read under :meth:`trial_rng`, or through :meth:`state_dict`) is then what a one-trial run holds."""
         for k in range(len(self.trainings)):
             self._write(k)

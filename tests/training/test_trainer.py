@@ -194,4 +194,4 @@ def test_the_loop_reads_as_a_short_story():
 
     lines = inspect.getsource(trainer.train).splitlines()
     assert 10 < len(lines) <= 40
-    assert {"build_training", "RunDir", "MetricsWriter", "CheckpointSchedule"} <= set(vars(trainer))
+    assert {"build_training", "RunDir", "RunWriters", "Budget"} <= set(vars(trainer))

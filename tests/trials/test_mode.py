@@ -22,9 +22,9 @@ def test_what_cannot_be_played_together_trains_one_after_another_or_is_refused_w
     monkeypatch.setattr(mode, "probe", lambda *a, **k: pytest.fail("no probe for a refused config"))
     log = Log()
     assert mode.choose_mode(cfg(**{"train.time_budget": 10}), [0, 1, 2], log) == "sequential"
-    assert log == ["trials one after another: a time budget is each trial's: trials with one train one after another"]
-    with pytest.raises(ConfigError, match="train.trials_mode=vectorised: scheme extragradient"):
-        mode.choose_mode(cfg(**{"train.trials_mode": "vectorised", "train.scheme": "extragradient"}), [0, 1, 2], log)
+    assert log == ["trials one after another: train.time_budget is each trial's own budget"]
+    with pytest.raises(ConfigError, match="train.trials_mode=vectorised: scheme optimistic"):
+        mode.choose_mode(cfg(**{"train.trials_mode": "vectorised", "train.scheme": "optimistic"}), [0, 1, 2], log)
     assert mode.choose_mode(cfg(**{"train.trials_mode": "sequential"}), [0, 1, 2], log) == "sequential"
     assert mode.choose_mode(cfg(), [2], log) == "sequential"  # one trial left: nothing to play together
 
