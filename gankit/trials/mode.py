@@ -15,8 +15,13 @@ import os
 from pathlib import Path
 
 from gankit.config import Config
+from gankit.data import load_data
+from gankit.data.tensors import data_nbytes
 from gankit.device import describe_machine, resolve_device
 from gankit.errors import ConfigError, GankitError
+from gankit.latent import latent_space
+from gankit.memory.available import device_memory, format_bytes
+from gankit.memory.footprint import footprint
 from gankit.store.jsonfiles import parse_json, write_text_atomic
 from gankit.store.logfile import RunLog
 from gankit.trials.vectorised import probe, vectorised_refusal
@@ -35,12 +40,28 @@ def together_refusal(cfg: Config) -> str | None:
     return vectorised_refusal(cfg)
 
 
+def memory_refusal(cfg: Config, n: int) -> str | None:
+    """Why ``n`` trials of ``cfg`` cannot be held on the device at once (None if they fit): each trial played
+    together keeps its own networks, optimiser state, activations and copy of the data."""
+    data = load_data(cfg.data, log=lambda _: None)
+    shape = tuple(data.x.shape[1:])
+    device = resolve_device(cfg.train.device)
+    per_trial = footprint(cfg.trial(0), shape, latent_space(cfg.model, data.num_classes)).total + data_nbytes(data)
+    free = device_memory(device)
+    if free is None or n * per_trial <= free:
+        return None
+    return (
+        f"{n} trials together would need about {format_bytes(n * per_trial)} on {device.type}, "
+        f"{format_bytes(free)} is available: at most {free // per_trial} fit"
+    )
+
+
 def choose_mode(cfg: Config, trials: list[int], log: RunLog) -> str:
     """``vectorised`` or ``sequential`` for training ``trials`` of ``cfg`` (see the module docstring)."""
     wanted = cfg.train.trials_mode
     if wanted == "sequential" or len(trials) < 2:
         return "sequential"
-    reason = together_refusal(cfg)
+    reason = together_refusal(cfg) or memory_refusal(cfg, len(trials))
     if reason is not None:
         if wanted == "vectorised":
             raise ConfigError(f"train.trials_mode=vectorised: {reason}; use train.trials_mode=sequential (or auto)")

@@ -49,3 +49,15 @@ def test_a_damaged_probe_cache_counts_as_empty(monkeypatch, tmp_path):
     (tmp_path / "trials-probes.json").write_text('{"x": {"sequential_s": "fast"}')
     monkeypatch.setattr(mode, "probe", lambda cfgs, steps, log: (1.0, 0.5))
     assert mode.choose_mode(cfg(), [0, 1], Log()) == "vectorised"
+
+
+def test_trials_that_cannot_be_held_at_once_are_refused_with_the_largest_number_that_fits(monkeypatch):
+    per_trial = mode.memory_refusal(cfg(), 1)
+    assert per_trial is None  # one tiny trial fits anywhere
+    monkeypatch.setattr(mode, "device_memory", lambda device: 10**6)
+    reason = mode.memory_refusal(cfg(), 1000)
+    assert reason.startswith("1000 trials together would need about") and "at most" in reason
+    fits = int(reason.rsplit("at most ", 1)[1].split()[0])
+    assert mode.memory_refusal(cfg(), fits) is None and mode.memory_refusal(cfg(), fits + 1) is not None
+    with pytest.raises(ConfigError, match="train.trials_mode=vectorised: 1000 trials together would need"):
+        mode.choose_mode(cfg(**{"train.trials_mode": "vectorised"}), list(range(1000)), Log())
