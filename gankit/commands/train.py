@@ -111,7 +111,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     if cfg.has_trials:
         from gankit.trials.runner import train_trials
 
-        train_trials(cfg, run_dir, resume=bool(args.resume))
+        train_trials(cfg, run_dir, resume=bool(args.resume) or restart is not None)
         return
     train(cfg, run_dir, resume=bool(args.resume), restart=restart is not None)
 

@@ -12,6 +12,7 @@ steps, and rank 0 alone locks the run and writes its files (:func:`_lead`); the 
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from gankit.config import Config
@@ -27,7 +28,14 @@ from gankit.training.writers import RunWriters
 from gankit.version import __version__
 
 
-def train(cfg: Config, run_dir: str | Path, resume: bool = False, echo: bool = True, restart: bool = False) -> Training:
+def train(
+    cfg: Config,
+    run_dir: str | Path,
+    resume: bool = False,
+    echo: bool = True,
+    restart: bool = False,
+    solo: bool = False,
+) -> Training:
     """Train (or, with ``resume``, continue) the run in ``run_dir`` for ``cfg.train.steps`` game steps
     (or ``cfg.train.time_budget`` seconds).
 
@@ -35,10 +43,11 @@ def train(cfg: Config, run_dir: str | Path, resume: bool = False, echo: bool = T
     :func:`~gankit.store.resume.resume_config`; ``restart`` (torchrun restarted the processes) also
     accepts a run that died before its first checkpoint. Under torchrun this process joins the run's
     process group for the duration of the call. Returns the final :class:`Training`. Raises
-    ``TrainingDiverged`` if the losses become NaN/inf (the last good checkpoint is kept).
+    ``TrainingDiverged`` if the losses become NaN/inf (the last good checkpoint is kept). ``solo``: this process
+    trains the run alone even under torchrun (a trial of a trials run split over the ranks, ``gankit.trials``).
     """
     resume = resume or restart
-    with joined(cfg.train) as world:
+    with contextlib.nullcontext(World()) if solo else joined(cfg.train) as world:
         paths, log = RunPaths(Path(run_dir)), RunLog(echo and world.is_main)
         run = RunDir(paths, resume, writer=world.is_main)
         try:

@@ -10,7 +10,8 @@ checkpoint kept) and the others train on; the job fails only when every trial di
 
 Resuming the trials run resumes each trial from its own newest checkpoint (trials already at ``train.steps``
 finish at once; trials a kill left unstarted start), and skips trials that diverged (``RUN/trials.jsonl``).
-``train.time_budget`` is each trial's.
+``train.time_budget`` is each trial's. Under torchrun the trials are split over the processes (rank r trains trials
+r, r + W, …, each on its own device and alone: no gradient is exchanged) and rank 0 keeps the run's files.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gankit.config import Config
+from gankit.device import resolve_device
 from gankit.errors import ConfigError, TrainingDiverged
 from gankit.store.layout import RunPaths
 from gankit.store.logfile import RunLog
-from gankit.training.distributed import launched_by_torchrun
+from gankit.training.distributed import World, joined
 from gankit.training.rundir import RunDir
 from gankit.training.trainer import train
 from gankit.trials.lockstep import train_together
@@ -45,43 +47,74 @@ def train_trials(
     """
     if not cfg.has_trials:
         raise ConfigError("train_trials trains a trials run: set train.trials > 1 or train.seeds")
-    if launched_by_torchrun():
-        raise ConfigError(
-            "trials are not split over torchrun's processes yet: run `gankit train --trials N` without torchrun"
-        )
-    paths, log = RunPaths(Path(run_dir)), RunLog(echo)
-    seeds = cfg.train.trial_seeds
-    with RunDir(paths, resume) as run:
+    with joined(cfg.train) as world:
+        return _train_trials(cfg, RunPaths(Path(run_dir)), resume, echo, train_one, world)
+
+
+def _train_trials(
+    cfg: Config, paths: RunPaths, resume: bool, echo: bool, train_one: Callable[..., object], world: World
+) -> list[Outcome]:
+    """:func:`train_trials` in ``world``: under torchrun rank r trains trials r, r + W, … on its own device, each
+    alone (no gradient is exchanged), and rank 0 keeps the run's own files."""
+    log, seeds = RunLog(echo and world.is_main), cfg.train.trial_seeds
+    run = RunDir(paths, resume, writer=world.is_main)
+    try:
+        world.settle(run.check)
         earlier = diverged_trials(paths) if resume else {}
-        run.open(cfg, log)
+        world.settle(lambda: run.open(cfg, log) if world.is_main else None)
+        if not world.is_main:
+            log.attach(paths.log)  # its trials' lines go into the run's log too
         todo = [k for k in range(len(seeds)) if k not in earlier]
+        shared = log if world.is_main else RunLog(echo=False)  # the run's lines: once, by rank 0
         for k in earlier:
-            log(
+            shared(
                 f"trial {k} (seed {seeds[k]}) diverged at step {earlier[k]} earlier: skipped; "
                 f"`gankit train --resume {paths.trial(k)}` continues it alone"
             )
-        mode = choose_mode(cfg, todo, log)
+        mine, own = todo[world.rank :: world.world_size], _on_this_rank(cfg, world)
+        mode = choose_mode(own, mine, log)
         how = "together as one vectorised model" if mode == "vectorised" else "one after another"
-        log(f"{len(seeds)} trials of {cfg.recipe}, seeds {_seed_list(seeds)}, {how}, in {paths.root}")
-        played = train_together(cfg, paths, todo, resume, log, echo) if mode == "vectorised" else None
+        ranks = f" on {world.world_size} processes (rank r trains trials r, r + {world.world_size}, …)"
+        shared(
+            f"{len(seeds)} trials of {cfg.recipe}, seeds {_seed_list(seeds)}, {how}, in {paths.root}"
+            + (ranks if world.distributed else "")
+        )
+        played = train_together(own, paths, mine, resume, log, echo) if mode == "vectorised" else None
         if played is None:
-            played = [_train_trial(cfg, paths, k, resume, echo, log, train_one) for k in todo]
-        ended = {o.trial: o for o in played} | {
-            k: Outcome(k, seeds[k], "diverged", step) for k, step in earlier.items()
-        }
+            played = [_train_trial(own, paths, k, resume, echo, log, train_one, world.distributed) for k in mine]
+        gathered = [o for block in world.gather(played) for o in block]
+        skipped = {k: Outcome(k, seeds[k], "diverged", step) for k, step in earlier.items()}
+        ended = {o.trial: o for o in gathered} | skipped
         outcomes = [ended[k] for k in range(len(seeds))]
-        _summarise(outcomes, log)
+        world.settle(lambda: _summarise(outcomes, shared))
+    finally:
+        run.release()
     return outcomes
 
 
+def _on_this_rank(cfg: Config, world: World) -> Config:
+    """``cfg`` as this rank trains its trials: on its own GPU (``cuda:LOCAL_RANK``) under torchrun."""
+    if world.distributed and resolve_device(cfg.train.device).type == "cuda":
+        return cfg.override({"train.device": f"cuda:{world.local_rank}"})
+    return cfg
+
+
 def _train_trial(
-    cfg: Config, paths: RunPaths, k: int, resume: bool, echo: bool, log: RunLog, train_one: Callable[..., object]
+    cfg: Config,
+    paths: RunPaths,
+    k: int,
+    resume: bool,
+    echo: bool,
+    log: RunLog,
+    train_one: Callable[..., object],
+    solo: bool = False,
 ) -> Outcome:
     folder, seed = paths.trial(k), cfg.train.trial_seeds[k]
     again = resume and RunPaths(folder).config.is_file()
     log(f"trial {k} (seed {seed}): {'resumed' if again else 'started'} in {folder}")
     try:
-        training = train_one(cfg.trial(k), folder, resume=again, echo=echo)
+        alone = {"solo": True} if solo else {}  # under torchrun: this rank trains the trial by itself
+        training = train_one(cfg.trial(k), folder, resume=again, echo=echo, **alone)
     except TrainingDiverged as e:
         outcome = Outcome(k, seed, "diverged", e.step if e.step is not None else 0, str(e))
         log(f"trial {k} (seed {seed}) diverged at step {outcome.step}; the other trials train on")
