@@ -1,8 +1,11 @@
 """benchmarks/trials_speed.py: the table's cases, columns and refusals (nothing here is timed or compared)."""
 
+import pytest
+
 from benchmarks import trials_speed
 
 
+@pytest.mark.slow  # runs the benchmark script (a full-size pacgan-2d step)
 def test_a_short_run_writes_its_table_with_the_machine_and_the_refusals(tmp_path, capsys):
     doc = tmp_path / "benchmarks.md"
     trials_speed.main(["--cases", "pacgan-2d=2", "hinge=2", "--steps", "1", "--rounds", "1", "--doc", str(doc)])

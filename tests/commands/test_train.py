@@ -104,6 +104,7 @@ def test_data_help_lists_every_registered_data_set(monkeypatch, capsys):
     assert listed.split(", ") == DATASETS.choices and "folder" in DATASETS.choices
 
 
+@pytest.mark.slow  # trains and resumes 2 trials; --seeds parsing and refusals stay in the fast lane
 def test_train_seeds_makes_a_trials_run_that_resume_and_sample_read(tmp_path, capsys):
     assert _train(tmp_path, "--recipe", "nsgan", "--seeds", "3,7", "--set", "train.trials_mode=sequential") == 0
     out = capsys.readouterr().out

@@ -91,6 +91,7 @@ def test_a_diverged_trial_stops_alone_when_played_together(tmp_path, monkeypatch
     assert close_states(tensors(run / "trial-02"), tensors(single))
 
 
+@pytest.mark.slow  # trains 3 trials twice; the fast lane keeps the exactness and divergence tests
 def test_resuming_trials_played_together_is_exact(tmp_path):
     straight = tmp_path / "straight"
     train_trials(together(**{"train.steps": 6}), straight, echo=False)

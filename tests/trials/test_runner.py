@@ -98,6 +98,7 @@ def test_the_job_fails_only_when_every_trial_diverged(tmp_path):
         train_trials(trials_cfg(**{"train.trials": 2}), tmp_path / "run", echo=False, train_one=diverging({0, 1}))
 
 
+@pytest.mark.slow  # trains 3 + 3 + 3 runs; the fast lane keeps the exactness and divergence tests
 def test_resuming_continues_every_trial_as_a_run_never_stopped(trials_run, tmp_path):
     straight = tmp_path / "straight"
     train_trials(trials_cfg(**{"train.steps": 6}), straight, echo=False)

@@ -268,7 +268,14 @@ def test_each_vectorised_step_is_each_trials_train_step(family):
     assert within(gaps), gaps
 
 
-@pytest.mark.parametrize("recipe,overrides", [("pacgan-2d", {}), ("dcgan", {"train.ema": 0.9}), ("wgan-gp", {})])
+@pytest.mark.parametrize(
+    "recipe,overrides",
+    [
+        ("pacgan-2d", {}),
+        pytest.param("dcgan", {"train.ema": 0.9}, marks=pytest.mark.slow),
+        pytest.param("wgan-gp", {}, marks=pytest.mark.slow),
+    ],
+)
 def test_trials_follow_their_one_trial_runs_and_write_back(recipe, overrides):
     """Free-running: after 4 steps each trial's checkpoint (weights, buffers, optimiser state, EMA, RNG and sampler,
     written back into its Training) is its one-trial run's."""
