@@ -27,9 +27,8 @@ from pathlib import Path
 
 from gankit.device import describe_machine, resolve_device
 from gankit.recipes import get_recipe
-from gankit.training.state import build_training
 from gankit.trials.mode import MARGIN, together_refusal
-from gankit.trials.vectorised import RngState, VectorisedTrials
+from gankit.trials.vectorised import build_vectorised, sequential_steps
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository root, for `benchmarks.…`
 from benchmarks import md
@@ -49,18 +48,8 @@ def trial_configs(recipe: str, n: int, data_dir: str | None) -> list:
 def seconds_per_step(cfgs: list, steps: int, rounds: int) -> tuple[float, float]:
     """Median seconds per game step of all the trials: (one after another, vectorised)."""
     quiet = lambda _: None  # noqa: E731
-    one_by_one = [build_training(c, quiet) for c in cfgs]
-    trainings, states = [], []
-    for c in cfgs:
-        trainings.append(build_training(c, quiet))
-        states.append(RngState.capture(trainings[-1].device))
-    together = VectorisedTrials(trainings, states)
-    device = trainings[0].device
-
-    def in_turn() -> None:
-        for t in one_by_one:
-            t.train_step()
-
+    in_turn, together = sequential_steps(cfgs, quiet), build_vectorised(cfgs, quiet)
+    device = together.device
     for step in (in_turn, together.step):  # warm-up
         step()
     a, b = [], []

@@ -48,9 +48,15 @@ def format_spread(s: Mapping[str, Any]) -> str:
     """``3.12 ± 0.05 (min 3.01, max 3.20, n 4)``: the standard error after ±."""
     if s["mean"] is None:
         return f"no finite value ({s['nonfinite']} non-finite)"
-    se = f" ± {s['se']:.3g}" if s["se"] is not None else ""
     bad = f", {s['nonfinite']} non-finite" if s["nonfinite"] else ""
-    return f"{_number(s['mean'])}{se} (min {_number(s['min'])}, max {_number(s['max'])}, n {s['n']}{bad})"
+    return f"{format_mean_se(s)} (min {_number(s['min'])}, max {_number(s['max'])}, n {s['n']}{bad})"
+
+
+def format_mean_se(s: Mapping[str, Any]) -> str:
+    """``3.12 ± 0.05``: the mean and its standard error (the mean alone for one value; empty for none)."""
+    if s["mean"] is None:
+        return ""
+    return _number(s["mean"]) + (f" ± {s['se']:.3g}" if s["se"] is not None else "")
 
 
 def _number(value: float) -> str:

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from gankit.errors import GankitError
+from gankit.store.layout import RunPaths
 
 RUN_FILES = ("config.json", "metrics.jsonl", "fid.jsonl", "log.txt", "trials.jsonl")
 RUN_FOLDERS = ("checkpoints", "samples")
@@ -27,8 +28,9 @@ def owning_run(path: Path) -> tuple[Path, Path] | None:
     """(run folder, path relative to it) if ``path`` lies in a gankit run: a folder with ``config.json``
     and ``checkpoints/`` or ``metrics.jsonl`` (a trials run: ``trial-00/``)."""
     for parent in path.parents:
-        marked = any((parent / name).exists() for name in ("checkpoints", "metrics.jsonl", "trial-00"))
-        if marked and (parent / "config.json").is_file():
+        paths = RunPaths(parent)
+        marked = any(p.exists() for p in (paths.checkpoints, paths.metrics, paths.trial(0)))
+        if marked and paths.config.is_file():
             return parent, path.relative_to(parent)
     return None
 

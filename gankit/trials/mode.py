@@ -4,14 +4,14 @@
 times a few game steps of the trials both ways (on throwaway copies; the run is not touched) and the choice is
 logged with both timings. Vectorised must beat one-after-another by ``MARGIN`` so that noise in a short probe
 never makes N trials slower than N runs. Probes are cached (keyed by everything that changes a step's speed and
-the machine) in ``$GANKIT_CACHE_DIR/trials-probes.json`` (default ``~/.cache/gankit``).
+the machine) in ``trials-probes.json`` in gankit's cache folder (``$GANKIT_CACHE_DIR``, default
+``~/.cache/gankit/features``, beside the reference features).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 from gankit.config import Config
@@ -22,6 +22,7 @@ from gankit.errors import ConfigError, GankitError
 from gankit.latent import latent_space
 from gankit.memory.available import device_memory, format_bytes
 from gankit.memory.footprint import footprint
+from gankit.metrics.feature_cache import default_cache_dir
 from gankit.store.jsonfiles import parse_json, write_text_atomic
 from gankit.store.logfile import RunLog
 from gankit.trials.vectorised import probe, vectorised_refusal
@@ -80,11 +81,8 @@ def choose_mode(cfg: Config, trials: list[int], log: RunLog) -> str:
 
 
 def cache_file() -> Path:
-    base = (
-        os.environ.get("GANKIT_CACHE_DIR")
-        or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gankit"
-    )
-    return Path(base).expanduser() / "trials-probes.json"
+    """Where probes are cached: gankit's cache folder (:func:`~gankit.metrics.feature_cache.default_cache_dir`)."""
+    return default_cache_dir() / "trials-probes.json"
 
 
 def probe_key(cfg: Config, n: int) -> str:

@@ -532,7 +532,7 @@ def _seconds_per_step(step: Callable[[], object], steps: int, device: torch.devi
     return (time.perf_counter() - start) / steps
 
 
-def _sequential_steps(cfgs: list[Config], log: Callable[[str], None]) -> Callable[[], None]:
+def sequential_steps(cfgs: list[Config], log: Callable[[str], None]) -> Callable[[], None]:
     """A game step of each config's (fresh) Training, one after another."""
     trainings = [build_training(cfg, log) for cfg in cfgs]
 
@@ -552,7 +552,7 @@ def probe(cfgs: list[Config], steps: int = 3, log: Callable[[str], None] = lambd
     device = resolve_device(cfgs[0].train.device)
     outer = RngState.capture(device)
     try:
-        sequential = _seconds_per_step(_sequential_steps(cfgs, log), steps, device)
+        sequential = _seconds_per_step(sequential_steps(cfgs, log), steps, device)
         vectorised = _seconds_per_step(build_vectorised(cfgs, log).step, steps, device)
     finally:
         outer.restore(device)

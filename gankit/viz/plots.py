@@ -54,11 +54,7 @@ def curve_figure(records: Sequence[Mapping[str, Any]], keys: Sequence[str], titl
         if pts:
             steps, values = zip(*pts, strict=True)
             ax.plot(steps, values, label=key, linewidth=1.4, marker="." if len(pts) < 30 else None)
-    ax.set_xlabel("generator step")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_title(title, fontsize=11, loc="left")
-    ax.grid(alpha=0.3)
-    ax.spines[["top", "right"]].set_visible(False)
+    _step_axes(ax, title)
     if len(keys) > 1:
         ax.legend(frameon=False, fontsize=9)
     return fig
@@ -81,12 +77,17 @@ def spread_figure(runs: Sequence[Sequence[Mapping[str, Any]]], key: str, title: 
         ax.fill_between(steps, [min(at[s]) for s in steps], [max(at[s]) for s in steps], alpha=0.2, linewidth=0)
         ax.plot(steps, [sum(at[s]) / len(at[s]) for s in steps], linewidth=1.8, label=f"{key}: mean, min–max")
         ax.legend(frameon=False, fontsize=9)
+    _step_axes(ax, title)
+    return fig
+
+
+def _step_axes(ax: Any, title: str) -> None:
+    """The look of every plot over training: generator steps on x, a light grid, no top and right frame."""
     ax.set_xlabel("generator step")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title, fontsize=11, loc="left")
     ax.grid(alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
-    return fig
 
 
 def _finite(value: Any) -> bool:

@@ -166,21 +166,32 @@ def _table(values: dict[str, Any]) -> list[tuple[str, str]]:
     return [(k, format_value(v)) for k, v in values.items() if not isinstance(v, dict)]
 
 
-def render_report(summary: RunSummary) -> str:
-    """The report page as one HTML string."""
+def render_page(template: str, cfg: Config, **context: Any) -> str:
+    """A page of the ``templates`` folder (they extend ``base.html``) as one HTML string: ``context``, plus the
+    run's config (its header facts and its config section), gankit's version and the time it was made."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("gankit.viz", "templates"), autoescape=True, undefined=jinja2.StrictUndefined
     )
+    sections = [(k, _table(v) if isinstance(v, dict) else [(k, format_value(v))]) for k, v in cfg.to_dict().items()]
+    return env.get_template(template).render(
+        cfg=cfg,
+        config_sections=sections,
+        version=__version__,
+        made=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        **context,
+    )
+
+
+def render_report(summary: RunSummary) -> str:
+    """The report page as one HTML string."""
     records = summary.records
     curves = [(title, figure_svg(curve_figure(records, keys, title))) for title, keys in curve_groups(records).items()]
     evaluation = summary.evaluation or {}
-    cfg = summary.config.to_dict()
-    return env.get_template("report.html").render(
+    return render_page(
+        "report.html",
+        summary.config,
         title=f"{summary.root.name} · gankit report",
         run=summary.root.name,
-        cfg=summary.config,
-        version=__version__,
-        made=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         last=records[-1] if records else None,
         latest=_table(records[-1]) if records else [],
         strip=[(step, data_uri(png.read_bytes())) for step, png in strip_of(summary.grids)],
@@ -188,7 +199,6 @@ def render_report(summary: RunSummary) -> str:
         evaluation=_table(evaluation),
         eval_blocks=[(k, _table(v)) for k, v in evaluation.items() if isinstance(v, dict)],
         latent=summary.latent,
-        config_sections=[(k, _table(v) if isinstance(v, dict) else [(k, format_value(v))]) for k, v in cfg.items()],
     )
 
 

@@ -8,18 +8,14 @@ an ordinary run, so ``gankit report RUN --trial K`` is its own full report.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
-from gankit.metrics.spread import format_spread, numbers, spreads
+from gankit.metrics.spread import format_mean_se, numbers, spreads
 from gankit.store.layout import RunPaths, ended_trials, read_config
 from gankit.store.outputs import check_output_file, write_atomic
-from gankit.version import __version__
 from gankit.viz.plots import curve_groups, figure_svg, spread_figure
-from gankit.viz.report import _table, data_uri, format_value, read_evaluation, read_records, sample_grids
+from gankit.viz.report import data_uri, format_value, read_evaluation, read_records, render_page, sample_grids
 
 LOGGED = ("d_loss", "g_loss")  # the last logged values shown for each trial
 
@@ -57,7 +53,7 @@ def render_trials_report(run_dir: str | Path) -> str:
     for row in rows:
         row["cells"] = {name: format_value(value) for name, value in row["cells"].items()}
     spread = [
-        (name, {"mean_se": format_spread(s).split(" (")[0], "min": _num(s["min"]), "max": _num(s["max"]), "n": s["n"]})
+        (name, {"mean_se": format_mean_se(s), "min": _num(s["min"]), "max": _num(s["max"]), "n": s["n"]})
         for name, s in spreads(row["metrics"] for row in rows if row["metrics"]).items()
     ]
     grids = []
@@ -67,24 +63,17 @@ def render_trials_report(run_dir: str | Path) -> str:
             grids.append((row["trial"], found[-1][0], data_uri(found[-1][1].read_bytes())))
     every = [r for records in logs for r in records]
     curves = [(key, figure_svg(spread_figure(logs, key, key))) for keys in curve_groups(every).values() for key in keys]
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("gankit.viz", "templates"), autoescape=True, undefined=jinja2.StrictUndefined
-    )
-    return env.get_template("trials_report.html").render(
+    return render_page(
+        "trials_report.html",
+        cfg,
         title=f"{paths.root.name} · gankit report of {len(rows)} trials",
         run=paths.root.name,
-        cfg=cfg,
         trials=rows,
         columns=columns,
         scored=any(row["metrics"] for row in rows),
         spread=spread,
         grids=grids,
         curves=curves,
-        config_sections=[
-            (k, _table(v) if isinstance(v, dict) else [(k, format_value(v))]) for k, v in cfg.to_dict().items()
-        ],
-        version=__version__,
-        made=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     )
 
 
