@@ -42,6 +42,11 @@ GRADIENTS = 1e-4  # ‖g_vectorised − g_alone‖ / ‖g_alone‖ per player; t
 WEIGHTS = 5e-2  # ‖w_vectorised − w_alone‖ / ‖w_alone − w_before‖ per player, one step from the same state;
 # batch-norm statistics ‖b_vectorised − b_alone‖ / ‖b_alone‖ (of activations computed with the updated weights)
 TRAJECTORY = 1e-3  # every relative difference after several free-running steps (well-conditioned recipes)
+# Max pooling routes each window's gradient to its largest input: where two inputs tie to rounding, the other
+# kernels' rounding can pick the other one, and that sample's gradient moves as a whole. Measured on the lsgan
+# nets (cs231n D, two 2×2 max pools) with one thread on a 2-core AVX2 EPYC: 4e-3 for G's gradient in one step of
+# one trial, 1e-6 elsewhere. A wrong gradient is still off by order 1.
+MAX_POOL_GRADIENTS = {"lsgan": 1e-2}
 SEEDS = (0, 1, 2)
 
 
@@ -197,15 +202,16 @@ def same_draws(ref: Run, vec: Run) -> bool:
     )
 
 
-def within(gaps: Gaps, weights: float = WEIGHTS, others: float | None = None) -> bool:
-    """Whether every difference is inside its tolerance (``others``, if given, for every kind but the weights)."""
+def within(gaps: Gaps, weights: float = WEIGHTS, others: float | None = None, gradients: float = GRADIENTS) -> bool:
+    """Whether every difference is inside its tolerance (``others``, if given, for every kind but the weights;
+    ``gradients`` for the gradients and the optimisers' moments)."""
 
     def tolerance(kind: str) -> float:
         if kind in ("generator", "discriminator", "encoder", "ema") or kind.endswith("buffers"):
             return weights  # batch-norm statistics: of activations computed with the updated weights
         if others is not None:
             return others
-        return LOSSES if kind == "losses" else GRADIENTS
+        return LOSSES if kind == "losses" else gradients
 
     return all(gap <= tolerance(kind) for kind, gap in gaps.items())
 
@@ -265,7 +271,7 @@ def test_each_vectorised_step_is_each_trials_train_step(family):
     assert vectorised_refusal(cfgs[0]) is None
     gaps, draws = stepwise(cfgs, steps=2)
     assert draws
-    assert within(gaps), gaps
+    assert within(gaps, gradients=MAX_POOL_GRADIENTS.get(family, GRADIENTS)), gaps
 
 
 @pytest.mark.parametrize(
