@@ -16,6 +16,18 @@ if os.environ.get("GANKIT_TEST_DEVICE", "cpu").startswith("cuda"):
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist (``-n auto``) the cores are shared out: each of W workers runs torch, and the runs it
+    starts, on cores // W threads. W workers of the default thread count oversubscribe the cores (the full suite
+    took 626 s with 2 such workers on 2 cores, 305 s with one thread each, 449 s without xdist)."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        threads = max(1, cores // workers)
+        torch.set_num_threads(threads)
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_feature_cache(tmp_path_factory):
     """Reference features are cached in a folder of this session (module fixtures too), never the user's."""
