@@ -15,6 +15,8 @@ one game step each, equal within float rounding to calling ``train_step()`` on e
   from the *global* torch RNG, so each trial keeps its own global RNG state, swapped in around its draws
   (:meth:`VectorisedTrials.trial_rng`), and the draws are made trial by trial in the order the scheme makes
   them; real batches come from each trial's own sampler.
+* **Update schemes.** Every scheme of :mod:`gankit.training.schemes`; the state of the optimistic and lookahead
+  schemes (the last steps Δ_{t−1}, the slow weights) is element-wise too and is stacked like the optimisers'.
 * **Gradient penalty.** ``autograd.grad`` cannot run inside ``vmap``: the vmapped critic is differentiated
   outside it (the gradient of the summed scores, create_graph), and the norm is one per sample per trial.
 
@@ -45,10 +47,11 @@ from gankit.latent import Latent
 from gankit.nets.norms import LayerNorm2d
 from gankit.training.engine import Engine, choose_engine
 from gankit.training.optim import hyperparameters
+from gankit.training.schemes import Lookahead, Optimistic
 from gankit.training.state import Training, build_training
 from gankit.training.step import GAN, Batch, GameLosses, discriminator_terms, generator_loss, judge, unwrap
 
-SCHEMES = ("alternating", "simultaneous", "extragradient")  # the update schemes played vectorised
+SCHEMES = ("alternating", "simultaneous", "extragradient", "optimistic", "lookahead")  # every update scheme
 PLAYERS = ("generator", "encoder", "discriminator")  # the state's prefixes; G's optimiser steps G and E
 SIDES = {"generator": ("generator", "encoder"), "discriminator": ("discriminator",)}
 
@@ -266,6 +269,36 @@ class VectorisedTrials:
             self.buffers |= {f"{player}.{k}": v for k, v in buffers.items()}
         self.optimizers = {side: self._stack_optimizer(side) for side in SIDES}
         self.ema = _StackedEMA(self.trainings) if self.trainings[0].ema is not None else None
+        self._stack_scheme()
+
+    def _stack_scheme(self) -> None:
+        """The optimistic scheme's last steps and the lookahead scheme's slow weights and fast-step count, stacked.
+
+        A scheme keeps one tensor per parameter of each player in ``schemes._params`` order: the order of the
+        player's stacked parameters here (G's, then E's, for the generator side)."""
+        schemes = [t.scheme for t in self.trainings]
+        self.previous: dict[str, dict[str, Tensor] | None] = {side: None for side in SIDES}
+        self.slow: dict[str, dict[str, Tensor]] = {}
+        self.fast_steps = 0
+        if isinstance(schemes[0], Optimistic):
+            for side in SIDES:
+                kept = [s.previous[side] for s in schemes]
+                if any((k is None) != (kept[0] is None) for k in kept):
+                    raise ValueError("the trials' optimistic schemes have taken different steps")
+                if kept[0] is not None:
+                    self.previous[side] = self._stack_side(side, kept)
+        elif isinstance(schemes[0], Lookahead):
+            if any(s.fast_steps != schemes[0].fast_steps for s in schemes):
+                raise ValueError("the trials' lookahead schemes stand at different fast steps")
+            self.fast_steps = schemes[0].fast_steps
+            self.slow = {side: self._stack_side(side, [s.slow[side] for s in schemes]) for side in SIDES}
+
+    def _stack_side(self, side: str, per_trial: list[list[Tensor]]) -> dict[str, Tensor]:
+        """Per-trial lists of one tensor per parameter of ``side`` (in its order) as stacked tensors by name."""
+        names = list(self._side(side))
+        if any(len(values) != len(names) for values in per_trial):
+            raise ValueError(f"the scheme keeps {len(per_trial[0])} tensors for {side}'s {len(names)} parameters")
+        return {name: torch.stack([values[i] for values in per_trial]) for i, name in enumerate(names)}
 
     def _side(self, side: str) -> dict[str, Tensor]:
         """The stacked parameters that ``side``'s optimiser steps."""
@@ -372,9 +405,34 @@ class VectorisedTrials:
             for p in self._side("discriminator").values():
                 p.clamp_(-c, c)
 
+    @torch.no_grad()
+    def _update(self, side: str) -> None:
+        """``side``'s optimiser step, as the scheme applies it: plain, or the optimistic θ + 2Δ_t − Δ_{t−1}
+        (``schemes.Optimistic``; the first step of each player as it is)."""
+        if self.cfg.train.scheme != "optimistic":
+            self.optimizers[side].step()
+            return
+        params = self._side(side)
+        before = _snapshot(params)
+        self.optimizers[side].step()
+        deltas = {name: p - before[name] for name, p in params.items()}
+        last = self.previous[side] or deltas
+        for name, p in params.items():
+            p.copy_(before[name] + 2 * deltas[name] - last[name])
+        self.previous[side] = deltas
+
+    @torch.no_grad()
+    def _synchronise(self) -> None:
+        """Lookahead: every k-th step φ ← φ + α(θ − φ), θ ← φ for both players (``schemes.Lookahead``)."""
+        alpha = self.cfg.train.lookahead_alpha
+        for side, slow in self.slow.items():
+            for name, p in self._side(side).items():
+                slow[name].add_(p - slow[name], alpha=alpha)
+                p.copy_(slow[name])
+
     def _d_step(self, real: Batch, latent: Latent) -> dict[str, Tensor]:
         stats = self._d_gradients(real, latent)
-        self.optimizers["discriminator"].step()
+        self._update("discriminator")
         self._project()
         return stats
 
@@ -393,7 +451,16 @@ class VectorisedTrials:
         for _ in range(t.g_steps):
             g_latent = latent if t.g_noise == "shared" and latent is not None else self._noise()
             stats.update(self._g_gradients(g_latent, self._generator_batch()))
-            self.optimizers["generator"].step()
+            self._update("generator")
+        return stats
+
+    def _lookahead(self) -> dict[str, Tensor]:
+        stats = self._alternating()
+        self.fast_steps += 1
+        if self.fast_steps == self.cfg.train.lookahead_k:
+            self._synchronise()
+            self._project()
+            self.fast_steps = 0
         return stats
 
     def _joint_gradients(self) -> dict[str, Tensor]:
@@ -444,6 +511,8 @@ class VectorisedTrials:
             "alternating": self._alternating,
             "simultaneous": self._simultaneous,
             "extragradient": self._extragradient,
+            "optimistic": self._alternating,  # with the optimistic update (_update)
+            "lookahead": self._lookahead,
         }
         stats = play[self.cfg.train.scheme]()
         if self.ema is not None:
@@ -470,6 +539,21 @@ class VectorisedTrials:
                 trial_params[name].grad = None if p.grad is None else p.grad[k].clone()
         if self.ema is not None:
             self.ema.write(k, training)
+        self._write_scheme(k, training)
+
+    def _write_scheme(self, k: int, training: Training) -> None:
+        """Trial ``k``'s slice of the stacked scheme state into its scheme (fresh tensors: a Training's own)."""
+        scheme = training.scheme
+        if isinstance(scheme, Optimistic):
+            scheme.previous = {
+                side: None if kept is None else [t[k].clone() for t in kept.values()]
+                for side, kept in self.previous.items()
+            }
+        elif isinstance(scheme, Lookahead):
+            scheme.fast_steps = self.fast_steps
+            for side, slow in self.slow.items():
+                for mine, stacked in zip(scheme.slow[side], slow.values(), strict=True):
+                    mine.copy_(stacked[k])
 
     def write_back(self) -> None:
         """Put every trial's weights, buffers, gradients, optimiser state and EMA into its Training: its ``state_dict``

@@ -92,12 +92,17 @@ def test_a_diverged_trial_stops_alone_when_played_together(tmp_path, monkeypatch
 
 
 @pytest.mark.slow  # trains 3 trials twice; the fast lane keeps the exactness and divergence tests
-def test_resuming_trials_played_together_is_exact(tmp_path):
+@pytest.mark.parametrize(
+    "scheme",
+    [{}, {"train.scheme": "optimistic"}, {"train.scheme": "lookahead", "train.lookahead_k": 3}],
+    ids=["simultaneous", "optimistic", "lookahead stopped mid-cycle"],
+)
+def test_resuming_trials_played_together_is_exact(tmp_path, scheme):
     straight = tmp_path / "straight"
-    train_trials(together(**{"train.steps": 6}), straight, echo=False)
+    train_trials(together(**{"train.steps": 6} | scheme), straight, echo=False)
     stopped = tmp_path / "stopped"
-    train_trials(together(), stopped, echo=False)
-    train_trials(together(**{"train.steps": 6}), stopped, resume=True, echo=False)
+    train_trials(together(**scheme), stopped, echo=False)
+    train_trials(together(**{"train.steps": 6} | scheme), stopped, resume=True, echo=False)
     for k in range(3):
         trial = f"trial-{k:02d}"
         assert same_state(tensors(stopped / trial), tensors(straight / trial)), trial

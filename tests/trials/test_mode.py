@@ -23,8 +23,8 @@ def test_what_cannot_be_played_together_trains_one_after_another_or_is_refused_w
     log = Log()
     assert mode.choose_mode(cfg(**{"train.time_budget": 10}), [0, 1, 2], log) == "sequential"
     assert log == ["trials one after another: train.time_budget is each trial's own budget"]
-    with pytest.raises(ConfigError, match="train.trials_mode=vectorised: scheme optimistic"):
-        mode.choose_mode(cfg(**{"train.trials_mode": "vectorised", "train.scheme": "optimistic"}), [0, 1, 2], log)
+    with pytest.raises(ConfigError, match="train.trials_mode=vectorised: precision bf16"):
+        mode.choose_mode(cfg(**{"train.trials_mode": "vectorised", "train.precision": "bf16"}), [0, 1, 2], log)
     assert mode.choose_mode(cfg(**{"train.trials_mode": "sequential"}), [0, 1, 2], log) == "sequential"
     assert mode.choose_mode(cfg(), [2], log) == "sequential"  # one trial left: nothing to play together
 

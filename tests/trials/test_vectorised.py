@@ -260,8 +260,15 @@ FAMILIES = {
     "pacgan-2d shared noise": ("pacgan-2d", {"train.n_critic": 2, "train.g_noise": "shared"}),
     "dcgan ema": ("dcgan", {"train.ema": 0.9, "train.g_steps": 2}),
     "extragradient": ("dcgan", {"train.scheme": "extragradient", "train.n_critic": 2, "loss.clip_value": 0.05}),
+    # the schemes with state of their own: the last steps (optimistic), the slow weights synchronised every k steps
+    "optimistic": ("pacgan-2d", {"train.scheme": "optimistic", "train.n_critic": 2}),
+    "lookahead": ("pacgan-2d", {"train.scheme": "lookahead", "train.lookahead_k": 2}),
+    "lookahead with clipping": (
+        "dcgan",
+        {"train.scheme": "lookahead", "train.lookahead_k": 2, "loss.clip_value": 0.05},
+    ),
 }
-FAST = ["pacgan-2d", "gan", "dcgan", "wgan-gp", "wgan", "cgan", "dcgan ema", "extragradient"]
+FAST = ["pacgan-2d", "gan", "dcgan", "wgan-gp", "wgan", "cgan", "dcgan ema", "extragradient", "optimistic", "lookahead"]
 
 
 @pytest.mark.parametrize("family", slow_unless(list(FAMILIES), FAST))
@@ -278,6 +285,8 @@ def test_each_vectorised_step_is_each_trials_train_step(family):
     "recipe,overrides",
     [
         ("pacgan-2d", {}),
+        ("pacgan-2d", {"train.scheme": "optimistic"}),
+        ("pacgan-2d", {"train.scheme": "lookahead", "train.lookahead_k": 3}),
         pytest.param("dcgan", {"train.ema": 0.9}, marks=pytest.mark.slow),
         pytest.param("wgan-gp", {}, marks=pytest.mark.slow),
     ],
@@ -348,7 +357,8 @@ def test_the_comparison_catches_a_wrong_gradient(monkeypatch):
 
 def test_refusals_name_the_reason():
     assert "spectral norm" in vectorised_refusal(trial_config("hinge"))
-    assert "scheme lookahead" in vectorised_refusal(trial_config("dcgan", **{"train.scheme": "lookahead"}))
+    for scheme in ("alternating", "simultaneous", "extragradient", "optimistic", "lookahead"):
+        assert vectorised_refusal(trial_config("dcgan", **{"train.scheme": scheme})) is None
     assert "precision bf16" in vectorised_refusal(trial_config("dcgan", **{"train.precision": "bf16"}))
     assert "torch.compile" in vectorised_refusal(trial_config("dcgan", **{"train.compile": "on"}))
     assert "dropout" in network_refusal(nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5)))
