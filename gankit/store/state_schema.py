@@ -65,11 +65,14 @@ def _tensors(value: Any) -> str | None:
 
 
 def _weights(value: Any) -> str | None:
-    """A module's ``state_dict``: tensors, its floating ones finite, its batch-norm running variances >= 0."""
+    """A module's ``state_dict``: tensors, its floating ones float32 (as training keeps them, under mixed precision
+    too) and finite, its batch-norm running variances >= 0."""
     problem = _tensors(value)
     if problem:
         return problem
     for name, t in value.items():
+        if t.is_floating_point() and t.dtype != torch.float32:
+            return f"holds {name!r} as a {t.dtype} tensor; gankit keeps weights in torch.float32"
         if t.is_floating_point() and not torch.isfinite(t).all():
             return f"holds non-finite values in {name!r}"
         if name.endswith("running_var") and (t < 0).any():

@@ -209,7 +209,7 @@ DAMAGE = {
     "Adam step -1": (_tensor("d_optimizer/state/1/step", _fill(-1.0)), "'d_optimizer' has step of parameter 1"),
     "Adam step 1.5": (_tensor("d_optimizer/state/1/step", _fill(1.5)), "must be a whole number of steps"),
     "zero permutation": (_tensor("sampler/perm", torch.zeros_like), "'sampler' 'perm' must be a permutation"),
-    "float64 G weights": (_tensor("generator/", lambda t: t.double()), "'generator' has a torch.float64 tensor"),
+    "float64 G weights": (_tensor("generator/", lambda t: t.double()), "as a torch.float64 tensor; gankit keeps"),
 }
 DAMAGE_CASES = [(d, c) for c in ("sample", "resume") for d in DAMAGE] + [
     (d, "eval") for d in ("NaN G weight", "float64 G weights")
@@ -230,7 +230,7 @@ def test_a_checkpoint_damaged_behind_a_valid_checksum_stops_every_command(run, t
     "change,message",
     [
         (_tensor("generator/", _fill(float("nan"))), "'generator' holds non-finite values"),
-        (_tensor("generator/", lambda t: t.double()), "'generator' has a torch.float64 tensor"),
+        (_tensor("generator/", lambda t: t.double()), "as a torch.float64 tensor; gankit keeps"),
     ],
 )
 def test_grid_refuses_a_checkpoint_with_damaged_weights(cgan_run, tmp_path, capsys, change, message):
