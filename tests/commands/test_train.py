@@ -151,15 +151,15 @@ def _nan_generator(tensors):
     tensors[name] = tensors[name].clone().fill_(float("nan"))
 
 
-def _float64_generator(tensors):
-    tensors.update({k: v.double() for k, v in tensors.items() if k.startswith("generator/")})
+def _float64(tensors):
+    tensors.update({k: v.double() for k, v in tensors.items() if v.is_floating_point()})
 
 
 BROKEN_RUNS = {
     "samples a file": (lambda run: (shutil.rmtree(run / "samples"), (run / "samples").write_text("x")), "samples is a"),
     "checkpoints a file": (lambda run: (shutil.rmtree(run / "checkpoints"), (run / "checkpoints").touch()), "a file"),
     "NaN weights": (lambda run: rewrite_checkpoint(_newest(run), tensors=_nan_generator), "non-finite values"),
-    "float64 weights": (lambda run: rewrite_checkpoint(_newest(run), tensors=_float64_generator), "torch.float64"),
+    "float64 tensors": (lambda run: rewrite_checkpoint(_newest(run), tensors=_float64), "torch.float64"),
 }
 
 
