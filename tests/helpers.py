@@ -62,3 +62,23 @@ def train_once(tmp_path_factory, name: str, recipe: str = "nsgan", **overrides):
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file under ``folder`` (relative path → bytes): compare two to see that nothing changed."""
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(Path(folder).rglob("*")) if p.is_file()}
+
+
+def rewrite_checkpoint(folder: Path, tensors=None, state=None) -> None:
+    """Damage the checkpoint ``folder`` in a way its checksum cannot tell: ``tensors`` edits its name → tensor map
+    in place (e.g. a NaN weight), ``state`` its state.json tree; the tensors file and its sha256 are written again."""
+    import hashlib
+    import json
+
+    from safetensors.torch import load_file, save_file
+
+    folder = Path(folder)
+    meta = json.loads((folder / "state.json").read_text())
+    if tensors is not None:
+        found = load_file(str(folder / "tensors.safetensors"))
+        tensors(found)
+        save_file(found, str(folder / "tensors.safetensors"))
+        meta["sha256"] = hashlib.sha256((folder / "tensors.safetensors").read_bytes()).hexdigest()
+    if state is not None:
+        state(meta["state"])
+    (folder / "state.json").write_text(json.dumps(meta))

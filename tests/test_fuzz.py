@@ -21,6 +21,7 @@ from functools import reduce
 from pathlib import Path
 
 import pytest
+import torch
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -28,7 +29,7 @@ from gankit.cli import main
 from gankit.config import Config, field_paths
 from gankit.memory import available
 from gankit.training.choices import FIELD_CHOICES
-from tests.helpers import snapshot
+from tests.helpers import snapshot, train_once
 
 pytestmark = pytest.mark.slow  # the full lane only (pytest -m 'not slow' skips it)
 
@@ -326,3 +327,102 @@ def test_fuzz_run_files(cgan_run, tmp_path_factory, capsys, monkeypatch):
     case()
     print(f"run files: {len(cases)} cases, {cases.count(0)} succeeded")
     assert len(cases) >= 50
+
+
+# -- damaged-but-valid checkpoints (issue 26: the checksum holds, the values do not) -------------------------------
+
+
+@pytest.fixture(scope="module")
+def ema_run(tmp_path_factory):
+    """A tiny nsgan with an EMA of G and two checkpoints (steps 1 and 2): resume has one to fall back to."""
+    every = {"train.steps": 2, "train.ema": 0.9, "train.checkpoint_every": 1, "train.keep_checkpoints": 2}
+    return train_once(tmp_path_factory, "ema", "nsgan", **every)
+
+
+def _damage(names: list[str], data: st.DataObject) -> tuple[str, Callable, Callable]:
+    """A class of damage and its edits of a checkpoint's tensors and state.json tree (see ``rewrite_checkpoint``)."""
+    kind = data.draw(st.sampled_from(["weights", "ema", "moment", "adam step", "step", "permutation", "float64"]))
+
+    def one(prefix: str, change: Callable[[torch.Tensor], torch.Tensor]) -> Callable:
+        name = data.draw(st.sampled_from([n for n in names if n.startswith(prefix)]))
+        return lambda tensors: tensors.__setitem__(name, change(tensors[name].clone()))
+
+    def poke(value: float) -> Callable[[torch.Tensor], torch.Tensor]:
+        at = data.draw(st.integers(0, 10**6))
+        return lambda t: t.view(-1).index_fill_(0, torch.tensor([at % t.numel()]), value).view(t.shape)
+
+    bad = data.draw(st.sampled_from([float("nan"), float("inf"), -float("inf")]))
+    tensors, state = None, None
+    if kind == "weights":
+        tensors = one(data.draw(st.sampled_from(["generator/", "discriminator/"])), poke(bad))
+    elif kind == "ema":
+        tensors = one("ema/module.", poke(bad))
+    elif kind == "moment":
+        tensors = one(data.draw(st.sampled_from(["g_optimizer/", "d_optimizer/"])), poke(bad))
+        if data.draw(st.booleans()):
+            tensors = one("g_optimizer/state/0/exp_avg_sq", poke(-data.draw(st.floats(1e-30, 1e30))))
+    elif kind == "adam step":
+        value = data.draw(st.sampled_from([-1.0, -1e9, 0.5, 1e30, float("nan"), float("inf")]))
+        tensors = one("d_optimizer/state/", lambda t: t.fill_(value) if t.dim() == 0 else t.fill_(bad))
+    elif kind == "step":
+        wrong = data.draw(st.integers(0, 10**15).filter(lambda s: s != 2))
+        state = lambda tree: tree.update(step=wrong)  # noqa: E731
+    elif kind == "permutation":
+        how = data.draw(st.sampled_from(["zeros", "repeat", "shift"]))
+        changes = {
+            "zeros": torch.zeros_like,
+            "repeat": lambda t: t.index_fill_(0, torch.tensor([0]), int(t[-1])),
+            "shift": lambda t: t + 1,
+        }
+        tensors = one("sampler/perm", changes[how])
+    else:
+        tensors = one(data.draw(st.sampled_from(["generator/", "discriminator/", "ema/module."])), torch.Tensor.double)
+    return kind, tensors, state
+
+
+def test_fuzz_damaged_checkpoints(ema_run, tmp_path_factory, capsys, monkeypatch):
+    """The newest checkpoint damaged behind a valid checksum: ``sample`` and ``eval`` refuse it (exit 2, naming it,
+    the run unchanged); ``train --resume`` sets it aside and resumes from the older, valid one."""
+    from safetensors.torch import load_file
+
+    from gankit.store.checkpoint import list_checkpoints
+    from tests.helpers import rewrite_checkpoint
+
+    run = tmp_path_factory.mktemp("damaged") / "run"
+    shutil.copytree(ema_run, run)
+    outside = tmp_path_factory.mktemp("out")
+    monkeypatch.chdir(outside)
+    older, newest = [p.name for p in list_checkpoints(run / "checkpoints")]
+    found = load_file(str(run / "checkpoints" / newest / "tensors.safetensors"))
+    names = sorted(n for n, t in found.items() if t.is_floating_point() or n == "sampler/perm")
+    commands = {
+        "sample": ["sample", str(run), "-n", "2", "--out", str(outside / "s.npz")],
+        "eval": ["eval", str(run), "-n", "100", "--out", str(outside / "e.json")],
+        "resume": ["train", "--resume", str(run), "--steps", "3", "--no-progress", "--set", "train.tensorboard=false"],
+    }
+    cases: list[str] = []
+
+    @settings(fuzz(60), phases=[Phase.explicit, Phase.generate])  # no shrinking: each case restores the run
+    @given(st.sampled_from(sorted(commands)), st.data())
+    def case(command: str, data: st.DataObject) -> None:
+        kind, tensors, state = _damage(names, data)
+        rewrite_checkpoint(run / "checkpoints" / newest, tensors=tensors, state=state)
+        before = snapshot(run)
+        try:
+            code, err = run_cli(commands[command], capsys)
+            cases.append(kind)
+            if command == "resume":
+                assert code == 0, f"{kind}: {err}"
+                log = (run / "log.txt").read_text()
+                assert f"skipped checkpoint {newest}:" in log and f"from {older} (step 1)" in log, kind
+                assert (run / "checkpoints" / f"{newest}.damaged").is_dir(), kind
+            else:
+                assert code == 2 and f"checkpoint {run / 'checkpoints' / newest}:" in err, f"{kind}: {err}"
+                assert snapshot(run) == before
+        finally:
+            shutil.rmtree(run)
+            shutil.copytree(ema_run, run)
+
+    case()
+    print(f"damaged checkpoints: {len(cases)} cases, " + ", ".join(f"{k} {cases.count(k)}" for k in sorted(set(cases))))
+    assert len(cases) >= 50 and len(set(cases)) == 7  # every class of damage reached

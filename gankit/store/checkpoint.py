@@ -31,7 +31,7 @@ from gankit.store.jsonfiles import fsync_dir, parse_json
 TENSORS_FILE = "tensors.safetensors"
 STATE_FILE = "state.json"
 FORMAT_VERSION = 1
-CHECKPOINT_NAME = re.compile(r"step-\d{8,}")
+CHECKPOINT_NAME = re.compile(r"step-[0-9]{8,}")  # ASCII digits only (int() would read others)
 LEFTOVER_PREFIXES = (".tmp-", ".old-", ".del-")
 
 
@@ -182,11 +182,20 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
 
 
 def step_dir_name(step: int) -> str:
+    """The folder name of the checkpoint at ``step``: ``step-`` and at least 8 digits (more from step 10⁸ on)."""
     return f"step-{step:08d}"
+
+
+def checkpoint_step(path: str | Path) -> int | None:
+    """The step a checkpoint folder's name says (``step-00002000`` → 2000), or None for any other name."""
+    name = Path(path).name
+    return int(name[len("step-") :]) if CHECKPOINT_NAME.fullmatch(name) else None
 
 
 def list_checkpoints(folder: str | Path) -> list[Path]:
     """Complete checkpoint folders under ``folder`` (named ``step-NNNNNNNN``, both files present), oldest first.
+
+    Sorted by step, not by name: ``step-100000000`` comes after ``step-99999998``.
 
     Folders being written (``.tmp-*``), replaced (``.old-*``) or deleted (``.del-*``) are never listed.
     """
@@ -198,7 +207,7 @@ def list_checkpoints(folder: str | Path) -> list[Path]:
         for p in folder.iterdir()
         if CHECKPOINT_NAME.fullmatch(p.name) and (p / STATE_FILE).is_file() and (p / TENSORS_FILE).is_file()
     ]
-    return sorted(found, key=lambda p: p.name)
+    return sorted(found, key=lambda p: (checkpoint_step(p), p.name))
 
 
 def remove_checkpoint(path: Path) -> None:

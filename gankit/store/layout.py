@@ -20,6 +20,7 @@ seed, each complete on its own (every command reads one as it reads any run)::
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,19 +130,40 @@ def latest_checkpoint(run_dir: str | Path) -> Path:
     return found[-1]
 
 
+def run_files_problem(paths: RunPaths) -> str | None:
+    """Why a resumed run could not write its files (checked before anything is written), or None: each folder
+    it writes into (the run's, ``checkpoints/`` and its checkpoints, ``samples/``) a writable folder, each log it
+    appends to a writable file; what does not exist yet is made when needed."""
+    folders = [paths.root, paths.checkpoints, *list_checkpoints(paths.checkpoints), paths.samples]
+    files = [paths.config, paths.metrics, paths.fid_curve, paths.log, paths.trials]
+    for path, folder in [(p, True) for p in folders] + [(p, False) for p in files]:
+        if not os.path.lexists(path):
+            continue
+        if path.is_dir() != folder:
+            what, should = ("a file", "a folder") if folder else ("a folder", "a file")
+            return f"{path} is {what}, where the run keeps {should}; move it out of the way"
+        if not os.access(path, os.W_OK | os.X_OK if folder else os.W_OK) and path != paths.config:
+            return f"{path} cannot be written (permission denied, or it is immutable); make it writable"
+    return None
+
+
 def _is_start_leftover(path: Path) -> bool:
     """The lock file, or a config.json being written: all that a start killed early leaves."""
     return path.name == LOCK_FILE or path.name.startswith(CONFIG_TMP)
 
 
 def check_run_dir(paths: RunPaths, resume: bool) -> None:
-    """A new run needs an empty or missing folder (or one a killed start left); a resumed one needs a run."""
+    """A new run needs an empty or missing folder (or one a killed start left); a resumed one needs a run whose
+    files and folders are what they should be and can be written (:func:`run_files_problem`)."""
     if resume:
         if not paths.config.is_file():
             raise CheckpointError(
                 f"cannot resume {paths.root}: it holds no gankit run ({paths.config.name} missing); "
                 f"start it with `gankit train --run-dir {paths.root}`"
             )
+        problem = run_files_problem(paths)
+        if problem:
+            raise CheckpointError(f"cannot resume {paths.root}: {problem}; nothing was changed")
         return
     if paths.config.is_file():
         state = "" if list_checkpoints(paths.checkpoints) else " (it has no checkpoint yet: resuming starts at step 0)"

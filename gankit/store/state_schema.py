@@ -19,7 +19,7 @@ import torch
 from torch import Tensor
 
 from gankit.errors import CheckpointError
-from gankit.store.checkpoint import STATE_FILE, load_checkpoint
+from gankit.store.checkpoint import STATE_FILE, checkpoint_step, load_checkpoint
 
 MAX_COUNT = 10**15  # steps, images seen
 MAX_SIDE = 1 << 16  # one side of the data shape
@@ -64,6 +64,22 @@ def _tensors(value: Any) -> str | None:
     return f"holds {wrong[0]!r}, which is not a tensor" if wrong else None
 
 
+def _weights(value: Any) -> str | None:
+    """A module's ``state_dict``: tensors, its floating ones float32 (as training keeps them, under mixed precision
+    too) and finite, its batch-norm running variances >= 0."""
+    problem = _tensors(value)
+    if problem:
+        return problem
+    for name, t in value.items():
+        if t.is_floating_point() and t.dtype != torch.float32:
+            return f"holds {name!r} as a {t.dtype} tensor; gankit keeps weights in torch.float32"
+        if t.is_floating_point() and not torch.isfinite(t).all():
+            return f"holds non-finite values in {name!r}"
+        if name.endswith("running_var") and (t < 0).any():
+            return f"holds negative variances in {name!r}"
+    return None
+
+
 def _maybe(check: Check) -> Check:
     return lambda value: None if value is None else check(value)
 
@@ -80,6 +96,30 @@ def _optimizer(value: Any) -> str | None:
         return "must hold a non-empty list 'param_groups' of objects"
     if not all(isinstance(g.get("params"), list) and all(type(i) is int for i in g["params"]) for g in groups):
         return "has a parameter group without its list of parameter numbers ('params')"
+    return next(filter(None, (_moments(key, entry) for key, entry in value["state"].items())), None)
+
+
+# Running means of squared gradients (Adam's and RMSprop's): never negative; an optimiser divides by their root.
+SECOND_MOMENTS = ("exp_avg_sq", "max_exp_avg_sq", "square_avg")
+
+
+def _moments(key: Any, entry: Any) -> str | None:
+    """What is wrong with the values of one parameter's optimiser state (finite moments, second moments >= 0, a
+    whole step count >= 0), or None; its names and shapes are checked against the model by ``optimizer_problem``."""
+    if not isinstance(entry, dict):
+        return None
+    for name, value in entry.items():
+        where = f"{name} of parameter {key}"
+        if isinstance(value, Tensor) and value.is_floating_point() and not torch.isfinite(value).all():
+            return f"has non-finite values in {where}"
+        if name in SECOND_MOMENTS and isinstance(value, Tensor) and (value < 0).any():
+            return f"has negative values in {where} (a mean of squares)"
+        if name == "step":
+            count = value.item() if isinstance(value, Tensor) and value.numel() == 1 else value
+            if isinstance(count, bool) or not isinstance(count, (int, float)) or not 0 <= count <= MAX_COUNT:
+                return f"has {where} {_show(value)}; it must be a whole number of steps from 0 to {MAX_COUNT:.0e}"
+            if count != int(count):
+                return f"has {where} {count}; it must be a whole number of steps"
     return None
 
 
@@ -113,6 +153,18 @@ def _fields(checks: dict[str, Check]) -> Check:
 
 
 _rng = _tensor_of("bytes", 1, RNG_BYTES)
+
+
+def _permutation(value: Any) -> str | None:
+    """The sampler's order of the data: each index of 0..n-1 once."""
+    problem = _tensor_of("int", 1)(value)
+    if problem:
+        return problem
+    if not torch.equal(torch.sort(value.cpu()).values, torch.arange(value.numel(), dtype=value.dtype)):
+        return f"must be a permutation of 0..{value.numel() - 1} (each index once); it is not"
+    return None
+
+
 MAX_PROCESSES = 1 << 20
 
 
@@ -129,14 +181,14 @@ SCHEMA: dict[str, Check] = {
     "elapsed_s": _seconds,
     "data_shape": _shape,
     "num_classes": _classes,
-    "generator": _tensors,
-    "discriminator": _tensors,
+    "generator": _weights,
+    "discriminator": _weights,
     "g_optimizer": _optimizer,
     "d_optimizer": _optimizer,
-    "encoder": _maybe(_tensors),
-    "ema": _maybe(_tensors),
+    "encoder": _maybe(_weights),
+    "ema": _maybe(_weights),
     "scheme": _mapping,
-    "sampler": _fields({"epoch": _count, "position": _count, "perm": _tensor_of("int", 1), "rng": _rng}),
+    "sampler": _fields({"epoch": _count, "position": _count, "perm": _permutation, "rng": _rng}),
     "grid_z": _tensor_of("float", 2),
     "grid_y": _maybe(_tensor_of("int", 1)),
     "rng": _fields({"torch": _rng}),
@@ -192,8 +244,13 @@ def check_state(state: Any, path: Path) -> dict[str, Any]:
 
 
 def read_state(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """The state of the checkpoint ``path``, checked against ``SCHEMA``."""
-    return check_state(load_checkpoint(path, map_location), Path(path))
+    """The state of the checkpoint ``path``, checked against ``SCHEMA``, and its step against its folder's name."""
+    path = Path(path)
+    state = check_state(load_checkpoint(path, map_location), path)
+    named = checkpoint_step(path)
+    if named is not None and state["step"] != named:
+        raise InvalidState(path, "step", f"is {state['step']}, but the folder's name says step {named}")
+    return state
 
 
 def layout_problem(expected: Any, got: Any, where: str = "") -> str | None:
@@ -203,7 +260,7 @@ def layout_problem(expected: Any, got: Any, where: str = "") -> str | None:
     if isinstance(expected, Tensor):
         if not isinstance(got, Tensor):
             return f"has {_show(got)}{at} where a tensor belongs"
-        if got.shape != expected.shape or _kind(got) != _kind(expected):
+        if got.shape != expected.shape or got.dtype != expected.dtype:
             return f"has {_show(got)}{at}; the model in config.json needs {_show(expected)}"
         return None
     if isinstance(expected, dict):
@@ -301,8 +358,8 @@ def _misfit(
 
 def _grid_misfit(state: dict[str, Any], own: dict[str, Any]) -> tuple[str, str] | None:
     z, y, k = state["grid_z"], state["grid_y"], own["num_classes"]
-    if z.shape != own["grid_z"].shape:
-        return "grid_z", f"has shape {list(z.shape)}; this run needs {list(own['grid_z'].shape)}"
+    if z.shape != own["grid_z"].shape or z.dtype != own["grid_z"].dtype:
+        return "grid_z", f"is {_show(z)}; this run needs {_show(own['grid_z'])}"
     if (y is None) != (k == 0) or (y is not None and (len(y) != len(z) or y.min() < 0 or y.max() >= k)):
         return "grid_y", f"must be {len(z)} class labels in 0..{k - 1}" if k else "must be null (no classes)"
     own_cuda = own["rng"].get("cuda")  # a run on a CUDA device saves its generator's state

@@ -1,5 +1,6 @@
 import json
 import re
+import shutil
 
 import numpy as np
 import pytest
@@ -8,7 +9,9 @@ from PIL import Image
 from gankit.cli import main
 from gankit.commands.train import build_config, run_name
 from gankit.data import DATASETS
+from gankit.store.checkpoint import list_checkpoints
 from tests.commands.helpers import error_line
+from tests.helpers import rewrite_checkpoint, snapshot
 
 
 def _train(tmp_path, *extra):
@@ -141,3 +144,46 @@ def test_parse_seeds_reads_ranges_and_lists():
     assert parse_seeds("0-3") == (0, 1, 2, 3)
     assert parse_seeds("0,3,7") == (0, 3, 7)
     assert parse_seeds("0-2,10") == (0, 1, 2, 10)
+
+
+def _nan_generator(tensors):
+    name = next(k for k in sorted(tensors) if k.startswith("generator/"))
+    tensors[name] = tensors[name].clone().fill_(float("nan"))
+
+
+def _float64(tensors):
+    tensors.update({k: v.double() for k, v in tensors.items() if v.is_floating_point()})
+
+
+BROKEN_RUNS = {
+    "samples a file": (lambda run: (shutil.rmtree(run / "samples"), (run / "samples").write_text("x")), "samples is a"),
+    "checkpoints a file": (lambda run: (shutil.rmtree(run / "checkpoints"), (run / "checkpoints").touch()), "a file"),
+    "NaN weights": (lambda run: rewrite_checkpoint(_newest(run), tensors=_nan_generator), "non-finite values"),
+    "float64 tensors": (lambda run: rewrite_checkpoint(_newest(run), tensors=_float64), "torch.float64"),
+}
+
+
+def _newest(run):
+    return list_checkpoints(run / "checkpoints")[-1]
+
+
+@pytest.fixture(scope="module")
+def three_steps(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("three")
+    assert _train(folder) == 0
+    return folder / "run"
+
+
+@pytest.mark.parametrize("broken", BROKEN_RUNS)
+def test_a_resume_that_fails_fails_before_writing_anything(three_steps, tmp_path, capsys, broken):
+    """A run folder of the wrong shape, or whose only checkpoint is damaged behind a valid checksum: one line,
+    exit 2, and not a byte of the run changed (config.json, log.txt, metrics.jsonl and the events included)."""
+    run = tmp_path / "run"
+    shutil.copytree(three_steps, run)
+    change, message = BROKEN_RUNS[broken]
+    change(run)
+    before, names = snapshot(run), sorted(p.name for p in run.iterdir())
+    capsys.readouterr()
+    assert main(["train", "--resume", str(run), "--steps", "5", "--no-progress"]) == 2
+    assert message in error_line(capsys)
+    assert snapshot(run) == before and sorted(p.name for p in run.iterdir()) == names

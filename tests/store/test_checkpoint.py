@@ -11,12 +11,14 @@ import torch
 from gankit.errors import CheckpointError
 from gankit.store import faults
 from gankit.store.checkpoint import (
+    checkpoint_step,
     flatten_state,
     list_checkpoints,
     load_checkpoint,
     prune_checkpoints,
     remove_leftovers,
     save_checkpoint,
+    step_dir_name,
     unflatten_state,
 )
 
@@ -114,6 +116,19 @@ def test_prune_keeps_the_newest(tmp_path):
     prune_checkpoints(tmp_path, keep=2)
     assert [p.name for p in list_checkpoints(tmp_path)] == ["step-00000003", "step-00000004"]
     assert not (tmp_path / ".tmp-step-00000005-1").exists()
+
+
+def test_checkpoints_sort_by_step_past_eight_digits(tmp_path):
+    """From step 10⁸ on a name has 9 digits: the newest is still the last listed, pruning still drops the oldest."""
+    for step in (99_999_998, 6, 100_000_000, 1_000_000_002):
+        save_checkpoint(tmp_path / step_dir_name(step), {"s": torch.tensor(step)})
+    (tmp_path / "step-0000000٣").mkdir()  # an Arabic-Indic digit: not a checkpoint name
+    names = ["step-00000006", "step-99999998", "step-100000000", "step-1000000002"]
+    assert [p.name for p in list_checkpoints(tmp_path)] == names
+    assert [checkpoint_step(p) for p in list_checkpoints(tmp_path)] == [6, 99_999_998, 100_000_000, 1_000_000_002]
+    assert checkpoint_step(tmp_path / "step-00000006.damaged") is None
+    prune_checkpoints(tmp_path, keep=2)
+    assert [p.name for p in list_checkpoints(tmp_path)] == names[2:]
 
 
 def test_the_list_holds_only_complete_checkpoints(tmp_path):

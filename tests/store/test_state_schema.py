@@ -10,7 +10,7 @@ from gankit.cli import main
 from gankit.errors import CheckpointError
 from gankit.store.checkpoint import list_checkpoints, load_checkpoint
 from gankit.store.state_schema import OPTIONAL, SCHEMA, InvalidState, check_state, layout_problem, read_state
-from tests.helpers import train_once
+from tests.helpers import rewrite_checkpoint, train_once
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +68,7 @@ MUTATIONS = {
     "rng not bytes": (lambda s: s["rng"].__setitem__("torch", 3), "'rng' 'torch' must be a 1-D bytes tensor"),
     "no param groups": (lambda s: s["g_optimizer"].__setitem__("param_groups", []), "'g_optimizer'"),
     "num_classes huge": (_set("num_classes", 10**12), "'num_classes' must be an integer"),
+    "step 0 in step-2": (_set("step", 0), "'step' is 0, but the folder's name says step 2"),
 }
 
 
@@ -92,6 +93,7 @@ def _assert_clean_error(argv, run, message, capsys):
     assert err.startswith("gankit: error:") and err.count("\n") == 1 and "Traceback" not in err, err
     assert message in err and "state.json" in err, err
     assert _snapshot(run) == before  # nothing of the run changed: not a byte, not a name
+    return err
 
 
 CASES = [(m, c) for c in ("sample", "resume") for m in MUTATIONS] + [
@@ -174,3 +176,84 @@ def test_a_damaged_config_json_is_a_clear_error(run, tmp_path, capsys, text, mes
     err = capsys.readouterr().err
     assert err.startswith("gankit: error:") and message in err and "Traceback" not in err, err
     assert _snapshot(run) == before
+
+
+# -- damaged tensors, with the checksum recomputed: what only a check of the values can catch ----------------------
+
+
+def _tensor(prefix, change):
+    """An edit of the first tensor (by name) whose name starts with ``prefix``."""
+
+    def edit(tensors):
+        name = next(k for k in sorted(tensors) if k.startswith(prefix))
+        tensors[name] = change(tensors[name].clone())
+
+    return edit
+
+
+def _fill(value):
+    return lambda t: t.fill_(value)
+
+
+DAMAGE = {
+    "NaN G weight": (_tensor("generator/", _fill(float("nan"))), "'generator' holds non-finite values in"),
+    "inf D weight": (_tensor("discriminator/", _fill(float("inf"))), "'discriminator' holds non-finite values in"),
+    "inf Adam moment": (
+        _tensor("g_optimizer/state/0/exp_avg_sq", _fill(float("inf"))),
+        "'g_optimizer' has non-finite values in exp_avg_sq of parameter 0",
+    ),
+    "negative Adam moment": (
+        _tensor("g_optimizer/state/0/exp_avg_sq", _fill(-1.0)),
+        "'g_optimizer' has negative values in exp_avg_sq of parameter 0",
+    ),
+    "Adam step -1": (_tensor("d_optimizer/state/1/step", _fill(-1.0)), "'d_optimizer' has step of parameter 1"),
+    "Adam step 1.5": (_tensor("d_optimizer/state/1/step", _fill(1.5)), "must be a whole number of steps"),
+    "zero permutation": (_tensor("sampler/perm", torch.zeros_like), "'sampler' 'perm' must be a permutation"),
+    "float64 G weights": (_tensor("generator/", lambda t: t.double()), "as a torch.float64 tensor; gankit keeps"),
+}
+DAMAGE_CASES = [(d, c) for c in ("sample", "resume") for d in DAMAGE] + [
+    (d, "eval") for d in ("NaN G weight", "float64 G weights")
+]
+
+
+@pytest.mark.parametrize("damage,command", DAMAGE_CASES)
+def test_a_checkpoint_damaged_behind_a_valid_checksum_stops_every_command(run, tmp_path, capsys, damage, command):
+    """NaN weights, broken optimiser moments or sampler order pass the checksum; every command refuses them
+    before it writes anything (resume included: its only checkpoint is damaged, so nothing is left to resume)."""
+    change, message = DAMAGE[damage]
+    (ckpt,) = list_checkpoints(run / "checkpoints")
+    rewrite_checkpoint(ckpt, tensors=change)
+    assert ckpt.name in _assert_clean_error(_command(command, run, tmp_path), run, message, capsys)
+
+
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        (_tensor("generator/", _fill(float("nan"))), "'generator' holds non-finite values"),
+        (_tensor("generator/", lambda t: t.double()), "as a torch.float64 tensor; gankit keeps"),
+    ],
+)
+def test_grid_refuses_a_checkpoint_with_damaged_weights(cgan_run, tmp_path, capsys, change, message):
+    run = tmp_path / "run"
+    shutil.copytree(cgan_run, run)
+    rewrite_checkpoint(list_checkpoints(run / "checkpoints")[-1], tensors=change)
+    argv = ["grid", str(run), "--by", "class", "--columns", "1", "--out", str(tmp_path / "g.png")]
+    err = _assert_clean_error(argv, run, message, capsys)
+    assert f"checkpoint {list_checkpoints(run / 'checkpoints')[-1]}:" in err
+    assert not (tmp_path / "g.png").exists()
+
+
+def test_the_values_of_weights_ema_and_batch_norm_statistics_are_checked(trained):
+    """The EMA and the encoder hold weights too; a batch-norm running variance is never negative."""
+    state = read_state(list_checkpoints(trained / "checkpoints")[-1])
+    ema = {f"module.{k}": v.clone() for k, v in state["generator"].items()} | {"n_averaged": torch.tensor(3)}
+    assert check_state({**state, "ema": ema}, trained)["ema"] is ema
+    first = next(iter(state["generator"]))
+    with pytest.raises(InvalidState, match=f"'ema' holds non-finite values in 'module.{first}'"):
+        check_state({**state, "ema": ema | {f"module.{first}": torch.full((2,), float("nan"))}}, trained)
+    with pytest.raises(InvalidState, match="'encoder' holds non-finite values in 'w'"):
+        check_state({**state, "encoder": {"w": torch.tensor([1.0, -float("inf")])}}, trained)
+    bn = state["generator"] | {"bn.running_var": torch.tensor([1.0, -0.5])}
+    with pytest.raises(InvalidState, match="'generator' holds negative variances in 'bn.running_var'"):
+        check_state({**state, "generator": bn}, trained)
+    assert check_state({**state, "generator": bn | {"bn.running_var": torch.tensor([1.0, 0.0])}}, trained)

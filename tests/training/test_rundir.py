@@ -1,15 +1,19 @@
 """The run folder across crashes: fallback past damaged checkpoints, runs without one, torn logs, edited configs."""
 
 import json
+import os
+import re
+import shutil
+from pathlib import Path
 
 import pytest
 import torch
 
 from gankit.errors import CheckpointError
-from gankit.store.checkpoint import list_checkpoints, load_checkpoint
+from gankit.store.checkpoint import list_checkpoints, load_checkpoint, step_dir_name
 from gankit.store.resume import resume_config
 from gankit.training.trainer import train
-from tests.helpers import tiny
+from tests.helpers import rewrite_checkpoint, tiny
 
 
 def _cfg(**overrides):
@@ -37,16 +41,34 @@ def _steps(path):
     return [json.loads(line)["step"] for line in path.read_text().splitlines()]
 
 
-def test_resume_falls_back_past_a_damaged_newest_checkpoint(tmp_path, capsys):
-    """A power loss can leave the newest tensors file short: resume says so and continues from the one before."""
+def _truncate(ckpt):
+    (ckpt / "tensors.safetensors").write_bytes((ckpt / "tensors.safetensors").read_bytes()[:100])
+
+
+def _nan_weight(tensors):
+    name = next(k for k in sorted(tensors) if k.startswith("generator/"))
+    tensors[name] = torch.full_like(tensors[name], float("nan"))
+
+
+DAMAGES = {
+    "truncated": (_truncate, "checkpoint .*does not match the checksum"),  # what a power loss can leave
+    "NaN weights": (lambda c: rewrite_checkpoint(c, tensors=_nan_weight), "'generator' holds non-finite values"),
+    "step 0": (lambda c: rewrite_checkpoint(c, state=lambda s: s.update(step=0)), "the folder's name says step 6"),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_resume_falls_back_past_a_damaged_newest_checkpoint(tmp_path, capsys, damage):
+    """A damaged newest checkpoint (the checksum tells, or only its values do): resume says so, sets it aside and
+    continues from the newest valid one, as a straight run would have."""
     every = {"train.checkpoint_every": 2, "train.keep_checkpoints": 3}
     straight = train(_cfg(**every, **{"train.steps": 8}), tmp_path / "straight", echo=False)
     run = tmp_path / "run"
     train(_cfg(**every, **{"train.steps": 6}), run, echo=False)
-    newest = run / "checkpoints" / "step-00000006" / "tensors.safetensors"
-    newest.write_bytes(newest.read_bytes()[:100])
+    change, reason = DAMAGES[damage]
+    change(run / "checkpoints" / "step-00000006")
     resumed, out = _resume(run, 8, capsys)
-    assert "skipped checkpoint step-00000006: checkpoint" in out and "does not match the checksum" in out
+    assert re.search(f"skipped checkpoint step-00000006: .*{reason}", out), out
     assert f"resumed {run} from step-00000004 (step 4)" in out
     assert "moved the damaged checkpoint step-00000006 aside" in out
     assert _same_weights(resumed, straight)
@@ -126,3 +148,71 @@ def test_optimiser_settings_edited_in_config_json_are_applied_on_resume_and_logg
     assert saved["g_optimizer"]["param_groups"][0]["lr"] == old_lr / 10
     _, again = _resume(run, 8, capsys)
     assert "applied" not in again  # the checkpoint now holds the config's values
+
+
+def _make_file(path):
+    shutil.rmtree(path, ignore_errors=True)
+    path.write_text("x")
+
+
+def _make_folder(path):
+    path.unlink(missing_ok=True)
+    path.mkdir()
+
+
+MISSHAPEN = {
+    "metrics.jsonl a folder": (lambda run: _make_folder(run / "metrics.jsonl"), "metrics.jsonl is a folder"),
+    "log.txt a folder": (lambda run: _make_folder(run / "log.txt"), "log.txt is a folder"),
+    "checkpoints a file": (lambda run: _make_file(run / "checkpoints"), "checkpoints is a file"),
+    "samples a file": (lambda run: _make_file(run / "samples"), "samples is a file"),
+}
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """A 4-step run with checkpoints at steps 2 and 4 (resumed by copies)."""
+    run = tmp_path_factory.mktemp("finished") / "run"
+    train(_cfg(**{"train.steps": 4, "train.checkpoint_every": 2}), run, echo=False)
+    return run
+
+
+@pytest.mark.parametrize("shape", MISSHAPEN)
+def test_resume_checks_the_shape_of_the_run_folder_before_writing_anything(finished, tmp_path, shape):
+    run = tmp_path / "run"
+    shutil.copytree(finished, run)
+    change, message = MISSHAPEN[shape]
+    change(run)
+    before = _snapshot(run)
+    with pytest.raises(CheckpointError, match=f"cannot resume {run}: {run}/{message}, .*nothing was changed"):
+        train(resume_config(run, {"train.steps": 6}), run, resume=True, echo=False)
+    assert _snapshot(run) == before
+
+
+@pytest.mark.parametrize("where", [".", "checkpoints", "samples", "metrics.jsonl", "checkpoints/step-00000002"])
+def test_resume_refuses_what_it_cannot_write_before_writing_anything(finished, tmp_path, where, monkeypatch):
+    """Read-only or immutable (root may write a read-only folder, not an immutable one): os.access tells both."""
+    run = tmp_path / "run"
+    shutil.copytree(finished, run)
+    denied, access = (run / where).resolve(), os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: Path(p).resolve() != denied and access(p, mode))
+    before = _snapshot(run)
+    with pytest.raises(CheckpointError, match=f"cannot resume {run}: .*cannot be written .*nothing was changed"):
+        train(resume_config(run, {"train.steps": 6}), run, resume=True, echo=False)
+    assert _snapshot(run) == before
+
+
+def test_resume_and_pruning_past_step_10_to_the_8(finished, tmp_path, capsys):
+    """A run past step 10⁸ (its checkpoints renamed to their 9-digit names, steps edited to match) resumes from
+    its newest, not from the one whose name sorts last, and pruning removes the oldest."""
+    run = tmp_path / "run"
+    shutil.copytree(finished, run)
+    for old, new in ((2, 99_999_998), (4, 100_000_000)):
+        folder = run / "checkpoints" / step_dir_name(new)
+        (run / "checkpoints" / step_dir_name(old)).rename(folder)
+        rewrite_checkpoint(folder, state=lambda s, new=new: s.update(step=new))
+    cfg = resume_config(run, {"train.steps": 100_000_002, "train.keep_checkpoints": 2})
+    capsys.readouterr()
+    resumed = train(cfg, run, resume=True)
+    assert "from step-100000000 (step 100000000)" in capsys.readouterr().out
+    assert resumed.step == 100_000_002
+    assert [p.name for p in list_checkpoints(run / "checkpoints")] == ["step-100000000", "step-100000002"]
