@@ -16,7 +16,9 @@ from gankit.store.outputs import write_atomic
 def make_grid(
     images: torch.Tensor | np.ndarray, nrow: int | None = None, padding: int = 2, pad_value: int = 255
 ) -> np.ndarray:
-    """Tile uint8 images (N, C, H, W) into one (H', W', C) array, ``nrow`` images per row (default √N)."""
+    """Tile uint8 images (N, C, H, W) into one (H', W', C) array, ``nrow`` images per row (default √N).
+
+    Grey images (C = 1) give an (H', W') array, the shape PIL takes for a grey picture."""
     x = images.cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
     if x.dtype != np.uint8 or x.ndim != 4:
         raise ValueError(f"expected uint8 images of shape (N, C, H, W), got {x.dtype} {x.shape}")
@@ -28,7 +30,7 @@ def make_grid(
         r, col = divmod(i, nrow)
         top, left = padding + r * (h + padding), padding + col * (w + padding)
         grid[top : top + h, left : left + w] = x[i].transpose(1, 2, 0)
-    return grid
+    return grid[..., 0] if c == 1 else grid
 
 
 def save_png(array: np.ndarray, path: str | Path, scale: int = 1) -> Path:

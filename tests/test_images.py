@@ -9,8 +9,8 @@ from gankit.images import make_grid, save_grid, scatter_png
 def test_grid_layout_and_padding():
     imgs = torch.stack([torch.full((1, 2, 3), v, dtype=torch.uint8) for v in (10, 20, 30)])
     grid = make_grid(imgs, nrow=2, padding=1, pad_value=0)
-    assert grid.shape == (1 + 2 * 3, 1 + 2 * 4, 1)
-    assert grid[1, 1, 0] == 10 and grid[1, 5, 0] == 20 and grid[4, 1, 0] == 30 and grid[4, 5, 0] == 0
+    assert grid.shape == (1 + 2 * 3, 1 + 2 * 4)  # grey images: (H, W), as PIL takes them
+    assert grid[1, 1] == 10 and grid[1, 5] == 20 and grid[4, 1] == 30 and grid[4, 5] == 0
     assert grid[0].max() == 0  # padding row
 
 

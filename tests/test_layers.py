@@ -16,6 +16,7 @@ LAYERS = [
     [
         "gankit.errors",
         "gankit.version",
+        "gankit.extras",
         "gankit.registry",
         "gankit.config",
         "gankit.device",

@@ -150,12 +150,16 @@ def _evaluate_trials(args: argparse.Namespace, protocol: Any, cache: dict[str, A
     print(f"wrote {out} (each trial's result: RUN/trial-KK/eval.json)")
 
 
+# Printed names of result fields whose JSON key is not the name the README and docs give the quantity.
+PRINTED_NAMES = {"reverse_kl": "KL(p‖uniform)"}
+
+
 def format_metrics(metrics: dict[str, Any]) -> str:
     """One line per metric; histograms shortened to their summary."""
     lines = []
     for key, value in metrics.items():
         if isinstance(value, dict):
-            summary = {k: v for k, v in value.items() if k != "counts"}
+            summary = {PRINTED_NAMES.get(k, k): v for k, v in value.items() if k != "counts"}
             lines.append(f"{key}: " + ", ".join(f"{k}={_fmt(v)}" for k, v in summary.items()))
         else:
             lines.append(f"{key}: {_fmt(value)}")

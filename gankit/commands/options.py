@@ -14,6 +14,7 @@ from types import ModuleType
 
 from gankit.config import MAX_TRIALS, parse_float, parse_int
 from gankit.errors import ConfigError, GankitError
+from gankit.extras import install_command
 
 MAX_CLASSES = 1_000_000  # class indices of --class, --rows, --only-class lie below this
 SEED_RANGE = (0, 2**63 - 1)
@@ -104,4 +105,4 @@ def viz_module(name: str) -> ModuleType:
     try:
         return importlib.import_module(f"gankit.viz.{name}")
     except ModuleNotFoundError as e:
-        raise GankitError(f"this command needs {e.name}: pip install 'gankit[viz]'") from None
+        raise GankitError(f"this command needs {e.name}: {install_command('viz')}") from None

@@ -157,7 +157,7 @@ class IdxDataset:
         return DataError(
             f"{self.description} files not found: looked in {looked} for {names[0]} and {names[1]} "
             f"(uncompressed copies without .gz also work) — pass --data-dir DIR with these files "
-            f"(in DIR or DIR/{self.name}/), or set data.download=true to fetch them into {dest}"
+            f"(in DIR or DIR/{self.name}/), or add --download (gankit train) to fetch them into {dest}"
         )
 
 
@@ -189,7 +189,7 @@ def load_mnist_sample(split: str, log: Callable[[str], None], searched: list[Pat
     looked = ", ".join(str(d) for d in searched)
     log(
         f"data: no MNIST files in {looked}; using the embedded MNIST sample ({len(x):,} {split} images). "
-        f"For the full set pass --data-dir DIR (IDX files) or --set data.download=true."
+        f"For the full set pass --data-dir DIR (IDX files) or --download."
     )
     return TensorData(x, y, "mnist", f"embedded MNIST sample ({len(x):,} images)", 10)
 

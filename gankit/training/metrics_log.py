@@ -35,7 +35,7 @@ class MetricsWriter:
         t = training.cfg.train
         self.paths, self.log, self.every, self.total = paths, log, t.log_every, t.steps
         self.tensorboard = TensorBoardLogger(
-            paths.root, t.tensorboard, purge_step=training.step + 1 if resumed else None
+            paths.root, t.tensorboard, purge_step=training.step + 1 if resumed else None, log=log
         )
         show = t.progress and log.echo
         total = t.steps if t.time_budget is None else None  # a time budget ends at a step nobody knows yet

@@ -11,19 +11,29 @@ A small Flask app; generation runs here with the trained G, the page (``template
 Bad requests get a 4xx answer ``{"error": message}``; the server keeps running. An unforeseen failure
 answers 500 ``{"error": "internal error"}`` (the details go to the server's log, never to the client).
 
-Hardening: a request's Host must name this machine (``localhost``, an IP address, the bound host or this
-machine's name), against DNS rebinding; each connection's socket times out after ``SOCKET_TIMEOUT_S``
-(an idle keep-alive socket, or a body shorter than its Content-Length, frees its thread); at most
-``MAX_THREADS`` connections are served at once, more are closed at once.
+Hardening, against DNS rebinding and clients that hold the server's threads:
+
+- A request's Host must be a loopback name (``localhost``, ``127.0.0.1``, ``[::1]``) or the bound address
+  (for a bind to every interface, also this machine's name and addresses), with no port or the bound port;
+  a request without a Host, or with any other, gets a 421.
+- JSON numbers must be finite and at most ``MAX_JSON_NUMBER`` (2^63) in size, else a 400.
+- A connection must send its first byte within ``IDLE_TIMEOUT_S`` and its whole request (line, headers,
+  body) within ``READ_DEADLINE_S``: a total deadline, not a per-read timeout that each byte would renew.
+- At most ``MAX_THREADS`` connections are served at once, at most ``MAX_PER_CLIENT`` from one client
+  address; more are closed at once.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import ipaddress
 import json
+import math
 import socket
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Collection
 from typing import Any
 
 import torch
@@ -39,17 +49,51 @@ from gankit.viz.latent import LatentInputError, LatentLayout, check_input, check
 MAX_INTERPOLATION_STEPS = 16
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
 MAX_JSON_DEPTH = 8  # the API's bodies nest 3 deep (an object of lists of lists)
-SOCKET_TIMEOUT_S = 5.0
+MAX_JSON_NUMBER = 2**63  # the largest seed is 2^63 - 1; latent values are far smaller
+IDLE_TIMEOUT_S = 1.0  # a connection's first byte must arrive within this
+READ_DEADLINE_S = 5.0  # the whole request (line, headers, body of at most MAX_REQUEST_BYTES) within this
+SOCKET_TIMEOUT_S = 5.0  # each write of the answer
 MAX_THREADS = 32
+MAX_PER_CLIENT = 8
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
 
 class BadRequest(LatentInputError):
     """A request the explorer cannot answer; sent back as 400 with its message."""
 
 
+def _number_error(what: str) -> BadRequest:
+    return BadRequest(f"numbers must be finite and at most 2^63 in size; got {what}")
+
+
+def _parse_int(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > 19 or abs(value := int(text)) > MAX_JSON_NUMBER:  # 2^63 has 19 digits
+        raise _number_error(f"a {digits}-digit integer")
+    return value
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value) or abs(value) > MAX_JSON_NUMBER:
+        raise _number_error(text[:40])
+    return value
+
+
+def _parse_constant(text: str) -> float:
+    raise _number_error(text)
+
+
 def _json_body() -> dict[str, Any]:
     try:
-        body = json.loads(request.get_data(cache=False))
+        body = json.loads(
+            request.get_data(cache=False),
+            parse_int=_parse_int,
+            parse_float=_parse_float,
+            parse_constant=_parse_constant,
+        )
+    except BadRequest:
+        raise
     except RecursionError:
         raise BadRequest(f"the JSON is nested too deeply (at most {MAX_JSON_DEPTH} levels)") from None
     except ValueError:
@@ -61,21 +105,24 @@ def _json_body() -> dict[str, Any]:
     return body
 
 
-def host_allowed(host_header: str, extra: tuple[str, ...] = ()) -> bool:
-    """Whether a request's Host names this machine: an IP address, ``localhost``, or one of ``extra``
-    (the bound host, this machine's name). A DNS-rebinding page sends its own domain name and is refused."""
-    if host_header.startswith("["):  # [::1]:8000
-        host = host_header[1:].partition("]")[0]
-    else:
-        host = host_header.partition(":")[0] if host_header.count(":") == 1 else host_header
-    host = host.lower()
-    if host == "localhost" or host in extra:
-        return True
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
+def host_allowed(host_header: str | None, names: Collection[str] = LOOPBACK_NAMES, port: int | None = None) -> bool:
+    """Whether a request's Host header names this server: one of ``names`` (lower case), with no port or
+    ``port`` (None: any). A DNS-rebinding page sends its own domain name and is refused, as is a request
+    naming another address, or none."""
+    if not host_header:
         return False
-    return True
+    if host_header.startswith("["):  # [::1]:8000
+        host, _, rest = host_header[1:].partition("]")
+        if rest and not rest.startswith(":"):
+            return False
+        port_text = rest[1:]
+    else:
+        host, colon, port_text = host_header.partition(":")
+        if colon and not port_text:
+            return False
+    if port_text and not (port_text.isdigit() and (port is None or int(port_text) == port)):
+        return False
+    return host.lower() in names
 
 
 def _int_field(body: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
@@ -105,9 +152,11 @@ def create_app(
 
     @app.before_request
     def check_host() -> tuple[Response, int] | None:
-        if host_allowed(request.host, app.config.get("EXPLORER_HOSTS", ())):
+        names = app.config.get("EXPLORER_HOSTS", LOOPBACK_NAMES)
+        if host_allowed(request.headers.get("Host"), names, app.config.get("EXPLORER_PORT")):
             return None
-        return jsonify({"error": "this server answers requests for localhost (or its own address) only"}), 421
+        error = "this server answers requests for localhost, 127.0.0.1, [::1] or the address it was started on only"
+        return jsonify({"error": error}), 421
 
     @app.get("/")
     def page() -> str:
@@ -167,44 +216,110 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+class _DeadlineReader(io.RawIOBase):
+    """A connection's bytes, read under two deadlines from its start: the first byte within ``idle_s``, all
+    of them within ``total_s``. Each read waits only for what is left, so a byte does not renew the time."""
+
+    def __init__(self, sock: socket.socket, idle_s: float, total_s: float):
+        self.sock = sock
+        start = time.monotonic()
+        self.first_by, self.all_by = start + min(idle_s, total_s), start + total_s
+        self.started = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        left = (self.all_by if self.started else self.first_by) - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the request did not arrive in time")
+        self.sock.settimeout(left)
+        try:
+            n = self.sock.recv_into(buffer)
+        finally:
+            self.sock.settimeout(SOCKET_TIMEOUT_S)
+        self.started = self.started or n > 0
+        return n
+
+
 class _Handler(WSGIRequestHandler):
-    """Werkzeug's handler with a socket timeout: an idle or stalled connection frees its thread."""
+    """Werkzeug's handler reading the request under the module's deadlines (Werkzeug closes every connection
+    after one answer, so a connection's deadlines are its request's); writes time out after
+    ``SOCKET_TIMEOUT_S``."""
 
     timeout = SOCKET_TIMEOUT_S
 
+    def setup(self) -> None:
+        super().setup()
+        self.rfile = io.BufferedReader(_DeadlineReader(self.connection, IDLE_TIMEOUT_S, READ_DEADLINE_S))
+
 
 class _BoundedServer(ThreadedWSGIServer):
-    """Werkzeug's threaded server serving at most ``MAX_THREADS`` connections at once; more are closed."""
+    """Werkzeug's threaded server serving at most ``MAX_THREADS`` connections at once and ``MAX_PER_CLIENT``
+    from one address; more are closed at once."""
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.slots = threading.BoundedSemaphore(MAX_THREADS)
+        self.per_client: dict[str, int] = {}
+        self.per_client_lock = threading.Lock()
+
+    def _take(self, client: str) -> bool:
+        with self.per_client_lock:
+            if self.per_client.get(client, 0) >= MAX_PER_CLIENT:
+                return False
+            if not self.slots.acquire(blocking=False):
+                return False
+            self.per_client[client] = self.per_client.get(client, 0) + 1
+            return True
+
+    def _give_back(self, client: str) -> None:
+        with self.per_client_lock:
+            self.per_client[client] -= 1
+            if not self.per_client[client]:
+                del self.per_client[client]
+            self.slots.release()
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        if not self.slots.acquire(blocking=False):
+        if not self._take(client_address[0]):
             self.shutdown_request(request)
             return
         try:
             super().process_request(request, client_address)
         except BaseException:
-            self.slots.release()
+            self._give_back(client_address[0])
             raise
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:
             super().process_request_thread(request, client_address)
         finally:
-            self.slots.release()
+            self._give_back(client_address[0])
+
+
+def _host_names(host: str) -> tuple[str, ...]:
+    """The Host names a server bound to ``host`` answers: the loopback names and ``host``; for a bind to every
+    interface (0.0.0.0, ::), also this machine's name and the addresses it resolves to."""
+    host = host.lower().strip("[]")
+    names = {*LOOPBACK_NAMES, host}
+    if host in ("", "0.0.0.0", "::"):
+        machine = {socket.gethostname().lower(), socket.getfqdn().lower()}
+        for name in list(machine):
+            with contextlib.suppress(OSError):  # a name that does not resolve
+                machine |= {str(info[4][0]).lower() for info in socket.getaddrinfo(name, None)}
+        names |= machine
+    return tuple(sorted(names))
 
 
 def make_explorer_server(app: Flask, host: str = "127.0.0.1", port: int = 8000) -> BaseWSGIServer:
     """A threaded WSGI server for the app (port 0: a free port, see ``server.port``), bounded as the module
-    says; requests must name this machine in their Host.
+    says; requests must name this server in their Host.
 
     The socket is bound here, so that a port in use raises ``OSError`` (Werkzeug would exit the process).
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    names = {host.lower().strip("[]"), socket.gethostname().lower(), socket.getfqdn().lower()}
-    app.config["EXPLORER_HOSTS"] = tuple(names)
     with socket.create_server((host, port), family=family) as sock:
-        return _BoundedServer(host, sock.getsockname()[1], app, handler=_Handler, fd=sock.fileno())
+        server = _BoundedServer(host, sock.getsockname()[1], app, handler=_Handler, fd=sock.fileno())
+    app.config["EXPLORER_HOSTS"] = _host_names(host)
+    app.config["EXPLORER_PORT"] = server.port
+    return server

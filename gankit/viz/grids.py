@@ -24,7 +24,7 @@ from gankit.viz.latent import (
 
 
 def image_grid(images: torch.Tensor, nrow: int | None = None, scale: int = 1) -> np.ndarray:
-    """Float images in [−1, 1] (or uint8), shape (N, C, H, W) → one (H', W', C) uint8 grid."""
+    """Float images in [−1, 1] (or uint8), shape (N, C, H, W) → one (H', W', C) uint8 grid ((H', W') for C = 1)."""
     pixels = images if images.dtype == torch.uint8 else to_uint8_images(images)
     grid = make_grid(pixels, nrow)
     return grid.repeat(scale, axis=0).repeat(scale, axis=1) if scale > 1 else grid
@@ -145,9 +145,13 @@ def figure_grid(
         raise LatentInputError("grids are drawn for image generators; this one makes 2-D points")
     if not 1 <= columns <= layout.max_batch:
         raise LatentInputError(f"columns must be in 1..{layout.max_batch}, got {columns}")
+    if not grid_kinds(layout):
+        raise LatentInputError(
+            f"this run ({trained.config.recipe}) has no classes or codes to draw rows of: --by class is for "
+            "class-conditional runs (recipe cgan), --by category, c2, c3, … for InfoGAN runs (recipe infogan)"
+        )
     if by not in grid_kinds(layout):
-        kinds = ", ".join(grid_kinds(layout)) or "nothing (the run has no classes or codes)"
-        raise LatentInputError(f"by must be one of {kinds}; got {by!r}")
+        raise LatentInputError(f"by must be one of {', '.join(grid_kinds(layout))}; got {by!r}")
     if by == "class":
         return class_grid(trained, layout, sample_z(layout, columns, seed), rows)
     if by == "category":

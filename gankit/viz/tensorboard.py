@@ -2,17 +2,20 @@
 
 ``metrics.jsonl`` stays the source of truth; the event files in the run directory are for watching a
 run live (``tensorboard --logdir runs``). The logger does nothing when it is disabled
-(``train.tensorboard=false``) or when the ``tensorboard`` package is not installed.
+(``train.tensorboard=false``) or when the ``tensorboard`` package is not installed; the latter it says in
+one line of the run's log, with the command that installs it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
+
+from gankit.extras import install_command
 
 # Scalar tags are grouped into TensorBoard sections by the record's field names.
 SECTIONS = {
@@ -44,15 +47,30 @@ def scalar_tag(name: str) -> str:
 
 
 class TensorBoardLogger:
-    """Writes scalars and images to TensorBoard event files in ``log_dir``, or nothing if unavailable."""
+    """Writes scalars and images to TensorBoard event files in ``log_dir``, or nothing if unavailable (said to
+    ``log``, when given)."""
 
-    def __init__(self, log_dir: str | Path, enabled: bool = True, purge_step: int | None = None):
+    def __init__(
+        self,
+        log_dir: str | Path,
+        enabled: bool = True,
+        purge_step: int | None = None,
+        log: Callable[[str], None] | None = None,
+    ):
         self.writer = None
-        if enabled and tensorboard_available():
-            from torch.utils.tensorboard import SummaryWriter
+        if not enabled:
+            return
+        if not tensorboard_available():
+            if log is not None:
+                log(
+                    "tensorboard: not installed, so this run writes no event files (metrics.jsonl has every "
+                    f"value); to get them: {install_command('tensorboard')} (train.tensorboard=false hides this line)"
+                )
+            return
+        from torch.utils.tensorboard import SummaryWriter
 
-            # purge_step (a resumed run: its checkpoint step + 1) hides events from later steps of the run that died
-            self.writer = SummaryWriter(log_dir=str(log_dir), purge_step=purge_step)
+        # purge_step (a resumed run: its checkpoint step + 1) hides events from later steps of the run that died
+        self.writer = SummaryWriter(log_dir=str(log_dir), purge_step=purge_step)
 
     @property
     def active(self) -> bool:

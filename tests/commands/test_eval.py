@@ -118,3 +118,14 @@ def test_eval_of_a_trials_run_scores_every_trial_and_their_spread(trials_run, tm
     assert json.loads(one.read_text())["metrics"]["fid"] == fids[1]
     assert main(["eval", str(work), "--checkpoint", "x"]) == 2
     assert "with a trials run give --trial K too" in capsys.readouterr().err
+
+
+def test_the_printed_names_are_the_readmes():
+    from pathlib import Path
+
+    from gankit.commands.eval import format_metrics
+
+    printed = format_metrics({"fid": 1.5, "classes": {"modes_covered": 9, "reverse_kl": 0.25, "counts": [1, 2]}})
+    assert printed == "fid: 1.5\nclasses: modes_covered=9, KL(p‖uniform)=0.25"
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert "KL(p‖uniform)" in readme and "KL(p_gen" not in readme

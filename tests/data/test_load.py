@@ -69,7 +69,7 @@ def test_sample_fallback_with_log_line(no_data):
     assert logs[0].startswith(
         f"data: no MNIST files in {no_data / 'mnist'}; using the embedded MNIST sample (5,000 train images)."
     )
-    assert "--data-dir" in logs[0] and "data.download=true" in logs[0]
+    assert "--data-dir" in logs[0] and "--download" in logs[0] and "data.download" not in logs[0]
 
 
 def test_sample_test_split(no_data):
@@ -106,7 +106,7 @@ def test_explicit_dir_with_missing_files_raises(no_data, tmp_path):
     message = str(e.value)
     assert str(folder) in message and str(folder / "mnist") in message
     assert "train-images-idx3-ubyte.gz" in message and "train-labels-idx1-ubyte.gz" in message
-    assert "--data-dir" in message and "data.download=true" in message
+    assert "--data-dir" in message and "--download" in message and "data.download" not in message
     assert str(no_data) not in message  # an explicit dir is the only place looked in
 
 
@@ -122,7 +122,7 @@ def test_other_sets_have_no_fallback(no_data):
         load(name="fashion-mnist", split="test")
     message = str(e.value)
     assert "Fashion-MNIST files not found" in message and str(no_data / "fashion-mnist") in message
-    assert "t10k-images-idx3-ubyte.gz" in message and "data.download=true" in message
+    assert "t10k-images-idx3-ubyte.gz" in message and "--download (gankit train)" in message
 
 
 @pytest.mark.parametrize("layout", ["flat", "named-subfolder"])

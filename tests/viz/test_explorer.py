@@ -184,7 +184,14 @@ def test_an_internal_error_never_returns_its_text(client, monkeypatch):
         ("localhost:8000", 200),
         ("127.0.0.1:8000", 200),
         ("[::1]:8000", 200),
-        ("10.1.2.3", 200),
+        ("[::1]", 200),
+        ("LOCALHOST", 200),
+        ("10.1.2.3", 421),
+        ("10.1.2.3:8000", 421),
+        ("127.0.0.2", 421),
+        ("[::1]x", 421),
+        ("localhost:", 421),
+        ("localhost:80a", 421),
         ("evil.example", 421),
         ("evil.example:8000", 421),
         ("localhost.evil.example", 421),
@@ -197,12 +204,44 @@ def test_the_host_header_must_name_this_machine(client, host, status):
         assert "localhost" in response.get_json()["error"]
 
 
+def test_the_host_may_name_the_bound_address_with_its_port_only():
+    names = ("localhost", "127.0.0.1", "::1", "192.168.1.5")
+    assert explorer.host_allowed("192.168.1.5:8000", names, 8000) and explorer.host_allowed("[::1]", names, 8000)
+    assert not explorer.host_allowed("192.168.1.5:8001", names, 8000)
+    assert not explorer.host_allowed("192.168.1.6", names, 8000)
+    assert not explorer.host_allowed(None, names) and not explorer.host_allowed("", names)
+    assert explorer._host_names("127.0.0.1") == ("127.0.0.1", "::1", "localhost")
+
+
+@pytest.mark.parametrize(
+    "body,message",
+    [
+        ('{"z": [[' + "9" * 401 + "]]}", "got a 401-digit integer"),
+        ('{"z": [[-' + "9" * 5000 + "]]}", "got a 5000-digit integer"),  # past Python's int parsing limit
+        ('{"z": [[1e400]]}', "got 1e400"),
+        ('{"z": [[NaN]]}', "got NaN"),
+        ('{"n": 2, "seed": -Infinity}', "got -Infinity"),
+        ('{"n": 2, "seed": 18446744073709551616}', "got a 20-digit integer"),
+        ('{"n": 2, "seed": 9223372036854775809}', "got a 19-digit integer"),  # 2^63 + 1
+    ],
+)
+def test_numbers_past_the_bound_get_400_with_one_line(client, body, message):
+    path = "/api/z" if '"seed"' in body else "/api/generate"
+    response = client.post(path, data=body, content_type="application/json")
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert message in error and "at most 2^63" in error and "\n" not in error and len(error) < 100
+
+
 @pytest.fixture
 def served(image_run, monkeypatch):
-    """A real explorer server on a free port, with a 0.5 s socket timeout and at most 3 connections."""
+    """A real explorer server on a free port: first byte within 0.3 s, whole request within 1 s, at most 3
+    connections, 3 per client address (the socket timeout of each write stays 5 s)."""
     import threading
 
-    monkeypatch.setattr(explorer._Handler, "timeout", 0.5)
+    monkeypatch.setattr(explorer, "IDLE_TIMEOUT_S", 0.3, raising=False)
+    monkeypatch.setattr(explorer, "READ_DEADLINE_S", 1.0, raising=False)
+    monkeypatch.setattr(explorer, "MAX_PER_CLIENT", 3, raising=False)
     monkeypatch.setattr(explorer, "MAX_THREADS", 3)
     trained = load_generator(image_run)
     server = explorer.make_explorer_server(create_app(trained, latent_layout(trained)), "127.0.0.1", 0)
@@ -213,8 +252,21 @@ def served(image_run, monkeypatch):
     server.server_close()
 
 
-def _connect(server, timeout=5.0):
-    return socket.create_connection(("127.0.0.1", server.port), timeout=timeout)
+def _connect(server, timeout=5.0, source="127.0.0.1"):
+    return socket.create_connection(("127.0.0.1", server.port), timeout=timeout, source_address=(source, 0))
+
+
+def _answer(server, request=b"GET /api/layout HTTP/1.1\r\nHost: localhost\r\n\r\n", source="127.0.0.1"):
+    """The server's whole answer to one request (b"" when it closed the connection without one)."""
+    with _connect(server, source=source) as sock:
+        try:
+            sock.sendall(request)
+            answer = b""
+            while chunk := sock.recv(4096):
+                answer += chunk
+        except ConnectionError:
+            return b""
+        return answer
 
 
 def test_a_body_shorter_than_its_content_length_times_out_quickly(served):
@@ -224,9 +276,11 @@ def test_a_body_shorter_than_its_content_length_times_out_quickly(served):
         sock.sendall(b"POST /api/z HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n")
         sock.sendall(b"Content-Length: 1000\r\n\r\n{")
         start = time.perf_counter()
-        while sock.recv(4096):  # an error answer, if any, then the server closes the connection
-            pass
+        answer = b""
+        while chunk := sock.recv(4096):  # the error answer, then the server closes the connection
+            answer += chunk
         assert time.perf_counter() - start < 3
+    assert answer.startswith(b"HTTP/1.1 400")  # Werkzeug: the client sent less than it announced
 
 
 def test_connections_beyond_the_thread_cap_are_closed(served):
@@ -234,17 +288,109 @@ def test_connections_beyond_the_thread_cap_are_closed(served):
 
     idle = [_connect(served) for _ in range(3)]
     try:
-        time.sleep(0.2)  # let the server accept them
-        with _connect(served) as extra:
-            extra.sendall(b"GET /api/layout HTTP/1.1\r\nHost: localhost\r\n\r\n")
-            assert extra.recv(4096) == b""  # closed without an answer
+        time.sleep(0.1)  # let the server accept them
+        assert _answer(served) == b""  # closed without an answer
     finally:
         for sock in idle:
             sock.close()
     time.sleep(0.3)  # the idle sockets' threads end
-    with _connect(served) as again:
-        again.sendall(b"GET /api/layout HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        answer = b""
-        while chunk := again.recv(4096):
-            answer += chunk
-        assert answer.startswith(b"HTTP/1.1 200")
+    assert _answer(served).startswith(b"HTTP/1.1 200")
+
+
+def test_the_host_must_be_present_and_carry_the_bound_port(served):
+    assert _answer(served, b"GET /api/layout HTTP/1.0\r\n\r\n").startswith(b"HTTP/1.1 421")
+    other_port = served.port + 1 if served.port < 65535 else 1
+    wrong = f"GET /api/layout HTTP/1.1\r\nHost: localhost:{other_port}\r\n\r\n".encode()
+    assert _answer(served, wrong).startswith(b"HTTP/1.1 421")
+    right = f"GET /api/layout HTTP/1.1\r\nHost: 127.0.0.1:{served.port}\r\n\r\n".encode()
+    assert _answer(served, right).startswith(b"HTTP/1.1 200")
+
+
+def _can_bind(address: str) -> bool:
+    try:
+        socket.create_server((address, 0)).close()
+    except OSError:
+        return False
+    return True
+
+
+needs_loopback_aliases = pytest.mark.skipif(
+    not _can_bind("127.0.0.2"), reason="this machine does not route 127.0.0.2 to the loopback interface"
+)
+
+
+class _Dribblers:
+    """Slow clients: each opens a connection from its own address and sends a request one byte every 0.1 s
+    (a request line that never ends), reconnecting when the server closes it."""
+
+    def __init__(self, server, sources: list[str]):
+        import threading
+
+        self.server, self.stop = server, threading.Event()
+        self.threads = [threading.Thread(target=self._dribble, args=(s,), daemon=True) for s in sources]
+
+    def _dribble(self, source: str) -> None:
+        while not self.stop.is_set():
+            try:
+                with _connect(self.server, source=source) as sock:
+                    sock.sendall(b"G")
+                    while not self.stop.wait(0.1):
+                        sock.sendall(b"E")
+            except OSError:
+                self.stop.wait(0.05)
+
+    def __enter__(self):
+        import time
+
+        for thread in self.threads:
+            thread.start()
+        time.sleep(0.2)  # every slot taken
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for thread in self.threads:
+            thread.join()
+
+
+def _first_200(server, within: float, source: str = "127.0.0.1") -> float | None:
+    """Seconds until a normal client (retrying each 50 ms) gets a 200, or None if not within ``within``."""
+    import time
+
+    start = time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < within:
+        if _answer(server, source=source).startswith(b"HTTP/1.1 200"):
+            return elapsed
+        time.sleep(0.05)
+    return None
+
+
+@needs_loopback_aliases
+def test_slow_clients_dribbling_bytes_cannot_starve_a_normal_client(served):
+    """Three clients (as many as the server's slots) each send a byte every 0.1 s: under a per-read timeout
+    (0.5 s) they would hold the slots forever; under the 1 s total deadline a normal client gets in."""
+    with _Dribblers(served, ["127.0.0.2", "127.0.0.3", "127.0.0.4"]):
+        elapsed = _first_200(served, within=2.5)
+    assert elapsed is not None and 0.2 < elapsed < 2.5
+
+
+@needs_loopback_aliases
+def test_one_client_address_cannot_take_every_slot(served, monkeypatch):
+    monkeypatch.setattr(explorer, "MAX_PER_CLIENT", 2, raising=False)
+    with _Dribblers(served, ["127.0.0.2"] * 4):
+        elapsed = _first_200(served, within=0.5)
+    assert elapsed is not None and elapsed < 0.2  # at once: two slots stay free for others
+
+
+@needs_loopback_aliases
+def test_idle_connections_free_their_slots_quickly(served):
+    import time
+
+    idle = [_connect(served, source=f"127.0.0.{i}") for i in (2, 3, 4)]
+    try:
+        time.sleep(0.1)
+        elapsed = _first_200(served, within=2.0)  # the socket timeout alone would hold them 5 s
+    finally:
+        for sock in idle:
+            sock.close()
+    assert elapsed is not None and elapsed < 0.3 + 0.5

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 from torch import nn
 
 from gankit.trained import load_generator
@@ -21,7 +22,7 @@ def test_traversal_grid_has_one_row_per_dimension(image_run):
     trained = load_generator(image_run)
     layout = latent_layout(trained)
     grid = traversal_grid(trained, layout, sample_z(layout, 1, 0)[0], dims=[0, 5, 7], steps=4)
-    assert grid.shape == (2 + 3 * 30, 2 + 4 * 30, 1)
+    assert grid.shape == (2 + 3 * 30, 2 + 4 * 30)
     rows = [grid[2 + 30 * r : 30 + 30 * r] for r in range(3)]
     assert not np.array_equal(rows[0], rows[1])
 
@@ -40,7 +41,7 @@ def test_class_grid_of_a_cgan_has_one_row_per_class(cgan_run):
     trained = load_generator(cgan_run)
     layout = latent_layout(trained)
     grid = class_grid(trained, layout, sample_z(layout, 5, seed=0))
-    assert grid.shape == (2 + 10 * 30, 2 + 5 * 30, 1)
+    assert grid.shape == (2 + 10 * 30, 2 + 5 * 30)
     assert not np.array_equal(_cell(grid, 0, 0), _cell(grid, 1, 0))  # another class, same z
     assert not np.array_equal(_cell(grid, 0, 0), _cell(grid, 0, 1))  # another z, same class
     picked = class_grid(trained, layout, sample_z(layout, 5, seed=0), classes=[7, 0])
@@ -53,10 +54,10 @@ def test_code_traversal_of_an_infogan_has_one_row_per_category(infogan_run):
     trained = load_generator(infogan_run)
     layout = latent_layout(trained)
     grid = code_traversal_grid(trained, layout, sample_z(layout, 1, seed=0)[0], "c2", steps=7)
-    assert grid.shape == (2 + 10 * 30, 2 + 7 * 30, 1)
+    assert grid.shape == (2 + 10 * 30, 2 + 7 * 30)
     assert not np.array_equal(_cell(grid, 0, 3), _cell(grid, 1, 3))  # another category
     assert not np.array_equal(_cell(grid, 0, 0), _cell(grid, 0, 6))  # c2 = −2 against c2 = +2
-    assert category_grid(trained, layout, sample_z(layout, 4, seed=0)).shape == (2 + 10 * 30, 2 + 4 * 30, 1)
+    assert category_grid(trained, layout, sample_z(layout, 4, seed=0)).shape == (2 + 10 * 30, 2 + 4 * 30)
 
 
 class CodeProbe(nn.Module):
@@ -86,15 +87,15 @@ def test_code_traversal_sweeps_one_code_over_minus_2_to_2_with_z_and_the_other_c
     codes = trained.space.codes(seen)
     assert codes.category.tolist() == [2] * 5 + [0] * 5 + [9] * 5
     assert codes.continuous[:5, 0].tolist() == [-2.0, -1.0, 0.0, 1.0, 2.0] and codes.continuous[:, 1].abs().max() == 0
-    brightness = np.array([[_cell(grid, r, c)[0, 0, 0] for c in range(5)] for r in range(3)], dtype=int)
+    brightness = np.array([[_cell(grid, r, c)[0, 0] for c in range(5)] for r in range(3)], dtype=int)
     assert (np.diff(brightness, axis=1) > 0).all()  # c2 grows along each row
     assert brightness[0, 0] > brightness[1, 0] and brightness[2, 0] > brightness[0, 0]  # rows: categories 2, 0, 9
 
 
 def test_figure_grid_picks_the_figure_and_explains_bad_choices(cgan_run, infogan_run):
     cgan, infogan = load_generator(cgan_run), load_generator(infogan_run)
-    assert figure_grid(cgan, latent_layout(cgan), "class", columns=3).shape == (2 + 10 * 30, 2 + 3 * 30, 1)
-    assert figure_grid(infogan, latent_layout(infogan), "c3", rows=[1, 2]).shape == (2 + 2 * 30, 2 + 10 * 30, 1)
+    assert figure_grid(cgan, latent_layout(cgan), "class", columns=3).shape == (2 + 10 * 30, 2 + 3 * 30)
+    assert figure_grid(infogan, latent_layout(infogan), "c3", rows=[1, 2]).shape == (2 + 2 * 30, 2 + 10 * 30)
     assert grid_kinds(latent_layout(infogan)) == ["category", "c2", "c3"]
     for trained, by, rows, message in [
         (cgan, "category", None, "by must be one of class; got 'category'"),
@@ -106,3 +107,19 @@ def test_figure_grid_picks_the_figure_and_explains_bad_choices(cgan_run, infogan
             figure_grid(trained, latent_layout(trained), by, rows=rows)
     with pytest.raises(LatentInputError, match="columns must be in 1..64"):
         figure_grid(cgan, latent_layout(cgan), "class", columns=0)
+
+
+def test_grey_grids_are_two_dimensional_as_pil_takes_them():
+    grid = image_grid(torch.zeros(4, 1, 5, 5), nrow=2, scale=2)
+    assert grid.shape == (2 * 16, 2 * 16) and Image.fromarray(grid).mode == "L"
+    assert image_grid(torch.zeros(1, 3, 5, 5)).shape == (9, 9, 3)
+
+
+def test_figure_grid_of_an_unconditional_run_says_which_runs_have_rows(image_run):
+    trained = load_generator(image_run)
+    with pytest.raises(LatentInputError) as e:
+        figure_grid(trained, latent_layout(trained), "class")
+    message = str(e.value)
+    assert message.startswith("this run (nsgan) has no classes or codes to draw rows of")
+    assert "--by class is for class-conditional runs (recipe cgan)" in message
+    assert "--by category, c2, c3, … for InfoGAN runs (recipe infogan)" in message and "one of" not in message

@@ -1,9 +1,12 @@
 import json
 import shutil
+import sys
+from pathlib import Path
 
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+import gankit
 from gankit import resume_config, train
 from gankit.viz.tensorboard import TensorBoardLogger, scalar_tag
 from tests.helpers import tiny
@@ -28,9 +31,22 @@ def test_gradient_norms_are_positive_and_finite(image_run):
     assert 0 < last["g_grad_norm"] < 1e6 and 0 < last["d_grad_norm"] < 1e6
 
 
-def test_tensorboard_can_be_switched_off(tmp_path):
+def test_tensorboard_can_be_switched_off(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # not installed, and not wanted: no line
     train(tiny("nsgan", **{"train.steps": 2, "train.tensorboard": False}), tmp_path / "run", echo=False)
     assert not list((tmp_path / "run").glob("events.out.tfevents.*"))
+    assert "tensorboard: not installed" not in (tmp_path / "run" / "log.txt").read_text()
+
+
+def test_a_missing_tensorboard_package_is_said_in_one_line_of_the_log(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # import torch.utils.tensorboard fails
+    monkeypatch.chdir(tmp_path)
+    train(tiny("nsgan", **{"train.steps": 2}), tmp_path / "run", echo=False)
+    assert not list((tmp_path / "run").glob("events.out.tfevents.*"))
+    said = [line for line in (tmp_path / "run" / "log.txt").read_text().splitlines() if "tensorboard:" in line]
+    assert len(said) == 1 and said[0].startswith("tensorboard: not installed, so this run writes no event files")
+    checkout = Path(gankit.__file__).resolve().parent.parent  # the tests run from a checkout
+    assert f"to get them: pip install -e '{checkout}[tensorboard]'" in said[0] and "train.tensorboard=false" in said[0]
 
 
 def test_disabled_logger_does_nothing(tmp_path):
