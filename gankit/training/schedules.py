@@ -42,14 +42,16 @@ class Budget:
             return training.step >= self.steps
         return self.world.agreed(time.perf_counter() - self.start >= self.seconds)
 
-    def nothing_to_do(self, training: Training, run: Path) -> str | None:
-        """Why a resumed run has no step to train, and how to go on (None if it has)."""
-        if self.seconds is not None or training.step < self.steps:
-            return None
-        return (
-            f"{run} is at step {training.step} of {self.steps} (train.steps): nothing to train. Pass --steps N "
-            f"(N > {training.step}) or --time-budget SECONDS to train further"
-        )
+
+def nothing_to_do(training: Training, run: Path) -> str | None:
+    """Why a resumed run has no step to train, and how to go on (None if it has)."""
+    t = training.cfg.train
+    if t.time_budget is not None or training.step < t.steps:
+        return None
+    return (
+        f"{run} is at step {training.step} of {t.steps} (train.steps): nothing to train. Pass --steps N "
+        f"(N > {training.step}) or --time-budget SECONDS to train further"
+    )
 
 
 class ConsistencyCheck:

@@ -22,7 +22,7 @@ from gankit.store.logfile import RunLog
 from gankit.training.choices import check_choices
 from gankit.training.distributed import World, elastic_store_warning, joined
 from gankit.training.rundir import RunDir
-from gankit.training.schedules import Budget, ConsistencyCheck, fid_monitor
+from gankit.training.schedules import Budget, ConsistencyCheck, fid_monitor, nothing_to_do
 from gankit.training.state import Training, build_training
 from gankit.training.writers import RunWriters
 from gankit.version import __version__
@@ -76,8 +76,7 @@ def _start(cfg: Config, run: RunDir, log: RunLog, world: World) -> tuple[Trainin
 def _lead(training: Training, run: RunDir, log: RunLog, monitor: FidMonitor | None, world: World) -> None:
     """Rank 0 (or the only process): lock and open the run folder, play the steps and write the run's files."""
     cfg, paths, resume = training.cfg, run.paths, run.resume
-    budget, check = Budget(training, world), ConsistencyCheck(world, cfg.train)
-    if resume and (idle := budget.nothing_to_do(training, paths.root)) is not None:
+    if resume and (idle := nothing_to_do(training, paths.root)) is not None:
         log(idle)  # the run folder is left as it was
         return
     run.open(cfg, log)
@@ -90,6 +89,7 @@ def _lead(training: Training, run: RunDir, log: RunLog, monitor: FidMonitor | No
         log(warning)
     with RunWriters(training, paths, log, monitor, resumed=resume) as writers:
         writers.start(training)
+        budget, check = Budget(training, world), ConsistencyCheck(world, cfg.train)
         while not budget.spent(training):
             writers.after_step(training, training.train_step())
             check.after_step(training)
