@@ -260,10 +260,12 @@ class OptimizerConfig:
     """One player's optimiser (the sections ``g_optim`` and ``d_optim``: see ``OPTIMIZER_SECTIONS``)."""
 
     name: str = option("adam", "adam, rmsprop or sgd", registry="optimizers")
-    lr: float = option(2e-4, "learning rate")
-    betas: tuple[float, float] = option((0.5, 0.999), "Adam only: the decay rates β₁, β₂ of its moment estimates")
-    momentum: float = option(0.0, "SGD and RMSProp only")
-    weight_decay: float = option(0.0, "L2 penalty on the weights, applied by the optimiser")
+    lr: float = option(2e-4, "learning rate", resumable=True)
+    betas: tuple[float, float] = option(
+        (0.5, 0.999), "Adam only: the decay rates β₁, β₂ of its moment estimates", resumable=True
+    )
+    momentum: float = option(0.0, "SGD and RMSProp only", resumable=True)
+    weight_decay: float = option(0.0, "L2 penalty on the weights, applied by the optimiser", resumable=True)
 
     def check(self, name: str) -> None:
         """Reject impossible values of this section (``name``: ``g_optim`` or ``d_optim``, for messages)."""
@@ -329,7 +331,10 @@ class TrainConfig:
         choices=("auto", "off", "on", "reduce-overhead", "max-autotune", "cudagraphs"),
     )
     time_budget: float | None = option(
-        None, "train this many seconds (train.steps is then ignored), then finish as usual", resumable=True
+        None,
+        "seconds each invocation trains (a resumed run gets them afresh; train.steps is then ignored); none: "
+        "train to train.steps",
+        resumable=True,
     )
     ddp_check_every: int = option(
         0, "check every this many steps that all ranks hold identical weights (0: off)", resumable=True
@@ -392,7 +397,8 @@ class TrainConfig:
         _check(self.keep_checkpoints >= 1, f"train.keep_checkpoints must be at least 1, got {self.keep_checkpoints}")
         _check(
             self.time_budget is None or 0 < self.time_budget < 1e9,
-            f"train.time_budget must be a positive number of seconds (or none), got {self.time_budget}",
+            f"train.time_budget must be a positive number of seconds, or none to train to train.steps, "
+            f"got {self.time_budget}",
         )
         _check(
             self.ddp_check_every >= 0,

@@ -38,6 +38,19 @@ def _isolated_feature_cache(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _precision_probe_stand_in(monkeypatch):
+    """``train.precision=auto`` reads a stand-in for the probe (seconds a run on this CPU): bf16 twice as fast
+    where the CPU has bf16 units, twice as slow elsewhere. The real probe: tests/training/test_precision_probe.py."""
+    from gankit.training import precision_probe
+    from gankit.training.precision import Timings, native_bf16
+
+    def stand_in(cfg, shape, space, device) -> Timings:
+        return Timings(0.02, 0.01 if native_bf16(device)[0] else 0.04)
+
+    monkeypatch.setattr(precision_probe, "measure_precisions", stand_in)
+
+
+@pytest.fixture(autouse=True)
 def _isolated_data_dirs(tmp_path_factory, monkeypatch):
     """No test may find MNIST files on the machine: the embedded sample or files the test makes are used."""
     monkeypatch.delenv("GANKIT_DATA_DIR", raising=False)

@@ -254,6 +254,11 @@ def test_the_lists_of_fields_are_read_from_the_fields_facts():
         "train.trials_mode",
         "data.dir",
         "data.download",
+        *(
+            f"{section}.{key}"
+            for section in ("g_optim", "d_optim")
+            for key in ("lr", "betas", "momentum", "weight_decay")
+        ),
     }
     rank_local = {"data.dir"}
     assert resumable == RESUMABLE_FIELDS and rank_local == RANK_LOCAL_FIELDS

@@ -53,9 +53,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     t.add_argument("--steps", type=int, help="game steps: generator steps with train.g_steps=1 (train.steps)")
     t.add_argument(
         "--time-budget",
-        type=float,
         metavar="SECONDS",
-        help="train for this many seconds instead of --steps, then write the final checkpoint and grid",
+        help="train this many seconds instead of --steps, then write the final checkpoint and grid; each "
+        "invocation gets the budget afresh (a resumed run too); none: train to --steps (train.time_budget)",
     )
     t.add_argument("--batch-size", type=int, help="train.batch_size")
     t.add_argument("--device", help="auto, cpu, cuda, cuda:N, mps (train.device)")

@@ -23,7 +23,11 @@ RESUMABLE_FIELDS = {path for path, facts in field_facts().items() if facts.resum
 
 
 def resume_config(run_dir: str | Path, overrides: dict[str, Any] | None = None) -> Config:
-    """The saved config of a run with the allowed ``overrides`` (see ``RESUMABLE_FIELDS``) applied."""
+    """The saved config of a run with the allowed ``overrides`` (see ``RESUMABLE_FIELDS``) applied, as if
+    ``config.json`` had been edited by hand.
+
+    A new ``train.steps`` without a ``train.time_budget`` clears a saved budget: the run trains to those steps.
+    """
     overrides = dict(overrides or {})
     refused = sorted(set(overrides) - RESUMABLE_FIELDS)
     if refused:
@@ -31,7 +35,15 @@ def resume_config(run_dir: str | Path, overrides: dict[str, Any] | None = None) 
             f"a resumed run keeps its config; cannot change {', '.join(refused)}. "
             f"Fields that may change: {', '.join(sorted(RESUMABLE_FIELDS))}"
         )
+    if "train.steps" in overrides:
+        overrides.setdefault("train.time_budget", None)
     return read_config(run_dir).override(overrides)
+
+
+def config_changes(before: Config, after: Config) -> dict[str, tuple[Any, Any]]:
+    """``(old, new)`` of each field whose value differs between ``before`` and ``after``, by dotted name."""
+    old, new = before.flat(), after.flat()
+    return {path: (old[path], new[path]) for path in new if old[path] != new[path]}
 
 
 @dataclass

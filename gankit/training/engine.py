@@ -4,7 +4,8 @@
 and returns an :class:`Engine` whose ``reasons`` go into the run's log. What was measured, on which
 machine, is in docs/benchmarks.md (``benchmarks/train_step_speed.py``).
 
-* **Precision** (:mod:`gankit.training.precision`): bf16 autocast where the device has bf16 matrix units.
+* **Precision** (:mod:`gankit.training.precision`): bf16 autocast on a CPU where a short probe of the run's nets
+  measures it faster than fp32 (:mod:`gankit.training.precision_probe`, cached per machine); fp32 on a GPU.
 * **Memory layout**: convolutional nets in channels_last (NHWC) when they compute in 16 bits: oneDNN's and
   cuDNN's bf16/fp16 convolutions run NHWC natively (measured on the CPU, bf16: 20–25% less time per step
   for dcgan and lsgan than NCHW nets, 13% for wgan-gp than an NCHW critic). In fp32 the default layout was
@@ -24,13 +25,14 @@ machine, is in docs/benchmarks.md (``benchmarks/train_step_speed.py``).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
 from gankit.config import Config
-from gankit.training.precision import Precision, resolve_precision
+from gankit.training.precision import Precision, Timings, resolve_precision
 
 
 @dataclass
@@ -41,21 +43,26 @@ class Engine:
     channels_last: bool
     compile_mode: str | None  # None: eager
     reasons: list[str] = field(default_factory=list)
+    warning: str | None = None  # a forced precision measured far slower (a line of its own in the log)
 
     def describe(self) -> str:
         return "engine: " + "; ".join(self.reasons)
 
 
-def choose_engine(cfg: Config, device: torch.device, images: bool) -> Engine:
-    """Resolve ``train.precision`` and ``train.compile`` for ``device`` and the run's networks."""
-    precision, why_precision = resolve_precision(cfg.train.precision, device, images)
+def choose_engine(
+    cfg: Config, device: torch.device, images: bool, timings: Callable[[], Timings] | None = None
+) -> Engine:
+    """Resolve ``train.precision`` and ``train.compile`` for ``device`` and the run's networks; ``timings``
+    measures them in fp32 and bf16 when the choice needs it (:mod:`gankit.training.precision_probe`)."""
+    threading = threads()  # before the probe's parallel work, after which the inter-op threads are fixed
+    precision, why_precision, warning = resolve_precision(cfg.train.precision, device, images, timings)
     channels_last = images and precision.name != "fp32"
     layout = "channels_last (16-bit convolutions)" if channels_last else "default memory layout"
     mode, why_compile = _compile_mode(cfg)
-    reasons = [why_precision, layout, threads(), why_compile]
+    reasons = [why_precision, layout, threading, why_compile]
     if device.type == "cuda":
         reasons.append(tf32_policy(precision))
-    return Engine(precision, channels_last, mode, reasons)
+    return Engine(precision, channels_last, mode, reasons, warning)
 
 
 def tf32_policy(precision: Precision) -> str:

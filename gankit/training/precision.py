@@ -36,6 +36,8 @@ from torch.optim import Optimizer
 from gankit.errors import ConfigError
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+MARGIN = 0.9  # auto picks bf16 on a CPU when its measured step takes at most this fraction of fp32's
+SLOW = 1.5  # a forced bf16 whose measured step takes at least this multiple of fp32's gets a warning
 
 
 @dataclass
@@ -121,6 +123,27 @@ class Precision:
                 self.scaler(opt).load_state_dict(state[name])
 
 
+@dataclass(frozen=True)
+class Timings:
+    """Seconds per game step of the run's nets in fp32 and in bf16 autocast; ``cached``: read from the cache."""
+
+    fp32_s: float
+    bf16_s: float
+    cached: bool = False
+
+    @property
+    def ratio(self) -> float:
+        """bf16's time over fp32's (below 1: bf16 is faster)."""
+        return self.bf16_s / self.fp32_s
+
+    def describe(self) -> str:
+        where = ", cached" if self.cached else ""
+        return (
+            f"a step of these nets took {self.fp32_s * 1e3:.1f} ms in fp32 and {self.bf16_s * 1e3:.1f} ms in bf16 "
+            f"({self.ratio:.2f}×{where})"
+        )
+
+
 def native_bf16(device: torch.device) -> tuple[bool, str]:
     """Whether ``device`` computes bf16 matrix products natively, and what it has (for the log)."""
     if device.type == "cuda":
@@ -133,25 +156,46 @@ def native_bf16(device: torch.device) -> tuple[bool, str]:
     return False, f"{device.type} is not measured"
 
 
-def resolve_precision(requested: str, device: torch.device, images: bool) -> tuple[Precision, str]:
-    """The precision a run uses, and why (a line for the log).
+def resolve_precision(
+    requested: str, device: torch.device, images: bool, timings: Callable[[], Timings] | None = None
+) -> tuple[Precision, str, str | None]:
+    """The precision a run uses, why (a line for the log), and a warning when a forced bf16 measured far slower.
 
-    ``auto`` picks bf16 for image models on a CPU with native bf16 matrix units (measured in
-    ``benchmarks/train_step_speed.py``: 1.9–2.3× gankit's fp32 step for lsgan, dcgan and wgan-gp on a CPU
-    with AMX) and fp32 elsewhere: without those units bf16 is emulated; the 2-D toy nets are too small for it to
-    pay for its casts; and on a GPU these small nets are bound by kernel launches, not arithmetic, so
-    autocast's extra cast kernels cost more than its faster matrix products save (an H200: bf16 at
-    0.55–0.90× gankit's fp32 step, every recipe, docs/benchmarks.md).
+    On a CPU, ``auto`` picks bf16 for image models where ``timings`` (a short probe of the run's nets,
+    :mod:`gankit.training.precision_probe`) measures its step at most ``MARGIN`` × fp32's, and fp32 elsewhere:
+    without bf16 matrix units (AMX, AVX-512 BF16) bf16 is emulated, ~20× slower (an AVX2 EPYC, lsgan). Without a
+    probe (``timings`` None) the rule is the CPU's bf16 units. The 2-D toy nets are too small for bf16 to pay for
+    its casts. On a GPU these small nets are bound by kernel launches, not arithmetic, so autocast's extra cast
+    kernels cost more than its faster matrix products save (an H200: bf16 at 0.55–0.90× gankit's fp32 step,
+    every recipe, docs/benchmarks.md): fp32.
     """
     if requested == "fp16" and device.type != "cuda":
         raise ConfigError(f"train.precision=fp16 needs a CUDA device (this run is on {device.type}): use bf16 or fp32")
+    probed = device.type == "cpu" and timings is not None
     if requested != "auto":
-        return Precision(requested, device.type), f"precision {requested} (train.precision)"
+        warning = None
+        if requested == "bf16" and probed:
+            t = timings()
+            if t.ratio >= SLOW:
+                warning = (
+                    f"warning: train.precision=bf16 measured {t.ratio:.1f}× slower than fp32 on this machine "
+                    f"({t.bf16_s * 1e3:.0f} vs {t.fp32_s * 1e3:.0f} ms a step: bf16 is emulated or slow here); "
+                    "train.precision=auto picks the faster"
+                )
+        return Precision(requested, device.type), f"precision {requested} (train.precision)", warning
     native, what = native_bf16(device)
     if device.type == "cuda":
         reason = f"{what}: these nets are launch-bound on a GPU, where bf16 measured slower than fp32"
-        return Precision("fp32", device.type), f"precision fp32 (auto: {reason})"
-    if native and images:
-        return Precision("bf16", device.type), f"precision bf16 (auto: {what})"
-    reason = what if not native else "2-D points: nets too small to gain from bf16"
-    return Precision("fp32", device.type), f"precision fp32 (auto: {reason})"
+        return Precision("fp32", device.type), f"precision fp32 (auto: {reason})", None
+    if not images:
+        return (
+            Precision("fp32", device.type),
+            "precision fp32 (auto: 2-D points: nets too small to gain from bf16)",
+            None,
+        )
+    if probed:
+        t = timings()
+        name = "bf16" if t.bf16_s <= MARGIN * t.fp32_s else "fp32"
+        return Precision(name, device.type), f"precision {name} (auto: {t.describe()}; {what})", None
+    name = "bf16" if native else "fp32"
+    return Precision(name, device.type), f"precision {name} (auto: {what})", None

@@ -22,10 +22,10 @@ from gankit.errors import CheckpointError
 from gankit.store import faults
 from gankit.store.checkpoint import list_checkpoints, remove_leftovers
 from gankit.store.jsonfiles import write_text_atomic
-from gankit.store.layout import CONFIG_TMP, RunPaths, check_run_dir
+from gankit.store.layout import CONFIG_TMP, RunPaths, check_run_dir, read_config
 from gankit.store.lock import RunLock
 from gankit.store.logfile import RunLog
-from gankit.store.resume import LogTail
+from gankit.store.resume import LogTail, config_changes
 from gankit.store.state_schema import check_fits, read_state
 from gankit.training.optim import hyperparameters, restore_hyperparameters
 from gankit.training.state import Training
@@ -67,7 +67,8 @@ class RunDir:
 
     def resume_training(self, training: Training, log: RunLog) -> None:
         """Load the newest checkpoint that passes every check into ``training`` (none yet: step 0), apply
-        optimiser settings edited in config.json, and read the logs to cut back (nothing is written here)."""
+        optimiser settings edited in config.json, log each field that changed (``resume: g_optim.lr 0.0002 →
+        0.0001``) and read the logs to cut back (nothing is written here)."""
         ckpts = list_checkpoints(self.paths.checkpoints)
         problems: list[str] = []
         own, scheme_problem = training.state_dict(), partial(training.scheme.state_problem, gan=training.gan)
@@ -82,13 +83,16 @@ class RunDir:
                 continue
             wanted = {player: hyperparameters(opt) for player, opt in training.optimizers.items()}
             training.load_state_dict(state)
+            changes = config_changes(read_config(self.paths.root), training.cfg)
             for player, opt in training.optimizers.items():
                 section = OPTIMIZER_SECTIONS[player]
                 for key, old, new in restore_hyperparameters(opt, wanted[player]):
-                    log(f"{section}.{key}: {old!r} in the checkpoint, {new!r} in config.json: applied {new!r}")
+                    changes.setdefault(f"{section}.{key}", (old, new))  # config.json edited by hand
             before, now = int(state.get("world_size", 1)), training.shard.world_size
             regrouped = f"; {before} process(es) trained it so far, {now} now: the same run" if before != now else ""
             log(f"resumed {self.paths.root} from {ckpt.name} (step {training.step}){regrouped}")
+            for path, (old, new) in changes.items():
+                log(f"resume: {path} {old!r} → {new!r}")
             break
         else:
             if ckpts:

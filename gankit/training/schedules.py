@@ -27,20 +27,31 @@ from gankit.viz.tensorboard import TensorBoardLogger
 
 
 class Budget:
-    """When training stops: after ``train.steps`` game steps or, with ``train.time_budget``, once the run
-    has trained that many seconds in all (a resumed run counts the time before its checkpoint; ``train.steps``
-    is then ignored). The clock is read once per step, with no device sync; in a data-parallel run rank 0's
-    clock decides for every rank."""
+    """When this invocation stops training: at step ``train.steps`` or, with ``train.time_budget``, once it has
+    trained that many seconds (``train.steps`` is then ignored). The budget is each invocation's: a resumed run
+    gets it afresh. The clock is read once per step, with no device sync; in a data-parallel run rank 0's clock
+    decides for every rank."""
 
     def __init__(self, training: Training, world: World | None = None):
         t = training.cfg.train
         self.steps, self.seconds, self.world = t.steps, t.time_budget, world or World()
-        self.start, self.before = time.perf_counter(), training.elapsed_s
+        self.start = time.perf_counter()
 
     def spent(self, training: Training) -> bool:
         if self.seconds is None:
             return training.step >= self.steps
-        return self.world.agreed(self.before + time.perf_counter() - self.start >= self.seconds)
+        return self.world.agreed(time.perf_counter() - self.start >= self.seconds)
+
+
+def nothing_to_do(training: Training, run: Path) -> str | None:
+    """Why a resumed run has no step to train, and how to go on (None if it has)."""
+    t = training.cfg.train
+    if t.time_budget is not None or training.step < t.steps:
+        return None
+    return (
+        f"{run} is at step {training.step} of {t.steps} (train.steps): nothing to train. Pass --steps N "
+        f"(N > {training.step}) or --time-budget SECONDS to train further"
+    )
 
 
 class ConsistencyCheck:

@@ -28,6 +28,8 @@ from gankit.training.batches import EpochSampler
 from gankit.training.distributed import World, check_sync_batchnorm, sync_batchnorm
 from gankit.training.engine import Engine, choose_engine, compiled, prepare_networks
 from gankit.training.optim import build_optimizer
+from gankit.training.precision import Timings
+from gankit.training.precision_probe import measured_timings
 from gankit.training.schemes import UpdateScheme, build_scheme
 from gankit.training.step import GAN, Batch, GameLosses, unwrap
 from gankit.version import __version__
@@ -203,8 +205,14 @@ def build_training(cfg: Config, log: Callable[[str], None] = print, world: World
         lambda: check_footprint(cfg, shape, space, device, data_bytes=0 if device.type == "cpu" else data_nbytes(data))
     )
     data = data.to(device)
-    engine = choose_engine(cfg, device, images=len(shape) == 3)
+
+    def timings() -> Timings:  # rank 0 probes (or reads the cache) first, the others then read its cache
+        return world.main_first(lambda: measured_timings(cfg, shape, space, device, log))
+
+    engine = choose_engine(cfg, device, images=len(shape) == 3, timings=timings)
     log(engine.describe())
+    if engine.warning is not None:
+        log(engine.warning)
     g, d = build_networks(cfg.model, shape, space)
     encoder = build_encoder(cfg.model, shape) if cfg.loss.uses_encoder else None
     if cfg.train.sync_batchnorm:

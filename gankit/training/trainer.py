@@ -22,7 +22,7 @@ from gankit.store.logfile import RunLog
 from gankit.training.choices import check_choices
 from gankit.training.distributed import World, elastic_store_warning, joined
 from gankit.training.rundir import RunDir
-from gankit.training.schedules import Budget, ConsistencyCheck, fid_monitor
+from gankit.training.schedules import Budget, ConsistencyCheck, fid_monitor, nothing_to_do
 from gankit.training.state import Training, build_training
 from gankit.training.writers import RunWriters
 from gankit.version import __version__
@@ -76,6 +76,9 @@ def _start(cfg: Config, run: RunDir, log: RunLog, world: World) -> tuple[Trainin
 def _lead(training: Training, run: RunDir, log: RunLog, monitor: FidMonitor | None, world: World) -> None:
     """Rank 0 (or the only process): lock and open the run folder, play the steps and write the run's files."""
     cfg, paths, resume = training.cfg, run.paths, run.resume
+    if resume and (idle := nothing_to_do(training, paths.root)) is not None:
+        log(idle)  # the run folder is left as it was
+        return
     run.open(cfg, log)
     processes = f", {world.world_size} processes" if world.distributed else ""
     log(

@@ -4,27 +4,21 @@
 times a few game steps of the trials both ways (on throwaway copies; the run is not touched) and the choice is
 logged with both timings. Vectorised must beat one-after-another by ``MARGIN`` so that noise in a short probe
 never makes N trials slower than N runs. Probes are cached (keyed by everything that changes a step's speed and
-the machine) in ``trials-probes.json`` in gankit's cache folder (``$GANKIT_CACHE_DIR``, default
-``~/.cache/gankit/features``, beside the reference features).
+the machine) in ``trials-probes.json`` in gankit's cache folder (:mod:`gankit.training.probes`).
 """
 
 from __future__ import annotations
-
-import hashlib
-import json
-from pathlib import Path
 
 from gankit.config import Config
 from gankit.data import load_data
 from gankit.data.tensors import data_nbytes
 from gankit.device import describe_machine, resolve_device
-from gankit.errors import ConfigError, GankitError
+from gankit.errors import ConfigError
 from gankit.latent import latent_space
 from gankit.memory.available import device_memory, format_bytes
 from gankit.memory.footprint import footprint
-from gankit.metrics.feature_cache import default_cache_dir
-from gankit.store.jsonfiles import parse_json, write_text_atomic
 from gankit.store.logfile import RunLog
+from gankit.training.probes import ProbeCache, facts_key
 from gankit.trials.vectorised import probe, vectorised_refusal
 
 MARGIN = 0.9  # vectorised is chosen when its step takes at most this fraction of the sequential steps' time
@@ -80,9 +74,7 @@ def choose_mode(cfg: Config, trials: list[int], log: RunLog) -> str:
     return mode
 
 
-def cache_file() -> Path:
-    """Where probes are cached: gankit's cache folder (:func:`~gankit.metrics.feature_cache.default_cache_dir`)."""
-    return default_cache_dir() / "trials-probes.json"
+PROBES = ProbeCache("trials-probes.json", ("sequential_s", "vectorised_s"))
 
 
 def probe_key(cfg: Config, n: int) -> str:
@@ -93,38 +85,17 @@ def probe_key(cfg: Config, n: int) -> str:
     facts |= {"data": {k: d["data"][k] for k in ("name", "image_size", "channels")}}
     facts |= {"train": {k: d["train"][k] for k in SPEED_FIELDS}, "trials": n}
     facts |= {"machine": describe_machine(resolve_device(cfg.train.device))}
-    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:32]
+    return facts_key(facts)
 
 
 def _probe(cfg: Config, trials: list[int], log: RunLog) -> tuple[float, float]:
     """(sequential, vectorised) seconds per game step of ``trials``: from the cache, or measured and cached."""
-    path, key = cache_file(), probe_key(cfg, len(trials))
-    cached = _read_cache(path)
-    if key in cached:
+    key = probe_key(cfg, len(trials))
+    cached = PROBES.get(key)
+    if cached is not None:
         log("trials_mode auto: the probe of this config on this machine was cached")
-        return cached[key]["sequential_s"], cached[key]["vectorised_s"]
+        return cached["sequential_s"], cached["vectorised_s"]
     sequential_s, vectorised_s = probe([cfg.trial(k) for k in trials], PROBE_STEPS, lambda _: None)
-    cached[key] = {"sequential_s": sequential_s, "vectorised_s": vectorised_s, "recipe": cfg.recipe, "n": len(trials)}
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(path, json.dumps(cached, indent=1))
-    except OSError as e:
-        log(f"trials_mode auto: could not cache the probe in {path} ({e.strerror or e}); it runs again next time")
+    entry = {"sequential_s": sequential_s, "vectorised_s": vectorised_s, "recipe": cfg.recipe, "n": len(trials)}
+    PROBES.put(key, entry, lambda line: log(f"trials_mode auto: {line}"))
     return sequential_s, vectorised_s
-
-
-def _read_cache(path: Path) -> dict:
-    """The cached probes (an unreadable or damaged cache counts as empty: it is only a cache)."""
-    try:
-        cached = parse_json(path.read_bytes(), str(path))
-    except (OSError, GankitError):
-        return {}
-    if not isinstance(cached, dict):
-        return {}
-    return {key: value for key, value in cached.items() if _timings(value)}
-
-
-def _timings(value: object) -> bool:
-    """Whether a cache entry holds two positive timings."""
-    fields = ("sequential_s", "vectorised_s")
-    return isinstance(value, dict) and all(isinstance(value.get(k), float) and value[k] > 0 for k in fields)

@@ -187,3 +187,53 @@ def test_a_resume_that_fails_fails_before_writing_anything(three_steps, tmp_path
     assert main(["train", "--resume", str(run), "--steps", "5", "--no-progress"]) == 2
     assert message in error_line(capsys)
     assert snapshot(run) == before and sorted(p.name for p in run.iterdir()) == names
+
+
+def _resume(tmp_path, *extra):
+    return main(["train", "--resume", str(tmp_path / "run"), "--no-progress", *extra])
+
+
+def _last_step(run) -> int:
+    return json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])["step"]
+
+
+def test_a_resumed_budget_run_trains_to_the_new_steps(tmp_path, capsys):
+    assert _train(tmp_path, "--time-budget", "0.2", "--set", "train.log_every=1") == 0
+    reached = _last_step(tmp_path / "run")
+    assert _resume(tmp_path, "--steps", str(reached + 2)) == 0
+    out = capsys.readouterr().out
+    assert f"done: step {reached + 2}," in out and "resume: train.time_budget 0.2 → None" in out
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["train"]["time_budget"] is None
+
+
+def test_a_resumed_run_with_nothing_to_do_says_how_to_go_on_and_changes_nothing(tmp_path, capsys):
+    assert _train(tmp_path) == 0
+    before = {p: p.read_bytes() for p in (tmp_path / "run").rglob("*") if p.is_file()}
+    capsys.readouterr()
+    assert _resume(tmp_path) == 0
+    out = capsys.readouterr().out
+    assert f"{tmp_path / 'run'} is at step 3 of 3 (train.steps): nothing to train. Pass --steps N (N > 3)" in out
+    assert "done:" not in out
+    assert {p: p.read_bytes() for p in (tmp_path / "run").rglob("*") if p.is_file()} == before
+
+
+def test_set_of_a_resumable_field_with_resume_is_applied_and_logged(tmp_path, capsys):
+    assert _train(tmp_path) == 0
+    lr = json.loads((tmp_path / "run" / "config.json").read_text())["g_optim"]["lr"]
+    assert _resume(tmp_path, "--steps", "4", "--set", f"g_optim.lr={lr / 2}") == 0
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["g_optim"]["lr"] == lr / 2
+    assert f"resume: g_optim.lr {lr!r} → {lr / 2!r}" in (tmp_path / "run" / "log.txt").read_text()
+    assert _resume(tmp_path, "--steps", "5", "--set", "model.latent_dim=8") == 2
+    line = error_line(capsys)
+    assert "cannot change model.latent_dim" in line and "g_optim.lr" in line and "train.time_budget" in line
+
+
+def test_time_budget_none_clears_the_budget_and_zero_is_refused_with_the_way_out(tmp_path, capsys):
+    assert _train(tmp_path, "--time-budget", "0.2") == 0
+    reached = _last_step(tmp_path / "run")
+    capsys.readouterr()
+    assert _resume(tmp_path, "--time-budget", "0") == 2
+    assert "or none to train to train.steps" in error_line(capsys)
+    assert _resume(tmp_path, "--time-budget", "none", "--set", f"train.steps={reached + 1}") == 0
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["train"]["time_budget"] is None
+    assert f"done: step {reached + 1}," in capsys.readouterr().out

@@ -154,14 +154,23 @@ def test_a_time_budget_ends_the_run_with_its_record_grid_and_checkpoint(tmp_path
     assert list_checkpoints(tmp_path / "run" / "checkpoints")[-1].name == f"step-{training.step:08d}"
 
 
-def test_a_resumed_run_counts_the_time_it_already_trained(tmp_path):
+def test_a_time_budget_limits_one_invocation_a_resumed_run_gets_it_afresh(tmp_path):
     cfg = tiny("dcgan", **{"train.steps": 5})
     first = train(cfg, tmp_path / "run", echo=False)
     spent = first.elapsed_s
     again = train(
         resume_config(tmp_path / "run", {"train.time_budget": spent / 2}), tmp_path / "run", resume=True, echo=False
     )
-    assert again.step == first.step  # the budget was already spent: nothing more to train
+    assert again.step > first.step  # the earlier time does not count against this invocation's budget
+    assert spent < again.elapsed_s < spent + 60  # elapsed_s still counts the run's whole time
+
+
+def test_new_steps_on_resume_clear_a_saved_time_budget(tmp_path):
+    train(tiny("dcgan", **{"train.time_budget": 0.5, "train.steps": 1}), tmp_path / "run", echo=False)
+    cfg = resume_config(tmp_path / "run", {"train.steps": 1000})
+    assert cfg.train.time_budget is None and cfg.train.steps == 1000
+    both = resume_config(tmp_path / "run", {"train.steps": 1000, "train.time_budget": 2.0})
+    assert both.train.time_budget == 2.0  # a budget given with the steps is kept
 
 
 @pytest.mark.slow

@@ -7,7 +7,7 @@ from torch import nn
 from gankit.errors import ConfigError
 from gankit.regularizers import gradient_penalty
 from gankit.training import precision as precision_module
-from gankit.training.precision import Precision, native_bf16, resolve_precision
+from gankit.training.precision import Precision, Timings, native_bf16, resolve_precision
 from gankit.training.step import judge
 
 CPU = torch.device("cpu")
@@ -30,20 +30,61 @@ def test_judge_gives_fp32_logits_under_bf16():
     assert out.logits.dtype == torch.float32
 
 
-def test_auto_precision_follows_the_hardware_and_fp16_needs_cuda():
+def test_without_a_probe_auto_follows_the_hardware_and_fp16_needs_cuda():
     native, _ = native_bf16(CPU)
-    chosen, why = resolve_precision("auto", CPU, images=True)
-    assert chosen.name == ("bf16" if native else "fp32") and "auto" in why
+    chosen, why, warning = resolve_precision("auto", CPU, images=True)
+    assert chosen.name == ("bf16" if native else "fp32") and "auto" in why and warning is None
     assert resolve_precision("auto", CPU, images=False)[0].name == "fp32"  # 2-D toy nets
     assert resolve_precision("fp32", CPU, images=True)[0].name == "fp32"
     with pytest.raises(ConfigError, match="fp16 needs a CUDA device"):
         resolve_precision("fp16", CPU, images=True)
 
 
+def _probe(fp32_s: float, bf16_s: float, calls: list | None = None):
+    """A fake probe: fixed timings, counting its calls."""
+
+    def timings() -> Timings:
+        if calls is not None:
+            calls.append(1)
+        return Timings(fp32_s, bf16_s)
+
+    return timings
+
+
+@pytest.mark.parametrize(
+    "fp32_s, bf16_s, chosen", [(0.1, 0.05, "bf16"), (0.1, 0.089, "bf16"), (0.1, 0.095, "fp32"), (0.1, 2.0, "fp32")]
+)
+def test_auto_on_a_cpu_picks_bf16_only_where_the_probe_measures_it_faster(fp32_s, bf16_s, chosen):
+    precision, why, warning = resolve_precision("auto", CPU, images=True, timings=_probe(fp32_s, bf16_s))
+    assert precision.name == chosen and warning is None
+    assert why.startswith(f"precision {chosen} (auto: a step of these nets took {fp32_s * 1e3:.1f} ms in fp32 and ")
+    assert f"{bf16_s * 1e3:.1f} ms in bf16 ({bf16_s / fp32_s:.2f}×)" in why
+
+
+def test_the_probe_runs_only_where_it_decides_something(monkeypatch):
+    calls = []
+    assert resolve_precision("auto", CPU, images=False, timings=_probe(0.1, 0.01, calls))[0].name == "fp32"
+    assert resolve_precision("fp32", CPU, images=True, timings=_probe(0.1, 0.01, calls))[2] is None
+    monkeypatch.setattr(precision_module, "native_bf16", lambda device: (True, "NVIDIA H200"))
+    gpu = resolve_precision("auto", torch.device("cuda"), images=True, timings=_probe(0.1, 0.01, calls))
+    assert gpu[0].name == "fp32" and calls == []
+
+
+def test_a_forced_bf16_that_measures_far_slower_warns_with_the_ratio():
+    precision, why, warning = resolve_precision("bf16", CPU, images=True, timings=_probe(0.0201, 0.4221))
+    assert precision.name == "bf16" and why == "precision bf16 (train.precision)"  # what was asked for is kept
+    assert warning == (
+        "warning: train.precision=bf16 measured 21.0× slower than fp32 on this machine (422 vs 20 ms a step: "
+        "bf16 is emulated or slow here); train.precision=auto picks the faster"
+    )
+    assert resolve_precision("bf16", CPU, images=True, timings=_probe(0.1, 0.14))[2] is None  # 1.4×: no warning
+    assert resolve_precision("bf16", CPU, images=True, timings=_probe(0.1, 0.16))[2] is not None  # 1.6×: warns
+
+
 def test_auto_precision_is_fp32_on_a_gpu_even_with_bf16_units(monkeypatch):
     """Measured on an H200: these launch-bound nets ran slower in bf16 than in fp32 (docs/benchmarks.md)."""
     monkeypatch.setattr(precision_module, "native_bf16", lambda device: (True, "NVIDIA H200"))
-    chosen, why = resolve_precision("auto", torch.device("cuda"), images=True)
+    chosen, why, _ = resolve_precision("auto", torch.device("cuda"), images=True)
     assert chosen.name == "fp32" and chosen.device_type == "cuda"
     assert "NVIDIA H200" in why and "launch-bound" in why
     assert resolve_precision("bf16", torch.device("cuda"), images=True)[0].name == "bf16"  # asked for: kept

@@ -140,14 +140,14 @@ def test_optimiser_settings_edited_in_config_json_are_applied_on_resume_and_logg
     fields["g_optim"]["lr"], fields["d_optim"]["betas"] = old_lr / 10, [0.0, 0.99]
     (run / "config.json").write_text(json.dumps(fields))
     resumed, out = _resume(run, 6, capsys)
-    assert f"g_optim.lr: {old_lr!r} in the checkpoint, {old_lr / 10!r} in config.json: applied" in out
-    assert "d_optim.betas:" in out and "(0.0, 0.99)" in out
+    assert f"resume: g_optim.lr {old_lr!r} → {old_lr / 10!r}" in out
+    assert "resume: d_optim.betas" in out and "→ (0.0, 0.99)" in out
     assert resumed.gan.g_optimizer.param_groups[0]["lr"] == old_lr / 10
     assert resumed.gan.d_optimizer.param_groups[0]["betas"] == (0.0, 0.99)
     saved = load_checkpoint(list_checkpoints(run / "checkpoints")[-1])
     assert saved["g_optimizer"]["param_groups"][0]["lr"] == old_lr / 10
     _, again = _resume(run, 8, capsys)
-    assert "applied" not in again  # the checkpoint now holds the config's values
+    assert "resume: g_optim" not in again and "resume: d_optim" not in again  # the checkpoint holds them now
 
 
 def _make_file(path):
@@ -216,3 +216,19 @@ def test_resume_and_pruning_past_step_10_to_the_8(finished, tmp_path, capsys):
     assert "from step-100000000 (step 100000000)" in capsys.readouterr().out
     assert resumed.step == 100_000_002
     assert [p.name for p in list_checkpoints(run / "checkpoints")] == ["step-100000000", "step-100000002"]
+
+
+def test_optimiser_settings_set_on_resume_act_as_edited_in_config_json_and_are_logged_once(tmp_path, capsys):
+    """``resume_config(run, {"g_optim.lr": …})`` (``--set`` with ``--resume``) does what editing config.json does."""
+    run = tmp_path / "run"
+    first = train(_cfg(**{"train.steps": 4}), run, echo=False)
+    old_lr = first.gan.g_optimizer.param_groups[0]["lr"]
+    capsys.readouterr()
+    cfg = resume_config(run, {"train.steps": 6, "g_optim.lr": old_lr / 10, "train.log_every": 3})
+    resumed = train(cfg, run, resume=True)
+    out = capsys.readouterr().out
+    assert resumed.gan.g_optimizer.param_groups[0]["lr"] == old_lr / 10
+    assert json.loads((run / "config.json").read_text())["g_optim"]["lr"] == old_lr / 10
+    assert out.count("resume: g_optim.lr") == 1 and f"resume: g_optim.lr {old_lr!r} → {old_lr / 10!r}" in out
+    assert "resume: train.log_every 2 → 3" in out and "resume: train.steps 4 → 6" in out
+    assert f"resume: g_optim.lr {old_lr!r} → {old_lr / 10!r}" in (run / "log.txt").read_text()

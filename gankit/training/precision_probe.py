@@ -1,0 +1,101 @@
+"""How fast a recipe's nets train on this CPU in fp32 and in bf16 autocast: a short measured probe, cached.
+
+``train.precision=auto`` picks bf16 on a CPU only where this probe measures it faster, whatever the CPU has
+(AMX, AVX-512 BF16, or neither: then bf16 is emulated and far slower), and a forced bf16 that measures far
+slower warns (the rule: :func:`gankit.training.precision.resolve_precision`). The probe plays a few game steps
+of the run's own G, D, losses and optimisers (one warm-up step, then up to :data:`STEPS` timed ones, fewer
+once :data:`MAX_TIMED_S` is spent) on random inputs of the run's shape, in a batch of at most
+:data:`MAX_BATCH`, with the global RNG state restored afterwards (the run's trajectory does not depend on
+the probe). Timings are cached per CPU model, instruction set, threads, torch version and the nets' settings
+(:mod:`gankit.training.probes`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import torch
+
+from gankit.config import Config
+from gankit.device import describe_machine
+from gankit.latent import LatentSpace
+from gankit.nets import build_encoder, build_networks
+from gankit.training.optim import build_optimizer
+from gankit.training.precision import Precision, Timings
+from gankit.training.probes import ProbeCache, facts_key
+from gankit.training.step import GAN, Batch, GameLosses, alternating_step
+
+STEPS = 3  # timed steps of each precision, after one warm-up step
+MAX_TIMED_S = 0.5  # stop timing a precision after this many seconds (at least one timed step)
+MAX_BATCH = 32  # the probe's batch: the run's, at most this (an emulated bf16 step is slow)
+PROBES = ProbeCache("precision-probes.json", ("fp32_s", "bf16_s"))
+
+
+def probe_key(cfg: Config, shape: tuple[int, ...], device: torch.device) -> str:
+    """What the timings depend on: the nets, losses and optimisers, the sample shape, the probe's batch and the
+    machine (CPU model, instruction set, threads, torch version); not the learning rates, seeds or steps."""
+    d = cfg.to_dict()
+    facts = {k: d[k] for k in ("model", "loss")} | {k: d[k]["name"] for k in ("g_optim", "d_optim")}
+    facts |= {"shape": list(shape), "batch": probe_batch(cfg), "machine": describe_machine(device)}
+    return facts_key(facts)
+
+
+def probe_batch(cfg: Config) -> int:
+    return min(cfg.train.batch_size, MAX_BATCH)
+
+
+def measured_timings(
+    cfg: Config,
+    shape: tuple[int, ...],
+    space: LatentSpace,
+    device: torch.device,
+    log: Callable[[str], None],
+    measure: Callable[..., Timings] | None = None,
+) -> Timings:
+    """The timings of ``cfg``'s nets on ``device``: from the cache, or measured (by ``measure``, default
+    :func:`measure_precisions`) and cached."""
+    key = probe_key(cfg, shape, device)
+    cached = PROBES.get(key)
+    if cached is not None:
+        return Timings(cached["fp32_s"], cached["bf16_s"], cached=True)
+    timings = (measure or measure_precisions)(cfg, shape, space, device)
+    PROBES.put(key, {"fp32_s": timings.fp32_s, "bf16_s": timings.bf16_s, "recipe": cfg.recipe}, log)
+    return timings
+
+
+def measure_precisions(cfg: Config, shape: tuple[int, ...], space: LatentSpace, device: torch.device) -> Timings:
+    """Seconds per game step of ``cfg``'s nets in fp32, then in bf16 autocast (see the module docstring)."""
+    with torch.random.fork_rng(devices=[]):  # a CPU probe: the run's CPU RNG stream is restored afterwards
+        fp32_s = _seconds_per_step(cfg, shape, space, device, "fp32")
+        return Timings(fp32_s, _seconds_per_step(cfg, shape, space, device, "bf16"))
+
+
+def _seconds_per_step(
+    cfg: Config, shape: tuple[int, ...], space: LatentSpace, device: torch.device, name: str
+) -> float:
+    torch.manual_seed(0)
+    g, d = (net.to(device) for net in build_networks(cfg.model, shape, space))
+    encoder = build_encoder(cfg.model, shape).to(device) if cfg.loss.uses_encoder else None
+    if name != "fp32" and len(shape) == 3:  # the engine's layout for 16-bit convolutions
+        for net in (g, d, encoder):
+            if net is not None:
+                net.to(memory_format=torch.channels_last)
+    g_side = list(g.parameters()) + (list(encoder.parameters()) if encoder is not None else [])
+    gan = GAN(g, d, build_optimizer(g_side, cfg.g_optim), build_optimizer(d.parameters(), cfg.d_optim), encoder)
+    gan.precision = Precision(name, device.type)
+    losses = GameLosses.from_config(cfg.loss, space)
+    n = probe_batch(cfg)
+    x = torch.rand(n, *shape, device=device) * 2 - 1
+    y = torch.randint(space.num_classes, (n,), device=device) if space.num_classes else None
+
+    def step() -> None:
+        alternating_step(gan, losses, 1, lambda: Batch(x, y), lambda: space.sample(n, device))
+
+    step()  # warm-up: oneDNN builds its kernels, the allocator its pools
+    times: list[float] = []
+    while len(times) < STEPS and sum(times) < MAX_TIMED_S:
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return sum(times) / len(times)
