@@ -42,7 +42,7 @@ def test_every_command_has_help(command, capsys):
 def test_bare_gankit_prints_the_help_to_stdout_and_succeeds(capsys):
     assert main([]) == 0
     out, err = capsys.readouterr()
-    assert out.startswith("usage: gankit ") and "recipes" in out and err == ""
+    assert out.startswith("usage: gankit ") and "recipes" in out and "config" in out and err == ""
 
 
 HEAVY = ("torch", "numpy", "scipy", "safetensors")
@@ -50,7 +50,7 @@ NO_TORCH = f"""
 import contextlib, io, sys
 import gankit.cli
 gankit.cli.make_parser()
-for argv in [[], ["--help"], ["recipes"], ["recipes", "wgan-gp"]] + [
+for argv in [[], ["--help"], ["recipes"], ["recipes", "wgan-gp"], ["config"], ["config", "g_optim.lr"]] + [
     [command.__name__.rpartition(".")[2], "--help"] for command in gankit.cli.COMMANDS
 ]:
     with contextlib.redirect_stdout(io.StringIO()):
