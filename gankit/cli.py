@@ -1,5 +1,10 @@
 """The ``gankit`` command: one parser assembled from ``gankit.commands``, and ``main``, which runs a command and
-turns its errors into one line and an exit status."""
+turns its errors into one line and an exit status.
+
+Building the parser imports no torch (each command imports what it runs inside its handler, and the names the
+help shows come from ``gankit.commands.names``), so ``gankit``, ``--help`` and ``gankit recipes`` start at once;
+``benchmarks/cli_start.py`` times them.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,10 @@ import os
 import sys
 from typing import NoReturn
 
-from gankit.commands import demo, eval, export, grid, recipes, report, sample, serve, train
+from gankit.commands import config, demo, eval, export, grid, recipes, report, sample, serve, train
 from gankit.errors import DistributedError, GankitError
 
-COMMANDS = (train, sample, grid, demo, report, serve, eval, export, recipes)  # in the order of `gankit --help`
+COMMANDS = (train, sample, grid, demo, report, serve, eval, export, recipes, config)  # in the order of `gankit --help`
 
 
 class Parser(argparse.ArgumentParser):
@@ -46,8 +51,12 @@ def reports(error: GankitError) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return its exit status (0; 2 for bad input; 1 for an unexpected error; 130 if
-    interrupted). Never raises, except with ``--debug``, which re-raises an unexpected error."""
+    interrupted). Never raises, except with ``--debug``, which re-raises an unexpected error. Bare ``gankit``
+    prints the help to stdout and returns 0, as ``gankit --help`` does."""
     parser = make_parser()
+    if not (sys.argv[1:] if argv is None else argv):
+        parser.print_help()
+        return 0
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:  # --help, or a usage error argparse has already printed

@@ -13,6 +13,7 @@ section checks its own values (``check``); :meth:`Config.validate` adds the rule
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import math
 import types
@@ -545,17 +546,42 @@ def field_facts(obj: Any = None, prefix: str = "") -> dict[str, FieldFacts]:
     return facts
 
 
+MAX_SUGGESTIONS = 4  # fields an unknown field's message suggests
+
+
+def similar_fields(path: str) -> list[str]:
+    """The fields a mistyped dotted name most likely meant, best first: the fields of that name in any section
+    (``train.lr`` → ``g_optim.lr``, ``d_optim.lr``), then the closest dotted names, then the fields whose own
+    names are closest (``train.learning_rate`` → ``g_optim.lr``…); at most ``MAX_SUGGESTIONS``."""
+    paths = field_paths()
+    name = path.rpartition(".")[2]
+    last = {p: p.rpartition(".")[2] for p in paths}
+    close_names = difflib.get_close_matches(name, set(last.values()), n=MAX_SUGGESTIONS, cutoff=0.6)
+    found = [p for p in paths if last[p] == name]
+    found += difflib.get_close_matches(path, paths, n=MAX_SUGGESTIONS, cutoff=0.6)
+    found += [p for close in close_names for p in paths if last[p] == close]
+    return list(dict.fromkeys(found))[:MAX_SUGGESTIONS]
+
+
+def unknown_field(path: str) -> ConfigError:
+    """The error for a dotted name that is no config field: the likeliest fields (``similar_fields``) and where
+    every field is listed, not the list itself."""
+    close = similar_fields(path)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    return ConfigError(f"unknown config field {path!r}.{hint} Every field: `gankit config` (or docs/config.md).")
+
+
 def _set_path(cfg: Config, path: str, raw: Any) -> None:
     parts = path.split(".")
     target: Any = cfg
     for i, part in enumerate(parts):
         names = [f.name for f in dataclasses.fields(target)]
         if part not in names:
-            raise unknown_name(path, field_paths(), "config field")
+            raise unknown_field(path)
         if i < len(parts) - 1:
             target = getattr(target, part)
             if not dataclasses.is_dataclass(target):
-                raise unknown_name(path, field_paths(), "config field")
+                raise unknown_field(path)
     hints = typing.get_type_hints(type(target))
     name = parts[-1]
     if dataclasses.is_dataclass(getattr(target, name)):
@@ -578,7 +604,7 @@ def apply_mapping(obj: Any, data: Mapping[str, Any], prefix: str = "", check: bo
     hints = typing.get_type_hints(type(obj))
     for key, value in data.items():
         if key not in names:
-            raise unknown_name(prefix + key, field_paths(), "config field")
+            raise unknown_field(prefix + key)
         current = getattr(obj, key)
         if dataclasses.is_dataclass(current):
             apply_mapping(current, value, prefix + key + ".", check=False)

@@ -1,6 +1,9 @@
 """The dispatcher: usage errors, --help, and the one line shown for an unexpected error (the commands' own
 tests are in tests/commands/)."""
 
+import subprocess
+import sys
+
 import pytest
 
 from gankit.cli import COMMANDS, main
@@ -34,3 +37,32 @@ def test_help_and_usage_errors_return_instead_of_exiting(capsys):
 def test_every_command_has_help(command, capsys):
     assert main([command, "--help"]) == 0
     assert capsys.readouterr().out.startswith(f"usage: gankit {command} ")
+
+
+def test_bare_gankit_prints_the_help_to_stdout_and_succeeds(capsys):
+    assert main([]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("usage: gankit ") and "recipes" in out and "config" in out and err == ""
+
+
+HEAVY = ("torch", "numpy", "scipy", "safetensors")
+NO_TORCH = f"""
+import contextlib, io, sys
+import gankit.cli
+gankit.cli.make_parser()
+for argv in [[], ["--help"], ["recipes"], ["recipes", "wgan-gp"], ["config"], ["config", "g_optim.lr"]] + [
+    [command.__name__.rpartition(".")[2], "--help"] for command in gankit.cli.COMMANDS
+]:
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert gankit.cli.main(argv) == 0, argv
+print(sorted(m for m in {HEAVY!r} if m in sys.modules))
+"""
+
+
+def test_the_parser_help_recipes_and_config_import_no_torch():
+    """`gankit --help`, every `gankit CMD --help`, `gankit recipes` and `gankit config` start in well under a second:
+    nothing on their path imports torch (or numpy, scipy, safetensors). A fresh interpreter, so that no other
+    test's imports count."""
+    done = subprocess.run([sys.executable, "-c", NO_TORCH], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "[]\n"

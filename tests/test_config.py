@@ -39,6 +39,24 @@ def test_unknown_field_suggests_the_right_name():
 
 
 @pytest.mark.parametrize(
+    "field,first",
+    [
+        ("train.lr", ["g_optim.lr", "d_optim.lr"]),  # the field of that name in the other sections, first
+        ("lr", ["g_optim.lr", "d_optim.lr"]),
+        ("trian.steps", ["train.steps"]),
+        ("loss.gp", ["loss.gp_weight"]),
+    ],
+)
+def test_unknown_field_suggests_similar_fields_of_every_section_not_the_list(field, first):
+    with pytest.raises(ConfigError) as raised:
+        Config().override({field: "1"})
+    message = str(raised.value)
+    suggested = message.partition("Did you mean ")[2].partition("?")[0].split(", ")
+    assert [s.strip("'") for s in suggested[: len(first)]] == first and 1 <= len(suggested) <= 4
+    assert "Known:" not in message and "`gankit config`" in message and len(message) < 250
+
+
+@pytest.mark.parametrize(
     "field,value,message",
     [
         ("train.steps", "ten", "train.steps must be an integer"),

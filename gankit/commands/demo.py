@@ -6,20 +6,18 @@ import argparse
 import json
 
 from gankit.commands import options
+from gankit.commands.names import DEMOS, SCHEMES
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    from gankit.theory.demos import DEMOS
-    from gankit.training.schemes import SCHEMES
-
-    d = sub.add_parser("demo", help=f"runnable GAN theory: {', '.join(DEMOS.choices)}")
-    d.add_argument("name", nargs="?", choices=DEMOS.choices)
+    d = sub.add_parser("demo", help=f"runnable GAN theory: {', '.join(DEMOS)}")
+    d.add_argument("name", nargs="?", choices=DEMOS)
     d.add_argument("--out", default="demos", help="folder for the figure and NAME.json (default demos/)")
     d.add_argument("--eta", type=options.finite, help="bilinear: the step size η")
     d.add_argument("--steps", type=options.integer, help="bilinear, optimal-d, mode-collapse: number of steps")
     d.add_argument(
         "--scheme",
-        choices=SCHEMES.choices,
+        choices=SCHEMES,
         help="mode-collapse: the update scheme",
     )
     d.set_defaults(func=cmd_demo)

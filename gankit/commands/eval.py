@@ -7,14 +7,17 @@ from pathlib import Path
 from typing import Any
 
 from gankit.commands import options
+from gankit.commands.names import (
+    EVAL_PRECISIONS,
+    EXTRACTORS,
+    FEATURE_CACHE_ENV,
+    KID_SUBSET_SIZE,
+    KID_SUBSETS,
+    METRICS,
+    METRICS_HELP,
+    SAMPLE_COUNTS,
+)
 from gankit.errors import ConfigError
-from gankit.metrics.catalog import describe as describe_metrics
-from gankit.metrics.catalog import metrics
-from gankit.metrics.extractors import EXTRACTORS
-from gankit.metrics.feature_cache import ENV_DIR
-from gankit.metrics.precision import PRECISIONS
-from gankit.metrics.protocol import KID_SUBSET_SIZE, KID_SUBSETS, describe_sample_counts
-from gankit.store.outputs import check_output_file
 
 MAX_BLUR = 100.0  # gankit eval --blur: σ in pixels
 MAX_EVAL_SAMPLES = 200_000  # gankit eval -n: scored at once, in memory (protocols use 10,000 to 50,000)
@@ -27,7 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         description="Score samples against the reference split; the result (with its protocol) is written as JSON. "
         "By default every metric that applies is computed, except those only on request; --metrics NAME,… computes "
         "those only (each must apply).",
-        epilog="metrics (--metrics NAME,…):\n" + describe_metrics(),
+        epilog="metrics (--metrics NAME,…):\n" + METRICS_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     options.run_argument(e, nargs="?", help="the run directory (result: RUN/eval.json)")
@@ -36,10 +39,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     e.add_argument("--data-dir", help="folder with the IDX files (default: the run's data.dir)")
     e.add_argument("--split", default="train", choices=["train", "test"], help="with --real: the split scored")
     e.add_argument("--reference", default="test", choices=["train", "test"], help="the reference split (default test)")
-    e.add_argument(
-        "-n", type=options.ranged(1, MAX_EVAL_SAMPLES), help=f"samples scored (default: {describe_sample_counts()})"
-    )
-    e.add_argument("--features", choices=EXTRACTORS.choices, help="feature extractor")
+    e.add_argument("-n", type=options.ranged(1, MAX_EVAL_SAMPLES), help=f"samples scored (default: {SAMPLE_COUNTS})")
+    e.add_argument("--features", choices=EXTRACTORS, help="feature extractor")
     e.add_argument("--weights", help="weights file for --features (required for inception)")
     e.add_argument("--blur", type=options.finite, help="with --real: blur the images by a Gaussian of this σ (pixels)")
     e.add_argument(
@@ -57,18 +58,18 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     e.add_argument(
         "--metrics",
         metavar="NAME[,NAME…]",
-        help=f"compute only these (default: every one that applies, unless only on request): {', '.join(metrics())}",
+        help=f"compute only these (default: every one that applies, unless only on request): {', '.join(METRICS)}",
     )
     e.add_argument(
         "--precision",
-        choices=PRECISIONS,
+        choices=EVAL_PRECISIONS,
         help="arithmetic of generation and feature extraction (default: bf16 for the mnist classifier on CPUs "
         "with native bfloat16, checked against fp32; fp32 otherwise)",
     )
     e.add_argument(
         "--no-cache",
         action="store_true",
-        help=f"compute the reference features afresh and write no cache (default: cached in ${ENV_DIR}, "
+        help=f"compute the reference features afresh and write no cache (default: cached in ${FEATURE_CACHE_ENV}, "
         "else ~/.cache/gankit/features)",
     )
     options.weights_options(e)
@@ -81,6 +82,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
     from gankit.metrics.catalog import parse_metrics
     from gankit.metrics.evaluate import evaluate_real, evaluate_run, write_result
     from gankit.metrics.protocol import Protocol
+    from gankit.store.outputs import check_output_file
 
     if args.out is not None:
         check_output_file(args.out)

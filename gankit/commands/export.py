@@ -9,10 +9,6 @@ from pathlib import Path
 
 from gankit.commands import options
 from gankit.errors import ConfigError, GankitError
-from gankit.store.checkpoint import LEFTOVER_PREFIXES
-from gankit.store.jsonfiles import fsync_dir
-from gankit.store.lock import LOCK_FILE
-from gankit.store.outputs import check_output_folder
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -31,10 +27,16 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def _skipped(folder: str, names: list[str]) -> list[str]:
     """What a copy leaves out: the lock and what a crash left (temporary and old checkpoint folders)."""
+    from gankit.store.checkpoint import LEFTOVER_PREFIXES
+    from gankit.store.lock import LOCK_FILE
+
     return [n for n in names if n == LOCK_FILE or n.startswith(LEFTOVER_PREFIXES) or n.startswith(".config.json.tmp")]
 
 
 def cmd_export(args: argparse.Namespace) -> None:
+    from gankit.store.jsonfiles import fsync_dir
+    from gankit.store.outputs import check_output_folder
+
     if args.trial is None:
         raise ConfigError("give the trial to export: gankit export RUN --trial K --out DIR")
     source = Path(options.trial_run(args))

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from gankit.commands import options
 from gankit.errors import ConfigError, GankitError
-from gankit.store.outputs import check_output_file
 
 if TYPE_CHECKING:
     from gankit.viz.latent import LatentLayout
@@ -43,6 +42,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def cmd_grid(args: argparse.Namespace) -> None:
     from gankit.images import save_png
+    from gankit.store.outputs import check_output_file
     from gankit.viz.grids import figure_grid
     from gankit.viz.latent import latent_layout
 

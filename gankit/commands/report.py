@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from gankit.commands import options
-from gankit.store.outputs import check_output_file
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -21,6 +20,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def cmd_report(args: argparse.Namespace) -> None:
+    from gankit.store.outputs import check_output_file
+
     if args.out is not None:
         check_output_file(args.out)
     from gankit.store.layout import read_config

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from gankit.commands import options
 from gankit.errors import ConfigError
-from gankit.store.outputs import check_output_file, check_output_folder
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -29,6 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def cmd_sample(args: argparse.Namespace) -> None:
     from gankit.sample import write_samples
+    from gankit.store.outputs import check_output_file, check_output_folder
 
     if args.n < 1:
         raise ConfigError(f"-n must be at least 1, got {args.n}")

@@ -8,12 +8,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from gankit.commands.names import DATASETS
 from gankit.config import Config, convert, load_config_file
-from gankit.data import DATASETS
 from gankit.errors import ConfigError
 from gankit.recipes import RECIPES, get_recipe
-from gankit.store.outputs import check_output_folder
-from gankit.training.choices import check_choices
 
 DEFAULT_RECIPE = "lsgan"
 
@@ -47,7 +45,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     t.add_argument("--run-dir", help="where the run is written (default runs/RECIPE-TIME)")
     t.add_argument("--resume", metavar="RUN", help="continue the run in RUN from its latest checkpoint")
-    t.add_argument("--data", help=f"data set name (data.name): {', '.join(DATASETS.choices)}")
+    t.add_argument("--data", help=f"data set name (data.name): {', '.join(DATASETS)}")
     t.add_argument("--data-dir", help="folder with the IDX files or images (data.dir)")
     t.add_argument("--download", action="store_true", help="download missing data files (data.download)")
     t.add_argument("--steps", type=int, help="game steps: generator steps with train.g_steps=1 (train.steps)")
@@ -83,6 +81,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
+    from gankit.store.outputs import check_output_folder
     from gankit.store.resume import resume_config
     from gankit.training.distributed import launched_by_torchrun
     from gankit.training.trainer import train
@@ -161,6 +160,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def build_config(recipe: str | None, config_file: str | None, overrides: dict[str, Any]) -> Config:
     """Recipe defaults, then the config file's fields, then the command line's overrides."""
+    from gankit.training.choices import check_choices
+
     file_fields = load_config_file(config_file) if config_file else {}
     name = recipe or convert(file_fields.get("recipe") or DEFAULT_RECIPE, str, "recipe")
     cfg = get_recipe(name)
