@@ -65,7 +65,7 @@ def test_the_markdown_has_a_table_per_section_with_a_row_per_field():
     ]  # fmt: skip
     rows = [line for line in text.splitlines() if line.startswith("| `")]
     assert len(rows) == len(field_paths())
-    assert "| `g_optim.lr` | float | `0.0002` |  |  | learning rate |" in rows
+    assert "| `g_optim.lr` | float | `0.0002` |  | yes | learning rate |" in rows
 
 
 def test_gankit_config_shows_a_section_a_field_or_a_name_in_every_section(capsys):
@@ -75,7 +75,7 @@ def test_gankit_config_shows_a_section_a_field_or_a_name_in_every_section(capsys
     assert "g_optim" not in out and "Set a field with" not in out
     assert main(["config", "g_optim.lr"]) == 0
     assert capsys.readouterr().out == "[g_optim] One player's optimiser (the sections `g_optim` and `d_optim`: see " \
-        "`OPTIMIZER_SECTIONS`).\ng_optim.lr: float = 0.0002\n    learning rate\n"  # fmt: skip
+        "`OPTIMIZER_SECTIONS`).\ng_optim.lr: float = 0.0002  (resumable)\n    learning rate\n"  # fmt: skip
     assert main(["config", "lr"]) == 0
     out = capsys.readouterr().out
     assert "g_optim.lr: float" in out and "d_optim.lr: float" in out and "train." not in out
