@@ -130,6 +130,9 @@ def result_path(args: argparse.Namespace) -> Path:
         if args.blur is not None or args.only_class is not None:
             raise ConfigError("--blur and --only-class change a real set; use them with --real")
         if args.out is None:
+            from gankit.store.layout import read_config
+
+            read_config(args.run)  # first, the error that RUN is no run
             run = options.trial_run(args) if args.trial is not None else args.run
             return check_output_file(Path(run) / "eval.json")
     out = Path(args.out)
