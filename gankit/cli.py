@@ -13,7 +13,7 @@ import os
 import sys
 from typing import NoReturn
 
-from gankit.commands import config, demo, eval, export, grid, recipes, report, sample, serve, train
+from gankit.commands import config, demo, eval, export, grid, options, recipes, report, sample, serve, train
 from gankit.errors import DistributedError, GankitError
 
 COMMANDS = (train, sample, grid, demo, report, serve, eval, export, recipes, config)  # in the order of `gankit --help`
@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         args = parser.parse_args(argv)
+        options.refuse_empty(parser, args)
     except SystemExit as e:  # --help, or a usage error argparse has already printed
         return e.code if isinstance(e.code, int) else 2
     try:

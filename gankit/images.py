@@ -33,14 +33,19 @@ def make_grid(
     return grid[..., 0] if c == 1 else grid
 
 
-def save_png(array: np.ndarray, path: str | Path, scale: int = 1) -> Path:
-    """Write an (H, W, C) or (H, W) uint8 array as PNG (atomically), enlarged ``scale`` times."""
+def png_bytes(array: np.ndarray, scale: int = 1) -> bytes:
+    """An (H, W, C) or (H, W) uint8 array encoded as PNG, enlarged ``scale`` times."""
     img = Image.fromarray(array[..., 0] if array.ndim == 3 and array.shape[2] == 1 else array)
     if scale != 1:
         img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
     buffer = io.BytesIO()
     img.save(buffer, format="PNG")
-    return write_atomic(path, buffer.getvalue())
+    return buffer.getvalue()
+
+
+def save_png(array: np.ndarray, path: str | Path, scale: int = 1) -> Path:
+    """Write an (H, W, C) or (H, W) uint8 array as PNG (atomically), enlarged ``scale`` times."""
+    return write_atomic(path, png_bytes(array, scale))
 
 
 def save_grid(images: torch.Tensor, path: str | Path, nrow: int | None = None, scale: int = 1) -> Path:

@@ -1,4 +1,11 @@
-"""Write samples of a trained generator: an .npz of uint8 images (or 2-D points), PNG files, a grid.
+"""Write samples of a trained generator to an output named by what it is.
+
+``FILE.npz``: the arrays (uint8 images or float32 2-D points, and the classes of a conditional run);
+``FILE.png``: one picture of all the samples (a grid of images, or a scatter of points); ``DIR/`` (a name
+ending in ``/``, an existing folder, or a name without a suffix): one PNG file per image, in a new or empty
+folder. Any other name is refused. Everything is checked before the first sample is made, and the output is
+written under a temporary name (``gankit.store.tempfiles``) renamed into place at the end, so a failing or
+killed command leaves no part of an output, and two commands writing the same output leave one of the two.
 
 Samples are generated and written in batches, so any number of them takes bounded memory: the .npz is
 written as a stream (each array a ZIP64 member holding an .npy header and then the batches' bytes, which
@@ -8,7 +15,9 @@ writing, the free space of the target's file system is checked against the uncom
 
 from __future__ import annotations
 
+import errno
 import math
+import os
 import shutil
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -19,11 +28,41 @@ import torch
 
 from gankit.data import to_uint8_images
 from gankit.errors import ConfigError, GankitError
-from gankit.images import save_grid, save_png, scatter_png
+from gankit.images import make_grid, png_bytes, scatter_image
 from gankit.memory.available import format_bytes
+from gankit.store.outputs import OutputError, check_output_file, check_output_folder, replace, write_atomic
+from gankit.store.tempfiles import staged
 from gankit.trained import TrainedGenerator, class_cycle
 
-SCATTER_POINTS = 10_000  # points drawn in the preview scatter of 2-D samples
+OUTPUTS = "FILE.npz (the arrays), FILE.png (one picture of them all) or DIR/ (one PNG file per image)"
+MAX_GRID_IMAGES = 10_000  # images in one FILE.png
+MAX_SCATTER_POINTS = 100_000  # 2-D points in one FILE.png
+
+
+def output_kind(out: str | Path) -> str:
+    """What ``out`` names: ``"npz"``, ``"png"`` or ``"folder"`` (see the module's docstring); else an error."""
+    text = str(out)
+    if text.endswith(("/", os.sep)):
+        return "folder"
+    suffix = Path(text).suffix.lower()
+    if suffix in (".npz", ".png"):
+        return suffix[1:]
+    if not suffix or os.path.isdir(text):
+        return "folder"
+    raise ConfigError(f"--out {text}: gankit sample writes {OUTPUTS}; not a {suffix} file")
+
+
+def check_output(out: str | Path) -> tuple[str, Path]:
+    """(kind, path) of a sample output that may be written: a file that is no run's, or a new or empty folder
+    outside the runs (a link to a folder: the folder it names)."""
+    kind = output_kind(out)
+    if kind != "folder":
+        return kind, check_output_file(out)
+    folder = check_output_folder(out)
+    folder = Path(os.path.realpath(folder)) if folder.is_symlink() else folder
+    if folder.is_dir() and any(folder.iterdir()):
+        raise OutputError(f"--out {out} is a folder that already holds files; give a new or empty folder")
+    return kind, folder
 
 
 def write_samples(
@@ -31,46 +70,40 @@ def write_samples(
     n: int,
     out: str | Path,
     seed: int = 0,
-    grid_size: int = 64,
     batch_size: int = 500,
     labels: Sequence[int] | None = None,
 ) -> list[Path]:
-    """Generate ``n`` samples and write them to ``out``; return the files written.
+    """Generate ``n`` samples and write them to ``out`` (checked first: :func:`check_output`); return the files
+    written (of a folder: the first and the last).
 
-    ``out`` ending in ``.npz``: one array ``images`` (uint8, N×H×W×C) or ``points`` (float32, N×D), plus
-    a grid ``<out stem>-grid.png`` beside it (of the first ``grid_size`` images, or a scatter of the first
-    10,000 points); a class-conditional run adds ``labels`` (int64, N), the class of each sample. Otherwise
-    ``out`` is a folder that receives one PNG per image (000000.png, …) and ``grid.png``. ``labels``: the
-    classes asked of a conditional G, in turn (default: all classes in turn). The samples are those of
+    ``FILE.npz``: one array ``images`` (uint8, N×H×W×C) or ``points`` (float32, N×D); a class-conditional
+    run adds ``labels`` (int64, N), the class of each sample. ``FILE.png``: a grid of the images (at most
+    10,000) or a scatter of the points. A folder: one PNG per image (000000.png, …). ``labels``: the classes
+    asked of a conditional G, in turn (default: all classes in turn). The samples are those of
     ``trained.generate(n, seed, labels=labels)``.
     """
     if n < 1:
         raise ConfigError(f"the number of samples must be positive, got {n}")
-    out = Path(out)
+    kind, out = check_output(out)
     is_image = len(trained.data_shape) == 3
-    if out.suffix != ".npz" and not is_image:
-        raise ConfigError("2-D point samples are written to an .npz file; pass --out FILE.npz")
+    if kind == "folder" and not is_image:
+        raise ConfigError("2-D point samples are written to FILE.npz or FILE.png; pass --out FILE.npz")
+    most = MAX_GRID_IMAGES if is_image else MAX_SCATTER_POINTS
+    if kind == "png" and n > most:
+        raise ConfigError(
+            f"FILE.png shows at most {most:,} samples in one picture, not {n:,}: lower -n or write FILE.npz or DIR/"
+        )
     wanted = trained.wanted_labels(labels)
-    check_free_space(out, n * sample_bytes(trained.data_shape, wanted is not None))
+    if kind != "png":
+        check_free_space(out, n * sample_bytes(trained.data_shape, wanted is not None))
     batches = _batches(trained, n, seed, labels, batch_size)
-    preview: list[torch.Tensor] = []
-    keep = grid_size if is_image else SCATTER_POINTS
-
-    def kept(batch: torch.Tensor) -> torch.Tensor:
-        if sum(len(p) for p in preview) < keep:
-            preview.append(batch[: keep - sum(len(p) for p in preview)])
-        return batch
-
-    batches = (kept(b) for b in batches)
-    if out.suffix == ".npz":
-        written = [_write_npz(out, n, trained.data_shape, batches, wanted)]
-        grid_path = out.with_name(out.stem + "-grid.png")
-    else:
-        written = _write_pngs(out, n, batches)
-        grid_path = out / "grid.png"
-    shown = torch.cat(preview)
-    written.append(save_grid(to_uint8_images(shown), grid_path) if is_image else scatter_png(shown, grid_path))
-    return written
+    if kind == "npz":
+        return [_write_npz(out, n, trained.data_shape, batches, wanted)]
+    if kind == "png":
+        shown = torch.cat(list(batches))
+        picture = make_grid(to_uint8_images(shown)) if is_image else scatter_image(shown)
+        return [write_atomic(out, png_bytes(picture))]
+    return _write_pngs(out, n, batches)
 
 
 def sample_bytes(data_shape: tuple[int, ...], labelled: bool) -> int:
@@ -113,17 +146,17 @@ def _write_npz(
     is_image = len(data_shape) == 3
     shape = (n, *data_shape[1:], data_shape[0]) if is_image else (n, *data_shape)
     dtype = np.dtype(np.uint8 if is_image else np.float32)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.tmp.npz")
     try:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
-            _write_member(archive, "images" if is_image else "points", shape, dtype, map(_as_array, batches))
-            if wanted is not None:
-                classes = (class_cycle(wanted, i, min(500_000, n - i)).numpy() for i in range(0, n, 500_000))
-                _write_member(archive, "labels", (n,), np.dtype(np.int64), classes)
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with staged(out) as tmp:
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+                _write_member(archive, "images" if is_image else "points", shape, dtype, map(_as_array, batches))
+                if wanted is not None:
+                    classes = (class_cycle(wanted, i, min(500_000, n - i)).numpy() for i in range(0, n, 500_000))
+                    _write_member(archive, "labels", (n,), np.dtype(np.int64), classes)
+            replace(tmp, out)
+    except OSError as e:
+        raise OutputError(f"cannot write {out}: {e.strerror or e}; nothing was written") from None
     return out
 
 
@@ -139,12 +172,25 @@ def _write_member(
 
 
 def _write_pngs(out: Path, n: int, batches: Iterable[torch.Tensor]) -> list[Path]:
-    """One PNG per image, numbered from 000000; returns the first and the last file written."""
-    out.mkdir(parents=True, exist_ok=True)
+    """One PNG per image, numbered from 000000, in a temporary folder renamed to ``out`` (new or empty) at the
+    end; returns the first and the last file written."""
     width = max(6, len(str(n - 1)))
-    i = 0
-    for batch in batches:
-        for img in _as_array(batch):
-            save_png(img, out / f"{i:0{width}d}.png")
-            i += 1
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with staged(out, folder=True) as tmp:
+            i = 0
+            for batch in batches:
+                for img in _as_array(batch):
+                    (tmp / f"{i:0{width}d}.png").write_bytes(png_bytes(img))
+                    i += 1
+            try:
+                os.rename(tmp, out)
+            except OSError as e:
+                if e.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
+                    raise
+                raise OutputError(
+                    f"--out {out} was filled by another process meanwhile; nothing was written: give a new folder"
+                ) from None
+    except OSError as e:
+        raise OutputError(f"cannot write {out}: {e.strerror or e}; nothing was written") from None
     return sorted({out / f"{0:0{width}d}.png", out / f"{n - 1:0{width}d}.png"})

@@ -221,12 +221,25 @@ def _output_paths(run: Path, outside: Path) -> st.SearchStrategy[str]:
         st.sampled_from(["/dev/null", "/", "/proc/x.npz", str(outside), str(outside / "file.txt" / "x.npz")]),
         st.text(alphabet=string.ascii_letters + "._-/", min_size=1, max_size=20).map(lambda t: str(outside / t)),
         st.integers(200, 5000).map(lambda n: str(outside / ("n" * n + ".npz"))),
+        st.sampled_from(inside).map(lambda p: str(outside / "to-run" / p.relative_to(run))),  # through links
+        st.sampled_from(["to-checkpoint/state.json", "to-checkpoint/x.npz", "to-config", "hard", ""]).map(
+            lambda name: str(outside / name) if name else name
+        ),
     )
+
+
+def _links_into(run: Path, outside: Path) -> None:
+    """Symbolic links from ``outside`` to the run, its newest checkpoint and its config; a hard link to its log."""
+    (outside / "to-run").symlink_to(run)
+    (outside / "to-checkpoint").symlink_to(sorted((run / "checkpoints").iterdir())[-1])
+    (outside / "to-config").symlink_to(run / "config.json")
+    os.link(run / "log.txt", outside / "hard")
 
 
 def test_fuzz_output_paths(cgan_run, tmp_path_factory, capsys, monkeypatch):
     outside = tmp_path_factory.mktemp("outside")
     (outside / "file.txt").write_text("x")
+    _links_into(cgan_run, outside)
     monkeypatch.chdir(outside)
     cases: list[int] = []
     commands = {
@@ -244,8 +257,8 @@ def test_fuzz_output_paths(cgan_run, tmp_path_factory, capsys, monkeypatch):
         after = snapshot(cgan_run)
         assert {k: v for k, v in after.items() if k in before} == before  # the run's files are untouched
         added = set(after) - set(before)
-        stem = os.path.splitext(os.path.abspath(out))[0]  # FILE.npz comes with FILE-grid.png
-        assert all(str(cgan_run / k).startswith(stem) for k in added), added
+        target = os.path.realpath(out)  # a file, or a folder of PNG files (through a link: where it lands)
+        assert all(str(cgan_run / k) == target or str(cgan_run / k).startswith(target + "/") for k in added), added
         for k in added:  # outputs written into the run are removed again, so that every case starts alike
             (cgan_run / k).unlink()
         for folder in sorted((p for p in cgan_run.rglob("*") if p.is_dir()), reverse=True):
@@ -253,6 +266,7 @@ def test_fuzz_output_paths(cgan_run, tmp_path_factory, capsys, monkeypatch):
                 folder.rmdir()
 
     case()
+    os.unlink(outside / "hard")
     print(f"output paths: {len(cases)} cases, {cases.count(0)} written")
     assert len(cases) >= 180
 

@@ -1,6 +1,9 @@
+import threading
+
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from gankit.data import to_uint8_images
 from gankit.errors import CheckpointError, GankitError
@@ -32,8 +35,11 @@ def test_ema_weights_are_used_unless_disabled(run_dir):
 
 def test_write_npz_and_png(run_dir, tmp_path):
     files = write_samples(load_generator(run_dir), 12, tmp_path / "out.npz")
-    assert [f.name for f in files] == ["out.npz", "out-grid.png"]
+    assert [f.name for f in files] == ["out.npz"]  # the arrays only: a picture is FILE.png
     assert np.load(files[0])["images"].shape == (12, 28, 28, 1)
+    assert write_samples(load_generator(run_dir), 9, tmp_path / "grid.PNG") == [tmp_path / "grid.PNG"]
+    assert Image.open(tmp_path / "grid.PNG").size == (2 + 3 * 30, 2 + 3 * 30)  # 3 × 3 images of 28 px, 2 px apart
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.PNG", "out.npz"]
 
 
 def test_toy_points_are_written_as_npz(tmp_path):
@@ -42,7 +48,7 @@ def test_toy_points_are_written_as_npz(tmp_path):
     trained = load_generator(tmp_path / "run")
     files = write_samples(trained, 100, tmp_path / "pts.npz")
     assert np.load(files[0])["points"].shape == (100, 2)
-    assert (tmp_path / "pts-grid.png").is_file()
+    assert Image.open(write_samples(trained, 100, tmp_path / "pts.png")[0]).size == (512, 512)  # a scatter
     with pytest.raises(ValueError, match=".npz"):
         write_samples(trained, 10, tmp_path / "folder")
 
@@ -81,7 +87,7 @@ def test_samples_are_generated_and_written_in_bounded_batches(run_dir, tmp_path,
     images = np.load(files[0])["images"]
     expected = to_uint8_images(generate_from(trained.latents(1200, seed=3), 500)).permute(0, 2, 3, 1).numpy()
     assert np.array_equal(images, expected)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["s-grid.png", "s.npz"]  # no temporary file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.npz"]  # no temporary file left
 
 
 def test_the_first_samples_do_not_depend_on_how_many_are_asked_for(run_dir, monkeypatch):
@@ -100,5 +106,46 @@ def test_more_samples_than_the_disk_holds_are_refused_before_writing(run_dir, tm
 
 def test_a_folder_gets_one_png_per_sample_and_the_first_and_last_are_returned(run_dir, tmp_path):
     files = write_samples(load_generator(run_dir), 3, tmp_path / "pngs", batch_size=2)
-    assert [f.name for f in files] == ["000000.png", "000002.png", "grid.png"]
-    assert len(list((tmp_path / "pngs").iterdir())) == 4
+    assert [f.name for f in files] == ["000000.png", "000002.png"]
+    assert sorted(p.name for p in (tmp_path / "pngs").iterdir()) == ["000000.png", "000001.png", "000002.png"]
+
+
+@pytest.mark.parametrize("out", ["s.npz", "s.png", "pngs/"])
+def test_a_failing_sample_leaves_nothing_behind(run_dir, tmp_path, monkeypatch, out):
+    trained = load_generator(run_dir)
+    generate_from, calls = trained.generate_from, []
+
+    def failing(latent, batch_size):
+        calls.append(1)
+        if len(calls) > 1:
+            raise RuntimeError("G failed")
+        return generate_from(latent, batch_size)
+
+    monkeypatch.setattr(trained, "generate_from", failing)
+    with pytest.raises(RuntimeError, match="G failed"):
+        write_samples(trained, 6, str(tmp_path / out), batch_size=2)
+    assert list(tmp_path.iterdir()) == []  # no part of the output, no temporary
+
+
+@pytest.mark.parametrize("out", ["s.npz", "pngs/"])
+def test_two_writers_of_one_output_at_once_leave_one_complete_output(run_dir, tmp_path, out):
+    trained, start, errors = load_generator(run_dir), threading.Barrier(2), []
+
+    def sample(seed: int) -> None:
+        start.wait()
+        try:
+            write_samples(trained, 400, str(tmp_path / out), seed=seed, batch_size=50)
+        except GankitError as e:
+            errors.append(str(e))
+
+    threads = [threading.Thread(target=sample, args=(seed,)) for seed in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if out == "s.npz":  # both write; the last rename wins: one writer's samples, whole
+        assert errors == [] and len(np.load(tmp_path / out)["images"]) == 400
+    else:  # a folder is never mixed: the second writer finds it filled
+        assert len(errors) <= 1 and all("filled by another process" in e or "already holds" in e for e in errors)
+        assert len(list((tmp_path / "pngs").iterdir())) == 400
+    assert sorted(p.name for p in tmp_path.iterdir()) == [out.rstrip("/")]

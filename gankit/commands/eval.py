@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "else ~/.cache/gankit/features)",
     )
     options.weights_options(e)
-    e.add_argument("--out", help="the JSON file written (default RUN/eval.json or eval-real-DATA-SPLIT.json)")
+    e.add_argument(
+        "--out",
+        help="the result: FILE.json, or a folder DIR/ that receives it under its default name (eval-RUN.json, "
+        "eval-real-DATA-SPLIT[-blurS][-classK]….json); default RUN/eval.json; --real needs --out",
+    )
+    e.add_argument("--force", action="store_true", help="replace an existing --out file")
     e.set_defaults(func=cmd_eval)
     return e
 
@@ -82,10 +88,10 @@ def cmd_eval(args: argparse.Namespace) -> None:
     from gankit.metrics.catalog import parse_metrics
     from gankit.metrics.evaluate import evaluate_real, evaluate_run, write_result
     from gankit.metrics.protocol import Protocol
-    from gankit.store.outputs import check_output_file
 
-    if args.out is not None:
-        check_output_file(args.out)
+    if args.blur is not None and not 0 < args.blur <= MAX_BLUR:
+        raise ConfigError(f"--blur is a Gaussian's σ in pixels, in (0, {MAX_BLUR:g}]; got {args.blur}")
+    out = result_path(args)
     protocol = Protocol(
         n_fake=args.n,
         reference_split=args.reference,
@@ -98,27 +104,65 @@ def cmd_eval(args: argparse.Namespace) -> None:
         precision=args.precision,
     )
     cache = {"cache": not args.no_cache, "log": print}
-    if args.blur is not None and not 0 < args.blur <= MAX_BLUR:
-        raise ConfigError(f"--blur is a Gaussian's σ in pixels, in (0, {MAX_BLUR:g}]; got {args.blur}")
+    if args.real:
+        result = evaluate_real(args.data, protocol, split=args.split, blur=args.blur, only=args.only_class, **cache)
+    else:
+        if _all_trials(args):
+            _evaluate_trials(args, protocol, cache, out)
+            return
+        run = options.trial_run(args)
+        result = evaluate_run(run, protocol, checkpoint=args.checkpoint, use_ema=not args.no_ema, **cache)
+    write_result(result, out)
+    print(format_metrics(result["metrics"]))
+    print(f"wrote {out}")
+
+
+def result_path(args: argparse.Namespace) -> Path:
+    """Where the result goes, checked before any work: ``--out`` (a file, or a folder that receives the default
+    name), else ``RUN/eval.json``; an existing file given by ``--out`` only with ``--force``."""
+    from gankit.store.outputs import check_output_file
+
     if args.real:
         if args.run:
             raise ConfigError("--real scores a data set against itself; give no RUN with it")
-        result = evaluate_real(args.data, protocol, split=args.split, blur=args.blur, only=args.only_class, **cache)
-        out = Path(args.out or f"eval-real-{args.data}-{args.split}.json")
+        if args.out is None:
+            raise ConfigError(f"--real: say where the result goes: --out FILE.json, or --out DIR/ (DIR/{_name(args)})")
     else:
         if not args.run:
             raise ConfigError("give the run to score (gankit eval RUN), or --real to score the data itself")
         if args.blur is not None or args.only_class is not None:
             raise ConfigError("--blur and --only-class change a real set; use them with --real")
-        if _all_trials(args):
-            _evaluate_trials(args, protocol, cache)
-            return
-        run = options.trial_run(args)
-        result = evaluate_run(run, protocol, checkpoint=args.checkpoint, use_ema=not args.no_ema, **cache)
-        out = Path(args.out or Path(run) / "eval.json")
-    write_result(result, out)
-    print(format_metrics(result["metrics"]))
-    print(f"wrote {out}")
+        if args.out is None:
+            from gankit.store.layout import read_config
+
+            read_config(args.run)  # first, the error that RUN is no run
+            run = options.trial_run(args) if args.trial is not None else args.run
+            return check_output_file(Path(run) / "eval.json")
+    out = Path(args.out)
+    if args.out.endswith(("/", os.sep)) or os.path.isdir(out):
+        out = out / _name(args)
+    check_output_file(out)
+    if out.suffix.lower() != ".json":
+        raise ConfigError(f"--out {args.out}: the result is JSON: give FILE.json, or a folder (DIR/{_name(args)})")
+    if out.exists() and not args.force:
+        raise ConfigError(f"--out {out} exists: add --force to replace it, or give another name")
+    return out
+
+
+def _name(args: argparse.Namespace) -> str:
+    """The default file name of a result: what was scored, and each option that changes the numbers."""
+    from gankit.commands.train import run_name
+
+    if args.real:
+        parts = ["eval-real", args.data, args.split]
+        parts += [f"blur{args.blur:g}"] if args.blur is not None else []
+        parts += [f"class{args.only_class}"] if args.only_class is not None else []
+    else:
+        run = Path(os.path.abspath(args.run))
+        parts = ["eval", run.name] + ([f"trial-{args.trial:02d}"] if args.trial is not None else [])
+    parts += [f"vs-{args.reference}"] if args.reference != "test" else []
+    parts += [args.features] if args.features is not None else []
+    return run_name("-".join(parts), limit=200) + ".json"
 
 
 def _all_trials(args: argparse.Namespace) -> bool:
@@ -132,13 +176,12 @@ def _all_trials(args: argparse.Namespace) -> bool:
     return True
 
 
-def _evaluate_trials(args: argparse.Namespace, protocol: Any, cache: dict[str, Any]) -> None:
+def _evaluate_trials(args: argparse.Namespace, protocol: Any, cache: dict[str, Any], out: Path) -> None:
     from gankit.metrics.evaluate import write_result
     from gankit.metrics.spread import format_spread
     from gankit.trials.evaluate import evaluate_trials
 
     result = evaluate_trials(args.run, protocol, use_ema=not args.no_ema, **cache)
-    out = Path(args.out or Path(args.run) / "eval.json")
     write_result(result, out)
     for row in result["trials"]:
         if "metrics" not in row:

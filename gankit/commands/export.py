@@ -36,6 +36,7 @@ def _skipped(folder: str, names: list[str]) -> list[str]:
 def cmd_export(args: argparse.Namespace) -> None:
     from gankit.store.jsonfiles import fsync_dir
     from gankit.store.outputs import check_output_folder
+    from gankit.store.tempfiles import staged
 
     if args.trial is None:
         raise ConfigError("give the trial to export: gankit export RUN --trial K --out DIR")
@@ -43,15 +44,12 @@ def cmd_export(args: argparse.Namespace) -> None:
     out = check_output_folder(args.out)
     if out.exists():
         raise ConfigError(f"--out {out} already exists; give a new folder")
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     try:
-        shutil.copytree(source, tmp, ignore=_skipped, symlinks=True)
-        os.replace(tmp, out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with staged(out, folder=True) as tmp:
+            shutil.copytree(source, tmp, ignore=_skipped, symlinks=True, dirs_exist_ok=True)
+            os.rename(tmp, out)
     except OSError as e:
-        shutil.rmtree(tmp, ignore_errors=True)
         raise GankitError(f"cannot export to {out}: {e.strerror or e}; nothing was written") from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     fsync_dir(out.parent)
     print(f"exported trial {args.trial} of {args.run} to {out}: a standalone run (e.g. `gankit sample {out}`)")

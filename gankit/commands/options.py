@@ -20,6 +20,17 @@ MAX_CLASSES = 1_000_000  # class indices of --class, --rows, --only-class lie be
 SEED_RANGE = (0, 2**63 - 1)
 
 
+def refuse_empty(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """A usage error (``parser.error``) for any option or argument given as an empty string: no gankit option
+    means anything by one (``--resume ''`` must not start a new run, ``--out ''`` must not write to "."))."""
+    command = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[args.command]
+    for action in command._actions:
+        value = getattr(args, action.dest, None)
+        if value == "" or (isinstance(value, list) and "" in value):
+            name = "/".join(action.option_strings) or action.dest
+            command.error(f"argument {name}: expected a value, got an empty string")
+
+
 def run_argument(parser: argparse.ArgumentParser, **options) -> None:
     """RUN: the run folder a command reads (``options`` as of ``add_argument``, e.g. ``nargs="?"``)."""
     parser.add_argument("run", **{"help": "the run directory", **options})

@@ -1,9 +1,8 @@
-"""``gankit sample``: generate images from a trained run, into a .npz file or a folder of PNGs."""
+"""``gankit sample``: generate images from a trained run, into FILE.npz, FILE.png or a folder of PNGs."""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from gankit.commands import options
 from gankit.errors import ConfigError
@@ -13,7 +12,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     s = sub.add_parser("sample", help="generate images from a trained run")
     options.run_argument(s)
     s.add_argument("-n", type=options.integer, default=64, help="number of samples (default 64; written in batches)")
-    s.add_argument("--out", required=True, help="FILE.npz (uint8 array + grid PNG) or a folder (PNGs + grid)")
+    s.add_argument(
+        "--out",
+        required=True,
+        help="FILE.npz (the arrays: uint8 N×H×W×C images, or points; labels of a conditional run), FILE.png "
+        "(one picture of all the samples: at most 10,000) or DIR/ (one PNG file per image, in a new or empty folder)",
+    )
     s.add_argument("--seed", type=options.seed, default=0)
     s.add_argument(
         "--class",
@@ -27,15 +31,11 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def cmd_sample(args: argparse.Namespace) -> None:
-    from gankit.sample import write_samples
-    from gankit.store.outputs import check_output_file, check_output_folder
+    from gankit.sample import check_output, write_samples
 
     if args.n < 1:
         raise ConfigError(f"-n must be at least 1, got {args.n}")
-    if Path(args.out).suffix == ".npz":
-        check_output_file(args.out)
-    else:
-        check_output_folder(args.out)
+    check_output(args.out)
     classes = options.parse_classes(args.classes) if args.classes is not None else None
     run = options.trial_run(args)
     trained = options.load_generator(args, run)

@@ -103,7 +103,7 @@ def cmd_train(args: argparse.Namespace) -> None:
             )
         cfg = build_config(args.recipe, args.config, overrides)
         run_dir = args.run_dir or str(Path("runs") / f"{run_name(cfg.recipe)}-{time.strftime('%Y%m%d-%H%M%S')}")
-        check_output_folder(run_dir, "--run-dir")
+        check_output_folder(run_dir, "--run-dir", may_be_run=True)
     if args.dry_run:
         dry_run(cfg, run_dir, resume=bool(args.resume))
         return

@@ -16,6 +16,12 @@ seed, each complete on its own (every command reads one as it reads any run)::
     RUN/log.txt                       which trial ran when, and how each ended
     RUN/trials.jsonl                  one record per trial that ended: {"trial", "seed", "status", "step"}
     RUN/trial-00/ …                   trial k: an ordinary run, trained with seed train.trial_seeds[k]
+
+Besides these a run holds ``.lock`` (``gankit.store.lock``), TensorBoard's ``events.out.tfevents.*`` and, for a
+moment, hidden temporary files. A folder is recognised as a run (:func:`is_run_folder`) from the moment ``gankit
+train`` locks it: it holds ``config.json`` beside ``.lock``, ``log.txt``, ``metrics.jsonl``, ``checkpoints/`` or
+``trial-00/`` (a run copied without its lock, or written by an older gankit), or ``.lock`` and nothing else
+visible (a start, before its ``config.json`` is written).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from gankit.store.jsonfiles import read_json, read_jsonl
 from gankit.store.lock import LOCK_FILE
 
 CONFIG_TMP = ".config.json.tmp-"  # config.json being written (see jsonfiles.write_text_atomic)
+RUN_MARKS = (LOCK_FILE, "log.txt", "metrics.jsonl", "checkpoints", "trial-00")  # one of them beside config.json
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,19 @@ class RunPaths:
     def trial(self, k: int) -> Path:
         """The folder of trial ``k`` of a trials run."""
         return self.root / f"trial-{k:02d}"
+
+
+def is_run_folder(folder: Path) -> bool:
+    """Whether ``folder`` is a run's: ``config.json`` beside one of ``RUN_MARKS``, or a start's lone ``.lock``."""
+    try:
+        if (folder / "config.json").is_file():
+            return any(os.path.lexists(folder / name) for name in RUN_MARKS)
+        if not os.path.lexists(folder / LOCK_FILE):
+            return False
+        with os.scandir(folder) as entries:
+            return all(entry.name.startswith(".") for entry in entries)
+    except OSError:
+        return False
 
 
 def read_config(run_dir: str | Path) -> Config:

@@ -1,73 +1,120 @@
-"""Where commands write: checks of an output path before any work, and atomic writes (temp file + rename).
+"""Where commands write: checks of an output path before any work, and atomic writes (temporary + rename).
 
-A run's own files (``config.json``, ``metrics.jsonl``, ``fid.jsonl``, ``log.txt``, a trials run's
-``trials.jsonl``, and everything under ``checkpoints/`` and ``samples/``) are never an output: ``gankit report RUN
---out RUN/config.json`` is refused. Other outputs may replace an existing regular file, atomically, never a folder
-or a device.
+Outputs are checked by the file they land on, not by how the path is spelled: the folders of the path are
+resolved (symbolic links, ``..``), and a run is recognised by what its folder holds
+(``gankit.store.layout.is_run_folder``). Inside a run an output may only be one of gankit's own outputs at
+the run's top (``eval.json``, ``report.html``, ``grid-*.png``), or a new name there that is not one the run
+writes (``config.json``, ``log.txt``, ``metrics.jsonl``, ``events.out.tfevents.*``, ``checkpoints``, a hidden
+name, …). Every other file of a run, and everything in its folders, is never an output: ``gankit report RUN
+--out RUN/.lock`` is refused, and so is ``--out LINK/state.json`` with ``LINK`` a symbolic link to a
+checkpoint. An output is never a symbolic link, a folder, a device or a file with other hard links: it is
+replaced by renaming a new file over it, which must replace nothing but a regular file.
 """
 
 from __future__ import annotations
 
-import contextlib
+import fnmatch
 import os
+import stat
 from pathlib import Path
 
 from gankit.errors import GankitError
-from gankit.store.layout import RunPaths
+from gankit.store.layout import is_run_folder
+from gankit.store.tempfiles import TEMP_EXTRA, staged
 
-RUN_FILES = ("config.json", "metrics.jsonl", "fid.jsonl", "log.txt", "trials.jsonl")
-RUN_FOLDERS = ("checkpoints", "samples")
-TEMP_EXTRA = 12  # characters a temporary name adds: ".NAME.tmp" and a suffix
+RUN_OUTPUTS = ("eval.json", "report.html", "grid-*.png")  # what commands write at the top of a run, by default
+RUN_NAMES = ("config.json", "metrics.jsonl", "fid.jsonl", "log.txt", "trials.jsonl", "checkpoints", "samples")
+RUN_PATTERNS = (".*", "events.out.tfevents.*", "trial-*")  # hidden files (the lock, temporaries), TensorBoard
 
 
 class OutputError(GankitError):
     """An output path that cannot or must not be written."""
 
 
+def resolved(path: Path) -> Path:
+    """``path`` with its folders resolved (links, ``..``), its last name kept as it is."""
+    return Path(os.path.realpath(path.parent)) / path.name
+
+
 def owning_run(path: Path) -> tuple[Path, Path] | None:
-    """(run folder, path relative to it) if ``path`` lies in a gankit run: a folder with ``config.json``
-    and ``checkpoints/`` or ``metrics.jsonl`` (a trials run: ``trial-00/``)."""
+    """(run folder, ``path`` relative to it) for the nearest run folder above ``path`` (resolved), or None."""
     for parent in path.parents:
-        paths = RunPaths(parent)
-        marked = any(p.exists() for p in (paths.checkpoints, paths.metrics, paths.trial(0)))
-        if marked and paths.config.is_file():
+        if is_run_folder(parent):
             return parent, path.relative_to(parent)
     return None
 
 
-def is_run_file(path: Path) -> bool:
-    """Whether ``path`` is (or would be) one of a run's own files."""
-    found = owning_run(Path(os.path.abspath(path)))
+def run_file(path: Path) -> Path | None:
+    """The run whose own file (or folder) ``path`` is, or would be; None if writing it harms no run."""
+    path = resolved(Path(os.path.abspath(path)))
+    found = owning_run(path)
     if found is None:
-        return False
-    _, inner = found
-    return (len(inner.parts) == 1 and inner.name in RUN_FILES) or inner.parts[0] in RUN_FOLDERS
+        return None
+    root, inner = found
+    if len(inner.parts) > 1:  # inside one of the run's folders
+        return root
+    name = inner.name
+    if any(fnmatch.fnmatchcase(name, p) for p in RUN_OUTPUTS) and not os.path.isdir(path):
+        return None
+    taken = os.path.lexists(path) or name in RUN_NAMES or any(fnmatch.fnmatchcase(name, p) for p in RUN_PATTERNS)
+    return root if taken else None
+
+
+def is_run_file(path: str | Path) -> bool:
+    """Whether ``path`` is (or would be) one of a run's own files."""
+    return run_file(Path(path)) is not None
 
 
 def check_output_file(path: str | Path, flag: str = "--out") -> Path:
-    """``path`` as a file that may be (re)placed: not a run's file, a folder, a device, or too long a name."""
-    path = Path(path)
+    """``path`` as a file that may be (re)placed: not a run's file, a folder, a device, a symbolic link, a file
+    with other hard links, or too long a name."""
+    path = _nonempty(path, flag)
     try:
-        _check_name(path, flag)
-        if is_run_file(path):
-            raise OutputError(f"{flag} {path} is a file of the run it lies in; write the output elsewhere")
-        if path.is_dir():
-            raise OutputError(f"{flag} {path} is a folder; give a file name (e.g. {path / 'out'}{path.suffix})")
-        if path.exists() and not path.is_file():
-            raise OutputError(f"{flag} {path} is not a regular file (a device or a pipe); give a file name")
+        run = run_file(path)
+        if run is not None:
+            raise OutputError(
+                f"{flag} {path} is a file of the run {run}; write the output elsewhere (in a run gankit "
+                f"replaces only {', '.join(RUN_OUTPUTS)} and writes new names at its top)"
+            )
         _check_parent(path.parent, flag)
+        _check_replaceable(path, flag)
     except OSError as e:
         raise OutputError(f"{flag} {path} cannot be used: {e.strerror or e}") from None
     return path
 
 
-def check_output_folder(path: str | Path, flag: str = "--out") -> Path:
-    """``path`` as a folder that receives files: missing, or a folder outside a run's own folders."""
-    path = Path(path)
+def _check_replaceable(path: Path, flag: str) -> None:
+    """``path`` is missing or a regular file with no other hard link: what a rename may replace."""
     try:
-        _check_name(path, flag)
-        if is_run_file(path / "x"):
-            raise OutputError(f"{flag} {path} is a folder of a run; write the output elsewhere")
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(st.st_mode):
+        raise OutputError(
+            f"{flag} {path} is a symbolic link (to {os.readlink(path)}); give the file itself or another name"
+        )
+    if stat.S_ISDIR(st.st_mode):
+        raise OutputError(f"{flag} {path} is a folder; give a file name (e.g. {path / 'out'}{path.suffix})")
+    if not stat.S_ISREG(st.st_mode):
+        raise OutputError(f"{flag} {path} is not a regular file (a device or a pipe); give a file name")
+    if st.st_nlink > 1:
+        raise OutputError(
+            f"{flag} {path} has {st.st_nlink - 1} other hard link(s), perhaps into a run; replacing it would cut "
+            "them: remove it first or give another name"
+        )
+
+
+def check_output_folder(path: str | Path, flag: str = "--out", may_be_run: bool = False) -> Path:
+    """``path`` as a folder that receives files: missing, or a folder; neither a run (unless ``may_be_run``:
+    ``train --run-dir``) nor in one, except a new folder at a run's top whose name the run does not use."""
+    path = _nonempty(path, flag)
+    try:
+        real = Path(os.path.realpath(path))
+        if is_run_folder(real) and not may_be_run:
+            raise OutputError(f"{flag} {path} is the folder of a run; write the output elsewhere")
+        found = owning_run(real)
+        if found is not None and (os.path.lexists(real) or run_file(real) is not None):
+            raise OutputError(f"{flag} {path} is a folder of a run ({found[0]}); write the output elsewhere")
         if path.exists() and not path.is_dir():
             raise OutputError(f"{flag} {path} exists and is not a folder; give a folder (or a FILE.npz)")
         _check_parent(path if path.exists() else path.parent, flag)
@@ -76,12 +123,21 @@ def check_output_folder(path: str | Path, flag: str = "--out") -> Path:
     return path
 
 
+def _nonempty(path: str | Path, flag: str) -> Path:
+    """``path`` as a Path whose names are checked; an empty ``path`` is an error (``Path("")`` would be ".")."""
+    if not str(path):
+        raise OutputError(f"{flag} is empty; give a path")
+    path = Path(path)
+    _check_name(path, flag)
+    return path
+
+
 def _check_name(path: Path, flag: str) -> None:
+    if "\0" in str(path):
+        raise OutputError(f"{flag} must not contain NUL characters")
     limit = _name_max(path)
     if any(len(part.encode("utf-8", "surrogateescape")) + TEMP_EXTRA > limit for part in path.parts):
         raise OutputError(f"{flag}: a name in {str(path)[:80]}… is too long (at most {limit - TEMP_EXTRA} bytes)")
-    if "\0" in str(path):
-        raise OutputError(f"{flag} must not contain NUL characters")
 
 
 def _name_max(path: Path) -> int:
@@ -102,18 +158,29 @@ def _check_parent(folder: Path, flag: str) -> None:
 
 
 def write_atomic(path: str | Path, data: str | bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, renamed over it at the end."""
+    """Write ``data`` to ``path`` through a temporary file beside it (``gankit.store.tempfiles``), synced and
+    renamed over it at the end; ``path`` must be missing or a regular file (never a link, folder or device)."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(data, str):
-            tmp.write_text(data, encoding="utf-8")
-        else:
-            tmp.write_bytes(data)
-        os.replace(tmp, path)
+        with staged(path) as tmp:
+            with open(tmp, "wb") as f:
+                f.write(data.encode("utf-8") if isinstance(data, str) else data)
+                f.flush()
+                os.fsync(f.fileno())
+            replace(tmp, path)
     except OSError as e:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
         raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
     return path
+
+
+def replace(tmp: Path, path: Path) -> None:
+    """Rename the written temporary ``tmp`` over ``path``, which must be missing or a regular file."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        kind = "a symbolic link" if stat.S_ISLNK(mode) else "a folder" if stat.S_ISDIR(mode) else "a device or pipe"
+        raise OutputError(f"{path} is {kind}, not a regular file: nothing was replaced; give another name")
+    os.replace(tmp, path)

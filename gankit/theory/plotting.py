@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import io
 from pathlib import Path
 
 import matplotlib
@@ -10,6 +10,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+
+from gankit.store.outputs import write_atomic
 
 
 def figure(cols: int = 1, rows: int = 1, size: float = 4.0) -> tuple[Figure, list]:
@@ -19,11 +21,8 @@ def figure(cols: int = 1, rows: int = 1, size: float = 4.0) -> tuple[Figure, lis
 
 def save(fig: Figure, path: str | Path) -> Path:
     """Write the figure as PNG atomically and close it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    buffer = io.BytesIO()
     fig.tight_layout()
-    fig.savefig(tmp, dpi=110, format="png")
+    fig.savefig(buffer, dpi=110, format="png")
     plt.close(fig)
-    os.replace(tmp, path)
-    return path
+    return write_atomic(path, buffer.getvalue())

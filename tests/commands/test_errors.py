@@ -1,5 +1,7 @@
 """Bad input to every command: one clear ``gankit: error:`` line, exit status 2, and nothing written."""
 
+import os
+
 import pytest
 
 from gankit.cli import main
@@ -50,16 +52,42 @@ def test_bad_input_gives_a_clear_error_and_exit_code_2(argv, message, capsys, tm
         (["report", "{run}", "--out", "{tmp}/file/r.html"], "is a file, not a folder"),
         (["sample", "{run}", "--out", "{tmp}/file"], "exists and is not a folder"),
         (["demo", "bilinear", "--out", "{tmp}/file"], "exists and is not a folder"),
+        # issue 26: by the file a path lands on (S1), every file of a run (S2–S4), never over a link (S7)
+        (["report", "{run}", "--out", "{tmp}/to-step/state.json"], "is a file of the run"),
+        (["eval", "{run}", "--out", "{tmp}/to-step/state.json"], "is a file of the run"),
+        (["report", "{run}", "--out", "{tmp}/to-checkpoints/{step}/tensors.safetensors"], "is a file of the run"),
+        (["sample", "{run}", "--out", "{tmp}/to-step/"], "is a folder of a run"),
+        (["report", "{run}", "--out", "{tmp}/hard"], "other hard link(s), perhaps into a run"),
+        (["report", "{run}", "--out", "{run}/.lock"], "is a file of the run"),
+        (["eval", "--real", "--out", "{run}/.lock"], "is a file of the run"),
+        (["report", "{run}", "--out", "{events}"], "is a file of the run"),
+        (["report", "{run}", "--out", "{tmp}/young/config.json"], "is a file of the run"),
+        (["report", "{run}", "--out", "{tmp}/young/log.txt"], "is a file of the run"),
+        (["report", "{run}", "--out", "{tmp}/stdout"], "is a symbolic link (to "),
+        (["eval", "{run}", "--out", "{tmp}/file.json"], "exists: add --force to replace it"),
     ],
 )
 def test_outputs_never_overwrite_a_run_and_bad_paths_get_a_clear_error(cgan_run, tmp_path, capsys, argv, message):
     (tmp_path / "file").write_text("x")
+    (tmp_path / "file.json").write_text("x")
     checkpoint = sorted((cgan_run / "checkpoints").iterdir())[-1]
+    (tmp_path / "to-step").symlink_to(checkpoint)
+    (tmp_path / "to-checkpoints").symlink_to(checkpoint.parent)
+    os.link(cgan_run / "log.txt", tmp_path / "hard")
+    (tmp_path / "stdout").symlink_to(tmp_path / "file")  # as /dev/stdout is, to the file stdout goes to
+    (tmp_path / "young").mkdir()  # a run that has just started: no checkpoint, no metrics yet
+    for name in (".lock", "config.json", "log.txt"):
+        (tmp_path / "young" / name).write_text("{}")
+    young = snapshot(tmp_path / "young")
+    events = next(cgan_run.glob("events.out.tfevents.*"), cgan_run / "events.out.tfevents.0.host.1.0")
     before = snapshot(cgan_run)
-    filled = [a.format(run=cgan_run, checkpoint=checkpoint, tmp=tmp_path) for a in argv]
+    names = {"run": cgan_run, "checkpoint": checkpoint, "tmp": tmp_path, "step": checkpoint.name, "events": events}
+    filled = [a.format(**names) for a in argv]
     assert main(filled) == 2
     assert message in error_line(capsys)
-    assert snapshot(cgan_run) == before
+    assert snapshot(cgan_run) == before and snapshot(tmp_path / "young") == young
+    assert (tmp_path / "stdout").is_symlink() and (tmp_path / "file").read_text() == "x"
+    os.unlink(tmp_path / "hard")
 
 
 @pytest.mark.parametrize(
@@ -90,6 +118,17 @@ def test_outputs_never_overwrite_a_run_and_bad_paths_get_a_clear_error(cgan_run,
         (["eval", "{run}", "-n", "1e9"], "argument -n: must lie in 1..200000"),
         (["train", "--run-dir", "{tmp}/" + "r" * 300], "is too long"),
         (["train", "--run-dir", "/proc/version/run"], "--run-dir: /proc/version is a file, not a folder"),
+        # issue 26, S5: an empty string is no value (--resume '' started a new run)
+        (["train", "--resume", "", "--dry-run", "--steps", "1"], "argument --resume: expected a value, got an empty"),
+        (["train", "--recipe", "", "--dry-run", "--steps", "1"], "argument --recipe: expected a value, got an empty"),
+        (["train", "--run-dir", "", "--dry-run", "--steps", "1"], "argument --run-dir: expected a value"),
+        (["train", "--config", "", "--dry-run", "--steps", "1"], "argument --config: expected a value"),
+        (["sample", "{run}", "--out", ""], "argument --out: expected a value"),
+        (["sample", "{run}", "--out", "{tmp}/s.npz", "--checkpoint", ""], "argument --checkpoint: expected a value"),
+        (["report", "{run}", "--out", ""], "argument --out: expected a value"),
+        (["eval", "--real", "--out", ""], "argument --out: expected a value"),
+        (["eval", "", "--out", "{tmp}/e.json"], "argument run: expected a value"),
+        (["serve", "{run}", "--host", ""], "argument --host: expected a value"),
     ],
 )
 def test_small_things_get_a_clear_one_line_error(cgan_run, tmp_path, monkeypatch, capsys, argv, message):

@@ -10,6 +10,7 @@ from gankit.metrics import feature_cache
 from gankit.metrics.catalog import metrics
 from gankit.metrics.precision import default_precision
 from gankit.metrics.protocol import Protocol
+from tests.commands.helpers import error_line
 
 
 def test_eval_real_writes_the_result_with_its_protocol(tmp_path, capsys):
@@ -20,6 +21,31 @@ def test_eval_real_writes_the_result_with_its_protocol(tmp_path, capsys):
     assert result["protocol"]["n_fake"] == 300 and result["protocol"]["reference"]["split"] == "test"
     printed = capsys.readouterr().out
     assert f"fid: {result['metrics']['fid']:.4g}" in printed and "counts" not in printed
+
+
+def test_eval_real_goes_where_out_says_named_by_its_variant_and_replaces_nothing_without_force(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    real = ["eval", "--real", "-n", "100", "--metrics", "fid"]
+    assert main(real) == 2
+    assert "--real: say where the result goes: --out FILE.json, or --out DIR/ (DIR/eval-real-mnist-train.json)" in (
+        error_line(capsys)
+    )
+    assert main([*real, "--out", "r.txt"]) == 2
+    assert "the result is JSON: give FILE.json" in error_line(capsys)
+    assert main([*real, "--blur", "1", "--out", "evals/"]) == 0
+    assert main([*real, "--only-class", "1", "--out", "evals/"]) == 0
+    written = sorted(p.name for p in (tmp_path / "evals").iterdir())
+    assert written == ["eval-real-mnist-train-blur1.json", "eval-real-mnist-train-class1.json"]
+    blurred = tmp_path / "evals" / written[0]
+    blurred.write_text("{}")
+    capsys.readouterr()
+    assert main([*real, "--blur", "1", "--out", "evals"]) == 2  # an existing folder: the same default name
+    assert "exists: add --force to replace it" in error_line(capsys) and blurred.read_text() == "{}"
+    assert main([*real, "--blur", "1", "--out", str(blurred), "--force"]) == 0
+    assert json.loads(blurred.read_text())["subject"]["blur_sigma"] == 1.0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["evals"]  # nothing in the working directory
 
 
 def test_eval_of_a_run_writes_run_eval_json(tmp_path):
@@ -35,7 +61,7 @@ def test_eval_caches_the_reference_features_reports_a_corrupt_cache_and_no_cache
     tmp_path, monkeypatch, capsys
 ):
     monkeypatch.setenv("GANKIT_CACHE_DIR", str(tmp_path / "cache"))
-    flags = ["eval", "--real", "-n", "100", "--metrics", "fid", "--out", str(tmp_path / "r.json")]
+    flags = ["eval", "--real", "-n", "100", "--metrics", "fid", "--out", str(tmp_path / "r.json"), "--force"]
     assert main([*flags, "--no-cache"]) == 0 and not (tmp_path / "cache").exists()
     assert main(flags) == 0
     (entry,) = (tmp_path / "cache").iterdir()
@@ -79,12 +105,12 @@ def test_eval_metrics_selects_the_metrics_computed_and_the_protocol_records_the_
 
 
 def test_eval_metrics_refuses_unknown_names_and_metrics_that_do_not_apply(tmp_path, capsys):
-    assert main(["eval", "--real", "--metrics", "fid,presicion"]) == 2
+    out = tmp_path / "x.json"
+    assert main(["eval", "--real", "--metrics", "fid,presicion", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("gankit: error: unknown metric 'presicion'.") and "Known: fid, kid, prdc" in err
-    assert main(["eval", "--real", "-n", "20", "--metrics", "prdc", "--metrics", "fdi"]) == 2
+    assert main(["eval", "--real", "-n", "20", "--metrics", "prdc", "--metrics", "fdi", "--out", str(out)]) == 2
     assert "Did you mean 'fid'?" in capsys.readouterr().err
-    out = tmp_path / "x.json"
     assert main(["eval", "--real", "-n", "20", "--metrics", "class_accuracy", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "--metrics class_accuracy does not apply here: class_accuracy needs a class-conditional run" in err

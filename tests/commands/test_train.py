@@ -52,14 +52,10 @@ def test_train_resume_and_sample(tmp_path, capsys):
     assert main(["sample", str(tmp_path / "run"), "-n", "10", "--out", str(tmp_path / "s.npz")]) == 0
     images = np.load(tmp_path / "s.npz")["images"]
     assert images.shape == (10, 28, 28, 1) and images.dtype == np.uint8
-    assert Image.open(tmp_path / "s-grid.png").size[0] > 28
+    assert main(["sample", str(tmp_path / "run"), "-n", "10", "--out", str(tmp_path / "s.png")]) == 0
+    assert Image.open(tmp_path / "s.png").size[0] > 28
     assert main(["sample", str(tmp_path / "run"), "-n", "3", "--out", str(tmp_path / "pngs")]) == 0
-    assert sorted(p.name for p in (tmp_path / "pngs").iterdir()) == [
-        "000000.png",
-        "000001.png",
-        "000002.png",
-        "grid.png",
-    ]
+    assert sorted(p.name for p in (tmp_path / "pngs").iterdir()) == ["000000.png", "000001.png", "000002.png"]
     assert Image.open(tmp_path / "pngs" / "000001.png").size == (28, 28)
 
 

@@ -1,4 +1,5 @@
 import os
+import stat
 
 import pytest
 
@@ -73,3 +74,91 @@ def test_write_atomic_replaces_a_file_and_leaves_no_temporary_file(tmp_path):
     path.write_text("old")
     write_atomic(path, "new")
     assert path.read_text() == "new" and sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]
+
+
+# -- outputs are checked by the file they land on; every file of a run is protected (issue 26, S1–S4, S7) ---------
+
+
+def test_an_output_through_a_symbolic_link_into_a_run_is_refused(run, tmp_path):
+    (tmp_path / "to-step").symlink_to(run / "checkpoints" / "step-00000002")
+    (tmp_path / "to-checkpoints").symlink_to(run / "checkpoints")
+    for path in (tmp_path / "to-step" / "state.json", tmp_path / "to-checkpoints" / "step-00000002" / "x.bin"):
+        with pytest.raises(OutputError, match=f"is a file of the run {run}"):
+            check_output_file(path)
+    with pytest.raises(OutputError, match="is a folder of a run"):
+        check_output_folder(tmp_path / "to-step")
+
+
+def test_a_hard_link_to_a_run_file_is_refused(run, tmp_path):
+    os.link(run / "config.json", tmp_path / "hard.json")
+    with pytest.raises(OutputError, match="has 1 other hard link"):
+        check_output_file(tmp_path / "hard.json")
+
+
+@pytest.mark.parametrize(
+    "inner,always",
+    [
+        (".lock", True),
+        ("events.out.tfevents.1700000000.host.1.0", True),
+        (".config.json.tmp-7", True),
+        ("trial-03/config.json", True),
+        ("notes.txt", False),  # a new name is free; an existing file is the run's
+    ],
+)
+def test_every_file_of_a_run_is_protected(run, inner, always):
+    if always:
+        with pytest.raises(OutputError, match="is a file of the run"):
+            check_output_file(run / inner)
+    else:
+        assert check_output_file(run / inner) == run / inner
+    (run / inner).parent.mkdir(exist_ok=True)
+    (run / inner).write_text("x")
+    with pytest.raises(OutputError, match="is a file of the run"):
+        check_output_file(run / inner)
+
+
+@pytest.mark.parametrize(
+    "files", [(".lock",), (".lock", "config.json"), (".lock", "config.json", "log.txt"), ("config.json", "log.txt")]
+)
+def test_a_young_run_is_a_run_from_its_lock_on(tmp_path, files):
+    young = tmp_path / "young"
+    young.mkdir()
+    for name in files:
+        (young / name).write_text("{}")
+    for name in ("config.json", "log.txt", ".lock", "metrics.jsonl"):
+        with pytest.raises(OutputError, match=f"is a file of the run {young}"):
+            check_output_file(young / name)
+    assert check_output_file(young / "report.html") == young / "report.html"
+
+
+def test_gankits_own_outputs_and_new_names_at_a_runs_top_may_be_written(run, tmp_path):
+    for name in ("eval.json", "report.html", "grid-class.png"):
+        (run / name).write_text("old")
+        assert check_output_file(run / name) == run / name
+    assert check_output_file(run / "mine.npz") == run / "mine.npz"
+    assert check_output_folder(run / "pngs") == run / "pngs"
+    with pytest.raises(OutputError, match="is the folder of a run"):
+        check_output_folder(run)
+    assert check_output_folder(run, may_be_run=True) == run  # train --run-dir: check_run_dir says what to do
+
+
+def test_a_symbolic_link_a_pipe_or_a_folder_is_never_renamed_over(tmp_path):
+    target = tmp_path / "target.txt"
+    target.write_text("kept")
+    (tmp_path / "link").symlink_to(target)
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "folder").mkdir()
+    for name, kind in (("link", "is a symbolic link"), ("fifo", "is not a regular file"), ("folder", "is a folder")):
+        with pytest.raises(OutputError, match=kind):
+            check_output_file(tmp_path / name)
+        with pytest.raises(OutputError, match="nothing was replaced"):
+            write_atomic(tmp_path / name, "new")
+    assert (tmp_path / "link").is_symlink() and target.read_text() == "kept"
+    assert stat.S_ISFIFO(os.lstat(tmp_path / "fifo").st_mode) and (tmp_path / "folder").is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "folder", "link", "target.txt"]  # no temporary
+
+
+def test_an_empty_output_path_is_refused():
+    for check in (check_output_file, check_output_folder):
+        with pytest.raises(OutputError, match="--out is empty"):
+            check("")
