@@ -8,10 +8,10 @@ import os
 import sys
 from typing import NoReturn
 
-from gankit.commands import demo, eval, export, grid, recipes, report, sample, serve, train
+from gankit.commands import animate, demo, eval, export, grid, recipes, report, sample, serve, train
 from gankit.errors import DistributedError, GankitError
 
-COMMANDS = (train, sample, grid, demo, report, serve, eval, export, recipes)  # in the order of `gankit --help`
+COMMANDS = (train, sample, grid, animate, demo, report, serve, eval, export, recipes)  # in the order of `gankit --help`
 
 
 class Parser(argparse.ArgumentParser):
