@@ -13,10 +13,10 @@ import os
 import sys
 from typing import NoReturn
 
-from gankit.commands import config, demo, eval, export, grid, options, recipes, report, sample, serve, train
+from gankit.commands import animate, config, demo, eval, export, grid, options, recipes, report, sample, serve, train
 from gankit.errors import DistributedError, GankitError
 
-COMMANDS = (train, sample, grid, demo, report, serve, eval, export, recipes, config)  # in the order of `gankit --help`
+COMMANDS = (train, sample, grid, animate, demo, report, serve, eval, export, recipes, config)  # `gankit --help` order
 
 
 class Parser(argparse.ArgumentParser):

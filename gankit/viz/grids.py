@@ -94,13 +94,35 @@ def class_grid(
 
 
 def category_grid(
-    trained: TrainedGenerator, layout: LatentLayout, z: torch.Tensor, categories: Sequence[int] | None = None
+    trained: TrainedGenerator,
+    layout: LatentLayout,
+    z: torch.Tensor,
+    categories: Sequence[int] | None = None,
+    continuous: tuple[float, ...] | None = None,
 ) -> np.ndarray:
     """InfoGAN: row i is the categorical code c1 = categories[i] (default: all), columns the vectors of ``z``
-    (N, D), continuous codes at 0 — Chen et al. (2016), Figure 2(a), with rows and columns swapped."""
+    (N, D), continuous codes at ``continuous`` (default 0) — Chen et al. (2016), Figure 2(a), with rows and
+    columns swapped."""
     values = _chosen(categories, layout.categories, "categorical code")
-    rows = [generate(trained, layout, neutral_input(layout, z, category=k)) for k in values]
+    codes = {} if continuous is None else {"continuous": continuous}
+    rows = [generate(trained, layout, neutral_input(layout, z, category=k, **codes)) for k in values]
     return image_grid(torch.cat(rows), nrow=len(z))
+
+
+def latent_grid(
+    trained: TrainedGenerator, layout: LatentLayout, z: torch.Tensor, continuous: tuple[float, ...] | None = None
+) -> np.ndarray:
+    """G(z) for the latent vectors ``z`` (N, D) as one picture: a row per class (:func:`class_grid`) or InfoGAN
+    category (:func:`category_grid`) with the z's in the columns, else a square grid; ``continuous``: InfoGAN's
+    continuous codes, the same in every image (default: their centre). Image generators only."""
+    if layout.output != "images":
+        raise LatentInputError("latent pictures are drawn for image generators; this one makes 2-D points")
+    if layout.classes:
+        return class_grid(trained, layout, z)
+    if layout.categories:
+        return category_grid(trained, layout, z, continuous=continuous)
+    codes = {} if continuous is None else {"continuous": continuous}
+    return image_grid(generate(trained, layout, neutral_input(layout, z, **codes)))
 
 
 def code_traversal_grid(

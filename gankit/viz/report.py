@@ -28,6 +28,7 @@ from gankit.store.layout import RunPaths, read_config
 from gankit.store.outputs import check_output_file, write_atomic
 from gankit.trained import TrainedGenerator, load_generator
 from gankit.version import __version__
+from gankit.viz.animate import TRAINING_FPS, TRAINING_HOLD_S, gif_bytes, sample_grids, strip_of, training_frames
 from gankit.viz.grids import class_grid, code_grid, png_bytes, traversal_grid
 from gankit.viz.latent import LatentLayout, latent_layout, sample_z
 from gankit.viz.plots import curve_figure, curve_groups, figure_png, figure_svg, scatter_figure
@@ -38,6 +39,7 @@ def _warn(message: str) -> None:
 
 
 MAX_STRIP = 10  # sample grids shown in the strip over training
+MAX_GIF_FRAMES = 24  # sample grids in the report's animation of training (~5 KB each for digits)
 TRAVERSAL_DIMS = 6  # latent coordinates swept in the traversal figure
 
 
@@ -85,26 +87,17 @@ def read_evaluation(path: Path) -> dict[str, Any] | None:
     return evaluation
 
 
-def sample_grids(paths: RunPaths) -> list[tuple[int, Path]]:
-    """(step, PNG) of every sample grid of the run, by step."""
-    found = []
-    for png in paths.samples.glob("step-*.png"):
-        digits = png.stem.removeprefix("step-")
-        if digits.isdigit():
-            found.append((int(digits), png))
-    return sorted(found)
+def data_uri(data: bytes, mime: str = "image/png") -> str:
+    return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
 
 
-def strip_of(grids: list[tuple[int, Path]], n: int = MAX_STRIP) -> list[tuple[int, Path]]:
-    """At most ``n`` grids, evenly spread, always with the first and the last."""
-    if len(grids) <= n:
-        return grids
-    picks = sorted({round(i * (len(grids) - 1) / (n - 1)) for i in range(n)})
-    return [grids[i] for i in picks]
-
-
-def data_uri(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+def training_gif(grids: list[tuple[int, Path]], n: int = MAX_GIF_FRAMES) -> str | None:
+    """The animation of ``gankit animate RUN`` (at most ``n`` grids, evenly spread) as a data URI, made anew from
+    the grids (so it is never stale and the report writes nothing else); None for fewer than 2 grids."""
+    if len(grids) < 2:
+        return None
+    frames, labels = training_frames(strip_of(grids, n))
+    return data_uri(gif_bytes(frames, TRAINING_FPS, labels, TRAINING_HOLD_S), "image/gif")
 
 
 def format_value(value: Any) -> str:
@@ -194,7 +187,8 @@ def render_report(summary: RunSummary) -> str:
         run=summary.root.name,
         last=records[-1] if records else None,
         latest=_table(records[-1]) if records else [],
-        strip=[(step, data_uri(png.read_bytes())) for step, png in strip_of(summary.grids)],
+        strip=[(step, data_uri(png.read_bytes())) for step, png in strip_of(summary.grids, MAX_STRIP)],
+        animation=training_gif(summary.grids),
         curves=curves,
         evaluation=_table(evaluation),
         eval_blocks=[(k, _table(v)) for k, v in evaluation.items() if isinstance(v, dict)],

@@ -14,8 +14,9 @@ from typing import Any
 from gankit.metrics.spread import format_mean_se, numbers, spreads
 from gankit.store.layout import RunPaths, ended_trials, read_config
 from gankit.store.outputs import check_output_file, write_atomic
+from gankit.viz.animate import sample_grids
 from gankit.viz.plots import curve_groups, figure_svg, spread_figure
-from gankit.viz.report import data_uri, format_value, read_evaluation, read_records, render_page, sample_grids
+from gankit.viz.report import data_uri, format_value, read_evaluation, read_records, render_page
 
 LOGGED = ("d_loss", "g_loss")  # the last logged values shown for each trial
 

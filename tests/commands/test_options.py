@@ -13,10 +13,12 @@ def test_every_command_that_loads_g_takes_the_shared_weights_options(monkeypatch
     shared = options.weights_options
     monkeypatch.setattr(options, "weights_options", lambda parser: given.append(parser.prog) or shared(parser))
     make_parser()
-    assert sorted(given) == ["gankit eval", "gankit grid", "gankit sample", "gankit serve"]
+    assert sorted(given) == ["gankit animate", "gankit eval", "gankit grid", "gankit sample", "gankit serve"]
 
 
-@pytest.mark.parametrize("command", [["eval"], ["sample", "--out", "x.npz"], ["grid", "--by", "class"], ["serve"]])
+@pytest.mark.parametrize(
+    "command", [["eval"], ["sample", "--out", "x.npz"], ["grid", "--by", "class"], ["serve"], ["animate"]]
+)
 def test_checkpoint_and_no_ema_mean_the_same_on_every_command(command):
     args = make_parser().parse_args([command[0], "RUN", *command[1:], "--checkpoint", "C", "--no-ema"])
     assert (args.run, args.checkpoint, args.no_ema) == ("RUN", "C", True)
@@ -29,6 +31,7 @@ def test_eval_takes_the_weights_options_of_the_commands_that_load_g():
         return [(a.option_strings, a.help, a.default) for a in sub.choices[command]._actions if a.dest in WEIGHTS]
 
     assert len(weights("eval")) == 2 and weights("eval") == weights("sample") == weights("grid") == weights("serve")
+    assert weights("animate") == weights("eval")
 
 
 @pytest.mark.parametrize("text,value", [("1000", 1000), ("1_000", 1000), ("1e3", 1000), ("-2", -2), ("2.0", 2)])

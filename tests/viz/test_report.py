@@ -2,6 +2,7 @@ import base64
 import io
 import json
 import re
+import shutil
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ from PIL import Image
 
 from gankit.cli import main
 from gankit.errors import CheckpointError
+from gankit.viz.animate import LABEL_HEIGHT
 from gankit.viz.report import format_value, read_records, strip_of, write_report
 
 
@@ -122,3 +124,18 @@ def test_an_infogan_report_has_the_code_grid(infogan_run, tmp_path):
     assert caption in html and "<b>Per class.</b>" not in html
     codes = _images(html)[-2]
     assert codes.size == (2 + 8 * 30, 2 + (2 + 10) * 30)  # a row for c2, one for c3 (8 values), 10 categories
+
+
+def test_report_embeds_the_training_animation_of_two_grids_or_more(cgan_run, tmp_path):
+    html = write_report(cgan_run, tmp_path / "r.html").read_text()
+    gifs = re.findall(r'src="data:image/gif;base64,([^"]+)"', html)
+    assert len(gifs) == 1 and "<code>gankit animate run</code> writes it as a GIF" in html
+    gif = Image.open(io.BytesIO(base64.b64decode(gifs[0])))
+    assert gif.n_frames == 2 and gif.info["loop"] == 0  # the grids of steps 0 and 2
+    grid = Image.open(cgan_run / "samples" / "step-00000000.png")
+    assert gif.size == (grid.width, grid.height + LABEL_HEIGHT)  # each grid labelled with its step
+    run = tmp_path / "run"
+    shutil.copytree(cgan_run, run)
+    (run / "samples" / "step-00000002.png").unlink()
+    html = write_report(run, tmp_path / "one.html").read_text()
+    assert "data:image/gif" not in html and "animated" not in html  # one grid: nothing to animate
