@@ -28,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     options.run_argument(a)
     a.add_argument("--what", choices=WHATS, default="training", help="what to animate (default training)")
     a.add_argument(
-        "--out", help="the .gif (or .mp4) to write (default RUN/animations/WHAT.gif); replaced only with --force"
+        "--out", help="the .gif (or .mp4) to write (default RUN/animation-WHAT.gif); replaced only with --force"
     )
     a.add_argument("--force", action="store_true", help="replace --out if it exists")
     a.add_argument(
@@ -67,12 +67,12 @@ def cmd_animate(args: argparse.Namespace) -> None:
 
 
 def output_path(args: argparse.Namespace, run: str) -> Path:
-    """``--out`` (default RUN/animations/WHAT.gif), checked before any work: a .gif or .mp4 that may be written,
+    """``--out`` (default RUN/animation-WHAT.gif), checked before any work: a .gif or .mp4 that may be written,
     and not an existing file unless ``--force``."""
     from gankit.store.outputs import OutputError, check_output_file
     from gankit.viz.animate import check_format
 
-    out = Path(args.out) if args.out is not None else Path(run) / "animations" / f"{args.what}.gif"
+    out = Path(args.out) if args.out is not None else Path(run) / f"animation-{args.what}.gif"
     check_format(out)
     check_output_file(out)
     if out.exists() and not args.force:

@@ -3,12 +3,12 @@
 Outputs are checked by the file they land on, not by how the path is spelled: the folders of the path are
 resolved (symbolic links, ``..``), and a run is recognised by what its folder holds
 (``gankit.store.layout.is_run_folder``). Inside a run an output may only be one of gankit's own outputs at
-the run's top (``eval.json``, ``report.html``, ``grid-*.png``), or a new name there that is not one the run
-writes (``config.json``, ``log.txt``, ``metrics.jsonl``, ``events.out.tfevents.*``, ``checkpoints``, a hidden
-name, …). Every other file of a run, and everything in its folders, is never an output: ``gankit report RUN
---out RUN/.lock`` is refused, and so is ``--out LINK/state.json`` with ``LINK`` a symbolic link to a
-checkpoint. An output is never a symbolic link, a folder, a device or a file with other hard links: it is
-replaced by renaming a new file over it, which must replace nothing but a regular file.
+the run's top (``eval.json``, ``report.html``, ``grid-*.png``, ``animation-*.gif``), or a new name there that
+is not one the run writes (``config.json``, ``log.txt``, ``metrics.jsonl``, ``events.out.tfevents.*``,
+``checkpoints``, a hidden name, …). Every other file of a run, and everything in its folders, is never an
+output: ``gankit report RUN --out RUN/.lock`` is refused, and so is ``--out LINK/state.json`` with ``LINK`` a
+symbolic link to a checkpoint. An output is never a symbolic link, a folder, a device or a file with other
+hard links: it is replaced by renaming a new file over it, which must replace nothing but a regular file.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from gankit.errors import GankitError
 from gankit.store.layout import is_run_folder
 from gankit.store.tempfiles import TEMP_EXTRA, staged
 
-RUN_OUTPUTS = ("eval.json", "report.html", "grid-*.png")  # what commands write at the top of a run, by default
+RUN_OUTPUTS = ("eval.json", "report.html", "grid-*.png", "animation-*.gif")  # what commands write in a run by default
 RUN_NAMES = ("config.json", "metrics.jsonl", "fid.jsonl", "log.txt", "trials.jsonl", "checkpoints", "samples")
 RUN_PATTERNS = (".*", "events.out.tfevents.*", "trial-*")  # hidden files (the lock, temporaries), TensorBoard
 

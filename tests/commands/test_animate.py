@@ -20,7 +20,7 @@ def test_animate_writes_the_training_gif_into_the_run_and_replaces_it_only_with_
     run = tmp_path / "run"
     shutil.copytree(cgan_run, run)
     assert main(["animate", str(run)]) == 0
-    out = run / "animations" / "training.gif"
+    out = run / "animation-training.gif"
     frames, shown = _frames(out)
     grids = sorted((run / "samples").glob("step-*.png"))
     assert len(frames) == len(grids) == 2 and shown == [250, 1250]  # 4 fps, the last grid held 1 s longer

@@ -41,7 +41,7 @@ def test_segments_and_sweeps_use_exactly_the_frames_asked_for():
 def test_latent_grid_of_an_unconditional_run_is_square_and_codes_need_infogan(image_run, toy_run):
     trained = load_generator(image_run)
     layout = latent_layout(trained)
-    assert latent_grid(trained, layout, sample_z(layout, 4, 0)).shape == (2 + 2 * 30, 2 + 2 * 30, 1)
+    assert latent_grid(trained, layout, sample_z(layout, 4, 0)).shape == (2 + 2 * 30, 2 + 2 * 30)
     with pytest.raises(LatentInputError, match="no continuous InfoGAN codes"):
         code_frames(trained, layout, 2, 4)
     toy = load_generator(toy_run)
