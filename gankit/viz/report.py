@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -38,6 +39,8 @@ def _warn(message: str) -> None:
 
 
 MAX_STRIP = 10  # sample grids shown in the strip over training
+SAMPLE_NAME = re.compile(r"step-([0-9]{1,12})\.png", re.ASCII)  # a grid the run wrote (not step-².png)
+MAX_CURVES = 24  # plots of logged fields; the others are named in a note (a log of 3,000 fields stays quick)
 TRAVERSAL_DIMS = 6  # latent coordinates swept in the traversal figure
 
 
@@ -89,9 +92,9 @@ def sample_grids(paths: RunPaths) -> list[tuple[int, Path]]:
     """(step, PNG) of every sample grid of the run, by step."""
     found = []
     for png in paths.samples.glob("step-*.png"):
-        digits = png.stem.removeprefix("step-")
-        if digits.isdigit():
-            found.append((int(digits), png))
+        match = SAMPLE_NAME.fullmatch(png.name)
+        if match:
+            found.append((int(match[1]), png))
     return sorted(found)
 
 
@@ -124,6 +127,12 @@ def latent_pictures(trained: TrainedGenerator, layout: LatentLayout, seed: int =
         from gankit.data import load_data
 
         reference = load_data(trained.config.data, log=lambda _: None).x[:2000]
+        if tuple(reference.shape[1:]) != trained.data_shape:
+            raise CheckpointError(
+                f"the G of {trained.checkpoint} makes {'×'.join(map(str, trained.data_shape))}-D points, but the "
+                f"run's config.json says data.name={trained.config.data.name}, whose data have shape "
+                f"{'×'.join(map(str, reference.shape[1:]))}: config.json was edited or belongs to another run"
+            )
         figure = scatter_figure(trained.generate(2000, seed=seed), reference)
         caption = "2,000 points G(z) (blue) over 2,000 real points (grey)."
         return [Picture("Samples", caption, data_uri(figure_png(figure)))]
@@ -185,7 +194,10 @@ def render_page(template: str, cfg: Config, **context: Any) -> str:
 def render_report(summary: RunSummary) -> str:
     """The report page as one HTML string."""
     records = summary.records
-    curves = [(title, figure_svg(curve_figure(records, keys, title))) for title, keys in curve_groups(records).items()]
+    groups = curve_groups(records)
+    shown = dict(list(groups.items())[:MAX_CURVES])
+    curves = [(title, figure_svg(curve_figure(records, keys, title))) for title, keys in shown.items()]
+    left_out = [key for keys in list(groups.values())[MAX_CURVES:] for key in keys]
     evaluation = summary.evaluation or {}
     return render_page(
         "report.html",
@@ -196,6 +208,7 @@ def render_report(summary: RunSummary) -> str:
         latest=_table(records[-1]) if records else [],
         strip=[(step, data_uri(png.read_bytes())) for step, png in strip_of(summary.grids)],
         curves=curves,
+        curves_left_out=left_out,
         evaluation=_table(evaluation),
         eval_blocks=[(k, _table(v)) for k, v in evaluation.items() if isinstance(v, dict)],
         latent=summary.latent,
