@@ -20,7 +20,7 @@ def _reference_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
     return x.round().clamp(0, 255).to(torch.uint8)
 
 
-@pytest.mark.parametrize("sigma", [0.5, 1.5, 4.0, 8.0])
+@pytest.mark.parametrize("sigma", [0.5, 1.5, 4.0, 6.0])
 def test_the_blur_is_the_gaussian_with_reflected_edges(sigma):
     images = torch.randint(0, 256, (3, 2, 28, 20), generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
     difference = (gaussian_blur(images, sigma).int() - _reference_blur(images, sigma).int()).abs()

@@ -95,9 +95,9 @@ def test_scoring_more_samples_than_fit_is_refused_with_the_largest_n_that_fits(m
     from gankit.metrics.extractors import FeatureExtractor
 
     extractor = FeatureExtractor("test", "", lambda x: x, info={"feature_dim": 128})
-    monkeypatch.setattr(available, "host_memory", lambda: 2 * 2**30)
+    monkeypatch.setattr(available, "host_memory", lambda: 2**30)
     per_sample = 8 * (784 + 128)
-    largest = (2 * 2**30 - 64 * 2**20) // per_sample
+    largest = (2**30 - 64 * 2**20) // per_sample
     check_scoring_memory(largest, (1, 28, 28), extractor)
     with pytest.raises(ConfigError, match=f"scoring 200,000 samples would need .* lower -n to at most {largest:,}$"):
         check_scoring_memory(200_000, (1, 28, 28), extractor)
