@@ -14,7 +14,7 @@ import sys
 from typing import NoReturn
 
 from gankit.commands import animate, config, demo, eval, export, grid, options, recipes, report, sample, serve, train
-from gankit.errors import DistributedError, GankitError
+from gankit.errors import DistributedError, GankitError, path_error
 
 COMMANDS = (train, sample, grid, animate, demo, report, serve, eval, export, recipes, config)  # `gankit --help` order
 
@@ -63,7 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as e:  # --help, or a usage error argparse has already printed
         return e.code if isinstance(e.code, int) else 2
     try:
-        args.func(args)
+        try:
+            args.func(args)
+        except OSError as e:  # a path too long or looping, wherever it was used: bad input, not a bug
+            if path_error(e) is None:
+                raise
+            raise path_error(e) from None
     except GankitError as e:
         if reports(e):
             print(f"gankit: error: {e}", file=sys.stderr)

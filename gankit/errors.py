@@ -1,5 +1,7 @@
 """The exceptions gankit raises for bad input: each message says what is wrong and how to fix it."""
 
+import errno
+
 
 class GankitError(Exception):
     """Base class: an error caused by the user's input, shown without a traceback by the CLI."""
@@ -34,3 +36,23 @@ class DistributedError(GankitError):
     def __init__(self, message: str, agreed: bool = False):
         super().__init__(message)
         self.agreed = agreed
+
+
+class PathError(GankitError):
+    """A path the system refuses whatever gankit does with it: a name or path too long, a loop of symbolic links."""
+
+
+PATH_ERRNOS = {
+    errno.ENAMETOOLONG: "is longer than this system allows (a name at most 255 bytes, a path at most 4,096): "
+    "use a shorter path",
+    errno.ELOOP: "passes through a loop of symbolic links: fix or remove the links",
+}
+
+
+def path_error(error: OSError) -> PathError | None:
+    """The :class:`PathError` an OSError from a path given by the user means, or None (another kind of failure)."""
+    if error.errno not in PATH_ERRNOS:
+        return None
+    name = str(error.filename if error.filename is not None else "a path")
+    shown = name if len(name) <= 80 else name[:79] + "…"
+    return PathError(f"{shown} {PATH_ERRNOS[error.errno]}")

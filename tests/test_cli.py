@@ -66,3 +66,23 @@ def test_the_parser_help_recipes_and_config_import_no_torch():
     done = subprocess.run([sys.executable, "-c", NO_TORCH], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "[]\n"
+
+
+def test_a_path_the_system_refuses_is_a_clear_error_wherever_it_is_used(tmp_path, capsys):
+    """Issue 26: names over the OS limit (ENAMETOOLONG) and loops of links (ELOOP) were 'unexpected' (exit 1)."""
+    import errno
+
+    from gankit.errors import path_error
+
+    long = str(tmp_path / ("n" * 300))
+    cases = [
+        (["report", long], "is longer than this system allows"),
+        (["eval", "--real", "--data-dir", long, "-n", "10", "--out", str(tmp_path / "r.json")], "is longer than this"),
+        (["train", "--dry-run", "--recipe", "dcgan", "--data-dir", long], "is longer than this system allows"),
+    ]
+    for argv, says in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err.startswith("gankit: error: ") and err.count("\n") == 1 and says in err, err
+    assert "loop of symbolic links" in str(path_error(OSError(errno.ELOOP, "Too many levels", "/x/y")))
+    assert path_error(OSError(errno.EACCES, "Permission denied", "/x")) is None  # not a path's fault alone

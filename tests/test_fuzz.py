@@ -440,3 +440,91 @@ def test_fuzz_damaged_checkpoints(ema_run, tmp_path_factory, capsys, monkeypatch
     case()
     print(f"damaged checkpoints: {len(cases)} cases, " + ", ".join(f"{k} {cases.count(k)}" for k in sorted(set(cases))))
     assert len(cases) >= 50 and len(set(cases)) == 7  # every class of damage reached
+
+
+# == issue 26, inputs: huge numbers in metrics.jsonl, names at the OS's limits, odd sample file names ==========
+
+HUGE_NUMBERS = st.one_of(
+    st.sampled_from([1e308, -1e308, 1.7976931348623157e308, -1.7976931348623157e308, 1e300, -1e151, 5e-324]),
+    st.sampled_from([10**30, -(10**30), 10**308, 2**1023, 10**400, 0, -0.0]),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+LOG_FIELDS = st.sampled_from(["d_loss", "g_loss", "d_real", "d_fake", "gp", "images_per_s", "extra"])
+ODD_NAMES = st.one_of(
+    st.text(max_size=12).filter(lambda t: "/" not in t and "\0" not in t),
+    st.sampled_from(["²", "٣", "00000002", "1e3", "-1", "+1", " 1", "1 ", "0x1", "1_000", "9" * 40, "१२", "½"]),
+)
+
+
+def _bare_run(source: Path, folder: Path) -> Path:
+    """A run folder with ``source``'s config.json, metrics.jsonl and sample grids, but no checkpoint: a report
+    of it draws only the curves and the strip, quickly."""
+    run = folder / "run"
+    (run / "samples").mkdir(parents=True)
+    for name in ("config.json", "metrics.jsonl"):
+        shutil.copy(source / name, run / name)
+    for png in (source / "samples").glob("*.png"):
+        shutil.copy(png, run / "samples" / png.name)
+    return run
+
+
+def _long_path_commands(run: Path, outside: Path, n: int) -> list[list[str]]:
+    long = str(outside / ("n" * n))
+    deep = str(outside / "/".join(["d" * 200] * (n // 200 + 1)))  # names within the limit, a path past it
+    return [
+        ["report", long],
+        ["report", str(run), "--out", long + ".html"],
+        ["report", str(run), "--out", deep + ".html"],
+        ["eval", "--real", "-n", "10", "--data-dir", long],
+        ["train", "--dry-run", *SETUP, "--data-dir", deep],
+        ["train", "--dry-run", *SETUP, "--run-dir", long],
+        ["train", "--dry-run", *SETUP, "--run-dir", deep],
+    ]
+
+
+def test_fuzz_inputs_of_issue_26(cgan_run, tmp_path_factory, capsys, monkeypatch):
+    """Huge numbers in metrics.jsonl, sample grids with odd names, paths at and past the OS's limits and an empty
+    ``--out``: each a report, a clean error, or a dry run, and the run unchanged but for the output asked for."""
+    run = _bare_run(cgan_run, tmp_path_factory.mktemp("inputs"))
+    outside = tmp_path_factory.mktemp("inputs-out")
+    monkeypatch.chdir(outside)
+    metrics, original = run / "metrics.jsonl", (run / "metrics.jsonl").read_bytes()
+    cases: list[int] = []
+
+    @settings(fuzz(80), phases=[Phase.explicit, Phase.generate])  # no shrinking: each case restores the run
+    @given(st.sampled_from(["numbers", "names", "paths", "empty"]), st.data())
+    def case(kind: str, data: st.DataObject) -> None:
+        made: list[Path] = []
+        argv = ["report", str(run), "--out", str(outside / "r.html")]
+        if kind == "numbers":
+            records = data.draw(st.lists(st.dictionaries(LOG_FIELDS, HUGE_NUMBERS, min_size=1), min_size=1, max_size=3))
+            lines = [json.dumps({"step": 10 + i, **r}) for i, r in enumerate(records)]
+            metrics.write_bytes(original + "\n".join(lines).encode() + b"\n")
+        elif kind == "names":
+            png = next((run / "samples").glob("step-*.png"))
+            made = [run / "samples" / f"step-{data.draw(ODD_NAMES)}.png"]
+            if not made[0].exists():
+                made[0].write_bytes(png.read_bytes())
+            else:
+                made = []
+        elif kind == "paths":
+            argv = data.draw(st.sampled_from(_long_path_commands(run, outside, data.draw(st.integers(200, 5000)))))
+        else:
+            argv = ["report", str(run), "--out", ""]
+        before = snapshot(run)
+        try:
+            code, _ = run_cli(argv, capsys)
+            cases.append(code)
+            assert snapshot(run) == before
+        finally:
+            metrics.write_bytes(original)
+            for path in made:
+                path.unlink()
+            (outside / "r.html").unlink(missing_ok=True)
+
+    case()
+    print(f"issue 26 inputs: {len(cases)} cases, {cases.count(0)} succeeded")
+    assert len(cases) >= 75 and 10 <= cases.count(0) < len(cases)
+
+
+# == end of issue 26, inputs ==================================================================================

@@ -87,7 +87,7 @@ def footprint(cfg: Config, data_shape: tuple[int, ...], space: LatentSpace) -> F
         raise ConfigError(f"the networks of this config cannot be built: {' '.join(str(e).split())[:200]}") from None
     g_params, d_params, e_params = _count(g), _count(d), _count(encoder)
     batch = cfg.train.batch_size
-    g_act, d_act = _activations(g, d, space, batch)
+    g_act, d_act = _activations(g, d, space, batch, cfg.model.pack)
     ema = g_params if cfg.train.ema is not None else 0
     state = FLOAT * (
         (g_params + e_params) * (2 + optimizer_slots(cfg.g_optim)) + d_params * (2 + optimizer_slots(cfg.d_optim)) + ema
@@ -96,10 +96,35 @@ def footprint(cfg: Config, data_shape: tuple[int, ...], space: LatentSpace) -> F
     return Footprint(g_params, d_params, e_params, g_act + 2 * d_act, grid, state)
 
 
-def _activations(g: nn.Module, d: nn.Module, space: LatentSpace, batch: int) -> tuple[int, int]:
-    """Elements output by G's and D's layers for one batch, counted on the meta device."""
+def _batch_statistics_guards(player: str, net: nn.Module, pack: int) -> list[torch.utils.hooks.RemovableHandle]:
+    """Hooks that refuse (ConfigError) a batch-norm layer seeing one value per channel, or a minibatch layer
+    seeing one sample: batch statistics of one value are undefined (PyTorch raises), minibatch features of
+    one sample are constant. ``pack``: samples per row of ``net``'s input (D's packs)."""
+    from gankit.nets.minibatch import MinibatchDiscrimination, MinibatchStdDev
+
+    def check(module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> None:
+        x = inputs[0]
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            alone, what = x.numel() // max(x.shape[1], 1) < 2, f"its batch norm ({type(module).__name__})"
+        else:
+            alone, what = x.shape[0] < 2, f"its minibatch features ({type(module).__name__})"
+        if alone:
+            packs = f" (packs of model.pack={pack})" if pack > 1 else ""
+            raise ConfigError(
+                f"train.batch_size={x.shape[0] * pack} gives {player} one sample per batch{packs}, and {what} "
+                f"needs statistics over at least 2: set train.batch_size to at least {2 * pack}"
+            )
+
+    kinds = (nn.modules.batchnorm._BatchNorm, MinibatchDiscrimination, MinibatchStdDev)
+    return [m.register_forward_pre_hook(check) for m in net.modules() if isinstance(m, kinds) and m.training]
+
+
+def _activations(g: nn.Module, d: nn.Module, space: LatentSpace, batch: int, pack: int = 1) -> tuple[int, int]:
+    """Elements output by G's and D's layers for one batch, counted on the meta device; ConfigError if a layer
+    needs batch statistics that one batch cannot give (``_batch_statistics_guards``)."""
     g_count, g_hooks = _layer_outputs([g])
     d_count, d_hooks = _layer_outputs([d])
+    g_hooks += _batch_statistics_guards("G", g, 1) + _batch_statistics_guards("D", d, pack)
     try:
         with torch.device("meta"), torch.no_grad():
             latent = space.sample(batch, "meta")

@@ -23,6 +23,7 @@ reference features come from the on-disk cache when ``cache`` is on (``gankit.me
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,12 +33,14 @@ import torch
 
 from gankit.config import DataConfig
 from gankit.data import TensorData, load_data
+from gankit.memory import available
 from gankit.metrics.catalog import choose, measure, selected
 from gankit.metrics.conditional import balanced_latents
 from gankit.metrics.corruptions import gaussian_blur, only_class
 from gankit.metrics.errors import EvaluatorError, MetricInputError
 from gankit.metrics.extractors import FeatureExtractor, load_extractor
 from gankit.metrics.feature_cache import FeatureCache, default_cache_dir
+from gankit.metrics.prdc import CHUNK_BYTES
 from gankit.metrics.precision import autocast
 from gankit.metrics.protocol import DEFAULT_N, Protocol, data_defaults
 from gankit.metrics.registry import Context
@@ -130,6 +133,7 @@ def evaluate_run(
         )
         reference = load_data(reference_cfg, log=lambda _: None)
     assert protocol.n_fake is not None  # resolved
+    check_scoring_memory(protocol.n_fake, trained.data_shape, extractor)
     latent = balanced_latents(trained, protocol.n_fake, protocol.seed)
     assert protocol.precision is not None  # resolved
     with torch.inference_mode(), autocast(protocol.precision):
@@ -161,6 +165,7 @@ def evaluate_real(
     reference = load_data(DataConfig(name=data, dir=protocol.data_dir, split=protocol.reference_split), log=quiet)
     images = scored.x if only is None else only_class(scored.x, scored.y, only)
     images = images[: protocol.n_fake]
+    check_scoring_memory(len(images), tuple(images.shape[1:]), extractor)
     if blur is not None:
         images = gaussian_blur(images, blur)
     subject = {"kind": "real", "data": data, "split": split, "source": scored.source}
@@ -168,6 +173,22 @@ def evaluate_real(
     protocol = protocol.replace(n_fake=len(images))
     context = Context(protocol, data, images, reference.x[:DEFAULT_N], extractor, cache=feature_cache(cache, log))
     return score(subject, context, reference, t0)
+
+
+INCEPTION_DIM = 2048  # features per sample assumed for an extractor that does not say (Inception's pool3)
+
+
+def check_scoring_memory(n: int, shape: tuple[int, ...], extractor: FeatureExtractor | None) -> None:
+    """ConfigError unless scoring ``n`` samples of ``shape`` fits in memory, naming the largest n that does.
+
+    Per sample: its float32 copy twice (generated in batches, then joined) and its float32 features twice (the
+    same); the k-NN metrics' distances take at most ``CHUNK_BYTES`` at a time (``gankit.metrics.prdc``)."""
+    features = extractor.info.get("feature_dim", INCEPTION_DIM) if extractor is not None else 0
+    per_sample = 2 * 4 * (math.prod(shape) + features)
+    free = available.host_memory()
+    largest = max(0, ((free or 0) - CHUNK_BYTES) // per_sample)
+    fix = f"lower -n to at most {largest:,}"
+    available.check_fits(n * per_sample + CHUNK_BYTES, free, f"scoring {n:,} samples", fix)
 
 
 def write_result(result: dict[str, Any], path: str | Path) -> Path:

@@ -32,9 +32,19 @@ class PRDC:
         return asdict(self)
 
 
+CHUNK_BYTES = 64 * 2**20  # the most one chunk of float32 distances takes: PRDC's memory stays bounded at any N
+
+
+def rows_per_chunk(columns: int, chunk: int) -> int:
+    """Rows of a distance matrix of ``columns`` columns computed at once: ``chunk``, fewer if they would take
+    more than ``CHUNK_BYTES`` (200,000 samples: 83 rows, not 2,048 rows of 1.6 GB)."""
+    return max(1, min(chunk, CHUNK_BYTES // (4 * max(columns, 1))))
+
+
 def kth_neighbour_radii(x: torch.Tensor, k: int, chunk: int = 2048) -> torch.Tensor:
     """Distance from each row of x to its k-th nearest other row (topk: faster than kthvalue on CPUs)."""
-    nearest = [torch.cdist(part, x).topk(k + 1, dim=1, largest=False).values for part in x.split(chunk)]
+    parts = x.split(rows_per_chunk(len(x), chunk))
+    nearest = [torch.cdist(part, x).topk(k + 1, dim=1, largest=False).values for part in parts]
     radii = [values[:, -1] for values in nearest]  # the (k+1)-th: each row is its own nearest, at 0
     return torch.cat(radii)
 
@@ -51,7 +61,8 @@ def precision_recall_density_coverage(real: torch.Tensor, fake: torch.Tensor, k:
     r_real, r_fake = kth_neighbour_radii(x, k, chunk), kth_neighbour_radii(y, k, chunk)
     fake_in_real = torch.zeros(len(y), dtype=torch.long)  # per fake sample: the real balls that hold it
     recalled, covered = [], []  # per real sample: inside some fake ball; its ball holds some fake sample
-    for part, radii in zip(x.split(chunk), r_real.split(chunk), strict=True):
+    rows = rows_per_chunk(len(y), chunk)
+    for part, radii in zip(x.split(rows), r_real.split(rows), strict=True):
         distances = torch.cdist(part, y)
         in_real_ball = distances <= radii[:, None]
         fake_in_real += in_real_ball.sum(dim=0)

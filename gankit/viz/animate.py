@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -32,13 +33,16 @@ MP4_BLOCK = 16  # an MP4's frames are padded to a multiple of this (what H.264 e
 Frame = np.ndarray | Image.Image
 
 
+SAMPLE_NAME = re.compile(r"step-([0-9]{1,12})\.png", re.ASCII)  # a grid the run wrote (not step-².png)
+
+
 def sample_grids(paths: RunPaths) -> list[tuple[int, Path]]:
     """(step, PNG) of every sample grid of the run, by step."""
     found = []
     for png in paths.samples.glob("step-*.png"):
-        digits = png.stem.removeprefix("step-")
-        if digits.isdigit():
-            found.append((int(digits), png))
+        match = SAMPLE_NAME.fullmatch(png.name)
+        if match:
+            found.append((int(match[1]), png))
     return sorted(found)
 
 

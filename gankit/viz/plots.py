@@ -7,6 +7,7 @@ make from any thread and never open a window.
 from __future__ import annotations
 
 import io
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -24,6 +25,7 @@ CURVE_GROUPS = {
     "Throughput (images/s)": ("images_per_s",),
 }
 NOT_CURVES = {"step", "epoch", "images_seen", "elapsed_s"}
+LARGEST_DRAWN = 1e150  # beyond this magnitude, matplotlib's axis margins overflow: the values are drawn scaled
 
 
 def numeric_fields(records: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -49,11 +51,15 @@ def curve_figure(records: Sequence[Mapping[str, Any]], keys: Sequence[str], titl
     """Line plot of log fields against the generator step."""
     fig = Figure(figsize=(5.2, 3.0), layout="constrained")
     ax = fig.add_subplot()
-    for key in keys:
-        pts = [(r["step"], r[key]) for r in records if isinstance(r.get(key), (int, float))]
+    series = {key: [(r["step"], _as_float(r[key])) for r in records if _number(r.get(key))] for key in keys}
+    scale = value_scale(v for pts in series.values() for _, v in pts)
+    for key, pts in series.items():
         if pts:
             steps, values = zip(*pts, strict=True)
+            values = [v / 10**scale for v in values]
             ax.plot(steps, values, label=key, linewidth=1.4, marker="." if len(pts) < 30 else None)
+    if scale:
+        ax.set_ylabel(f"× 1e{scale}")
     _step_axes(ax, title)
     if len(keys) > 1:
         ax.legend(frameon=False, fontsize=9)
@@ -66,8 +72,9 @@ def spread_figure(runs: Sequence[Sequence[Mapping[str, Any]]], key: str, title: 
     fig = Figure(figsize=(5.2, 3.0), layout="constrained")
     ax = fig.add_subplot()
     at: dict[int, list[float]] = {}
+    scale = value_scale(float(r[key]) for records in runs for r in records if _finite(r.get(key)))
     for records in runs:
-        pts = [(r["step"], float(r[key])) for r in records if _finite(r.get(key))]
+        pts = [(r["step"], float(r[key]) / 10**scale) for r in records if _finite(r.get(key))]
         for step, value in pts:
             at.setdefault(step, []).append(value)
         if pts:
@@ -77,6 +84,8 @@ def spread_figure(runs: Sequence[Sequence[Mapping[str, Any]]], key: str, title: 
         ax.fill_between(steps, [min(at[s]) for s in steps], [max(at[s]) for s in steps], alpha=0.2, linewidth=0)
         ax.plot(steps, [sum(at[s]) / len(at[s]) for s in steps], linewidth=1.8, label=f"{key}: mean, min–max")
         ax.legend(frameon=False, fontsize=9)
+    if scale:
+        ax.set_ylabel(f"× 1e{scale}")
     _step_axes(ax, title)
     return fig
 
@@ -90,8 +99,27 @@ def _step_axes(ax: Any, title: str) -> None:
     ax.spines[["top", "right"]].set_visible(False)
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _as_float(value: int | float) -> float:
+    """``value`` as a float; ±inf for an integer beyond the floats (10**400)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.copysign(math.inf, value)
+
+
 def _finite(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
+    return _number(value) and math.isfinite(_as_float(value))
+
+
+def value_scale(values: Any) -> int:
+    """The power of ten the values of a plot are divided by (0 unless some finite one exceeds ``LARGEST_DRAWN``,
+    as 1e308 does: matplotlib cannot draw the span of such values)."""
+    largest = max((abs(v) for v in values if math.isfinite(v)), default=0.0)
+    return math.floor(math.log10(largest)) if largest > LARGEST_DRAWN else 0
 
 
 def scatter_figure(

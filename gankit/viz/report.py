@@ -40,6 +40,7 @@ def _warn(message: str) -> None:
 
 MAX_STRIP = 10  # sample grids shown in the strip over training
 MAX_GIF_FRAMES = 24  # sample grids in the report's animation of training (~5 KB each for digits)
+MAX_CURVES = 24  # plots of logged fields; the others are named in a note (a log of 3,000 fields stays quick)
 TRAVERSAL_DIMS = 6  # latent coordinates swept in the traversal figure
 
 
@@ -117,6 +118,12 @@ def latent_pictures(trained: TrainedGenerator, layout: LatentLayout, seed: int =
         from gankit.data import load_data
 
         reference = load_data(trained.config.data, log=lambda _: None).x[:2000]
+        if tuple(reference.shape[1:]) != trained.data_shape:
+            raise CheckpointError(
+                f"the G of {trained.checkpoint} makes {'×'.join(map(str, trained.data_shape))}-D points, but the "
+                f"run's config.json says data.name={trained.config.data.name}, whose data have shape "
+                f"{'×'.join(map(str, reference.shape[1:]))}: config.json was edited or belongs to another run"
+            )
         figure = scatter_figure(trained.generate(2000, seed=seed), reference)
         caption = "2,000 points G(z) (blue) over 2,000 real points (grey)."
         return [Picture("Samples", caption, data_uri(figure_png(figure)))]
@@ -178,7 +185,10 @@ def render_page(template: str, cfg: Config, **context: Any) -> str:
 def render_report(summary: RunSummary) -> str:
     """The report page as one HTML string."""
     records = summary.records
-    curves = [(title, figure_svg(curve_figure(records, keys, title))) for title, keys in curve_groups(records).items()]
+    groups = curve_groups(records)
+    shown = dict(list(groups.items())[:MAX_CURVES])
+    curves = [(title, figure_svg(curve_figure(records, keys, title))) for title, keys in shown.items()]
+    left_out = [key for keys in list(groups.values())[MAX_CURVES:] for key in keys]
     evaluation = summary.evaluation or {}
     return render_page(
         "report.html",
@@ -190,6 +200,7 @@ def render_report(summary: RunSummary) -> str:
         strip=[(step, data_uri(png.read_bytes())) for step, png in strip_of(summary.grids, MAX_STRIP)],
         animation=training_gif(summary.grids),
         curves=curves,
+        curves_left_out=left_out,
         evaluation=_table(evaluation),
         eval_blocks=[(k, _table(v)) for k, v in evaluation.items() if isinstance(v, dict)],
         latent=summary.latent,

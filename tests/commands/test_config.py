@@ -11,6 +11,13 @@ from gankit.config import FACTS, Config, field_paths
 from gankit.training.choices import FIELD_CHOICES
 from tests.commands.helpers import error_line
 
+
+@pytest.fixture(autouse=True)
+def _terminal_of_100_columns(monkeypatch):
+    """`gankit config` wraps to the terminal: the same width whether or not a terminal runs the tests."""
+    monkeypatch.setenv("COLUMNS", "100")
+
+
 DOC = Path(__file__).parents[2] / "docs" / "config.md"
 
 

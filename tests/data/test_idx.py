@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from gankit.data.idx import read_idx, read_idx_pair, write_idx
-from gankit.errors import DataError
+from gankit.errors import DataError, GankitError
 
 from .helpers import tiny_images
 
@@ -121,3 +121,40 @@ def test_missing_file(tmp_path):
 def test_write_rejects_non_uint8(tmp_path):
     with pytest.raises(ValueError):
         write_idx(tmp_path / "x", np.zeros(3, dtype=np.int32))
+
+
+def _gzip_stream(path, header: bytes, zeros: int) -> None:
+    """A gzip file of ``header`` and then ``zeros`` zero bytes, written without holding them in memory."""
+    with gzip.open(path, "wb", compresslevel=1) as f:
+        f.write(header)
+        block = bytes(1 << 20)
+        for start in range(0, zeros, len(block)):
+            f.write(block[: min(len(block), zeros - start)])
+
+
+def test_a_gzip_that_inflates_past_its_header_is_refused_without_inflating_it(tmp_path):
+    """Issue 26: a small gzip inflating to 1.5 GB ran out of memory; now reading stops at the header's size."""
+    import tracemalloc
+
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    _gzip_stream(path, struct.pack(">HBB3I", 0, 0x08, 3, 2, 28, 28), 64 << 20)  # says 1,568 bytes, holds 64 MiB
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError, match="longer than its header says: a 2x28x28 IDX file has 1584 bytes"):
+            read_idx(path, 3)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20  # a few chunks, not the 64 MiB
+
+
+def test_a_file_whose_header_needs_more_memory_than_there_is_is_refused_with_the_size(tmp_path, monkeypatch):
+    from gankit.memory import available
+
+    monkeypatch.setattr(available, "host_memory", lambda: 1 << 20)
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    _gzip_stream(path, struct.pack(">HBB3I", 0, 0x08, 3, 4000, 28, 28), 4000 * 28 * 28)  # 3.0 MiB of pixels
+    with pytest.raises(GankitError, match=r"4000x28x28 IDX file\) would need about 3.0 MiB, but only 1.0 MiB"):
+        read_idx(path, 3)
+    monkeypatch.setattr(available, "host_memory", lambda: 1 << 30)
+    assert read_idx(path, 3).shape == (4000, 28, 28)

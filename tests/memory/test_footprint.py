@@ -34,3 +34,27 @@ def test_what_cannot_fit_is_refused_with_the_size_it_would_need():
     cfg = get_recipe("dcgan").override({"model.latent_dim": 10**9})
     with pytest.raises(ConfigError, match=r"would need about [\d.]+ TiB, but only .* is available; lower model"):
         check_footprint(cfg, (1, 28, 28), latent_space(cfg.model), torch.device("cpu"))
+
+
+@pytest.mark.parametrize(
+    ("recipe", "overrides", "minimum", "says"),
+    [
+        ("nsgan", {"model.g_norm": "batch"}, 2, "G one sample per batch, and its batch norm (BatchNorm1d)"),
+        ("dcgan", {"model.minibatch": "stddev", "model.d_norm": "none"}, 2, "its minibatch features (MinibatchStdDev)"),
+        ("mbd", {"model.pack": 2}, 4, "D one sample per batch (packs of model.pack=2)"),
+    ],
+)
+def test_a_batch_too_small_for_batch_statistics_is_refused_with_the_minimum(recipe, overrides, minimum, says):
+    """Issue 26: train.batch_size=1 with batch norm died in PyTorch ("Expected more than 1 value per channel")."""
+    cfg = get_recipe(recipe).override(overrides)
+    space = latent_space(cfg.model)
+    small = cfg.override({"train.batch_size": minimum // 2})
+    with pytest.raises(ConfigError, match=f"set train.batch_size to at least {minimum}$") as e:
+        footprint(small, (1, 28, 28), space)
+    assert says in str(e.value)
+    assert footprint(cfg.override({"train.batch_size": minimum}), (1, 28, 28), space).total > 0
+
+
+def test_a_batch_of_one_is_fine_where_no_layer_needs_batch_statistics():
+    cfg = get_recipe("dcgan").override({"train.batch_size": 1})  # its batch norms see whole feature maps
+    assert footprint(cfg, (1, 28, 28), latent_space(cfg.model)).total > 0

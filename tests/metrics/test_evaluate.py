@@ -85,3 +85,21 @@ def test_evaluate_run_counts_stacked_mnist_modes(tmp_path):
 def test_data_without_a_shipped_evaluator_asks_for_one():
     with pytest.raises(GankitError, match="--features inception --weights FILE"):
         evaluate_real("kmnist", Protocol(data_dir="/nonexistent-but-not-read"))
+
+
+def test_scoring_more_samples_than_fit_is_refused_with_the_largest_n_that_fits(monkeypatch):
+    """Issue 26: eval -n 200000 died after 4 minutes with an allocator error; it is now refused up front."""
+    from gankit.errors import ConfigError
+    from gankit.memory import available
+    from gankit.metrics.evaluate import check_scoring_memory
+    from gankit.metrics.extractors import FeatureExtractor
+
+    extractor = FeatureExtractor("test", "", lambda x: x, info={"feature_dim": 128})
+    monkeypatch.setattr(available, "host_memory", lambda: 2**30)
+    per_sample = 8 * (784 + 128)
+    largest = (2**30 - 64 * 2**20) // per_sample
+    check_scoring_memory(largest, (1, 28, 28), extractor)
+    with pytest.raises(ConfigError, match=f"scoring 200,000 samples would need .* lower -n to at most {largest:,}$"):
+        check_scoring_memory(200_000, (1, 28, 28), extractor)
+    with pytest.raises(ConfigError, match="scoring"):
+        check_scoring_memory(largest + 1, (1, 28, 28), extractor)

@@ -38,3 +38,16 @@ def test_hand_built_sets():
 def test_too_few_samples_for_k_is_refused():
     with pytest.raises(GankitError, match="more than k"):
         precision_recall_density_coverage(torch.randn(5, 2), torch.randn(5, 2), k=5)
+
+
+def test_the_distance_chunks_stay_bounded_at_any_number_of_samples(monkeypatch):
+    """Issue 26: eval -n 200000 asked for 2,048 × 200,000 distances (1.6 GB) per chunk and died."""
+    from gankit.metrics import prdc
+
+    assert prdc.rows_per_chunk(200_000, 2048) * 200_000 * 4 <= prdc.CHUNK_BYTES
+    assert prdc.rows_per_chunk(1000, 2048) == 2048 and prdc.rows_per_chunk(10**12, 2048) == 1
+    g = torch.Generator().manual_seed(0)
+    real, fake = torch.randn(300, 4, generator=g), torch.randn(200, 4, generator=g) + 0.5
+    whole = precision_recall_density_coverage(real, fake)
+    monkeypatch.setattr(prdc, "CHUNK_BYTES", 4 * 300 * 7)  # 7 rows at a time
+    assert precision_recall_density_coverage(real, fake) == whole

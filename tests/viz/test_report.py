@@ -139,3 +139,60 @@ def test_report_embeds_the_training_animation_of_two_grids_or_more(cgan_run, tmp
     (run / "samples" / "step-00000002.png").unlink()
     html = write_report(run, tmp_path / "one.html").read_text()
     assert "data:image/gif" not in html and "animated" not in html  # one grid: nothing to animate
+
+
+# -- issue 26: odd logs and sample names, and a config that does not fit the checkpoint -----------------------
+
+
+def _bare_run(image_run, tmp_path, records: list[dict]):
+    """A run folder with ``image_run``'s config, these metrics records and no checkpoint (a quick report)."""
+    run = tmp_path / "run"
+    (run / "samples").mkdir(parents=True)
+    (run / "config.json").write_text((image_run / "config.json").read_text())
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    return run
+
+
+def test_values_near_the_largest_float_are_plotted_scaled(image_run, tmp_path):
+    """1e308 next to −1e308 made matplotlib fail ("arange: cannot compute length")."""
+    records = [{"step": 2, "d_loss": -1e308, "g_loss": 1.0}, {"step": 4, "d_loss": 1e308, "g_loss": 1.7e308}]
+    html = write_report(_bare_run(image_run, tmp_path, records), tmp_path / "r.html").read_text()
+    assert html.count("× 1e308") == 1 and re.findall(r'class="curve" data-title="([^"]+)"', html) == ["Losses"]
+    assert 'data-field="d_loss">1e+308<' in html
+
+
+def test_only_files_named_like_the_runs_grids_are_shown(image_run, tmp_path):
+    """A stray samples/step-².png ("²" is a digit to str.isdigit) made int() fail."""
+    run = _bare_run(image_run, tmp_path, [{"step": 2, "d_loss": 1.0}])
+    png = next((image_run / "samples").glob("step-*.png")).read_bytes()
+    for name in ("step-00000002.png", "step-².png", "step-٣.png", "step-1.png.png", "step-.png", "step-7.PNG"):
+        (run / "samples" / name).write_bytes(png)
+    html = write_report(run, tmp_path / "r.html").read_text()
+    assert re.findall(r"<figcaption>step ([\d,]+)</figcaption>", html) == ["2"]
+
+
+def test_a_log_of_many_fields_plots_a_bounded_number_and_names_the_rest(image_run, tmp_path):
+    """A record of 3,000 numeric fields made one plot each (past 120 s)."""
+    from gankit.viz.report import MAX_CURVES
+
+    fields = {f"f{i:03d}": float(i) for i in range(300)}
+    run = _bare_run(image_run, tmp_path, [{"step": 2, **fields}, {"step": 4, **fields}])
+    html = write_report(run, tmp_path / "r.html").read_text()
+    titles = re.findall(r'class="curve" data-title="([^"]+)"', html)
+    assert titles == [f"f{i:03d}" for i in range(MAX_CURVES)]
+    note = f"{300 - MAX_CURVES} more logged fields are not plotted (at most {MAX_CURVES} plots): f{MAX_CURVES:03d}"
+    assert note in html
+    assert html.count('data-field="f') == 300  # the latest values, all of them
+
+
+def test_a_2d_run_whose_config_says_images_is_a_clear_error(toy_run, tmp_path):
+    """A 2-D run whose config.json says data.name=mnist gave an IndexError in the scatter."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(toy_run, run)
+    config = json.loads((run / "config.json").read_text())
+    config["data"]["name"] = "mnist"
+    (run / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CheckpointError, match=r"makes 2-D points, but the run's config.json says data.name=mnist"):
+        write_report(run, tmp_path / "r.html")
