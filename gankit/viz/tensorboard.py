@@ -3,16 +3,24 @@
 ``metrics.jsonl`` stays the source of truth; the event files in the run directory are for watching a
 run live (``tensorboard --logdir runs``). The logger does nothing when it is disabled
 (``train.tensorboard=false``) or when the ``tensorboard`` package is not installed.
+
+A resumed run writes again the steps after its checkpoint, which the run that died may already have logged:
+before it starts, :func:`purge_events` removes those events from the event files themselves (as the log tail
+of ``metrics.jsonl`` is cut), so that no (tag, step) is stored twice. (``SummaryWriter``'s ``purge_step`` only
+asks TensorBoard's reader to hide them; the files, and any other reader, kept both.)
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
+
+from gankit.store.jsonfiles import write_text_atomic
 
 # Scalar tags are grouped into TensorBoard sections by the record's field names.
 SECTIONS = {
@@ -28,6 +36,7 @@ SECTIONS = {
     "epoch": "progress",
     "images_seen": "progress",
 }
+EVENT_FILES = "events.out.tfevents.*"
 
 
 def tensorboard_available() -> bool:
@@ -47,12 +56,15 @@ class TensorBoardLogger:
     """Writes scalars and images to TensorBoard event files in ``log_dir``, or nothing if unavailable."""
 
     def __init__(self, log_dir: str | Path, enabled: bool = True, purge_step: int | None = None):
+        """``purge_step`` (a resumed run: the first step it logs): the events at that step and later are first
+        removed from the event files already in ``log_dir`` (:func:`purge_events`)."""
         self.writer = None
         if enabled and tensorboard_available():
             from torch.utils.tensorboard import SummaryWriter
 
-            # purge_step (a resumed run: its checkpoint step + 1) hides events from later steps of the run that died
-            self.writer = SummaryWriter(log_dir=str(log_dir), purge_step=purge_step)
+            if purge_step is not None:
+                purge_events(log_dir, purge_step)
+            self.writer = SummaryWriter(log_dir=str(log_dir))
 
     @property
     def active(self) -> bool:
@@ -78,3 +90,34 @@ class TensorBoardLogger:
         if self.writer is not None:
             self.writer.close()
             self.writer = None
+
+
+def purge_events(log_dir: str | Path, from_step: int) -> list[Path]:
+    """Remove every event at ``from_step`` or later from the event files in ``log_dir`` (a torn last record too);
+    the files changed. Each is rewritten atomically; a file left with no step
+    is deleted. Only the process that holds the run's lock may call this."""
+    from tensorboard.backend.event_processing.event_file_loader import RawEventFileLoader
+    from tensorboard.compat.proto.event_pb2 import Event
+    from tensorboard.summary.writer.record_writer import RecordWriter
+
+    log_dir = Path(log_dir)
+    for leftover in log_dir.glob(f".{EVENT_FILES}.tmp-*"):  # what a purge killed mid-write left
+        leftover.unlink(missing_ok=True)
+    changed = []
+    for path in sorted(log_dir.glob(EVENT_FILES)):
+        records = list(RawEventFileLoader(str(path)).Load())
+        kept = [
+            r for r in records if (e := Event.FromString(r)).WhichOneof("what") == "file_version" or e.step < from_step
+        ]
+        framing = 16  # bytes around each record: its length, and two checksums
+        if len(kept) == len(records) and sum(len(r) + framing for r in records) == path.stat().st_size:
+            continue
+        changed.append(path)
+        if not any(Event.FromString(r).WhichOneof("what") != "file_version" for r in kept):
+            path.unlink()
+            continue
+        data = io.BytesIO()
+        for record in kept:
+            RecordWriter(data).write(record)
+        write_text_atomic(path, data.getvalue())
+    return changed
