@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from typing import NoReturn
 
 from gankit.commands import demo, eval, export, grid, recipes, report, sample, serve, train
 from gankit.errors import DistributedError, GankitError
+from gankit.signals import Stopped, stopping_on_signals
 
 COMMANDS = (train, sample, grid, demo, report, serve, eval, export, recipes)  # in the order of `gankit --help`
 
@@ -46,21 +48,26 @@ def reports(error: GankitError) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return its exit status (0; 2 for bad input; 1 for an unexpected error; 130 if
-    interrupted). Never raises, except with ``--debug``, which re-raises an unexpected error."""
+    interrupted, 143 if stopped by SIGTERM). Never raises, except with ``--debug``, which re-raises an unexpected
+    error."""
     parser = make_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:  # --help, or a usage error argparse has already printed
         return e.code if isinstance(e.code, int) else 2
     try:
-        args.func(args)
+        with stopping_on_signals():
+            args.func(args)
     except GankitError as e:
         if reports(e):
             print(f"gankit: error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("gankit: interrupted; `gankit train --resume RUN` continues from the last checkpoint", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as e:  # Ctrl-C or SIGTERM (gankit.signals): one line, exit 130 or 143
+        from gankit.training.distributed import launched_by_torchrun
+
+        stop = e if isinstance(e, Stopped) else Stopped(signal.SIGINT)
+        print(f"gankit: {stop.line(launched_by_torchrun())}", file=sys.stderr)
+        return stop.exit_code
     except Exception as e:
         if args.debug:
             raise

@@ -21,6 +21,7 @@ LAYERS = [
         "gankit.device",
         "gankit.memory",
         "gankit.shard",
+        "gankit.signals",
     ],
     ["gankit.store"],
     ["gankit.latent", "gankit.losses", "gankit.regularizers", "gankit.divergences", "gankit.images"],
