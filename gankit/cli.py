@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from typing import NoReturn
 
 from gankit.commands import animate, config, demo, eval, export, grid, options, recipes, report, sample, serve, train
 from gankit.errors import DistributedError, GankitError, path_error
+from gankit.signals import Stopped, stopping_on_signals
 
 COMMANDS = (train, sample, grid, animate, demo, report, serve, eval, export, recipes, config)  # `gankit --help` order
 
@@ -51,8 +53,8 @@ def reports(error: GankitError) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return its exit status (0; 2 for bad input; 1 for an unexpected error; 130 if
-    interrupted). Never raises, except with ``--debug``, which re-raises an unexpected error. Bare ``gankit``
-    prints the help to stdout and returns 0, as ``gankit --help`` does."""
+    interrupted, 143 if stopped by SIGTERM). Never raises, except with ``--debug``, which re-raises an unexpected
+    error. Bare ``gankit`` prints the help to stdout and returns 0, as ``gankit --help`` does."""
     parser = make_parser()
     if not (sys.argv[1:] if argv is None else argv):
         parser.print_help()
@@ -64,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         return e.code if isinstance(e.code, int) else 2
     try:
         try:
-            args.func(args)
+            with stopping_on_signals():
+                args.func(args)
         except OSError as e:  # a path too long or looping, wherever it was used: bad input, not a bug
             if path_error(e) is None:
                 raise
@@ -73,9 +76,12 @@ def main(argv: list[str] | None = None) -> int:
         if reports(e):
             print(f"gankit: error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("gankit: interrupted; `gankit train --resume RUN` continues from the last checkpoint", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as e:  # Ctrl-C or SIGTERM (gankit.signals): one line, exit 130 or 143
+        from gankit.training.distributed import launched_by_torchrun
+
+        stop = e if isinstance(e, Stopped) else Stopped(signal.SIGINT)
+        print(f"gankit: {stop.line(launched_by_torchrun())}", file=sys.stderr)
+        return stop.exit_code
     except Exception as e:
         if args.debug:
             raise

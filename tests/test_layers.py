@@ -22,6 +22,7 @@ LAYERS = [
         "gankit.device",
         "gankit.memory",
         "gankit.shard",
+        "gankit.signals",
     ],
     ["gankit.store"],
     ["gankit.latent", "gankit.losses", "gankit.regularizers", "gankit.divergences", "gankit.images"],

@@ -125,11 +125,11 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` by ``text`` (UTF-8) atomically: written and synced under a temporary name, renamed."""
+def write_text_atomic(path: Path, text: str | bytes) -> None:
+    """Replace ``path`` by ``text`` (UTF-8, or bytes) atomically: written and synced under a temporary name, renamed."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        with open(tmp, "w", encoding="utf-8") as f:
+        with open(tmp, "wb") if isinstance(text, bytes) else open(tmp, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())

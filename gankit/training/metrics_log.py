@@ -34,9 +34,9 @@ class MetricsWriter:
     def __init__(self, paths: RunPaths, training: Training, log: RunLog, resumed: bool = False):
         t = training.cfg.train
         self.paths, self.log, self.every, self.total = paths, log, t.log_every, t.steps
-        self.tensorboard = TensorBoardLogger(
-            paths.root, t.tensorboard, purge_step=training.step + 1 if resumed else None, log=log
-        )
+        # a resumed run logs again from the step after its checkpoint (from step 0, the first grid too)
+        first = training.step + 1 if training.step else 0
+        self.tensorboard = TensorBoardLogger(paths.root, t.tensorboard, purge_step=first if resumed else None, log=log)
         show = t.progress and log.echo
         total = t.steps if t.time_budget is None else None  # a time budget ends at a step nobody knows yet
         self.bar = tqdm(total=total, initial=training.step, disable=not show, unit="step", dynamic_ncols=True)

@@ -17,6 +17,7 @@ from gankit.data import to_model_input, to_uint8_images
 from gankit.images import save_grid, scatter_png
 from gankit.latent import generate
 from gankit.metrics.monitor import FidMonitor
+from gankit.signals import deferred
 from gankit.store.checkpoint import prune_checkpoints, save_checkpoint, step_dir_name
 from gankit.store.layout import RunPaths
 from gankit.store.logfile import RunLog
@@ -77,9 +78,11 @@ class CheckpointSchedule:
         return self.every > 0 and step % self.every == 0
 
     def save(self, training: Training) -> Path:
+        """Save, then prune; a SIGTERM or Ctrl-C meanwhile stops the run once both are done (``gankit.signals``)."""
         path = self.paths.checkpoints / step_dir_name(training.step)
-        save_checkpoint(path, training.state_dict())
-        prune_checkpoints(self.paths.checkpoints, self.keep)
+        with deferred():
+            save_checkpoint(path, training.state_dict())
+            prune_checkpoints(self.paths.checkpoints, self.keep)
         self.saved_at = training.step
         return path
 

@@ -17,10 +17,12 @@ from pathlib import Path
 
 from gankit.config import Config
 from gankit.metrics.monitor import FidMonitor
+from gankit.signals import Stopped
+from gankit.store.checkpoint import list_checkpoints, remove_leftovers
 from gankit.store.layout import RunPaths
 from gankit.store.logfile import RunLog
 from gankit.training.choices import check_choices
-from gankit.training.distributed import World, elastic_store_warning, joined
+from gankit.training.distributed import World, elastic_store_warning, joined, launched_by_torchrun
 from gankit.training.rundir import RunDir
 from gankit.training.schedules import Budget, ConsistencyCheck, fid_monitor, nothing_to_do
 from gankit.training.state import Training, build_training
@@ -50,14 +52,40 @@ def train(
     with contextlib.nullcontext(World()) if solo else joined(cfg.train) as world:
         paths, log = RunPaths(Path(run_dir)), RunLog(echo and world.is_main)
         run = RunDir(paths, resume, writer=world.is_main)
+        training: Training | None = None
         try:
             training, monitor = _start(cfg, run, log, world)
             play = _lead if world.is_main else _follow
             with world.watching_peers(lambda: training.step):
                 play(training, run, log, monitor, world)
+        except Stopped as stop:
+            _stopped(stop, run, log, world, training)
+            raise
         finally:
             run.release()
     return training
+
+
+def _stopped(stop: Stopped, run: RunDir, log: RunLog, world: World, training: Training | None) -> None:
+    """A SIGTERM or Ctrl-C (``gankit.signals``): the process that holds the run's lock removes the temporary
+    checkpoint folders and logs the line; ``stop.detail`` says at which step, and which checkpoint the run keeps."""
+    paths, root = run.paths, run.paths.root
+    if run.lock.held:
+        remove_leftovers(paths.checkpoints)
+    kept = list_checkpoints(paths.checkpoints)
+    rank = f"rank {world.rank} of {world.world_size} " if world.distributed else ""
+    at = f"{rank}at step {training.step}" if training is not None else f"{rank}before the first step"
+    if kept:
+        keeps = f"the run keeps its last checkpoint, {kept[-1]}; `gankit train --resume {root}` continues from it"
+    elif paths.config.is_file():
+        keeps = f"{root} has no checkpoint yet; `gankit train --resume {root}` starts it again from step 0"
+    else:
+        keeps = "nothing was written"
+    restarts = "; under `torchrun --max-restarts K` the group restarts and resumes by itself" if kept and rank else ""
+    stop.detail = f"{at}; {keeps}{restarts}"
+    if run.lock.held and log.path is not None:
+        log.echo = False  # the CLI prints the line
+        log(stop.line(launched_by_torchrun()))
 
 
 def _start(cfg: Config, run: RunDir, log: RunLog, world: World) -> tuple[Training, FidMonitor | None]:

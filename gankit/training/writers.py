@@ -27,6 +27,8 @@ class RunWriters:
         self.checkpoints = CheckpointSchedule(paths, t, saved_at=training.step if resumed else None)
         self.metrics = MetricsWriter(paths, training, log, resumed=resumed)
         self.grids = GridSchedule(paths, t, self.metrics.tensorboard, log)
+        if resumed:  # the checkpoint's step had its grid (if due) written before the checkpoint: not again at the end
+            self.grids.written_at = training.step
         self.fid = FidSchedule(monitor, paths, t, log, self.metrics.tensorboard)
 
     def __enter__(self) -> RunWriters:

@@ -4,10 +4,16 @@
 run live (``tensorboard --logdir runs``). The logger does nothing when it is disabled
 (``train.tensorboard=false``) or when the ``tensorboard`` package is not installed; the latter it says in
 one line of the run's log, with the command that installs it.
+
+A resumed run writes again the steps after its checkpoint, which the run that died may already have logged:
+before it starts, :func:`purge_events` removes those events from the event files themselves (as the log tail
+of ``metrics.jsonl`` is cut), so that no (tag, step) is stored twice. (``SummaryWriter``'s ``purge_step`` only
+asks TensorBoard's reader to hide them; the files, and any other reader, kept both.)
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -16,6 +22,7 @@ import numpy as np
 from PIL import Image
 
 from gankit.extras import install_command
+from gankit.store.jsonfiles import write_text_atomic
 
 # Scalar tags are grouped into TensorBoard sections by the record's field names.
 SECTIONS = {
@@ -31,6 +38,7 @@ SECTIONS = {
     "epoch": "progress",
     "images_seen": "progress",
 }
+EVENT_FILES = "events.out.tfevents.*"
 
 
 def tensorboard_available() -> bool:
@@ -57,6 +65,8 @@ class TensorBoardLogger:
         purge_step: int | None = None,
         log: Callable[[str], None] | None = None,
     ):
+        """``purge_step`` (a resumed run: the first step it logs): the events at that step and later are first
+        removed from the event files already in ``log_dir`` (:func:`purge_events`)."""
         self.writer = None
         if not enabled:
             return
@@ -69,8 +79,9 @@ class TensorBoardLogger:
             return
         from torch.utils.tensorboard import SummaryWriter
 
-        # purge_step (a resumed run: its checkpoint step + 1) hides events from later steps of the run that died
-        self.writer = SummaryWriter(log_dir=str(log_dir), purge_step=purge_step)
+        if purge_step is not None:
+            purge_events(log_dir, purge_step)
+        self.writer = SummaryWriter(log_dir=str(log_dir))
 
     @property
     def active(self) -> bool:
@@ -96,3 +107,34 @@ class TensorBoardLogger:
         if self.writer is not None:
             self.writer.close()
             self.writer = None
+
+
+def purge_events(log_dir: str | Path, from_step: int) -> list[Path]:
+    """Remove every event at ``from_step`` or later from the event files in ``log_dir`` (a torn last record too);
+    the files changed. Each is rewritten atomically; a file left with no step
+    is deleted. Only the process that holds the run's lock may call this."""
+    from tensorboard.backend.event_processing.event_file_loader import RawEventFileLoader
+    from tensorboard.compat.proto.event_pb2 import Event
+    from tensorboard.summary.writer.record_writer import RecordWriter
+
+    log_dir = Path(log_dir)
+    for leftover in log_dir.glob(f".{EVENT_FILES}.tmp-*"):  # what a purge killed mid-write left
+        leftover.unlink(missing_ok=True)
+    changed = []
+    for path in sorted(log_dir.glob(EVENT_FILES)):
+        records = list(RawEventFileLoader(str(path)).Load())
+        kept = [
+            r for r in records if (e := Event.FromString(r)).WhichOneof("what") == "file_version" or e.step < from_step
+        ]
+        framing = 16  # bytes around each record: its length, and two checksums
+        if len(kept) == len(records) and sum(len(r) + framing for r in records) == path.stat().st_size:
+            continue
+        changed.append(path)
+        if not any(Event.FromString(r).WhichOneof("what") != "file_version" for r in kept):
+            path.unlink()
+            continue
+        data = io.BytesIO()
+        for record in kept:
+            RecordWriter(data).write(record)
+        write_text_atomic(path, data.getvalue())
+    return changed

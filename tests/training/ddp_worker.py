@@ -6,6 +6,8 @@ line (``{rank}`` is replaced by this rank), ``check-consistency`` (ranks with di
 commands share one process group (made here). Each rank writes ``DIR/rank{R}-attempt{A}.json``: every
 command's exit code and what it printed to stderr, and (``--watch``) the writes it made under a folder.
 ``--kill-at-step S --kill-rank R``: in torchrun's first attempt, rank R SIGKILLs itself as it starts step S + 1.
+``--slow-save SECONDS``: in the first attempt, rank 0 writes its first checkpoint that much more slowly (it waits
+after writing the tensors), so that torchrun's SIGTERM reaches it inside the write.
 """
 
 from __future__ import annotations
@@ -68,6 +70,22 @@ def kill_at(step: int) -> None:
     Training.train_step = train_step
 
 
+def slow_save(seconds: float) -> None:
+    """Wait ``seconds`` inside the first checkpoint's write, after its tensors file (``gankit.store.faults``)."""
+    import time
+
+    from gankit.store import faults
+
+    seen = []
+
+    def reached(point: str) -> None:
+        seen.append(point)
+        if point == "save:tensors" and seen.count(point) == 1:
+            time.sleep(seconds)
+
+    faults.reached = reached
+
+
 def check_consistency() -> int:
     """Ranks whose weights differ on purpose: the check must name the tensor on every rank (exit 2)."""
     world = World(RANK, int(os.environ["WORLD_SIZE"]), backend=dist.get_backend())
@@ -111,6 +129,7 @@ def main() -> None:
     parser.add_argument("--watch", type=Path)
     parser.add_argument("--kill-at-step", type=int)
     parser.add_argument("--kill-rank", type=int, default=1)
+    parser.add_argument("--slow-save", type=float)
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     commands: list[list[str]] = [[]]
@@ -118,6 +137,8 @@ def main() -> None:
         commands.append([]) if word == "::" else commands[-1].append(word.replace("{rank}", str(RANK)))
     if args.kill_at_step is not None and args.kill_rank == RANK and ATTEMPT == 0:
         kill_at(args.kill_at_step)
+    if args.slow_save is not None and RANK == 0 and ATTEMPT == 0:
+        slow_save(args.slow_save)
     writes: list[str] = []
     if args.watch is not None and RANK != 0:
         watch_writes(args.watch, writes)

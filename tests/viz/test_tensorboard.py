@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
 
 import gankit
 from gankit import resume_config, train
-from gankit.viz.tensorboard import TensorBoardLogger, scalar_tag
+from gankit.viz.tensorboard import TensorBoardLogger, purge_events, scalar_tag
 from tests.helpers import tiny
 
 
@@ -70,3 +71,38 @@ def test_a_resumed_run_replaces_the_events_logged_after_its_checkpoint(tmp_path)
     events = EventAccumulator(str(run))
     events.Reload()
     assert [e.step for e in events.Scalars("loss/d_loss")] == [2, 4, 6]  # step 6 once, from the resumed run
+    stored = raw_events(run)  # the files themselves: TensorBoard's reader hides a purged step, other readers do not
+    assert len(stored) == len(set(stored)) > 0
+    assert [s for t, s in stored if t == "loss/d_loss"] == [2, 4, 6] and ("samples", 6) in stored
+
+
+def test_a_run_resumed_from_step_0_logs_its_first_grid_once(tmp_path):
+    """Killed before its first checkpoint, the run starts again from step 0 and writes the step-0 grid again."""
+    run = tmp_path / "run"
+    train(tiny("nsgan", **{"train.steps": 2}), run, echo=False)
+    shutil.rmtree(run / "checkpoints")
+    train(resume_config(run, {}), run, resume=True, echo=False)
+    stored = raw_events(run)
+    assert len(stored) == len(set(stored)) and stored.count(("samples", 0)) == 1 and ("loss/d_loss", 2) in stored
+
+
+def test_purging_drops_later_steps_and_a_torn_last_record(tmp_path):
+    logger = TensorBoardLogger(tmp_path)
+    for step in (1, 2, 3):
+        logger.scalars({"step": step, "d_loss": 0.5})
+    logger.close()
+    (events,) = tmp_path.glob("events.out.tfevents.*")
+    with open(events, "ab") as f:
+        f.write(b"\x10\x00\x00")  # a record cut off by a kill
+    (tmp_path / f".{events.name}.tmp-123").write_bytes(b"left by a killed purge")
+    assert purge_events(tmp_path, 3) == [events]
+    assert raw_events(tmp_path) == [("loss/d_loss", 1), ("loss/d_loss", 2)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [events.name]
+    assert purge_events(tmp_path, 3) == []  # nothing left to purge: the file is not rewritten
+    assert purge_events(tmp_path, 0) == [events] and not list(tmp_path.iterdir())  # no step left: deleted
+
+
+def raw_events(run: Path) -> list[tuple[str, int]]:
+    """Every (tag, step) stored in the run's event files, in file order."""
+    files = sorted(run.glob("events.out.tfevents.*"))
+    return [(v.tag, e.step) for f in files for e in EventFileLoader(str(f)).Load() for v in e.summary.value]
