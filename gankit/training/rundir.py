@@ -20,7 +20,7 @@ from pathlib import Path
 from gankit.config import OPTIMIZER_SECTIONS, Config
 from gankit.errors import CheckpointError
 from gankit.store import faults
-from gankit.store.checkpoint import list_checkpoints, remove_leftovers
+from gankit.store.checkpoint import LEFTOVER_PREFIXES, list_checkpoints, remove_leftovers
 from gankit.store.jsonfiles import write_text_atomic
 from gankit.store.layout import CONFIG_TMP, RunPaths, check_run_dir, read_config
 from gankit.store.lock import RunLock
@@ -123,6 +123,13 @@ class RunDir:
         if self.resume:
             self._tidy(log)
         faults.reached("start:opened")
+
+    def crash_left(self) -> bool:
+        """Whether a crash left something that opening the run clears: a temporary or half-deleted checkpoint
+        folder, a damaged checkpoint to set aside, a config being written."""
+        folder, root = self.paths.checkpoints, self.paths.root
+        in_checkpoints = folder.is_dir() and any(p.name.startswith(LEFTOVER_PREFIXES) for p in folder.iterdir())
+        return in_checkpoints or bool(self.skipped) or any(p.name.startswith(CONFIG_TMP) for p in root.iterdir())
 
     def _tidy(self, log: RunLog) -> None:
         """Clear what a crash left: temporary checkpoint folders, damaged checkpoints, log lines after the step."""

@@ -105,7 +105,9 @@ def _lead(training: Training, run: RunDir, log: RunLog, monitor: FidMonitor | No
     """Rank 0 (or the only process): lock and open the run folder, play the steps and write the run's files."""
     cfg, paths, resume = training.cfg, run.paths, run.resume
     if resume and (idle := nothing_to_do(training, paths.root)) is not None:
-        log(idle)  # the run folder is left as it was
+        if run.crash_left():  # e.g. killed while pruning after its last checkpoint: cleared, nothing trained
+            run.open(cfg, log)
+        log(idle)  # else the run folder is left as it was
         return
     run.open(cfg, log)
     processes = f", {world.world_size} processes" if world.distributed else ""
