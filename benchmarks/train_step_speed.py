@@ -40,7 +40,7 @@ import copy
 import importlib
 import math
 import os
-import platform
+import re
 import statistics
 import sys
 import traceback
@@ -54,6 +54,7 @@ from torch import Tensor, nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from gankit import get_recipe
+from gankit.device import describe_machine
 from gankit.nets.dcgan import Project
 from gankit.nets.discriminator import QOutput
 from gankit.nets.norms import LayerNorm2d
@@ -300,24 +301,17 @@ def gemm_peak(dtype: torch.dtype, device: torch.device, sizes: Sequence[int], re
 
 
 def machine(device: torch.device) -> str:
-    """CPU model, cores, torch version, threads (and the GPU, if timing on one)."""
-    model, flags = platform.processor() or platform.machine(), set()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                if key.strip() == "model name":
-                    model = value.strip()
-                elif key.strip() == "flags":
-                    flags = set(value.split())
-    except OSError:
-        pass
-    isa = "/".join(f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags) or "?"
+    """What the table was measured on (:func:`gankit.device.describe_machine`: CPU model and ISA, threads, torch),
+    with the cores and the device timed."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    text = f"{model} ({isa}), {cores} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
-    if device.type == "cuda":
-        text += f", {torch.cuda.get_device_name(device)}"
-    return text + f", device {device}"
+    return f"{describe_machine(device)}, {cores} cores, device {device}"
+
+
+def section_name(device: torch.device) -> str:
+    """docs/benchmarks.md's marked section for this machine's table (``--docs``): one per device kind and ISA, so
+    the tables of different machines stand side by side."""
+    kind = torch.cuda.get_device_name(device) if device.type == "cuda" else torch.backends.cpu.get_cpu_capability()
+    return "train-speed-" + re.sub(r"[^a-z0-9]+", "-", kind.lower()).strip("-")
 
 
 @dataclass
@@ -453,6 +447,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--min-time", type=float, default=1.5, help="seconds each timing lasts at least")
     parser.add_argument("--warmup", type=int, default=3, help="first steps of each loop, timed apart")
     parser.add_argument("--out", default=None, help="also write the tables to this markdown file")
+    parser.add_argument(
+        "--docs",
+        default=None,
+        metavar="PAGE",
+        help="also put the tables into PAGE's marked section for this machine's ISA or GPU (e.g. docs/benchmarks.md; "
+        "other machines' sections are kept)",
+    )
     parser.add_argument("--batch-size", type=int, default=None, help="train.batch_size (default: the recipe's)")
     parser.add_argument(
         "--gemm-sizes",
@@ -521,6 +522,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.out:
         with open(args.out, "w") as f:
             f.write("\n".join(text) + "\n")
+    if args.docs:
+        command = "python benchmarks/train_step_speed.py " + " ".join(sys.argv[1:] if argv is None else argv)
+        body = [f"#### `benchmarks/train_step_speed.py` on {machine(device)}", "", *md.code_block(command), ""]
+        body += [*md.code_block("\n".join(header), "text"), "", *speed_table(rows, args.columns), ""]
+        body += [*md.code_block("\n".join([*notes(rows), peaks]), "text"), ""]
+        body += flops_table(rows, peak_fp32, peak_bf16, args.columns)
+        md.write_section(Path(args.docs), section_name(device), "\n".join(body))
 
 
 if __name__ == "__main__":

@@ -113,6 +113,21 @@ def test_a_short_run_prints_both_tables(tmp_path, capsys):
     assert "| lsgan |" in capsys.readouterr().out
 
 
+def test_docs_get_a_section_per_isa_naming_the_cpu_and_keeping_other_machines(tmp_path, monkeypatch):
+    page = tmp_path / "benchmarks.md"
+    page.write_text("# Benchmarks\n\nthe AMX machine's table\n")
+    monkeypatch.setattr(speed.torch.backends.cpu, "get_cpu_capability", lambda: "AVX2")
+    speed.main(["--recipes", "lsgan", *SHORT, "--docs", str(page)])
+    text = page.read_text()
+    assert text.startswith("# Benchmarks\n\nthe AMX machine's table\n")
+    assert "<!-- train-speed-avx2: begin -->" in text and "| lsgan | mnist-conv | 8 × 1 |" in text
+    assert f"train_step_speed.py` on {speed.describe_machine(torch.device('cpu'))}" in text and "(AVX2)" in text
+    monkeypatch.setattr(speed.torch.backends.cpu, "get_cpu_capability", lambda: "AVX512")
+    speed.main(["--recipes", "dcgan", *SHORT, "--docs", str(page)])
+    text = page.read_text()
+    assert "<!-- train-speed-avx512: begin -->" in text and "| lsgan |" in text and "| dcgan |" in text
+
+
 def test_chosen_columns_are_timed_and_a_variant_the_device_cannot_run_is_reported(tmp_path):
     out = tmp_path / "speed.md"
     args = ["--recipes", "dcgan", *SHORT, "--out", str(out)]
