@@ -67,14 +67,12 @@ def choose_engine(
 
 
 def memory_layout(precision: Precision, device: torch.device, images: bool) -> tuple[bool, str]:
-    """Whether the convolutional nets go channels_last, and why: in 16 bits everywhere; in fp32 on CPUs whose
-    kernels are AVX2 (no AVX-512), where oneDNN's NHWC fp32 convolutions were measured faster."""
-    if not images:
-        return False, "default memory layout"
-    if precision.name != "fp32":
+    """Whether the convolutional nets go channels_last, and why: in 16 bits. (fp32 channels_last measured
+    1.1–1.15× faster on a 2-core AVX2 EPYC, but ``vmap`` cannot take channels_last tensors through the gradient
+    penalty, and kernels that differ between a one-trial run and vectorised trials break their agreement: see
+    docs/benchmarks.md, "Training speed on an AVX2-only CPU".)"""
+    if images and precision.name != "fp32":
         return True, "channels_last (16-bit convolutions)"
-    if device.type == "cpu" and torch.backends.cpu.get_cpu_capability() == "AVX2":
-        return True, "channels_last (fp32 convolutions on an AVX2 CPU)"
     return False, "default memory layout"
 
 
