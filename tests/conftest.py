@@ -19,7 +19,8 @@ if os.environ.get("GANKIT_TEST_DEVICE", "cpu").startswith("cuda"):
 def pytest_configure(config: pytest.Config) -> None:
     """Under pytest-xdist (``-n auto``) the cores are shared out: each of W workers runs torch, and the runs it
     starts, on cores // W threads. W workers of the default thread count oversubscribe the cores (the full suite
-    took 626 s with 2 such workers on 2 cores, 305 s with one thread each, 449 s without xdist)."""
+    took 626 s with 2 such workers on 2 cores, 305 s with one thread each, 449 s without xdist, on 1,112 tests; the
+    first two while other work shared the machine)."""
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if workers > 1:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
