@@ -83,11 +83,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "",
         *md.table(["command", "median (s)", "range (s)", f"under {GOAL_S:g} s"], "lrrl", rows),
     ]
-    text = "\n".join(lines)
-    print(text)
-    if args.doc:
-        md.write_section(Path(args.doc), "cli-start", text)
-        log(f"wrote {args.doc}")
+    md.publish("\n".join(lines), args.doc, "cli-start")
 
 
 if __name__ == "__main__":

@@ -124,6 +124,14 @@ def write_section(path: Path, name: str, body: str) -> None:
     path.write_text(text)
 
 
+def publish(text: str, doc: str | Path | None, section: str) -> None:
+    """Print a benchmark's Markdown ``text`` and, given a ``doc`` page, put it in that page's marked ``section``."""
+    print(text, flush=True)
+    if doc:
+        write_section(Path(doc), section, text)
+        print(f"wrote {doc}", flush=True)
+
+
 def write_page(path: Path, text: str) -> None:
     """Write the page ``path`` as ``text``, keeping the marked sections it already holds (other scripts' tables
     and hand-written notes) after it."""

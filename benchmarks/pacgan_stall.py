@@ -119,9 +119,7 @@ def main(argv: list[str] | None = None) -> None:
         "",
         *READING,
     ]
-    if args.doc:
-        md.write_section(Path(args.doc), SECTION, "\n".join(lines))
-    print("\n".join(lines))
+    md.publish("\n".join(lines), args.doc, SECTION)
 
 
 if __name__ == "__main__":

@@ -121,10 +121,7 @@ def main() -> None:
         for recipe in args.recipes:
             for setting in SETTINGS:
                 results.setdefault((recipe, setting), []).append(run_one(recipe, setting, seed, args))
-    text = table(results, args)
-    print(text)
-    if args.doc:
-        md.write_section(Path(args.doc), "precision-quality", text)
+    md.publish(table(results, args), args.doc, "precision-quality")
 
 
 if __name__ == "__main__":

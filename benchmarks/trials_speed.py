@@ -129,11 +129,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "",
         *md.table(header, "lrrrrl", rows),
     ]
-    text = "\n".join(lines)
-    print(text)
-    if args.doc:
-        md.write_section(Path(args.doc), "trials-speed", text)
-        log(f"wrote {args.doc}")
+    md.publish("\n".join(lines), args.doc, "trials-speed")
 
 
 if __name__ == "__main__":

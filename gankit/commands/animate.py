@@ -69,15 +69,12 @@ def cmd_animate(args: argparse.Namespace) -> None:
 def output_path(args: argparse.Namespace, run: str) -> Path:
     """``--out`` (default RUN/animation-WHAT.gif), checked before any work: a .gif or .mp4 that may be written,
     and not an existing file unless ``--force``."""
-    from gankit.store.outputs import OutputError, check_output_file
+    from gankit.store.outputs import check_output_file
     from gankit.viz.animate import check_format
 
     out = Path(args.out) if args.out is not None else Path(run) / f"animation-{args.what}.gif"
     check_format(out)
-    check_output_file(out)
-    if out.exists() and not args.force:
-        raise OutputError(f"{out} exists; pass --force to replace it (or choose another --out)")
-    return out
+    return check_output_file(out, replace=args.force)
 
 
 def training_animation(args: argparse.Namespace, run: str) -> tuple[list, list[str], float, str]:

@@ -141,11 +141,9 @@ def result_path(args: argparse.Namespace) -> Path:
     out = Path(args.out)
     if args.out.endswith(("/", os.sep)) or os.path.isdir(out):
         out = out / _name(args)
-    check_output_file(out)
+    check_output_file(out, replace=args.force)
     if out.suffix.lower() != ".json":
         raise ConfigError(f"--out {args.out}: the result is JSON: give FILE.json, or a folder (DIR/{_name(args)})")
-    if out.exists() and not args.force:
-        raise ConfigError(f"--out {out} exists: add --force to replace it, or give another name")
     return out
 
 

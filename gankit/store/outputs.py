@@ -65,9 +65,9 @@ def is_run_file(path: str | Path) -> bool:
     return run_file(Path(path)) is not None
 
 
-def check_output_file(path: str | Path, flag: str = "--out") -> Path:
+def check_output_file(path: str | Path, flag: str = "--out", replace: bool = True) -> Path:
     """``path`` as a file that may be (re)placed: not a run's file, a folder, a device, a symbolic link, a file
-    with other hard links, or too long a name."""
+    with other hard links, or too long a name; and, unless ``replace`` (a command's ``--force``), not there yet."""
     path = _nonempty(path, flag)
     try:
         run = run_file(path)
@@ -80,6 +80,8 @@ def check_output_file(path: str | Path, flag: str = "--out") -> Path:
         _check_replaceable(path, flag)
     except OSError as e:
         raise OutputError(f"{flag} {path} cannot be used: {e.strerror or e}") from None
+    if not replace and path.exists():
+        raise OutputError(f"{flag} {path} exists: add --force to replace it, or give another name")
     return path
 
 

@@ -42,8 +42,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler
 
 from gankit.config import nesting_depth
+from gankit.images import png_bytes
 from gankit.trained import TrainedGenerator
-from gankit.viz.grids import generate, output_picture, png_bytes
+from gankit.viz.grids import generate, output_picture
 from gankit.viz.latent import LatentInputError, LatentLayout, check_input, check_z, interpolate, sample_z
 
 MAX_INTERPOLATION_STEPS = 16

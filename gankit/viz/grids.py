@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 
 import numpy as np
 import torch
-from PIL import Image
 
 from gankit.data import to_uint8_images
 from gankit.images import make_grid, scatter_image
@@ -28,14 +26,6 @@ def image_grid(images: torch.Tensor, nrow: int | None = None, scale: int = 1) ->
     pixels = images if images.dtype == torch.uint8 else to_uint8_images(images)
     grid = make_grid(pixels, nrow)
     return grid.repeat(scale, axis=0).repeat(scale, axis=1) if scale > 1 else grid
-
-
-def png_bytes(array: np.ndarray) -> bytes:
-    """An (H, W, C) or (H, W) uint8 array encoded as PNG."""
-    img = Image.fromarray(array[..., 0] if array.ndim == 3 and array.shape[2] == 1 else array)
-    buf = io.BytesIO()
-    img.save(buf, format="PNG")
-    return buf.getvalue()
 
 
 def scatter_array(points: torch.Tensor, reference: torch.Tensor | None = None, size: int = 512) -> np.ndarray:

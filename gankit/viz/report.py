@@ -22,6 +22,7 @@ import jinja2
 
 from gankit.config import Config
 from gankit.errors import CheckpointError
+from gankit.images import png_bytes
 from gankit.store.checkpoint import list_checkpoints
 from gankit.store.jsonfiles import read_json, read_jsonl
 from gankit.store.layout import RunPaths, read_config
@@ -29,7 +30,7 @@ from gankit.store.outputs import check_output_file, write_atomic
 from gankit.trained import TrainedGenerator, load_generator
 from gankit.version import __version__
 from gankit.viz.animate import TRAINING_FPS, TRAINING_HOLD_S, gif_bytes, sample_grids, strip_of, training_frames
-from gankit.viz.grids import class_grid, code_grid, png_bytes, traversal_grid
+from gankit.viz.grids import class_grid, code_grid, traversal_grid
 from gankit.viz.latent import LatentLayout, latent_layout, sample_z
 from gankit.viz.plots import curve_figure, curve_groups, figure_png, figure_svg, scatter_figure
 

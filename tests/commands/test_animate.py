@@ -30,7 +30,7 @@ def test_animate_writes_the_training_gif_into_the_run_and_replaces_it_only_with_
     assert f"wrote {out}: sample grids of steps 0 to 2; 2 frames at 4 fps" in capsys.readouterr().out
     before = out.read_bytes()
     assert main(["animate", str(run), "--fps", "2"]) == 2
-    assert "training.gif exists; pass --force to replace it" in error_line(capsys)
+    assert "training.gif exists: add --force to replace it" in error_line(capsys)
     assert out.read_bytes() == before
     assert main(["animate", str(run), "--fps", "2", "--force"]) == 0
     assert _frames(out)[1] == [500, 1500]
