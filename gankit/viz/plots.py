@@ -9,11 +9,12 @@ from __future__ import annotations
 import io
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import torch
+from matplotlib.colors import PowerNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -25,6 +26,8 @@ CURVE_GROUPS = {
     "Throughput (images/s)": ("images_per_s",),
 }
 NOT_CURVES = {"step", "epoch", "images_seen", "elapsed_s"}
+OWN_SECTION = ("watch_",)  # prefixes of fields that a section of their own draws (the collapse watch)
+FLAG_COLOUR = "#d92d20"  # points of flagged records (a check that found collapse)
 LARGEST_DRAWN = 1e150  # beyond this magnitude, matplotlib's axis margins overflow: the values are drawn scaled
 
 
@@ -40,28 +43,38 @@ def numeric_fields(records: Sequence[Mapping[str, Any]]) -> list[str]:
 
 def curve_groups(records: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
     """Plot title → the fields of the log it shows (only groups with data)."""
-    fields = [f for f in numeric_fields(records) if f not in NOT_CURVES]
+    fields = [f for f in numeric_fields(records) if f not in NOT_CURVES and not f.startswith(OWN_SECTION)]
     groups = {title: [f for f in keys if f in fields] for title, keys in CURVE_GROUPS.items()}
     grouped = {f for keys in groups.values() for f in keys}
     groups |= {f: [f] for f in fields if f not in grouped}
     return {title: keys for title, keys in groups.items() if keys}
 
 
-def curve_figure(records: Sequence[Mapping[str, Any]], keys: Sequence[str], title: str = "") -> Figure:
-    """Line plot of log fields against the generator step."""
+def curve_figure(
+    records: Sequence[Mapping[str, Any]], keys: Sequence[str], title: str = "", flag: str | None = None
+) -> Figure:
+    """Line plot of log fields against the generator step; the points of records whose field ``flag`` is true
+    are ringed in red (labelled with the flag's name)."""
     fig = Figure(figsize=(5.2, 3.0), layout="constrained")
     ax = fig.add_subplot()
-    series = {key: [(r["step"], _as_float(r[key])) for r in records if _number(r.get(key))] for key in keys}
-    scale = value_scale(v for pts in series.values() for _, v in pts)
+    series = {
+        key: [(r["step"], _as_float(r[key]), r.get(flag) is True) for r in records if _number(r.get(key))]
+        for key in keys
+    }
+    scale = value_scale(v for pts in series.values() for _, v, _ in pts)
     for key, pts in series.items():
         if pts:
-            steps, values = zip(*pts, strict=True)
-            values = [v / 10**scale for v in values]
-            ax.plot(steps, values, label=key, linewidth=1.4, marker="." if len(pts) < 30 else None)
+            steps, values, _ = zip(*pts, strict=True)
+            ax.plot(
+                steps, [v / 10**scale for v in values], label=key, linewidth=1.4, marker="." if len(pts) < 30 else None
+            )
+    marked = [(s, v / 10**scale) for pts in series.values() for s, v, flagged in pts if flagged]
+    if marked:
+        ax.scatter(*zip(*marked, strict=True), s=36, facecolors="none", edgecolors=FLAG_COLOUR, label=flag, zorder=3)
     if scale:
         ax.set_ylabel(f"× 1e{scale}")
     _step_axes(ax, title)
-    if len(keys) > 1:
+    if len(keys) > 1 or marked:
         ax.legend(frameon=False, fontsize=9)
     return fig
 
@@ -72,9 +85,9 @@ def spread_figure(runs: Sequence[Sequence[Mapping[str, Any]]], key: str, title: 
     fig = Figure(figsize=(5.2, 3.0), layout="constrained")
     ax = fig.add_subplot()
     at: dict[int, list[float]] = {}
-    scale = value_scale(float(r[key]) for records in runs for r in records if _finite(r.get(key)))
+    scale = value_scale(float(r[key]) for records in runs for r in records if finite_number(r.get(key)))
     for records in runs:
-        pts = [(r["step"], float(r[key]) / 10**scale) for r in records if _finite(r.get(key))]
+        pts = [(r["step"], float(r[key]) / 10**scale) for r in records if finite_number(r.get(key))]
         for step, value in pts:
             at.setdefault(step, []).append(value)
         if pts:
@@ -88,6 +101,54 @@ def spread_figure(runs: Sequence[Sequence[Mapping[str, Any]]], key: str, title: 
         ax.set_ylabel(f"× 1e{scale}")
     _step_axes(ax, title)
     return fig
+
+
+def strip_figure(
+    shares: np.ndarray, steps: Sequence[int], names: Sequence[str], title: str = "", what: str = "mode"
+) -> Figure:
+    """A histogram over training as an image: row i the shares of the ``what`` at ``steps[i]`` (first at the top),
+    column j the one named ``names[j]``, the shade the share (white: none; a square-root scale, so that the share
+    of a uniform histogram over many modes is not lost beside that of a collapsed one)."""
+    fig = Figure(figsize=(5.2, 3.0), layout="constrained")
+    ax = fig.add_subplot()
+    top = float(shares.max()) if shares.size else 1.0
+    norm = PowerNorm(0.5, vmin=0.0, vmax=top or 1.0)
+    image = ax.imshow(shares, aspect="auto", cmap="Blues", norm=norm, interpolation="nearest")
+    fig.colorbar(image, ax=ax, label="share of the batch", pad=0.01)
+    _mode_axis(ax, names, what)
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+    ax.yaxis.set_major_formatter(lambda y, _: f"{steps[int(y)]:,}" if 0 <= int(y) < len(steps) else "")
+    ax.set_ylabel("generator step")
+    ax.set_title(title, fontsize=11, loc="left")
+    return fig
+
+
+def histogram_figure(counts: Sequence[int], names: Sequence[str], title: str = "", what: str = "mode") -> Figure:
+    """Counts per ``what`` (mode, class) as bars, a uniform histogram's count dashed, the empty ones' names in red."""
+    fig = Figure(figsize=(5.2, 3.0), layout="constrained")
+    ax = fig.add_subplot()
+    ax.bar(range(len(counts)), counts, color="#1f77b4", width=0.8)
+    if counts:
+        ax.axhline(sum(counts) / len(counts), color="#7a869a", linestyle="--", linewidth=1, label="uniform")
+        ax.legend(frameon=False, fontsize=9)
+    _mode_axis(ax, names, what, empty={i for i, count in enumerate(counts) if not count})
+    ax.set_ylabel("samples")
+    ax.set_title(title, fontsize=11, loc="left")
+    ax.grid(alpha=0.3, axis="y")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def _mode_axis(ax: Any, names: Sequence[str], what: str, empty: Collection[int] = ()) -> None:
+    """The x axis of a histogram over ``what``: each one's name (at most 20, else some), the ``empty`` ones red."""
+    if len(names) <= 20:
+        ax.set_xticks(range(len(names)), names, rotation=90 if max(map(len, names), default=0) > 2 else 0, fontsize=8)
+        for i in empty:
+            ax.get_xticklabels()[i].set_color(FLAG_COLOUR)
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=10, integer=True))
+        ax.xaxis.set_major_formatter(lambda x, _: names[int(x)] if 0 <= int(x) < len(names) else "")
+    ax.set_xlabel(what)
 
 
 def _step_axes(ax: Any, title: str) -> None:
@@ -111,7 +172,8 @@ def _as_float(value: int | float) -> float:
         return math.copysign(math.inf, value)
 
 
-def _finite(value: Any) -> bool:
+def finite_number(value: Any) -> bool:
+    """Whether ``value`` is a finite int or float (not a bool)."""
     return _number(value) and math.isfinite(_as_float(value))
 
 

@@ -1,9 +1,9 @@
 """``gankit report RUN``: one self-contained HTML page about a run (no server, no internet needed).
 
-Sections: the run at a glance, sample grids over training, loss and metric curves, the latest logged
-values and ``eval.json`` (if present) with its protocol, the latent space (traversals, per-class grids,
-or the 2-D scatter for toy data), and the complete config. Pictures are embedded as data URIs and
-plots as inline SVG.
+Sections: the run at a glance, sample grids over training, loss and metric curves, the collapse watch
+(if the run logged its checks: ``gankit.viz.watch_view``), the latest logged values and ``eval.json`` (if
+present) with its protocol, the latent space (traversals, per-class grids, or the 2-D scatter for toy
+data), and the complete config. Pictures are embedded as data URIs and plots as inline SVG.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from gankit.viz.animate import TRAINING_FPS, TRAINING_HOLD_S, gif_bytes, sample_
 from gankit.viz.grids import class_grid, code_grid, traversal_grid
 from gankit.viz.latent import LatentLayout, latent_layout, sample_z
 from gankit.viz.plots import curve_figure, curve_groups, figure_png, figure_svg, scatter_figure
+from gankit.viz.watch_view import watch_view
 
 
 def _warn(message: str) -> None:
@@ -202,6 +203,7 @@ def render_report(summary: RunSummary) -> str:
         animation=training_gif(summary.grids),
         curves=curves,
         curves_left_out=left_out,
+        watch=watch_view(records, summary.config.data.name),
         evaluation=_table(evaluation),
         eval_blocks=[(k, _table(v)) for k, v in evaluation.items() if isinstance(v, dict)],
         latent=summary.latent,

@@ -31,3 +31,22 @@ def test_scatter_figure():
     fig = scatter_figure(np.zeros((5, 2)), np.ones((7, 2)))
     assert [len(c.get_offsets()) for c in fig.axes[0].collections] == [7, 5]
     assert figure_png(fig)[:4] == b"\x89PNG"
+
+
+WATCH = {"watch_kind": "classes", "watch_modes": 10, "watch_covered": 2, "watch_kl": 1.6, "watch_collapsed": True}
+
+
+def test_curve_groups_leave_the_collapse_watch_to_its_own_section():
+    records = [*RECORDS, {"step": 150, "d_loss": 0.5, **WATCH, "watch_histogram": [0, 9, 0, 1] + [0] * 6}]
+    assert curve_groups(records) == curve_groups(RECORDS)  # no watch_modes, watch_covered, watch_kl plots
+    assert curve_groups([{"step": 1, "watch_kl": 1.0}, {"step": 2, "gp": 0.1}]) == {"Losses": ["gp"]}
+
+
+def test_curve_figure_rings_the_points_of_flagged_records():
+    records = [
+        {"step": s, "coverage": c, "collapsed": s >= 300} for s, c in [(100, 1.0), (200, 0.9), (300, 0.2), (400, 0.1)]
+    ]
+    ax = curve_figure(records, ["coverage"], "Coverage", flag="collapsed").axes[0]
+    (rings,) = ax.collections
+    assert rings.get_offsets().tolist() == [[300, 0.2], [400, 0.1]] and rings.get_label() == "collapsed"
+    assert not curve_figure(records, ["coverage"], "Coverage").axes[0].collections  # no flag: no rings

@@ -12,6 +12,7 @@ from gankit.cli import main
 from gankit.errors import CheckpointError
 from gankit.viz.animate import LABEL_HEIGHT
 from gankit.viz.report import format_value, read_records, strip_of, write_report
+from tests.viz.watch_records import class_checks, feature_check, stacked_check, write_run
 
 
 def _images(html: str) -> list[Image.Image]:
@@ -196,3 +197,54 @@ def test_a_2d_run_whose_config_says_images_is_a_clear_error(toy_run, tmp_path):
     (run / "config.json").write_text(json.dumps(config))
     with pytest.raises(CheckpointError, match=r"makes 2-D points, but the run's config.json says data.name=mnist"):
         write_report(run, tmp_path / "r.html")
+
+
+# -- issue 23: the collapse watch's section ---------------------------------------------------------------------
+
+
+def _section(html: str, name: str) -> str:
+    start = html.index(f'<section id="{name}">')
+    return html[start : html.index("</section>", start)]
+
+
+def test_a_run_with_watch_checks_gets_the_collapse_section_and_one_without_does_not(tmp_path):
+    records = class_checks(6, collapse_at=4)
+    html = write_report(write_run(tmp_path / "watched", records), tmp_path / "w.html").read_text()
+    watch = _section(html, "watch")
+    assert "<h2>Mode collapse watch</h2>" in watch
+    assert re.search(r'data-watch="coverage">2/10<', watch) and 'data-watch="collapsed">collapsed<' in watch
+    assert re.search(r'data-watch="missing">0, 1, 2, 4, 5, 6, 8, 9<', watch)
+    titles = re.findall(r'class="curve" data-title="([^"]+)"', watch)
+    assert titles == [
+        "Coverage of the fixed batch",
+        "KL(p ‖ uniform) of its modes, nats",
+        "Mode hopping: share relabelled since the last check",
+        "Shares, confidence and spread of the batch",
+        "latest histogram",
+        "histogram strip",
+    ]
+    assert ">Class histogram over the checks<" in watch and "the 2 flagged collapsed, at steps 500, 600." in watch
+    # the watch's numbers are drawn in its section only, not among the curves of the log
+    assert re.findall(r'class="curve" data-title="([^"]+)"', _section(html, "curves")) == ["Losses"]
+    assert 'data-field="watch_histogram">[0, 0, 0, 999, 0, 0, 0, 1, 0, 0]<' in html  # the last record, as logged
+    # an old run (no watch fields): no such section, the rest as before
+    plain = [r for r in records if "watch_kind" not in r]
+    html = write_report(write_run(tmp_path / "plain", plain), tmp_path / "p.html").read_text()
+    assert '<section id="watch">' not in html and "Mode collapse watch" not in html
+    assert re.findall(r'class="curve" data-title="([^"]+)"', _section(html, "curves")) == ["Losses"]
+
+
+@pytest.mark.parametrize(
+    "checks,coverage,note",
+    [
+        ([stacked_check(100), stacked_check(200)], "612/1,000", "the watch logs no histogram of 1,000 modes"),
+        ([feature_check(100), feature_check(200, 0.3)], "0.3", "the features watch has no labels to count"),
+    ],
+)
+def test_checks_without_a_histogram_note_why_the_strip_is_missing(tmp_path, checks, coverage, note):
+    html = write_report(write_run(tmp_path / "run", checks), tmp_path / "r.html").read_text()
+    watch = _section(html, "watch")
+    assert f'data-watch="coverage">{coverage}<' in watch and re.search(f'data-watch="strip-note">[^<]*{note}', watch)
+    titles = re.findall(r'class="curve" data-title="([^"]+)"', watch)
+    assert "Coverage of the fixed batch" in titles and not {"histogram strip", "latest histogram"} & set(titles)
+    assert 'data-watch="missing"' not in watch
