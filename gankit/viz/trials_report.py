@@ -1,9 +1,10 @@
 """``gankit report RUN`` of a trials run: one self-contained HTML page about all its trials.
 
-Sections: the trials (seed, how each ended, its last logged values and its evaluation), sample quality over the
-trials (mean ± standard error, min, max, from ``gankit eval RUN``), the last sample grid of each trial, each
-logged curve over the trials (every trial, and their mean, minimum and maximum), and the config. Each trial is
-an ordinary run, so ``gankit report RUN --trial K`` is its own full report.
+Sections: the trials (seed, how each ended, its last logged values, the last coverage of its collapse watch and
+its evaluation), sample quality over the trials (mean ± standard error, min, max, from ``gankit eval RUN``), the
+last sample grid of each trial, each logged curve over the trials (every trial, and their mean, minimum and
+maximum; the watch's coverage first), and the config. Each trial is an ordinary run, so ``gankit report RUN
+--trial K`` is its own full report.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from gankit.store.outputs import check_output_file, write_atomic
 from gankit.viz.animate import sample_grids
 from gankit.viz.plots import curve_groups, figure_svg, spread_figure
 from gankit.viz.report import data_uri, format_value, read_evaluation, read_records, render_page
+from gankit.viz.watch_view import coverage, coverage_text, watch_checks
 
 LOGGED = ("d_loss", "g_loss")  # the last logged values shown for each trial
+COVERAGE = "watch coverage"  # the column and the curve of the collapse watch's coverage (its latest check's)
 
 
 def _trial_rows(paths: RunPaths, seeds: tuple[int, ...]) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
@@ -31,6 +34,8 @@ def _trial_rows(paths: RunPaths, seeds: tuple[int, ...]) -> tuple[list[dict[str,
         evaluation = read_evaluation(folder.root / "eval.json") or {}
         status = ended[k]["status"] if k in ended else ("not started" if not folder.config.is_file() else "unfinished")
         values = {key: records[-1][key] for key in LOGGED if records and key in records[-1]}
+        if checks := watch_checks(records):
+            values[COVERAGE] = coverage_text(checks[-1])
         values |= numbers(evaluation.get("metrics", {}))
         rows.append(
             {
@@ -64,6 +69,11 @@ def render_trials_report(run_dir: str | Path) -> str:
             grids.append((row["trial"], found[-1][0], data_uri(found[-1][1].read_bytes())))
     every = [r for records in logs for r in records]
     curves = [(key, figure_svg(spread_figure(logs, key, key))) for keys in curve_groups(every).values() for key in keys]
+    covered = [[{"step": c["step"], COVERAGE: coverage(c)} for c in watch_checks(records)] for records in logs]
+    if any(covered):
+        fig = spread_figure(covered, COVERAGE, COVERAGE)
+        fig.axes[0].set_ylim(0.0, 1.05)
+        curves.insert(0, (COVERAGE, figure_svg(fig)))
     return render_page(
         "trials_report.html",
         cfg,

@@ -8,6 +8,8 @@ import shutil
 
 from gankit.cli import main
 from gankit.viz.report import format_value, read_records
+from gankit.viz.trials_report import render_trials_report
+from tests.viz.watch_records import class_checks, write_trials_run
 
 
 def test_the_trials_page_shows_each_trial_its_samples_curves_and_spread(trials_run, tmp_path, capsys):
@@ -33,3 +35,13 @@ def test_the_trials_page_shows_each_trial_its_samples_curves_and_spread(trials_r
     assert main(["report", str(run), "--trial", "1"]) == 0  # a trial's own, full report
     assert '<section id="latent">' in (run / "trial-01" / "report.html").read_text()
     capsys.readouterr()
+
+
+def test_the_trials_page_shows_each_trials_last_coverage_and_the_coverage_over_the_trials(tmp_path):
+    """Issue 23: the collapse watch's coverage, per trial (its latest check) and as a spread over the steps."""
+    healthy, collapsing = class_checks(4, collapse_at=10), class_checks(4, collapse_at=2)
+    html = render_trials_report(write_trials_run(tmp_path / "run", [healthy, collapsing]))
+    assert re.findall(r'data-metric="watch coverage">([^<]*)<', html) == ["10/10", "2/10"]
+    assert "watch coverage: the latest check of the collapse watch" in html
+    titles = re.findall(r'class="curve" data-title="([^"]+)"', html)
+    assert titles == ["watch coverage", "d_loss", "g_loss"]  # no curve of a watch_ field
