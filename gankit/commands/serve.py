@@ -33,7 +33,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
         from gankit.data import load_data
 
         reference = load_data(trained.config.data, log=lambda _: None).x[:2000]
-    app = explorer.create_app(trained, layout, reference, title=_title(Path(run)))
+    watch = explorer.run_watch(run, trained.config.data.name)
+    app = explorer.create_app(trained, layout, reference, title=_title(Path(run)), watch=watch)
     try:
         server = explorer.make_explorer_server(app, args.host, args.port)
     except OSError as e:

@@ -8,6 +8,9 @@ A small Flask app; generation runs here with the trained G, the page (``template
 - ``POST /api/generate`` ``{"z", "label"?, "continuous"?, "category"?}``: a PNG grid (or 2-D scatter).
 - ``POST /api/interpolate`` ``{"z_a", "z_b", "steps", …}``: a PNG row from G(z_a) to G(z_b).
 
+The page also shows the run's collapse watch as it stood when the server started (``run_watch``): the coverage
+curve and the latest check's histogram, drawn as the report draws them.
+
 Bad requests get a 4xx answer ``{"error": message}``; the server keeps running. An unforeseen failure
 answers 500 ``{"error": "internal error"}`` (the details go to the server's log, never to the client).
 
@@ -31,9 +34,11 @@ import ipaddress
 import json
 import math
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Collection
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -42,10 +47,14 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler
 
 from gankit.config import nesting_depth
+from gankit.errors import CheckpointError
 from gankit.images import png_bytes
+from gankit.store.layout import RunPaths
 from gankit.trained import TrainedGenerator
 from gankit.viz.grids import generate, output_picture
 from gankit.viz.latent import LatentInputError, LatentLayout, check_input, check_z, interpolate, sample_z
+from gankit.viz.report import read_records
+from gankit.viz.watch_view import WatchView, watch_view
 
 MAX_INTERPOLATION_STEPS = 16
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
@@ -133,10 +142,25 @@ def _int_field(body: dict[str, Any], name: str, default: int, low: int, high: in
     return value
 
 
+def run_watch(run_dir: str | Path, data_name: str) -> WatchView | None:
+    """What the explorer shows of the run's collapse watch (its coverage curve, the latest check's histogram and
+    missing classes), or None without checks; a damaged metrics.jsonl is a warning, not a reason not to serve."""
+    try:
+        return watch_view(read_records(RunPaths(Path(run_dir)).metrics), data_name, compact=True)
+    except CheckpointError as e:
+        print(f"gankit: warning: the explorer leaves out the collapse watch: {e}", file=sys.stderr)
+        return None
+
+
 def create_app(
-    trained: TrainedGenerator, layout: LatentLayout, reference: torch.Tensor | None = None, title: str = ""
+    trained: TrainedGenerator,
+    layout: LatentLayout,
+    reference: torch.Tensor | None = None,
+    title: str = "",
+    watch: WatchView | None = None,
 ) -> Flask:
-    """The explorer app for one trained generator (``reference``: real 2-D points drawn under toy samples)."""
+    """The explorer app for one trained generator (``reference``: real 2-D points drawn under toy samples;
+    ``watch``: the run's collapse watch, shown below the samples)."""
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     lock = threading.Lock()  # one generation at a time: G is shared between request threads
@@ -161,7 +185,7 @@ def create_app(
 
     @app.get("/")
     def page() -> str:
-        return render_template("explorer.html", title=title, layout=layout.to_json(), facts=facts)
+        return render_template("explorer.html", title=title, layout=layout.to_json(), facts=facts, watch=watch)
 
     @app.get("/api/layout")
     def get_layout() -> Response:

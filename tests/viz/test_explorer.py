@@ -1,4 +1,5 @@
 import io
+import re
 import socket
 
 import pytest
@@ -7,8 +8,9 @@ from PIL import Image
 
 from gankit.trained import load_generator
 from gankit.viz import explorer
-from gankit.viz.explorer import create_app, is_loopback
+from gankit.viz.explorer import create_app, is_loopback, run_watch
 from gankit.viz.latent import latent_layout
+from tests.viz.watch_records import class_checks, write_run
 
 
 @pytest.fixture(scope="module")
@@ -394,3 +396,23 @@ def test_idle_connections_free_their_slots_quickly(served):
         for sock in idle:
             sock.close()
     assert elapsed is not None and elapsed < 0.3 + 0.5
+
+
+def test_the_page_shows_the_runs_collapse_watch_as_the_report_draws_it(image_run, tmp_path, capsys):
+    """Issue 23: the coverage curve and the latest check's histogram and missing classes, under the samples."""
+    trained = load_generator(image_run)
+    assert run_watch(image_run, "mnist") is None  # a run without checks: no section
+    plain = create_app(trained, latent_layout(trained), title="p", watch=None).test_client().get("/")
+    assert '<section id="watch">' not in plain.get_data(as_text=True)
+    run = write_run(tmp_path / "watched", class_checks(6, collapse_at=4))
+    watch = run_watch(run, "mnist")
+    page = create_app(trained, latent_layout(trained), title="w", watch=watch).test_client().get("/")
+    html = page.get_data(as_text=True)
+    assert '<section id="watch">' in html and 'data-watch="coverage">2/10<' in html
+    assert re.search(r'data-watch="missing">0, 1, 2, 4, 5, 6, 8, 9<', html)
+    titles = re.findall(r'class="curve" data-title="([^"]+)"', html)
+    assert titles == ["Coverage of the fixed batch", "latest histogram"]
+    assert watch.curves[0][1] in html and watch.histogram in html  # the report's pictures, drawn once
+    (run / "metrics.jsonl").write_text('{"step": 1}\nnot json\n')
+    assert run_watch(run, "mnist") is None  # a damaged log: served without the section, with a warning
+    assert "the explorer leaves out the collapse watch" in capsys.readouterr().err
