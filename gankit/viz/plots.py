@@ -123,15 +123,18 @@ def strip_figure(
     return fig
 
 
-def histogram_figure(counts: Sequence[int], names: Sequence[str], title: str = "", what: str = "mode") -> Figure:
-    """Counts per ``what`` (mode, class) as bars, a uniform histogram's count dashed, the empty ones' names in red."""
+def histogram_figure(
+    counts: Sequence[int], names: Sequence[str], title: str = "", what: str = "mode", marked: Collection[int] = ()
+) -> Figure:
+    """Counts per ``what`` (mode, class) as bars, a uniform histogram's count dashed, the ``marked`` ones' names (the
+    modes not covered) in red."""
     fig = Figure(figsize=(5.2, 3.0), layout="constrained")
     ax = fig.add_subplot()
     ax.bar(range(len(counts)), counts, color="#1f77b4", width=0.8)
     if counts:
         ax.axhline(sum(counts) / len(counts), color="#7a869a", linestyle="--", linewidth=1, label="uniform")
         ax.legend(frameon=False, fontsize=9)
-    _mode_axis(ax, names, what, empty={i for i, count in enumerate(counts) if not count})
+    _mode_axis(ax, names, what, marked)
     ax.set_ylabel("samples")
     ax.set_title(title, fontsize=11, loc="left")
     ax.grid(alpha=0.3, axis="y")
@@ -139,11 +142,11 @@ def histogram_figure(counts: Sequence[int], names: Sequence[str], title: str = "
     return fig
 
 
-def _mode_axis(ax: Any, names: Sequence[str], what: str, empty: Collection[int] = ()) -> None:
-    """The x axis of a histogram over ``what``: each one's name (at most 20, else some), the ``empty`` ones red."""
+def _mode_axis(ax: Any, names: Sequence[str], what: str, marked: Collection[int] = ()) -> None:
+    """The x axis of a histogram over ``what``: each one's name (at most 20, else some), the ``marked`` ones red."""
     if len(names) <= 20:
         ax.set_xticks(range(len(names)), names, rotation=90 if max(map(len, names), default=0) > 2 else 0, fontsize=8)
-        for i in empty:
+        for i in marked:
             ax.get_xticklabels()[i].set_color(FLAG_COLOUR)
     else:
         ax.xaxis.set_major_locator(MaxNLocator(nbins=10, integer=True))

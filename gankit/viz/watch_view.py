@@ -9,7 +9,7 @@ curves leave the ``watch_*`` fields out (``plots.OWN_SECTION``); they are drawn 
   flagged ``watch_collapsed`` ringed in red;
 - the strip of the fixed batch's histogram over the checks (rows: checks, columns: modes, shade: share), where
   the watch logs a histogram (K ≤ ``MAX_STRIP_MODES``);
-- the latest check: its histogram and the modes it misses.
+- the latest check: its histogram and the modes it does not cover.
 """
 
 from __future__ import annotations
@@ -100,6 +100,17 @@ def histogram_strip(checks: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, li
     return np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0), [step for step, _ in rows]
 
 
+def uncovered(check: Mapping[str, Any]) -> list[int]:
+    """The modes of a check's histogram that it does not count as covered: its K − ``watch_covered`` smallest
+    counts (the watch covers a mode from a share of its even share up, so these are exactly the modes below that
+    count, with no need to know it here); the empty modes if the check does not say how many it covered."""
+    counts = check["watch_histogram"]
+    covered, modes = check.get("watch_covered"), len(counts)
+    if not (isinstance(covered, int) and not isinstance(covered, bool) and 0 <= covered <= modes):
+        return [i for i, count in enumerate(counts) if not count]
+    return sorted(range(modes), key=lambda i: counts[i])[: modes - covered]
+
+
 def watch_view(records: Sequence[Mapping[str, Any]], data_name: str, compact: bool = False) -> WatchView | None:
     """The watch's section of a run whose log is ``records`` (None if it has no check): every picture, or with
     ``compact`` (the explorer) the coverage curve and the latest check's histogram only."""
@@ -127,7 +138,7 @@ def watch_view(records: Sequence[Mapping[str, Any]], data_name: str, compact: bo
         view.curves.append((title, figure_svg(fig)))
     if names is not None:
         title = f"{_word(kind).capitalize()} histogram at step {last['step']:,} (latest check)"
-        view.histogram = figure_svg(histogram_figure(histogram, names, title, _word(kind)))
+        view.histogram = figure_svg(histogram_figure(histogram, names, title, _word(kind), uncovered(last)))
     strip = None if compact else histogram_strip(checks)
     if strip is not None:
         shares, steps = strip
@@ -148,7 +159,7 @@ def _derived(check: Mapping[str, Any]) -> dict[str, Any]:
 def _latest(check: Mapping[str, Any], names: list[str] | None) -> Latest:
     latest = Latest(check["step"], coverage_text(check), check.get("watch_collapsed") is True, None)
     if names is not None:
-        latest.missing = [name for name, count in zip(names, check["watch_histogram"], strict=True) if not count]
+        latest.missing = [names[i] for i in sorted(uncovered(check))]
     elif check[KIND] == "features":
         latest.note = "the features watch has no labels, so no mode can be named as missing"
     elif finite_number(check.get("watch_modes")) and check["watch_modes"] > MAX_STRIP_MODES:

@@ -41,7 +41,7 @@ def test_the_trials_page_shows_each_trials_last_coverage_and_the_coverage_over_t
     """Issue 23: the collapse watch's coverage, per trial (its latest check) and as a spread over the steps."""
     healthy, collapsing = class_checks(4, collapse_at=10), class_checks(4, collapse_at=2)
     html = render_trials_report(write_trials_run(tmp_path / "run", [healthy, collapsing]))
-    assert re.findall(r'data-metric="watch coverage">([^<]*)<', html) == ["10/10", "2/10"]
+    assert re.findall(r'data-metric="watch coverage">([^<]*)<', html) == ["10/10", "1/10"]
     assert "watch coverage: the latest check of the collapse watch" in html
     titles = re.findall(r'class="curve" data-title="([^"]+)"', html)
     assert titles == ["watch coverage", "d_loss", "g_loss"]  # no curve of a watch_ field

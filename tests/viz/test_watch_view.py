@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from gankit.data.datasets import FASHION_CLASSES
 from gankit.viz.plots import strip_figure
-from gankit.viz.watch_view import coverage, coverage_text, histogram_strip, watch_checks, watch_view
+from gankit.viz.watch_view import coverage, coverage_text, histogram_strip, uncovered, watch_checks, watch_view
 from tests.viz.watch_records import class_checks, feature_check, stacked_check
 
 
@@ -30,8 +31,8 @@ def test_a_histogram_of_a_thousand_modes_or_none_makes_no_strip():
 
 def test_coverage_is_the_share_of_modes_covered_or_the_features_coverage():
     healthy, collapsed = (c for c in watch_checks(class_checks(2, collapse_at=1)))
-    assert (coverage(healthy), coverage(collapsed)) == (1.0, 0.2)
-    assert (coverage_text(healthy), coverage_text(collapsed)) == ("10/10", "2/10")
+    assert (coverage(healthy), coverage(collapsed)) == (1.0, 0.1)
+    assert (coverage_text(healthy), coverage_text(collapsed)) == ("10/10", "1/10")
     assert (coverage(stacked_check()), coverage_text(stacked_check())) == (0.612, "612/1,000")
     assert (coverage(feature_check()), coverage_text(feature_check())) == (0.84, "0.84")
     assert coverage({"step": 1, "watch_kind": "classes"}) is None and coverage_text({"step": 1}) == ""
@@ -42,8 +43,8 @@ def test_the_view_names_the_latest_checks_missing_classes_and_the_collapsed_chec
     assert watch_view([r for r in records if "watch_kind" not in r], "mnist") is None  # an old run: no checks
     view = watch_view(records, "fashion-mnist")
     assert (view.kind, view.checks, view.collapsed_steps) == ("classes", 6, [500, 600])
-    assert view.latest.step == 600 and view.latest.coverage == "2/10" and view.latest.collapsed
-    assert view.latest.missing == ["T-shirt/top", "Trouser", "Pullover", "Coat", "Sandal", "Shirt", "Bag", "Ankle boot"]
+    assert view.latest.step == 600 and view.latest.coverage == "1/10" and view.latest.collapsed
+    assert view.latest.missing == [name for name in FASHION_CLASSES if name != "Dress"]  # the class names
     titles = [title for title, _ in view.curves]
     assert titles[:3] == [
         "Coverage of the fixed batch",
@@ -53,7 +54,7 @@ def test_the_view_names_the_latest_checks_missing_classes_and_the_collapsed_chec
     assert view.strip is not None and view.histogram is not None and not view.strip_note
     compact = watch_view(records, "mnist", compact=True)  # the explorer's
     assert [t for t, _ in compact.curves] == ["Coverage of the fixed batch"] and compact.strip is None
-    assert compact.histogram is not None and compact.latest.missing == ["0", "1", "2", "4", "5", "6", "8", "9"]
+    assert compact.histogram is not None and compact.latest.missing == ["0", "1", "2", "4", "5", "6", "7", "8", "9"]
 
 
 def test_odd_values_in_a_hand_edited_log_are_left_out_not_a_traceback():
@@ -63,3 +64,12 @@ def test_odd_values_in_a_hand_edited_log_are_left_out_not_a_traceback():
     view = watch_view(records, "mnist")
     assert view.latest.missing is None and view.latest.coverage == "" and view.strip is None
     assert [title for title, _ in view.curves] == ["KL(p ‖ uniform) of its modes, nats"]
+
+
+def test_the_modes_not_covered_are_the_checks_smallest_counts_below_its_coverage():
+    """The watch covers a mode from a share of its even share up: a mode of 1 sample in 1,000 is not covered."""
+    check = {"watch_histogram": [0, 500, 1, 480, 19], "watch_covered": 3}
+    assert uncovered(check) == [0, 2]
+    assert uncovered(check | {"watch_covered": 4}) == [0] and uncovered(check | {"watch_covered": 5}) == []
+    assert uncovered({"watch_histogram": [0, 500, 1, 480, 19]}) == [0]  # no count covered given: the empty ones
+    assert uncovered(check | {"watch_covered": 7}) == [0]  # an inconsistent count: the empty ones

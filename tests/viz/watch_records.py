@@ -12,7 +12,8 @@ from tests.helpers import tiny
 
 def class_checks(checks: int = 6, modes: int = 10, collapse_at: int = 4, every: int = 100) -> list[dict]:
     """``checks`` checks of a 10-class watch: a uniform batch of 100 per class until check ``collapse_at``, from
-    there all in class 3 but one sample in class 7 (the last two flagged collapsed), each after a plain record."""
+    there all in class 3 but one sample in class 7 (too few to cover it), flagged collapsed; each check after a
+    plain record."""
     records = []
     for i in range(checks):
         step = (i + 1) * every
@@ -21,7 +22,7 @@ def class_checks(checks: int = 6, modes: int = 10, collapse_at: int = 4, every: 
         check = {
             "watch_kind": "classes",
             "watch_modes": modes,
-            "watch_covered": sum(c > 0 for c in histogram),
+            "watch_covered": sum(c >= math.ceil(0.1 * sum(histogram) / modes) for c in histogram),  # the watch's rule
             "watch_kl": sum(p * math.log(p * modes) for p in shares if p),
             "watch_top_share": max(shares),
             "watch_confidence": 0.9,
