@@ -20,6 +20,10 @@ one game step each, equal within float rounding to calling ``train_step()`` on e
 * **Gradient penalty.** ``autograd.grad`` cannot run inside ``vmap``: the vmapped critic is differentiated
   outside it (the gradient of the summed scores, create_graph), and the norm is one per sample per trial.
 
+* **Speed.** Maxout takes ``max`` (:func:`_maxout_by_max`); each stacked linear weight is stored in the layout
+  of its vmapped gradient and stepped through a contiguous alias (:func:`_transposed`, :func:`_stepped`), so no
+  step copies it transposing.
+
 What is covered is said by :func:`vectorised_refusal`, which names the reason for anything else (the trials then
 run one after another). fp32 eager only.
 """
