@@ -20,6 +20,10 @@ one game step each, equal within float rounding to calling ``train_step()`` on e
 * **Gradient penalty.** ``autograd.grad`` cannot run inside ``vmap``: the vmapped critic is differentiated
   outside it (the gradient of the summed scores, create_graph), and the norm is one per sample per trial.
 
+* **Speed.** Maxout takes ``max`` (:func:`_maxout_by_max`); each stacked linear weight is stored in the layout
+  of its vmapped gradient and stepped through a contiguous alias (:func:`_transposed`, :func:`_stepped`), so no
+  step copies it transposing.
+
 What is covered is said by :func:`vectorised_refusal`, which names the reason for anything else (the trials then
 run one after another). fp32 eager only.
 """
@@ -44,6 +48,7 @@ from gankit.config import Config
 from gankit.data.toy import TOY_DATASETS
 from gankit.device import resolve_device
 from gankit.latent import Latent
+from gankit.nets.maxout import Maxout
 from gankit.nets.norms import LayerNorm2d
 from gankit.training.engine import Engine, choose_engine
 from gankit.training.optim import hyperparameters
@@ -106,6 +111,11 @@ class RngState:
             torch.cuda.set_rng_state(self.cuda, device)
 
 
+def _contiguous_copy(t: Tensor) -> Tensor:
+    """A copy of one trial's slice in the ordinary layout (a Training's own tensors, as checkpoints store them)."""
+    return t.clone(memory_format=torch.contiguous_format)
+
+
 def _snapshot(params: dict[str, Tensor]) -> dict[str, Tensor]:
     return {name: p.detach().clone() for name, p in params.items()}
 
@@ -116,17 +126,54 @@ def _restore(params: dict[str, Tensor], values: dict[str, Tensor]) -> None:
         p.copy_(values[name])
 
 
+def _maxout_by_max(self: Maxout, x: Tensor) -> Tensor:
+    """``Maxout.forward`` by ``max``: the same values, and the same gradient unless two pieces tie exactly (``amax``
+    shares it between them, ``max`` gives it to one). Its backward is one scatter, where ``amax``'s builds a mask,
+    a count and a quotient over every piece: on N stacked trials those passes outgrow the cache."""
+    return self.linear(x).unflatten(-1, (self.out_features, self.pieces)).max(-1).values
+
+
 def _template(module: nn.Module) -> nn.Module:
     """A weightless copy of ``module`` (on the meta device) for ``functional_call``.
 
     Its :class:`~gankit.nets.norms.LayerNorm2d` layers compute by the stock ``GroupNorm(1, C)`` (same forward
     kernels and parameters): their hand-written second derivative is an autograd.Function without a vmap rule.
+    Its maxout layers compute by :func:`_maxout_by_max`.
     """
     template = copy.deepcopy(unwrap(module)).to("meta")
     for m in template.modules():
         if isinstance(m, LayerNorm2d):
             m.forward = types.MethodType(nn.GroupNorm.forward, m)
+        elif isinstance(m, Maxout):
+            m.forward = types.MethodType(_maxout_by_max, m)
     return template
+
+
+def _linear_weights(module: nn.Module, prefix: str) -> set[str]:
+    """The names (``prefix.name``) of ``module``'s linear layers' weights."""
+    return {f"{prefix}.{name}.weight" for name, m in unwrap(module).named_modules() if isinstance(m, nn.Linear)}
+
+
+def _transposed(weight: Tensor) -> Tensor:
+    """A stacked linear weight (N, out, in) laid out in memory as (N, in, out), still a leaf: the layout of the
+    gradient a vmapped linear layer computes, which autograd then keeps as it is instead of copying it into the
+    weight's layout. Every operation reads either layout; only the speed differs."""
+    return weight.detach().transpose(1, 2).contiguous().transpose(1, 2).requires_grad_(weight.requires_grad)
+
+
+def _stepped(p: Tensor) -> Tensor:
+    """What the optimiser steps for the stacked parameter ``p``: ``p`` itself, or for a weight stored transposed
+    (:func:`_transposed`) its transpose, a contiguous tensor sharing ``p``'s memory, since a fused optimiser copies
+    (transposing) every tensor that is not contiguous at every step. Its gradient is ``p``'s, transposed
+    (:meth:`VectorisedTrials._step`)."""
+    return p.detach().transpose(1, 2) if p.dim() == 3 and not p.is_contiguous() else p
+
+
+def _as_stepped(state: dict, p: Tensor, stepped: Tensor) -> dict:
+    """One parameter's optimiser state from ``p``'s layout into ``stepped``'s (:func:`_stepped`), or back."""
+    if stepped is p:
+        return state
+    return {key: v.transpose(1, 2) if isinstance(v, Tensor) and v.dim() == 3 else v for key, v in state.items()}
 
 
 class _Game(nn.Module):
@@ -176,7 +223,7 @@ def _stack_state(states: list[dict], p: Tensor) -> dict:
     for key, first in states[0].items():
         values = [s[key] for s in states]
         if isinstance(first, Tensor) and first.shape == p.shape[1:] and first.dim() > 0:
-            out[key] = torch.stack(values)
+            out[key] = torch.empty_like(p).copy_(torch.stack(values))  # in p's layout, as the optimiser makes it
         elif isinstance(first, Tensor):
             if any(not torch.equal(v, first) for v in values):
                 raise ValueError(f"the trials' optimisers differ in {key!r}: they must have taken the same steps")
@@ -191,7 +238,7 @@ def _trial_state(state: dict, p: Tensor, k: int) -> dict:
     sliced = {}
     for key, v in state.items():
         if isinstance(v, Tensor):
-            sliced[key] = v[k].clone() if v.dim() > 0 and v.shape == p.shape else v.clone()
+            sliced[key] = _contiguous_copy(v[k]) if v.dim() > 0 and v.shape == p.shape else v.clone()
         else:
             sliced[key] = v
     return sliced
@@ -263,10 +310,13 @@ class VectorisedTrials:
         """Stack the Trainings' weights, buffers, optimiser states and EMAs (at the start, and after a drop)."""
         self.params: dict[str, Tensor] = {}
         self.buffers: dict[str, Tensor] = {}
-        for player in self._players(self.trainings[0]):
+        for player, module in self._players(self.trainings[0]).items():
             params, buffers = stack_module_state([self._players(t)[player] for t in self.trainings])
-            self.params |= {f"{player}.{k}": v for k, v in params.items()}
+            linear = _linear_weights(module, player)
+            params = {f"{player}.{k}": v for k, v in params.items()}
+            self.params |= {k: _transposed(v) if k in linear else v for k, v in params.items()}
             self.buffers |= {f"{player}.{k}": v for k, v in buffers.items()}
+        self.stepped = {name: _stepped(p) for name, p in self.params.items()}
         self.optimizers = {side: self._stack_optimizer(side) for side in SIDES}
         self.ema = _StackedEMA(self.trainings) if self.trainings[0].ema is not None else None
         self._stack_scheme()
@@ -315,13 +365,13 @@ class VectorisedTrials:
         if len(first.param_groups) != 1:
             raise ValueError("vectorised trials need optimisers with one parameter group")
         stacked = self._side(side)
-        optimizer = type(first)(list(stacked.values()), **first.defaults)
+        optimizer = type(first)([self.stepped[name] for name in stacked], **first.defaults)
         optimizer.param_groups[0].update(hyperparameters(first)[0])
         trial_params = [self._trial_params(t, side) for t in self.trainings]
         for name, p in stacked.items():
             states = [o.state.get(params[name], {}) for o, params in zip(trial_opts, trial_params, strict=True)]
             if any(states):
-                optimizer.state[p] = _stack_state(states, p)
+                optimizer.state[self.stepped[name]] = _as_stepped(_stack_state(states, p), p, self.stepped[name])
         return optimizer
 
     def _state(self, trained: str) -> dict[str, Tensor]:
@@ -383,15 +433,28 @@ class VectorisedTrials:
             penalty = self._penalty(real, fake)
             loss = loss + self.losses.terms.gp_weight * penalty
             stats["gp"] = penalty.detach()
-        self.optimizers["discriminator"].zero_grad(set_to_none=True)
+        self._zero_grad("discriminator")
         self._total(loss).backward()
         return stats
 
     def _g_gradients(self, latent: Latent, real: Batch | None) -> dict[str, Tensor]:
         stats, loss = self._vmapped("generator", "generator", _inputs(real, latent))
-        self.optimizers["generator"].zero_grad(set_to_none=True)
+        self._zero_grad("generator")
         self._total(loss).backward()
         return stats
+
+    def _zero_grad(self, side: str) -> None:
+        for p in self._side(side).values():
+            p.grad = None
+
+    @torch.no_grad()
+    def _step(self, side: str) -> None:
+        """``side``'s optimiser step, its gradients handed to the tensors it steps (:func:`_stepped`)."""
+        for name, p in self._side(side).items():
+            stepped = self.stepped[name]
+            if stepped is not p:
+                stepped.grad = None if p.grad is None else p.grad.transpose(1, 2)
+        self.optimizers[side].step()
 
     def _total(self, loss: Tensor) -> Tensor:
         """The trials' losses (N,) summed, not averaged: each trial's gradient is exactly its own."""
@@ -410,11 +473,11 @@ class VectorisedTrials:
         """``side``'s optimiser step, as the scheme applies it: plain, or the optimistic θ + 2Δ_t − Δ_{t−1}
         (``schemes.Optimistic``; the first step of each player as it is)."""
         if self.cfg.train.scheme != "optimistic":
-            self.optimizers[side].step()
+            self._step(side)
             return
         params = self._side(side)
         before = _snapshot(params)
-        self.optimizers[side].step()
+        self._step(side)
         deltas = {name: p - before[name] for name, p in params.items()}
         last = self.previous[side] or deltas
         for name, p in params.items():
@@ -473,8 +536,8 @@ class VectorisedTrials:
         return stats
 
     def _apply_both(self) -> None:
-        self.optimizers["discriminator"].step()
-        self.optimizers["generator"].step()
+        self._step("discriminator")
+        self._step("generator")
         self._project()
 
     def _simultaneous(self) -> dict[str, Tensor]:
@@ -495,7 +558,7 @@ class VectorisedTrials:
             real = self._real()
             self._d_gradients(real, self._noise())
             _restore(d, start)
-            self.optimizers["discriminator"].step()
+            self._step("discriminator")
             self._project()
         start = _snapshot(both)
         stats = self._joint_gradients()
@@ -533,10 +596,12 @@ class VectorisedTrials:
             trial_params = self._trial_params(training, side)
             trial_opt = training.optimizers[side]
             for name, p in self._side(side).items():
-                if p in optimizer.state:
-                    trial_opt.state[trial_params[name]] = _trial_state(optimizer.state[p], p, k)
+                stepped = self.stepped[name]
+                if stepped in optimizer.state:
+                    state = _as_stepped(optimizer.state[stepped], p, stepped)
+                    trial_opt.state[trial_params[name]] = _trial_state(state, p, k)
                 # the latest gradients too: a log record reads their norms (training.diagnostics)
-                trial_params[name].grad = None if p.grad is None else p.grad[k].clone()
+                trial_params[name].grad = None if p.grad is None else _contiguous_copy(p.grad[k])
         if self.ema is not None:
             self.ema.write(k, training)
         self._write_scheme(k, training)
@@ -546,7 +611,7 @@ class VectorisedTrials:
         scheme = training.scheme
         if isinstance(scheme, Optimistic):
             scheme.previous = {
-                side: None if kept is None else [t[k].clone() for t in kept.values()]
+                side: None if kept is None else [_contiguous_copy(t[k]) for t in kept.values()]
                 for side, kept in self.previous.items()
             }
         elif isinstance(scheme, Lookahead):

@@ -335,6 +335,28 @@ def test_a_dropped_trial_leaves_the_others_exact():
     assert within(differences(ref, vec, initial(kept)), TRAJECTORY, TRAJECTORY)
 
 
+def test_stacked_linear_weights_are_stepped_in_their_gradients_layout():
+    """A stacked linear weight is stored transposed, the layout of the gradient vmap computes for it, so autograd
+    keeps the gradient as it comes, and its optimiser steps a contiguous alias of it (a fused optimiser would copy a
+    non-contiguous one at every step); maxout takes ``max``, whose backward is one scatter."""
+    trials = build_vectorised(seeded(trial_config("pacgan-2d"))[:2], quiet)
+    trials.step()
+    stepped = {id(t) for opt in trials.optimizers.values() for t in opt.param_groups[0]["params"]}
+    weights = [n for n, p in trials.params.items() if n.endswith(".weight") and p.dim() == 3 and min(p.shape[1:]) > 1]
+    assert weights
+    for name in weights:
+        p, alias = trials.params[name], trials.stepped[name]
+        assert not p.is_contiguous() and p.grad.stride() == p.stride()
+        assert alias.is_contiguous() and alias.data_ptr() == p.data_ptr() and id(alias) in stepped
+        assert all(v.is_contiguous() for v in trials.optimizers[_side(name)].state[alias].values())
+    out = trials.game.discriminator.body.trunk[1](torch.zeros(3, 4, device="meta", requires_grad=True))
+    assert type(out.grad_fn).__name__ == "MaxBackward0"
+
+
+def _side(name: str) -> str:
+    return "discriminator" if name.startswith("discriminator.") else "generator"
+
+
 def test_the_comparison_catches_a_wrong_gradient(monkeypatch):
     """The checks above fail for the two classic mistakes: averaging the trials' losses (each gradient 1/N of its
     own) and drawing one noise batch for all trials."""
