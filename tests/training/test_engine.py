@@ -1,8 +1,11 @@
 """The fast engine: every recipe in bf16 and compiled, the penalty on the eager D, layouts, time budgets."""
 
+import ctypes
 import functools
 import json
 import os
+import platform
+import resource
 
 import pytest
 import torch
@@ -135,6 +138,29 @@ def test_engine_choices_are_logged_with_reasons():
     assert "precision fp32 (train.precision)" in line and "eager (train.compile=off)" in line
     threads = f"{torch.get_num_threads()} intra-op threads, {torch.get_num_interop_threads()} inter-op"
     assert threads in line and ("default memory layout" in line or "channels_last" in line)
+    assert ("freed memory reused" in line) == (platform.libc_ver()[0] == "glibc")
+
+
+def _faults_per_round(rounds: int = 3) -> float:
+    """Minor page faults per round of allocating three 10 MiB tensors and freeing them (after a first round)."""
+    for r in range(rounds + 1):
+        if r == 1:
+            start = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        xs = [torch.ones(10 << 18) for _ in range(3)]
+        del xs
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - start) / rounds
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the setting is glibc's")
+def test_freed_memory_is_reused_rather_than_faulted_in_again():
+    """glibc's default: tensors above 128 KiB are fresh maps and 30 MiB freed at once goes back to the kernel, so
+    each round faults its 7,680 pages in again; after ``keep_freed_memory`` the freed blocks are reused."""
+    libc = ctypes.CDLL(None)
+    assert libc.mallopt(engine.M_MMAP_THRESHOLD, 128 << 10) and libc.mallopt(engine.M_TRIM_THRESHOLD, 128 << 10)
+    assert _faults_per_round() > 5000
+    assert "freed memory reused" in engine.keep_freed_memory()
+    _faults_per_round()  # the heap grows to the rounds' size once
+    assert _faults_per_round() < 100
 
 
 @pytest.mark.parametrize(
