@@ -20,7 +20,7 @@ machine, is in docs/benchmarks.md (``benchmarks/train_step_speed.py``).
 * **Allocator** (CPU, glibc): freed memory is kept for the next step (:func:`keep_freed_memory`): by default glibc
   maps each large tensor fresh from the kernel and gives it back when freed, so every step page-faults its
   activations in again (lsgan on a 2-core AVX2 EPYC: ~20,000 faults and 40 ms of kernel time a step; without them
-  the step took 0.8× the time).
+  the step took 0.8–0.9× the time).
 * **TF32** (CUDA): off, so that fp32 is the exact reference (:func:`tf32_policy`).
 * **Compilation**: ``torch.compile`` of G and D (not of the optimiser steps); on a GPU ``reduce-overhead``
   also captures CUDA graphs (one launch replays all of a network's kernels: these nets are launch-bound), and
