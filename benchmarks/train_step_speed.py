@@ -22,7 +22,8 @@ generator step (n_critic × batch) times generator steps/s. FLOPs per step are c
 fp32 step with ``torch.utils.flop_counter.FlopCounterMode`` (forward and backward, the gradient penalty's double
 backward included) and used for all three columns (the work to do; the plain loop does a little more: D's weight
 gradients in G's step). The fp32 and bf16 GEMM peaks of the machine are measured in the same run (best of a few
-large square matmuls) and each column's GFLOP/s is given as a fraction of both.
+large square matmuls) and each column's GFLOP/s is given as a fraction of both; where bf16 is emulated (a CPU
+without AMX or AVX-512 BF16) its peak is not measured.
 
     python benchmarks/train_step_speed.py                                   # embedded MNIST sample, CPU
     python benchmarks/train_step_speed.py --data-dir ../shared/data/mnist   # full MNIST
@@ -59,6 +60,7 @@ from gankit.nets.dcgan import Project
 from gankit.nets.discriminator import QOutput
 from gankit.nets.norms import LayerNorm2d
 from gankit.recipes import RECIPES
+from gankit.training.precision import native_bf16
 from gankit.training.state import Training, build_training
 from gankit.training.step import unwrap
 
@@ -300,6 +302,17 @@ def gemm_peak(dtype: torch.dtype, device: torch.device, sizes: Sequence[int], re
     return best
 
 
+def gemm_peaks(device: torch.device, sizes: Sequence[int]) -> tuple[float, float | None, str]:
+    """The fp32 and bf16 GEMM peaks, and how to print the bf16 one. Where bf16 is emulated (no AMX or AVX-512 BF16
+    on a CPU) its peak is not measured (None): a 4096² bf16 product takes tens of seconds there, and the benchmark
+    seemed to hang."""
+    peak_fp32, (native, what) = gemm_peak(torch.float32, device, sizes), native_bf16(device)
+    if not native:
+        return peak_fp32, None, f"not measured ({what}: emulated)"
+    peak_bf16 = gemm_peak(torch.bfloat16, device, sizes)
+    return peak_fp32, peak_bf16, f"{peak_bf16:,.0f} GFLOP/s"
+
+
 def machine(device: torch.device) -> str:
     """What the table was measured on (:func:`gankit.device.describe_machine`: CPU model and ISA, threads, torch),
     with the cores and the device timed."""
@@ -421,12 +434,15 @@ def speed_table(rows: Sequence[Row], columns: Sequence[str] = COLUMNS) -> list[s
     return md.table(header, "llrr" + "r" * (2 * len(others) + 2), table)
 
 
-def flops_table(rows: Sequence[Row], peak_fp32: float, peak_bf16: float, columns: Sequence[str] = COLUMNS) -> list[str]:
+def flops_table(
+    rows: Sequence[Row], peak_fp32: float, peak_bf16: float | None, columns: Sequence[str] = COLUMNS
+) -> list[str]:
+    """GFLOP/s of each column and its share of the GEMM peaks (``peak_bf16`` None: not measured, shares "–")."""
     header = ["recipe", "GFLOP per G step", f"GFLOP/s {' · '.join(columns)}", "% of fp32 peak", "% of bf16 peak"]
     table = []
     for r in rows:
         rate = [r.flops / 1e9 / r.per_step[c] if c in r.per_step else None for c in columns]
-        shares = [[None if g is None else 100 * g / peak for g in rate] for peak in (peak_fp32, peak_bf16)]
+        shares = [[None if g is None or not peak else 100 * g / peak for g in rate] for peak in (peak_fp32, peak_bf16)]
         table.append([r.name, f"{r.flops / 1e9:.2f}", *(md.joined(v, ".1f") for v in (rate, *shares))])
     return md.table(header, "lrrrr", table)
 
@@ -510,11 +526,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         for line in notes(rows[-1:]):
             print(line, flush=True)
     sizes = args.gemm_sizes or gemm_sizes(device)
-    peak_fp32, peak_bf16 = gemm_peak(torch.float32, device, sizes), gemm_peak(torch.bfloat16, device, sizes)
+    peak_fp32, peak_bf16, bf16_note = gemm_peaks(device, sizes)
     peaks = (
         f"# GEMM peak measured now (best square matmul, n = {', '.join(map(str, sizes))}): "
         f"fp32 {peak_fp32:,.0f} GFLOP/s, "
-        f"bf16 {peak_bf16:,.0f} GFLOP/s; FLOPs of gankit's fp32 step (FlopCounterMode), the same for all columns"
+        f"bf16 {bf16_note}; FLOPs of gankit's fp32 step (FlopCounterMode), the same for all columns"
     )
     text = [*header, "", *speed_table(rows, args.columns), *notes(rows), "", peaks, ""]
     text += flops_table(rows, peak_fp32, peak_bf16, args.columns)

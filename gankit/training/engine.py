@@ -10,11 +10,17 @@ machine, is in docs/benchmarks.md (``benchmarks/train_step_speed.py``).
   cuDNN's bf16/fp16 convolutions run NHWC natively (measured on the CPU, bf16: 20–25% less time per step
   for dcgan and lsgan than NCHW nets, 13% for wgan-gp than an NCHW critic). In fp32 the default layout was
   as fast or faster on an AVX-512/AMX Xeon, but on an AVX2-only AMD EPYC channels_last fp32 was faster
-  (the plain loop's speed times lsgan 1.32 against 1.16 NCHW, dcgan 1.33 against 1.16, wgan-gp 1.16 against
-  1.03), so fp32 nets go channels_last on AVX2 CPUs.
+  (gankit's fp32 step against the plain loop: lsgan 1.28× against 1.12× NCHW, dcgan 1.24× against 1.17×,
+  wgan-gp 1.07× against 1.03×), so fp32 conv nets go channels_last on AVX2 CPUs, except in vectorised
+  trials (``vmapped``): ``vmap`` cannot take channels_last tensors through the gradient penalty, so they and
+  the one-trial runs they are compared with keep the default layout.
 * **Optimisers**: fused Adam/SGD kernels, foreach RMSprop (``gankit.training.optim``).
 * **Threads**: one inter-op thread (these small nets have no independent ops worth running in parallel);
   intra-op threads stay at torch's default, the number of physical cores.
+* **Allocator** (CPU, glibc): freed memory is kept for the next step (:func:`keep_freed_memory`): by default glibc
+  maps each large tensor fresh from the kernel and gives it back when freed, so every step page-faults its
+  activations in again (lsgan on a 2-core AVX2 EPYC: ~20,000 faults and 40 ms of kernel time a step; without them
+  the step took 0.8–0.9× the time).
 * **TF32** (CUDA): off, so that fp32 is the exact reference (:func:`tf32_policy`).
 * **Compilation**: ``torch.compile`` of G and D (not of the optimiser steps); on a GPU ``reduce-overhead``
   also captures CUDA graphs (one launch replays all of a network's kernels: these nets are launch-bound), and
@@ -27,6 +33,8 @@ machine, is in docs/benchmarks.md (``benchmarks/train_step_speed.py``).
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import platform
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -52,28 +60,41 @@ class Engine:
 
 
 def choose_engine(
-    cfg: Config, device: torch.device, images: bool, timings: Callable[[], Timings] | None = None
+    cfg: Config,
+    device: torch.device,
+    images: bool,
+    timings: Callable[[], Timings] | None = None,
+    vmapped: bool = False,
 ) -> Engine:
     """Resolve ``train.precision`` and ``train.compile`` for ``device`` and the run's networks; ``timings``
-    measures them in fp32 and bf16 when the choice needs it (:mod:`gankit.training.precision_probe`)."""
+    measures them in fp32 and bf16 when the choice needs it (:mod:`gankit.training.precision_probe`);
+    ``vmapped``: the networks will be stepped inside ``torch.vmap`` (vectorised trials)."""
     threading = threads()  # before the probe's parallel work, after which the inter-op threads are fixed
     precision, why_precision, warning = resolve_precision(cfg.train.precision, device, images, timings)
-    channels_last, layout = memory_layout(precision, device, images)
+    channels_last, layout = memory_layout(precision, device, images, vmapped)
     mode, why_compile = _compile_mode(cfg)
     reasons = [why_precision, layout, threading, why_compile]
+    if device.type == "cpu":
+        reasons.append(keep_freed_memory())
     if device.type == "cuda":
         reasons.append(tf32_policy(precision))
     return Engine(precision, channels_last, mode, reasons, warning)
 
 
-def memory_layout(precision: Precision, device: torch.device, images: bool) -> tuple[bool, str]:
-    """Whether the convolutional nets go channels_last, and why: in 16 bits. (fp32 channels_last measured
-    1.1–1.15× faster on a 2-core AVX2 EPYC, but ``vmap`` cannot take channels_last tensors through the gradient
-    penalty, and kernels that differ between a one-trial run and vectorised trials break their agreement: see
-    docs/benchmarks.md, "Training speed on an AVX2-only CPU".)"""
-    if images and precision.name != "fp32":
+def memory_layout(precision: Precision, device: torch.device, images: bool, vmapped: bool = False) -> tuple[bool, str]:
+    """Whether the convolutional nets go channels_last, and why: in 16 bits everywhere; in fp32 on CPUs whose
+    kernels are AVX2 (no AVX-512), where oneDNN's NHWC fp32 convolutions and max pooling were measured faster,
+    unless the nets are ``vmapped`` (``vmap`` cannot query a channels_last tensor's layout in the gradient
+    penalty; see docs/benchmarks.md, "Training speed on an AVX2-only CPU")."""
+    if not images:
+        return False, "default memory layout"
+    if precision.name != "fp32":
         return True, "channels_last (16-bit convolutions)"
-    return False, "default memory layout"
+    if device.type != "cpu" or torch.backends.cpu.get_cpu_capability() != "AVX2":
+        return False, "default memory layout"
+    if vmapped:
+        return False, "default memory layout (vectorised trials: vmap takes no channels_last through the penalty)"
+    return True, "channels_last (fp32 convolutions on an AVX2 CPU: measured faster)"
 
 
 def tf32_policy(precision: Precision) -> str:
@@ -98,6 +119,23 @@ def threads() -> str:
     with contextlib.suppress(RuntimeError):  # already set, or parallel work already ran in this process
         torch.set_num_interop_threads(1)
     return f"{torch.get_num_threads()} intra-op threads, {torch.get_num_interop_threads()} inter-op"
+
+
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt's parameters (glibc's malloc.h)
+MMAP_THRESHOLD = 32 << 20  # glibc's largest: blocks below it come from the heap, not fresh maps
+TRIM_THRESHOLD = 1 << 30  # free memory at the heap's top kept rather than given back to the kernel
+
+
+def keep_freed_memory() -> str:
+    """Make glibc's malloc reuse freed blocks up to 32 MiB and keep up to 1 GiB of free heap (``mallopt``), so a
+    step's activations land in memory the previous step freed instead of pages faulted in afresh. Process-wide;
+    nothing happens where the C library is not glibc."""
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return "allocator as the C library keeps it (not glibc)"
+    libc = ctypes.CDLL(None)
+    if not (libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) and libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)):
+        return "allocator as glibc keeps it (mallopt refused)"
+    return "freed memory reused (glibc mmap threshold 32 MiB, trim threshold 1 GiB)"
 
 
 def prepare_networks(engine: Engine, *modules: nn.Module | None) -> None:

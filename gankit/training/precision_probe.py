@@ -21,6 +21,7 @@ from gankit.config import Config
 from gankit.device import describe_machine
 from gankit.latent import LatentSpace
 from gankit.nets import build_encoder, build_networks
+from gankit.training.engine import memory_layout
 from gankit.training.optim import build_optimizer
 from gankit.training.precision import Precision, Timings
 from gankit.training.probes import ProbeCache, facts_key
@@ -77,7 +78,7 @@ def _seconds_per_step(
     torch.manual_seed(0)
     g, d = (net.to(device) for net in build_networks(cfg.model, shape, space))
     encoder = build_encoder(cfg.model, shape).to(device) if cfg.loss.uses_encoder else None
-    if name != "fp32" and len(shape) == 3:  # the engine's layout for 16-bit convolutions
+    if memory_layout(Precision(name, device.type), device, images=len(shape) == 3)[0]:  # the engine's layout
         for net in (g, d, encoder):
             if net is not None:
                 net.to(memory_format=torch.channels_last)

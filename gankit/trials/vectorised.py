@@ -65,8 +65,8 @@ def vectorised_refusal(cfg: Config, engine: Engine | None = None) -> str | None:
     """None if trials of ``cfg`` can be stepped vectorised, else the reason why not, in one line.
 
     ``engine`` (a built Training's) settles ``train.precision=auto``; without it the engine is chosen as
-    :func:`~gankit.training.state.build_training` would. :class:`VectorisedTrials` also checks the built networks
-    (:func:`network_refusal`).
+    :func:`~gankit.training.state.build_training` would for vectorised trials (``vmapped=True``).
+    :class:`VectorisedTrials` also checks the built networks (:func:`network_refusal`).
     """
     t = cfg.train
     if t.scheme not in SCHEMES:
@@ -76,11 +76,13 @@ def vectorised_refusal(cfg: Config, engine: Engine | None = None) -> str | None:
     if t.sync_batchnorm:
         return "sync batch norm: statistics over processes, not vectorised"
     if engine is None:
-        engine = choose_engine(cfg, resolve_device(t.device), images=cfg.data.name not in TOY_DATASETS)
+        engine = choose_engine(cfg, resolve_device(t.device), images=cfg.data.name not in TOY_DATASETS, vmapped=True)
     if engine.precision.name != "fp32":
         return f"precision {engine.precision.name}: vectorised trials are fp32 only"
     if engine.compile_mode is not None:
         return "torch.compile: vectorised trials run eager"
+    if engine.channels_last:
+        return "channels_last networks: vmap cannot take them through the penalty (build with vmapped=True)"
     return None
 
 
@@ -660,10 +662,11 @@ def _check_trainings(trainings: list[Training]) -> None:
 
 
 def build_vectorised(cfgs: list[Config], log: Callable[[str], None] = print) -> VectorisedTrials:
-    """Build each config's Training (each seeds the global RNG) and capture its RNG state right after."""
+    """Build each config's Training (each seeds the global RNG, in a layout vmap takes) and capture its RNG state
+    right after."""
     trainings, states = [], []
     for cfg in cfgs:
-        trainings.append(build_training(cfg, log))
+        trainings.append(build_training(cfg, log, vmapped=True))
         states.append(RngState.capture(trainings[-1].device))
     return VectorisedTrials(trainings, states)
 

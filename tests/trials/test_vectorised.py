@@ -2,7 +2,9 @@
 
 Tiny Trainings with seeds 0, 1, 2 are stepped vectorised and compared with the same configs built and stepped
 alone with ``train_step``, one after another as one-trial runs are: identical initial weights and random draws,
-then the same losses, gradients and weights within the tolerances below.
+then the same losses, gradients and weights within the tolerances below. Both are built as vectorised trials are
+(``build_training(vmapped=True)``: the default memory layout; on an AVX2 CPU a one-trial run's fp32 conv nets are
+otherwise channels_last, whose kernels round differently and route max pooling's ties elsewhere).
 
 Tolerances. The vectorised step computes the same values with other kernels (batched matrix products, grouped
 convolutions, a vmapped batch norm) that round differently: losses and gradients agree to ~1e-6 (relative). Two
@@ -110,7 +112,7 @@ def alone(cfgs: list[Config], steps: int) -> Run:
     """Each config built and stepped on its own, one after another (the one-trial runs)."""
     run = Run()
     for cfg in cfgs:
-        training = build_training(cfg, quiet)
+        training = build_training(cfg, quiet, vmapped=True)
         run.losses.append([floats(training.train_step()) for _ in range(steps)])
         run.states.append(training.state_dict())
         run.grads.append(gradients(training))
@@ -131,7 +133,7 @@ def together(trials: VectorisedTrials, steps: int) -> Run:
 
 
 def initial(cfgs: list[Config]) -> list[dict]:
-    return [build_training(cfg, quiet).state_dict() for cfg in cfgs]
+    return [build_training(cfg, quiet, vmapped=True).state_dict() for cfg in cfgs]
 
 
 def relative(a: list[Tensor], b: list[Tensor], scale: list[Tensor]) -> float:
@@ -221,7 +223,7 @@ def stepwise(cfgs: list[Config], steps: int) -> tuple[Gaps, bool]:
     loaded with trial k's state (its RNG and sampler too) and takes the step alone. The largest differences, and
     whether every step drew the same."""
     trials = build_vectorised(cfgs, quiet)
-    references = [build_training(cfg, quiet) for cfg in cfgs]
+    references = [build_training(cfg, quiet, vmapped=True) for cfg in cfgs]
     gaps, draws = Gaps(), True
     for _ in range(steps):
         before = [copy.deepcopy(trials.state_dict(k)) for k in range(len(cfgs))]  # live tensors, as a Training's
@@ -387,6 +389,17 @@ def test_refusals_name_the_reason():
     a, b = trial_config("pacgan-2d"), trial_config("pacgan-2d", **{"d_optim.lr": 1e-3})
     with pytest.raises(ValueError, match="share one config"):
         VectorisedTrials([build_training(c, quiet) for c in (a, b)], [None, None])
+
+
+def test_channels_last_networks_are_refused(monkeypatch):
+    """On an AVX2 CPU a one-trial run's fp32 conv nets are channels_last, which vmap cannot take through the
+    penalty: vectorised trials are built in the default layout, and channels_last Trainings are refused."""
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX2")
+    cfgs = seeded(trial_config("wgan-gp"))[:2]
+    assert vectorised_refusal(cfgs[0]) is None
+    assert not any(t.engine.channels_last for t in build_vectorised(cfgs, quiet).trainings)
+    with pytest.raises(ValueError, match="channels_last"):
+        VectorisedTrials([build_training(c, quiet) for c in cfgs], [None, None])
 
 
 def test_probe_times_both_ways_and_keeps_the_callers_random_stream():
