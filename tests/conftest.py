@@ -29,6 +29,15 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["OMP_NUM_THREADS"] = str(threads)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The modules that hold slow tests run first, each module's tests in their order: pytest-xdist hands each
+    worker whole modules (``--dist loadscope --no-loadscope-reorder``, pyproject.toml), so every module fixture is
+    set up once, and the run ends on small modules instead of one worker finishing a long module alone."""
+    heavy = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in heavy)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_feature_cache(tmp_path_factory):
     """Reference features are cached in a folder of this session (module fixtures too), never the user's."""
@@ -38,17 +47,22 @@ def _isolated_feature_cache(tmp_path_factory):
     patch.undo()
 
 
-@pytest.fixture(autouse=True)
-def _precision_probe_stand_in(monkeypatch):
+@pytest.fixture(scope="session", autouse=True)
+def _precision_probe_stand_in():
     """``train.precision=auto`` reads a stand-in for the probe (seconds a run on this CPU): bf16 twice as fast
-    where the CPU has bf16 units, twice as slow elsewhere. The real probe: tests/training/test_precision_probe.py."""
+    where the CPU has bf16 units, twice as slow elsewhere. The real probe: tests/training/test_precision_probe.py.
+    Session-wide, so that the runs session and module fixtures train get it too (the real probe took 4 of an
+    infogan fixture's 5 s on an AVX2 EPYC, and picked bf16 or fp32 by the machine)."""
     from gankit.training import precision_probe
     from gankit.training.precision import Timings, native_bf16
 
     def stand_in(cfg, shape, space, device) -> Timings:
         return Timings(0.02, 0.01 if native_bf16(device)[0] else 0.04)
 
-    monkeypatch.setattr(precision_probe, "measure_precisions", stand_in)
+    patch = pytest.MonkeyPatch()
+    patch.setattr(precision_probe, "measure_precisions", stand_in)
+    yield
+    patch.undo()
 
 
 @pytest.fixture(autouse=True)

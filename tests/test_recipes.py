@@ -162,10 +162,12 @@ def test_the_mlp_gan_does_not_collapse(tmp_path):
     """Regression (issue 13): without batch norm in G the nsgan MLP collapsed onto one noisy image.
 
     After 300 steps on the shipped sample its samples' mean pairwise distance was 0.08 of the real images'
-    (and their classifier features' variance 0.04 of theirs); with G's batch norm 0.58 (and 1.03).
+    (and their classifier features' variance 0.04 of theirs); with G's batch norm 0.58 (and 1.03). After 150
+    steps (2-core AVX2 EPYC): 0.07 (0.04) without, 0.45 (0.50) with; the bounds sit between, a factor 2 or more
+    from each.
     """
     cfg = get_recipe("nsgan").override(
-        {"train.steps": 300, "train.sample_at": (0,), "train.checkpoint_every": 0, "train.progress": False}
+        {"train.steps": 150, "train.sample_at": (0,), "train.checkpoint_every": 0, "train.progress": False}
         | {"train.device": "cpu", "train.tensorboard": False}
     )
     train(cfg, tmp_path / "run", echo=False)
@@ -174,8 +176,8 @@ def test_the_mlp_gan_does_not_collapse(tmp_path):
     extractor = load_extractor("mnist")
     distance = torch.pdist(fake.flatten(1)).mean() / torch.pdist(real.flatten(1)).mean()
     variance = extractor.features(fake).var(0).sum() / extractor.features(real).var(0).sum()
-    assert 0.3 < distance < 1.5
-    assert 0.3 < variance < 3
+    assert 0.2 < distance < 1.5
+    assert 0.2 < variance < 3
 
 
 def test_the_pacgan_stacked_recipe_is_the_authors_small_d_setting():

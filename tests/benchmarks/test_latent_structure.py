@@ -1,4 +1,5 @@
 import json
+import shutil
 
 import pytest
 
@@ -29,8 +30,10 @@ def test_a_tiny_page_is_trained_scored_and_written(tmp_path):
     latent_structure.main([*argv, "--device", "cpu", "--out", str(out), "--doc", str(doc)])
     assert (out / "cgan" / "metrics.jsonl").stat().st_mtime == mtime
     assert (doc.with_suffix("") / "eval" / "infogan-seed1.json").is_file()  # the results beside the page
-    # --cgan-eval reads the CGAN's section from a stored eval.json: no CGAN is trained or scored
+    # --cgan-eval reads the CGAN's section from a stored eval.json: no CGAN is trained or scored (the InfoGAN is
+    # the first call's, reused as above, to spare a training)
     second = tmp_path / "second"
+    shutil.copytree(out / "infogan-seed0", second / "infogan-seed0")
     argv = ["--infogan-steps", "2", "--seeds", "0", "--eval-samples", "200", "--device", "cpu", "--doc", str(doc)]
     latent_structure.main([*argv, "--cgan-eval", str(out / "cgan" / "eval.json"), "--out", str(second)])
     assert not (second / "cgan").exists() and (second / "infogan-seed0" / "eval.json").is_file()

@@ -113,6 +113,7 @@ def test_a_short_run_prints_both_tables(tmp_path, capsys):
     assert "| lsgan |" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # runs the script twice; the plain-loop checks stay in the fast lane
 def test_docs_get_a_section_per_isa_naming_the_cpu_and_keeping_other_machines(tmp_path, monkeypatch):
     page = tmp_path / "benchmarks.md"
     page.write_text("# Benchmarks\n\nthe AMX machine's table\n")
@@ -144,6 +145,7 @@ def test_the_bf16_peak_is_not_measured_where_bf16_is_emulated(tmp_path, monkeypa
     assert dtypes[1:] == [torch.float32, torch.bfloat16] and "bf16 100 GFLOP/s" in out.read_text()
 
 
+@pytest.mark.slow  # runs the script in 3 precisions; the plain-loop checks stay in the fast lane
 def test_chosen_columns_are_timed_and_a_variant_the_device_cannot_run_is_reported(tmp_path):
     out = tmp_path / "speed.md"
     args = ["--recipes", "dcgan", *SHORT, "--out", str(out)]

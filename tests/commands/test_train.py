@@ -11,7 +11,7 @@ from gankit.commands.train import build_config, run_name
 from gankit.data import DATASETS
 from gankit.store.checkpoint import list_checkpoints
 from tests.commands.helpers import error_line
-from tests.helpers import rewrite_checkpoint, snapshot
+from tests.helpers import rewrite_checkpoint, slow_unless, snapshot
 
 
 def _train(tmp_path, *extra):
@@ -170,7 +170,7 @@ def three_steps(tmp_path_factory):
     return folder / "run"
 
 
-@pytest.mark.parametrize("broken", BROKEN_RUNS)
+@pytest.mark.parametrize("broken", slow_unless(list(BROKEN_RUNS), fast=list(BROKEN_RUNS)[:3]))  # float64: slow
 def test_a_resume_that_fails_fails_before_writing_anything(three_steps, tmp_path, capsys, broken):
     """A run folder of the wrong shape, or whose only checkpoint is damaged behind a valid checksum: one line,
     exit 2, and not a byte of the run changed (config.json, log.txt, metrics.jsonl and the events included)."""
@@ -193,6 +193,7 @@ def _last_step(run) -> int:
     return json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])["step"]
 
 
+@pytest.mark.slow  # trains twice; resume stays in the fast lane
 def test_a_resumed_budget_run_trains_to_the_new_steps(tmp_path, capsys):
     assert _train(tmp_path, "--time-budget", "0.2", "--set", "train.log_every=1") == 0
     reached = _last_step(tmp_path / "run")
@@ -202,6 +203,7 @@ def test_a_resumed_budget_run_trains_to_the_new_steps(tmp_path, capsys):
     assert json.loads((tmp_path / "run" / "config.json").read_text())["train"]["time_budget"] is None
 
 
+@pytest.mark.slow  # trains and resumes; resume stays in the fast lane
 def test_a_resumed_run_with_nothing_to_do_says_how_to_go_on_and_changes_nothing(tmp_path, capsys):
     assert _train(tmp_path) == 0
     before = {p: p.read_bytes() for p in (tmp_path / "run").rglob("*") if p.is_file()}
@@ -213,6 +215,7 @@ def test_a_resumed_run_with_nothing_to_do_says_how_to_go_on_and_changes_nothing(
     assert {p: p.read_bytes() for p in (tmp_path / "run").rglob("*") if p.is_file()} == before
 
 
+@pytest.mark.slow  # trains and resumes; resume stays in the fast lane
 def test_set_of_a_resumable_field_with_resume_is_applied_and_logged(tmp_path, capsys):
     assert _train(tmp_path) == 0
     lr = json.loads((tmp_path / "run" / "config.json").read_text())["g_optim"]["lr"]
@@ -224,6 +227,7 @@ def test_set_of_a_resumable_field_with_resume_is_applied_and_logged(tmp_path, ca
     assert "cannot change model.latent_dim" in line and "g_optim.lr" in line and "train.time_budget" in line
 
 
+@pytest.mark.slow  # trains and resumes twice; resume stays in the fast lane
 def test_time_budget_none_clears_the_budget_and_zero_is_refused_with_the_way_out(tmp_path, capsys):
     assert _train(tmp_path, "--time-budget", "0.2") == 0
     reached = _last_step(tmp_path / "run")

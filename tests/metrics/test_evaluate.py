@@ -75,6 +75,7 @@ def test_evaluate_run_counts_modes_of_a_2d_run_with_the_pacgan_protocol(tmp_path
     assert evaluate_run(tmp_path / "ring")["metrics"] == result["metrics"]
 
 
+@pytest.mark.slow  # trains on Stacked MNIST and scores 1,000 modes
 def test_evaluate_run_counts_stacked_mnist_modes(tmp_path):
     train(tiny("dcgan-stacked"), tmp_path / "stacked", echo=False)
     result = evaluate_run(tmp_path / "stacked", Protocol(n_fake=200, kid_subsets=KID_SUBSETS))

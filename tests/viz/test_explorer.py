@@ -247,7 +247,8 @@ def served(image_run, monkeypatch):
     monkeypatch.setattr(explorer, "MAX_THREADS", 3)
     trained = load_generator(image_run)
     server = explorer.make_explorer_server(create_app(trained, latent_layout(trained)), "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # a short poll: shutdown() waits for the loop to look (0.5 s at the default, in each test's teardown)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield server
     server.shutdown()

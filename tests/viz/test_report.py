@@ -127,6 +127,7 @@ def test_an_infogan_report_has_the_code_grid(infogan_run, tmp_path):
     assert codes.size == (2 + 8 * 30, 2 + (2 + 10) * 30)  # a row for c2, one for c3 (8 values), 10 categories
 
 
+@pytest.mark.slow  # encodes a GIF into the page; the fast lane keeps the plain report
 def test_report_embeds_the_training_animation_of_two_grids_or_more(cgan_run, tmp_path):
     html = write_report(cgan_run, tmp_path / "r.html").read_text()
     gifs = re.findall(r'src="data:image/gif;base64,([^"]+)"', html)
@@ -172,6 +173,7 @@ def test_only_files_named_like_the_runs_grids_are_shown(image_run, tmp_path):
     assert re.findall(r"<figcaption>step ([\d,]+)</figcaption>", html) == ["2"]
 
 
+@pytest.mark.slow  # draws MAX_CURVES curves; the fast lane keeps the plain report
 def test_a_log_of_many_fields_plots_a_bounded_number_and_names_the_rest(image_run, tmp_path):
     """A record of 3,000 numeric fields made one plot each (past 120 s)."""
     from gankit.viz.report import MAX_CURVES
