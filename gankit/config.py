@@ -129,8 +129,16 @@ class ModelConfig:
     )
     latent_dim: int = option(96, "dimension of G's noise z")
     latent_dist: str = option("uniform", "uniform (U(-1, 1)) or normal (N(0, 1))", choices=("uniform", "normal"))
-    g_width: int = option(64, "DCGAN: channels of G's last hidden layer (ngf); MLP: first hidden width")
-    d_width: int = option(64, "DCGAN: channels of D's first layer (ndf); MLP: last hidden width")
+    g_width: int = option(
+        64,
+        "DCGAN: channels of G's last hidden layer (ngf); mnist-conv, infogan: G's convT channels (64 as the "
+        "papers); MLP: first hidden width",
+    )
+    d_width: int = option(
+        64,
+        "DCGAN: channels of D's first layer (ndf); mnist-conv: D's second conv's, infogan: D's first conv's (64 "
+        "as the papers); MLP: last hidden width",
+    )
     mlp_layers: int = option(3, "hidden layers of the MLP generator / discriminator")
     d_layers: int | None = option(None, "hidden layers of an MLP or maxout D (None: mlp_layers)")
     maxout_pieces: int = option(5, "affine pieces per maxout unit of the maxout D (Goodfellow et al. 2013)")

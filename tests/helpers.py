@@ -28,8 +28,7 @@ def tiny(recipe: str = "lsgan", **overrides):
         "train.grid_size": 16,
         "data.limit": 256,
     }
-    if cfg.model.arch != "mnist-conv":
-        small |= {"model.g_width": 8, "model.d_width": 8}
+    small |= {"model.g_width": 8, "model.d_width": 8}  # mnist-conv, infogan: G's FC 128, D's features 128
     if cfg.model.arch == "mlp":
         small |= {"model.g_width": 32, "model.d_width": 32}
     return cfg.override(small | overrides)

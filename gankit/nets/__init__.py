@@ -106,19 +106,19 @@ ARCHITECTURES: Registry[Architecture] = Registry(
             check=_dcgan_tf_shape,
         ),
         "mnist-conv": Architecture(
-            generator=lambda cfg, n, shape: MnistConvGenerator(n),
-            discriminator=lambda cfg, shape: MnistConvDiscriminator(shape[0]),
+            generator=lambda cfg, n, shape: MnistConvGenerator(n, width=cfg.g_width),
+            discriminator=lambda cfg, shape: MnistConvDiscriminator(shape[0], cfg.d_width),
             check=_mnist_shape,
         ),
         "infogan": Architecture(
-            generator=lambda cfg, n, shape: MnistConvGenerator(n),
-            discriminator=lambda cfg, shape: InfoGANDiscriminator(shape[0]),
+            generator=lambda cfg, n, shape: MnistConvGenerator(n, width=cfg.g_width),
+            discriminator=lambda cfg, shape: InfoGANDiscriminator(shape[0], cfg.d_width),
             check=_mnist_shape,
         ),
         # the same D with the authors' G (openai/InfoGAN: batch norm before each ReLU); see gankit.nets.infogan
         "infogan-authors-g": Architecture(
-            generator=lambda cfg, n, shape: MnistConvGenerator(n, norm_first=True),
-            discriminator=lambda cfg, shape: InfoGANDiscriminator(shape[0]),
+            generator=lambda cfg, n, shape: MnistConvGenerator(n, norm_first=True, width=cfg.g_width),
+            discriminator=lambda cfg, shape: InfoGANDiscriminator(shape[0], cfg.d_width),
             check=_mnist_shape,
         ),
         # the unrolled-GAN Stacked-MNIST nets with a small D (Metz et al. 2017; PacGAN Table 3)

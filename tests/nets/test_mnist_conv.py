@@ -48,3 +48,20 @@ def test_discriminator_is_the_cs231n_architecture():
     assert d.trunk[7].in_features == d.trunk[7].out_features == 4 * 4 * 64
     assert (d.head.in_features, d.head.out_features) == (1024, 1)
     assert d(torch.randn(5, 1, 28, 28)).shape == (5,)
+
+
+def test_model_widths_scale_the_mnist_conv_and_infogan_nets_and_64_is_the_papers():
+    """``model.g_width`` / ``model.d_width`` were ignored by these nets; 64 (the default) keeps the papers' sizes."""
+    from gankit.config import Config
+    from gankit.nets import build_networks
+
+    def sizes(arch: str, width: int) -> tuple[int, int]:
+        cfg = Config().override({"model.arch": arch, "model.g_width": width, "model.d_width": width})
+        g, d = build_networks(cfg.model, (1, 28, 28))[:2]
+        return sum(p.numel() for p in g.parameters()), sum(p.numel() for p in d.parameters())
+
+    paper_g = sum(p.numel() for p in MnistConvGenerator(latent_dim=Config().model.latent_dim).parameters())
+    for arch in ("mnist-conv", "infogan"):
+        (g64, d64), (g8, d8) = sizes(arch, 64), sizes(arch, 8)
+        assert g64 == paper_g and 50 < g64 / g8 < 100 and 30 < d64 / d8 < 100
+    assert sizes("mnist-conv", 64)[1] == sum(p.numel() for p in MnistConvDiscriminator().parameters())
