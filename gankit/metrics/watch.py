@@ -6,7 +6,8 @@ Pure functions of samples (the schedule that generates the batch every ``train.w
 
 * ``classes``: MNIST / Fashion-MNIST, labelled by the shipped classifier (``gankit.metrics.extractors``);
 * ``stacked``: Stacked MNIST's 1,000 modes, each channel labelled by the MNIST classifier;
-* ``toy``: the 2-D mixtures (ring8, grid25), PacGAN's nearest-mode protocol (``gankit.metrics.modes``);
+* ``toy``: the 2-D mixtures (ring8, grid25): each point's nearest mode (``gankit.metrics.modes``), and the share of
+  points within 3σ of it (PacGAN's high quality);
 * ``features``: other 28×28 images (no labelling model): coverage and density (Naeem et al. 2020) of the batch
   against a fixed real sample in the MNIST classifier's features, and the spread ratio (mean pairwise feature
   distance of the batch ÷ that of the real sample); a sample's "label" is its nearest real sample.
@@ -96,12 +97,10 @@ def kl_ceiling(num_modes: int, n: int) -> float:
     return KL_SHARE * math.log(num_modes) + expected_kl_of_uniform_sample(num_modes, n)
 
 
-def mode_values(counts: torch.Tensor, covered_counts: torch.Tensor | None = None) -> tuple[dict[str, Any], list[int]]:
-    """The mode keys of a histogram (``covered_counts``: the counts that decide coverage, e.g. high-quality
-    samples only), whether they are collapsed, and the missing modes."""
+def mode_values(counts: torch.Tensor) -> tuple[dict[str, Any], list[int]]:
+    """The mode keys of a histogram of the batch over K modes, whether they are collapsed, and the missing modes."""
     k, n = len(counts), int(counts.sum())
-    covering = counts if covered_counts is None else covered_counts
-    enough = covering >= min_count(n, k)
+    enough = counts >= min_count(n, k)
     covered, kl = int(enough.sum()), reverse_kl_to_uniform(counts)
     values: dict[str, Any] = {
         "watch_modes": k,
@@ -152,7 +151,9 @@ class StackedProbe:
 
 
 class ToyProbe:
-    """2-D mixtures: nearest mode of each point; coverage counts the high-quality (within 3σ) points."""
+    """2-D mixtures: nearest mode of each point. Coverage counts every point at its nearest mode, so that it
+    measures spread, not quality (early and on grid25 few points lie within PacGAN's 3σ); the share within 3σ
+    is ``watch_high_quality``."""
 
     kind = "toy"
 
@@ -162,7 +163,7 @@ class ToyProbe:
     def measure(self, fake: torch.Tensor) -> Check:
         report = count_toy_modes(fake.float(), self.modes)
         labels = torch.cdist(fake.detach().cpu().double(), self.modes.centers.double()).argmin(dim=1)
-        values, missing = mode_values(torch.tensor(report.counts), torch.tensor(report.hq_counts))
+        values, missing = mode_values(torch.tensor(report.counts))
         values = {"watch_kind": self.kind, **values, "watch_high_quality": round(report.high_quality, 5)}
         return Check(values, labels, missing)
 

@@ -5,7 +5,7 @@ seed ``WATCH_SEED``, never from the global random stream, so a run's trajectory 
 or off); ``gankit.metrics.watch`` measures it. The keys go into the ``metrics.jsonl`` record of that step
 (docs/collapse-watch.md), TensorBoard and the progress bar. A collapsed check starts (or continues) a streak: its
 first check is the *onset* (an untrained G looks collapsed: checks count from the first healthy one, or from
-the check after ``WARMUP_CHECKS``); the log gets one warning line at the first collapsed check of a streak and at most
+step ``WARMUP_STEPS`` on); the log gets one warning line at the first collapsed check of a streak and at most
 once per ``WARN_EVERY`` checks after it, and with ``train.watch_stop`` = S the run stops after S collapsed
 checks in a row (:class:`~gankit.errors.TrainingCollapsed`). The watch's state (checks made, the streak, its
 onset, the last warning, the previous check's labels) is in every checkpoint, so a resumed run's records and
@@ -31,7 +31,7 @@ from gankit.training.state import Training
 WATCH_SEED = 4242  # the fixed batch's z (FID's monitor uses 1234)
 DEFAULT_SAMPLES = {"classes": 500, "stacked": 2000, "toy": 2500, "features": 500}
 WARN_EVERY = 10  # checks between two warnings of one collapse
-WARMUP_CHECKS = 5  # an untrained G is "collapsed": checks count once one was healthy, or after this many
+WARMUP_STEPS = 500  # an untrained G is "collapsed": checks count once one was healthy, or from this step on
 MAX_LISTED = 12  # missing modes named in a warning
 
 
@@ -44,7 +44,7 @@ class WatchState:
     onset: int | None = None  # the step of the streak's first check
     warned: int | None = None  # the check (count) of the last warning
     labels: torch.Tensor | None = None  # the previous check's label of each sample
-    armed: bool = False  # collapsed checks count: one check was healthy, or WARMUP_CHECKS have passed
+    armed: bool = False  # collapsed checks count: one check was healthy, or the run reached WARMUP_STEPS
 
     @classmethod
     def from_dict(cls, state: dict[str, Any] | None) -> WatchState:
@@ -149,7 +149,7 @@ class WatchSchedule:
             values["watch_hopped"] = changed
         s = self.state
         s.checks, s.labels = s.checks + 1, check.labels.cpu().long()
-        s.armed = s.armed or not values["watch_collapsed"] or s.checks > WARMUP_CHECKS
+        s.armed = s.armed or not values["watch_collapsed"] or training.step >= WARMUP_STEPS
         if values["watch_collapsed"] and s.armed:
             s.streak += 1
             s.onset = training.step if s.streak == 1 else s.onset

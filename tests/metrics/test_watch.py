@@ -93,8 +93,9 @@ def test_toy_points_on_every_mode_are_healthy_and_on_one_are_collapsed():
     assert 0.98 < healthy.values["watch_high_quality"] < 1 and torch.equal(healthy.labels, truth)
     one = probe.measure(modes.centers[2].expand(2500, 2) + 0.001)
     assert one.values["watch_collapsed"] and one.values["watch_covered"] == 1 and one.missing == [0, 1, 3, 4, 5, 6, 7]
-    far = probe.measure(points * 3)  # nearest modes spread, but no point within 3σ: nothing covered
-    assert far.values["watch_covered"] == 0 and far.values["watch_collapsed"]
+    far = probe.measure(points * 3)  # spread over every mode's direction, but no point within 3σ: poor, not collapsed
+    assert far.values["watch_covered"] == 8 and not far.values["watch_collapsed"]
+    assert far.values["watch_high_quality"] == 0
 
 
 def test_features_see_a_batch_collapsed_onto_one_image(digits, mnist_classifier):

@@ -12,9 +12,10 @@ from gankit.store.checkpoint import list_checkpoints, save_checkpoint
 from gankit.store.resume import resume_config
 from gankit.store.state_schema import InvalidState, read_state
 from gankit.training import state as state_module
+from gankit.training import watch as watch_module
 from gankit.training.state import build_training
 from gankit.training.trainer import train
-from gankit.training.watch import WARMUP_CHECKS, WatchSchedule, follower_vote, postfix
+from gankit.training.watch import WatchSchedule, follower_vote, postfix
 from gankit.training.writers import RunWriters
 from tests.helpers import tiny
 
@@ -42,6 +43,14 @@ class RingG(nn.Module):
         sector = torch.floor((torch.atan2(z[:, 1], z[:, 0]) + math.pi) / (2 * math.pi) * 8).clamp(0, 7)
         angle = (sector % self.modes) * (2 * math.pi / 8)
         return torch.stack([angle.cos(), angle.sin()], dim=1) + self.w * z[:, :2]
+
+
+WARMUP = 5  # the tests' warm-up: collapsed checks count from step 5 (500 in a run)
+
+
+@pytest.fixture(autouse=True)
+def _short_warmup(monkeypatch):
+    monkeypatch.setattr(watch_module, "WARMUP_STEPS", WARMUP)
 
 
 @pytest.fixture
@@ -82,7 +91,7 @@ def test_a_collapsing_run_warns_once_per_ten_checks_and_a_healthy_run_never(ring
     assert warnings(tmp_path / "healthy") == []
     assert not any(r["watch_collapsed"] for r in records(tmp_path / "healthy") if "watch_kind" in r)
     found = warnings(tmp_path / "collapsed")
-    first = WARMUP_CHECKS + 1  # an untrained G looks collapsed: checks count after the warm-up
+    first = WARMUP  # an untrained G looks collapsed: checks count from the warm-up's step
     assert len(found) == 2 and found[0].startswith(f"warning: step {first}: mode collapse: 1/8 modes covered")
     assert "missing modes 1, 2, 3, 4, 5, 6, 7, first seen now" in found[0]
     assert f"step {first + 10}: " in found[1] and f"since step {first} (11 checks)" in found[1]
@@ -95,7 +104,7 @@ def test_watch_stop_stops_a_collapsed_run_keeping_the_checkpoint_before_the_onse
     cfg = ring(**{"train.steps": 20, "train.watch_stop": 3, "train.checkpoint_every": 1, "train.keep_checkpoints": 1})
     with pytest.raises(TrainingCollapsed) as stop:
         train(cfg, tmp_path / "run", echo=False)
-    onset = WARMUP_CHECKS + 1
+    onset = WARMUP
     message = str(stop.value)
     assert stop.value.step == onset + 2 and message.startswith(f"stopped at step {onset + 2}: G stayed mode-collapsed")
     before = tmp_path / "run" / "checkpoints" / f"step-{onset - 1:08d}"
@@ -123,12 +132,12 @@ def test_records_carry_the_watch_keys_at_its_steps_and_tensorboard_gets_them(rin
 
 
 def test_a_resumed_run_watches_as_an_uninterrupted_one(ring_g, tmp_path):
-    """The split falls before the warm-up ends: without the state in the checkpoint, the resumed run would start
-    counting checks again (no warning at step 6, no watch_hopped at step 6)."""
+    """Without the state in the checkpoint the resumed run would start counting again: no watch_hopped at step 6,
+    and its warning at step 6 would say "first seen now", not "since step 5"."""
     ring_g(1)
     base = {"train.checkpoint_every": 5}
     train(ring(**base, **{"train.steps": 10}), tmp_path / "straight", echo=False)
-    train(ring(**base, **{"train.steps": 5}), tmp_path / "split", echo=False)
+    train(ring(**base, **{"train.steps": 5}), tmp_path / "split", echo=False)  # the onset: step 5
     train(resume_config(tmp_path / "split", {"train.steps": 10}), tmp_path / "split", resume=True, echo=False)
 
     def watched(run):
@@ -157,17 +166,17 @@ def test_the_watch_state_round_trips_through_a_checkpoint_and_is_checked(ring_g,
     ring_g(1)
     training = build_training(ring(), log=lambda _: None)
     watch = WatchSchedule(training, lambda _: None)
-    for step in range(1, WARMUP_CHECKS + 3):
+    for step in range(1, WARMUP + 3):
         training.step = step
         watch.check(training, tmp_path)
-    assert training.watch["streak"] == 2 and training.watch["onset"] == WARMUP_CHECKS + 1
+    assert training.watch["streak"] == 3 and training.watch["onset"] == WARMUP
     save_checkpoint(tmp_path / "step-00000007", training.state_dict())
     loaded = read_state(tmp_path / "step-00000007")["watch"]
     assert {k: v for k, v in loaded.items() if k != "labels"} == {
         "checks": 7,
-        "streak": 2,
-        "onset": 6,
-        "warned": 6,
+        "streak": 3,
+        "onset": 5,
+        "warned": 5,
         "armed": True,
     }
     assert torch.equal(loaded["labels"], training.watch["labels"])
@@ -196,10 +205,10 @@ def test_the_ranks_stop_together_on_rank_0s_word(ring_g, tmp_path):
     training = build_training(ring(**{"train.watch_stop": 1}), log=lambda _: None)
     votes = []
     with RunWriters(training, RunPaths(tmp_path), RunLog(False), None, False, agree=votes.append) as writers:
-        for step in range(1, WARMUP_CHECKS + 2):
+        for step in range(1, WARMUP + 1):
             training.step = step
             writers.after_step(training, {})  # agree returns None (falsy): rank 0 goes on
-    assert votes == [False] * WARMUP_CHECKS + [True]
+    assert votes == [False] * (WARMUP - 1) + [True]
     follower_vote(0, 6, lambda flag: True)  # watch_stop off: no vote
     follower_vote(3, 7, lambda flag: True)  # not a vote step
     with pytest.raises(TrainingCollapsed, match="stopped at step 6 with rank 0"):
