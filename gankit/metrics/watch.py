@@ -209,8 +209,10 @@ def choose_probe(data: str, shape: tuple[int, ...], real: torch.Tensor) -> tuple
             return ClassProbe(classifier_extractor(LABELLED[data])), "classes"
         if data in STACKED and shape == (3, *FEATURE_SHAPE):
             return StackedProbe(classifier_extractor("mnist")), "stacked"
-        if len(shape) == 3 and shape[1:] == FEATURE_SHAPE:
+        if len(shape) == 3 and shape[1:] == FEATURE_SHAPE and len(real) > PRDC_K:
             return FeatureProbe(classifier_extractor("mnist"), real), "features"
+        if len(shape) == 3 and shape[1:] == FEATURE_SHAPE:
+            return None, f"coverage in features needs more than {PRDC_K} real images, the data has {len(real)}"
     except EvaluatorError as e:
         return None, f"its evaluator cannot load ({e})"
     return None, (

@@ -114,8 +114,7 @@ class WatchSchedule:
         self.stop: TrainingCollapsed | None = None
         if not self.every:
             return
-        with torch.random.fork_rng(devices=[]):  # the classifier's construction draws its initial weights
-            self.probe, why, n = watch_probe(training, t.watch_samples)
+        self.probe, why, n = watch_probe(training, t.watch_samples)
         if self.probe is None:
             log(f"collapse watch: off, {why} (train.watch_every=0 hides this line)")
             return

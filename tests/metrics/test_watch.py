@@ -119,6 +119,10 @@ def test_each_data_set_gets_its_kind_or_a_reason(digits):
     assert choose_probe("fashion-mnist", (1, 28, 28), x)[1] == "classes"
     assert choose_probe("stacked-mnist", (3, 28, 28), x)[1] == "stacked"
     assert choose_probe("kmnist", (1, 28, 28), x)[1] == "features"
+    assert choose_probe("kmnist", (1, 28, 28), x[:5]) == (
+        None,
+        "coverage in features needs more than 5 real images, the data has 5",
+    )
     probe, why = choose_probe("mnist", (1, 32, 32), x)  # resized: the classifier takes 28×28
     assert probe is None and "no feature extractor for mnist examples of shape 1×32×32" in why
 
