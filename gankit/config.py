@@ -62,6 +62,7 @@ MAX_MLP_LAYERS = 24  # hidden widths double per layer: width · 2**23 is already
 MAX_GRID_SIZE = 10_000  # images in a sample grid
 MAX_FID_SAMPLES = 200_000  # generated at once for each FID during training
 MAX_SEED = 2**63 - 2  # the grid's seed is seed + 1, and torch takes signed 64-bit seeds
+WATCH_EVERY = 100  # the collapse watch's default period (measured cost: docs/collapse-watch.md)
 MAX_TRIALS = 10_000  # trials of one run (each a folder RUN/trial-KK)
 
 
@@ -326,6 +327,21 @@ class TrainConfig:
         0, "FID vs the test split every this many steps, to RUN/fid.jsonl (0: off; gankit.metrics)", resumable=True
     )
     fid_samples: int = option(2000, "generated samples per FID during training")
+    watch_every: int = option(
+        WATCH_EVERY,
+        "collapse watch: modes covered, KL and mode hopping of a fixed batch of G's samples every this many steps "
+        "(0: off; 100 cost 1.0% of a default lsgan run's time on a 2-core AVX2 EPYC; docs/collapse-watch.md)",
+        resumable=True,
+    )
+    watch_samples: int | None = option(
+        None, "collapse watch: samples in its fixed batch (None: 500; 2,000 for Stacked MNIST, 2,500 for 2-D data)"
+    )
+    watch_stop: int = option(
+        0,
+        "collapse watch: stop the run after this many consecutive collapsed checks, naming the last checkpoint "
+        "saved before the collapse began (0: never stop, only warn)",
+        resumable=True,
+    )
     precision: str = option(
         "auto",
         "auto (bf16 where the device computes it fast, else fp32), fp32, bf16, fp16 (CUDA)",
@@ -403,6 +419,13 @@ class TrainConfig:
             10 <= self.fid_samples <= MAX_FID_SAMPLES,
             f"train.fid_samples must lie in 10..{MAX_FID_SAMPLES}, got {self.fid_samples}",
         )
+        _check(self.watch_every >= 0, f"train.watch_every must be >= 0 (0 turns the watch off), got {self.watch_every}")
+        _check(
+            self.watch_samples is None or 10 <= self.watch_samples <= MAX_FID_SAMPLES,
+            f"train.watch_samples must lie in 10..{MAX_FID_SAMPLES} (or be none: the data's default), "
+            f"got {self.watch_samples}",
+        )
+        _check(self.watch_stop >= 0, f"train.watch_stop must be >= 0 (0: never stop), got {self.watch_stop}")
         _check(self.keep_checkpoints >= 1, f"train.keep_checkpoints must be at least 1, got {self.keep_checkpoints}")
         _check(
             self.time_budget is None or 0 < self.time_budget < 1e9,

@@ -27,6 +27,11 @@ class TrainingDiverged(GankitError):
         self.step = step
 
 
+class TrainingCollapsed(TrainingDiverged):
+    """G stayed mode-collapsed for ``train.watch_stop`` checks of the collapse watch; the message names the last
+    checkpoint saved before the collapse began (kept on disk). A kind of divergence: trials drop such a trial."""
+
+
 class DistributedError(GankitError):
     """The processes of a data-parallel run cannot meet or do not agree (config, run folder, weights).
 

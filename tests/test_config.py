@@ -267,6 +267,8 @@ def test_the_lists_of_fields_are_read_from_the_fields_facts():
         "train.progress",
         "train.tensorboard",
         "train.fid_every",
+        "train.watch_every",
+        "train.watch_stop",
         "train.ddp_check_every",
         "train.ddp_timeout",
         "train.trials_mode",

@@ -100,7 +100,8 @@ def load_classifier(data: str = "mnist", weights: str | Path | None = None) -> t
             f"{path} has SHA-256 {sha}, not the recorded {SHIPPED_SHA256.get(data)}: the shipped weights are "
             "corrupt or were replaced; reinstall gankit (or pass your own file with --weights)"
         )
-    model = DigitClassifier()
+    with torch.random.fork_rng(devices=[]):  # its initial weights, drawn and then replaced, leave the stream alone
+        model = DigitClassifier()
     try:
         model.load_state_dict({k: v.float() for k, v in load_file(str(path)).items()})
     except Exception as e:  # safetensors or shape errors

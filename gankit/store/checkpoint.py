@@ -234,10 +234,10 @@ def remove_leftovers(folder: str | Path) -> list[Path]:
     return leftovers
 
 
-def prune_checkpoints(folder: str | Path, keep: int) -> None:
-    """Delete all but the newest ``keep`` checkpoints, and any temporary folder left by a crash."""
+def prune_checkpoints(folder: str | Path, keep: int, spare: Path | None = None) -> None:
+    """Delete all but the newest ``keep`` checkpoints (and ``spare``), and any temporary folder left by a crash."""
     folder = Path(folder)
-    old = list_checkpoints(folder)[:-keep]
+    old = [p for p in list_checkpoints(folder)[:-keep] if p != spare]
     for p in old:
         remove_checkpoint(p)
     if old:

@@ -174,6 +174,21 @@ def _processes(value: Any) -> str | None:
     return None
 
 
+def _watch(value: Any) -> str | None:
+    """The collapse watch's state: counts of checks, an onset step or null, the previous check's labels or null."""
+    problem = _fields({"checks": _count, "streak": _count, "onset": _maybe(_count), "warned": _maybe(_count)})(value)
+    if problem:
+        return problem
+    labels = value.get("labels")
+    if labels is not None and (problem := _tensor_of("int", 1)(labels)):
+        return f"'labels' {problem}"
+    if not isinstance(value.get("armed", False), bool):
+        return f"'armed' must be true or false, got {_show(value['armed'])}"
+    if value["streak"] > value["checks"]:
+        return f"has a streak of {value['streak']} collapsed checks in {value['checks']} checks"
+    return None
+
+
 # Every field of ``Training.state_dict()`` with its check; those of ``OPTIONAL`` may be absent (older checkpoints).
 SCHEMA: dict[str, Check] = {
     "step": _count,
@@ -197,6 +212,7 @@ OPTIONAL: dict[str, Check] = {
     "loss_scalers": _maybe(_mapping),
     "gankit_version": _maybe(lambda v: _text(v)),
     "world_size": _maybe(_processes),  # informative (resuming under another world size is allowed)
+    "watch": _maybe(_watch),  # the collapse watch's state (absent before gankit had one)
 }
 
 

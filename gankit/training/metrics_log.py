@@ -22,6 +22,7 @@ from gankit.store.layout import RunPaths
 from gankit.store.logfile import RunLog
 from gankit.training.diagnostics import gradient_norms
 from gankit.training.state import Training
+from gankit.training.watch import postfix
 from gankit.viz.tensorboard import TensorBoardLogger
 
 
@@ -43,6 +44,7 @@ class MetricsWriter:
         log.bar = None if self.bar.disable else self.bar
         self.sums: dict[str, torch.Tensor] = {}
         self.count, self.tick, self.images_at_tick = 0, time.perf_counter(), training.images_seen
+        self.watched: dict[str, str] = {}  # the collapse watch's part of the progress bar (its latest check)
 
     def __enter__(self) -> MetricsWriter:
         return self
@@ -52,14 +54,17 @@ class MetricsWriter:
         self.tensorboard.close()
         self.log.bar = None
 
-    def add(self, training: Training, stats: dict[str, torch.Tensor], force: bool = False) -> None:
-        """Accumulate one step's statistics; write a record at log steps, the last step, or when ``force``."""
+    def add(
+        self, training: Training, stats: dict[str, torch.Tensor], force: bool = False, extra: dict | None = None
+    ) -> None:
+        """Accumulate one step's statistics; write a record at log steps, the last step, or when ``force`` or
+        ``extra`` (keys of this step to add to its record: the collapse watch's) is given."""
         for k, v in stats.items():
             self.sums[k] = self.sums[k] + v if k in self.sums else v.clone()
         self.count += 1
         self.bar.update(1)
-        if force or self.due(training.step):
-            self.write(training)
+        if force or extra or self.due(training.step):
+            self.write(training, extra or {})
 
     def due(self, step: int) -> bool:
         """Whether ``step`` ends a logging window (every ``train.log_every`` steps, and the last step)."""
@@ -70,7 +75,7 @@ class MetricsWriter:
         if self.count:
             self.write(training)
 
-    def write(self, training: Training) -> None:
+    def write(self, training: Training, extra: dict | None = None) -> None:
         now = time.perf_counter()
         means = {k: v.item() / self.count for k, v in self.sums.items()}
         training.elapsed_s += now - self.tick
@@ -83,16 +88,22 @@ class MetricsWriter:
             "images_per_s": round(rate, 1),
             **means,
             **gradient_norms(training.gan),
+            **(extra or {}),
         }
         self.tensorboard.scalars(record)
+        if "watch_histogram" in record:
+            self.tensorboard.histogram("watch/histogram", record["watch_histogram"], training.step)
+        if "watch_kind" in record:
+            self.watched = postfix(record)
         with open(self.paths.metrics, "a") as f:
             f.write(json.dumps(record) + "\n")
         shown = {k: f"{v:.3g}" for k, v in means.items() if k in ("d_loss", "g_loss")}
-        self.bar.set_postfix(shown | {"img/s": f"{rate:.0f}"})
+        self.bar.set_postfix(shown | self.watched | {"img/s": f"{rate:.0f}"})
         if not all(math.isfinite(v) for v in means.values()):
             raise diverged(self.paths, training.step, self.count, means)
         if self.bar.disable and self.log.echo:
-            self.log(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()))
+            shown_record = {k: v for k, v in record.items() if k != "watch_histogram"}
+            self.log(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown_record.items()))
         self.sums, self.count, self.tick, self.images_at_tick = {}, 0, time.perf_counter(), training.images_seen
 
 

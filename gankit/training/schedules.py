@@ -73,6 +73,7 @@ class CheckpointSchedule:
 
     def __init__(self, paths: RunPaths, t: TrainConfig, saved_at: int | None = None):
         self.paths, self.every, self.keep, self.saved_at = paths, t.checkpoint_every, t.keep_checkpoints, saved_at
+        self.spare: Path | None = None  # a checkpoint kept beyond the newest few (the last before a collapse)
 
     def due(self, step: int) -> bool:
         return self.every > 0 and step % self.every == 0
@@ -82,7 +83,7 @@ class CheckpointSchedule:
         path = self.paths.checkpoints / step_dir_name(training.step)
         with deferred():
             save_checkpoint(path, training.state_dict())
-            prune_checkpoints(self.paths.checkpoints, self.keep)
+            prune_checkpoints(self.paths.checkpoints, self.keep, self.spare)
         self.saved_at = training.step
         return path
 

@@ -55,6 +55,7 @@ class Training:
     images_seen: int = 0
     elapsed_s: float = 0.0
     shard: Shard = field(default_factory=Shard)  # this process's block of each global batch
+    watch: dict[str, Any] | None = None  # the collapse watch's state (gankit.training.watch); None: no check yet
 
     @property
     def data_shape(self) -> tuple[int, ...]:
@@ -125,6 +126,7 @@ class Training:
             "rng": rng,
             "loss_scalers": self.gan.precision.state_dict(self.optimizers),
             "world_size": self.shard.world_size,  # informative: resuming with another world size is allowed
+            "watch": self.watch,
         }
 
     @property
@@ -154,6 +156,7 @@ class Training:
         self.sampler.load_state_dict(state["sampler"])
         self.scheme.load_state_dict(state["scheme"])
         self.gan.precision.load_state_dict(state.get("loss_scalers") or {}, self.optimizers)
+        self.watch = state.get("watch")
         y = state.get("grid_y")
         self.grid_latent = Latent(state["grid_z"].to(self.device), None if y is None else y.to(self.device))
         # RNG states are CPU byte tensors, whatever device the checkpoint was mapped to

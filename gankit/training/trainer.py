@@ -26,6 +26,7 @@ from gankit.training.distributed import World, elastic_store_warning, joined, la
 from gankit.training.rundir import RunDir
 from gankit.training.schedules import Budget, ConsistencyCheck, fid_monitor, nothing_to_do
 from gankit.training.state import Training, build_training
+from gankit.training.watch import follower_vote
 from gankit.training.writers import RunWriters
 from gankit.version import __version__
 
@@ -117,7 +118,8 @@ def _lead(training: Training, run: RunDir, log: RunLog, monitor: FidMonitor | No
     )
     if (warning := elastic_store_warning()) is not None:
         log(warning)
-    with RunWriters(training, paths, log, monitor, resumed=resume) as writers:
+    agree = world.agreed if world.distributed else None
+    with RunWriters(training, paths, log, monitor, resumed=resume, agree=agree) as writers:
         writers.start(training)
         budget, check = Budget(training, world), ConsistencyCheck(world, cfg.train)
         while not budget.spent(training):
@@ -132,7 +134,10 @@ def _lead(training: Training, run: RunDir, log: RunLog, monitor: FidMonitor | No
 
 def _follow(training: Training, run: RunDir, log: RunLog, monitor: FidMonitor | None, world: World) -> None:
     """Ranks other than 0: play the same steps (and the same collectives) as rank 0, writing nothing."""
-    budget, check = Budget(training, world), ConsistencyCheck(world, training.cfg.train)
+    t = training.cfg.train
+    budget, check = Budget(training, world), ConsistencyCheck(world, t)
+    vote_every = t.watch_every if t.watch_stop else 0
     while not budget.spent(training):
         training.train_step()
+        follower_vote(vote_every, training.step, world.agreed)
         check.after_step(training)

@@ -50,8 +50,9 @@ def tensorboard_available() -> bool:
 
 
 def scalar_tag(name: str) -> str:
-    """``d_loss`` → ``loss/d_loss``; fields not listed in ``SECTIONS`` (e.g. FID) go to ``metrics/``."""
-    return f"{SECTIONS.get(name, 'metrics')}/{name}"
+    """``d_loss`` → ``loss/d_loss``; the collapse watch's ``watch_*`` fields go to ``watch/``, other fields not
+    listed in ``SECTIONS`` (e.g. FID) to ``metrics/``."""
+    return f"{SECTIONS.get(name, 'watch' if name.startswith('watch_') else 'metrics')}/{name}"
 
 
 class TensorBoardLogger:
@@ -95,6 +96,25 @@ class TensorBoardLogger:
         for name, value in record.items():
             if name != "step" and isinstance(value, (int, float)) and not isinstance(value, bool):
                 self.writer.add_scalar(scalar_tag(name), value, step)
+
+    def histogram(self, tag: str, counts: list[int], step: int) -> None:
+        """Log per-bin ``counts`` (e.g. the collapse watch's samples per mode) as a histogram over bins 0..K−1."""
+        if self.writer is None or not counts:
+            return
+        array = np.asarray(counts, dtype=np.float64)
+        k = len(counts)
+        limits = np.arange(k, dtype=np.float64) + 0.5  # bin i covers (i − 0.5, i + 0.5]
+        self.writer.add_histogram_raw(
+            tag,
+            min=0.0,
+            max=float(k - 1),
+            num=float(array.sum()),
+            sum=float((np.arange(k) * array).sum()),
+            sum_squares=float((np.arange(k) ** 2 * array).sum()),
+            bucket_limits=limits.tolist(),
+            bucket_counts=array.tolist(),
+            global_step=step,
+        )
 
     def image(self, step: int, png: str | Path, tag: str = "samples") -> None:
         """Log a PNG (e.g. the sample grid just written) at ``step``."""

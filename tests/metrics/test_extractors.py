@@ -7,7 +7,7 @@ from gankit.config import DataConfig
 from gankit.data import load_data
 from gankit.errors import GankitError
 from gankit.metrics import extractors
-from gankit.metrics.extractors import load_extractor
+from gankit.metrics.extractors import load_classifier, load_extractor
 from tests.metrics.inception_standin import write_standin
 
 
@@ -69,3 +69,11 @@ def test_inception_path_with_a_random_stand_in(tmp_path, mnist_test):
     (tmp_path / "junk.pt").write_bytes(b"not a model")
     with pytest.raises(GankitError, match="not a TorchScript"):
         load_extractor("inception", weights=tmp_path / "junk.pt")
+
+
+def test_loading_a_classifier_leaves_the_global_random_stream_alone():
+    """Its initial weights are drawn and then replaced; a run that builds an FID monitor or the collapse watch after
+    loading a checkpoint's random state (``train --resume``) must go on from that state, bit-exact."""
+    before = torch.get_rng_state()
+    load_classifier("mnist")
+    assert torch.equal(torch.get_rng_state(), before)

@@ -437,3 +437,14 @@ def test_multi_node_elastic_runs_on_a_shared_store_are_warned(monkeypatch):
     monkeypatch.setenv("LOCAL_WORLD_SIZE", "8")
     monkeypatch.setenv("TORCHELASTIC_MAX_RESTARTS", "0")  # never restarted
     assert elastic_store_warning() is None
+
+
+@pytest.mark.slow
+def test_the_collapse_watch_runs_on_rank_0_and_every_rank_votes_at_its_steps(tmp_path):
+    """With train.watch_stop on, the ranks agree at every check whether to stop (a vote rank 0 skipped, or made
+    alone, would leave the others waiting); rank 0 writes the watch's keys into each check step's record."""
+    cfg = config_file(tmp_path, "watch", "lsgan", **{"train.steps": 4, "train.watch_every": 1, "train.watch_stop": 1})
+    ranks = torchrun(tmp_path, [gankit_train(cfg, tmp_path / "run")])
+    succeeded(ranks)
+    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records if r.get("watch_kind") == "classes"] == [1, 2, 3, 4]

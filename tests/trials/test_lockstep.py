@@ -73,10 +73,10 @@ def test_trials_played_together_write_the_runs_of_their_seeds(played, tmp_path):
 def test_a_diverged_trial_stops_alone_when_played_together(tmp_path, monkeypatch):
     add = MetricsWriter.add
 
-    def poisoned(self, training, stats, force=False):  # trial 1's losses turn NaN at step 2
+    def poisoned(self, training, stats, force=False, extra=None):  # trial 1's losses turn NaN at step 2
         if training.cfg.train.seed == 1 and training.step == 2:
             stats = stats | {"d_loss": torch.tensor(float("nan"))}
-        add(self, training, stats, force)
+        add(self, training, stats, force, extra)
 
     monkeypatch.setattr(MetricsWriter, "add", poisoned)
     run = tmp_path / "run"
