@@ -45,7 +45,7 @@ def png_bytes(array: np.ndarray, scale: int = 1) -> bytes:
 
 def save_png(array: np.ndarray, path: str | Path, scale: int = 1) -> Path:
     """Write an (H, W, C) or (H, W) uint8 array as PNG (atomically), enlarged ``scale`` times."""
-    return write_atomic(path, png_bytes(array, scale))
+    return write_atomic(path, png_bytes(array, scale), fsync=True)
 
 
 def save_grid(images: torch.Tensor, path: str | Path, nrow: int | None = None, scale: int = 1) -> Path:

@@ -174,4 +174,4 @@ def write_animation(
     check_format(path)
     if path.suffix.lower() == ".mp4":
         return write_mp4(path, frames, fps, labels, hold_s)
-    return write_atomic(path, gif_bytes(frames, fps, labels, hold_s))
+    return write_atomic(path, gif_bytes(frames, fps, labels, hold_s), fsync=True)
