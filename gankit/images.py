@@ -33,9 +33,15 @@ def make_grid(
     return grid[..., 0] if c == 1 else grid
 
 
+def pil_image(array: np.ndarray) -> Image.Image:
+    """A uint8 array (H, W), (H, W, 1) or (H, W, C) as a PIL image; (H, W, 1) becomes a grey (H, W) one, as
+    PIL takes no one-channel colour axis."""
+    return Image.fromarray(array[..., 0] if array.ndim == 3 and array.shape[2] == 1 else array)
+
+
 def png_bytes(array: np.ndarray, scale: int = 1) -> bytes:
     """An (H, W, C) or (H, W) uint8 array encoded as PNG, enlarged ``scale`` times."""
-    img = Image.fromarray(array[..., 0] if array.ndim == 3 and array.shape[2] == 1 else array)
+    img = pil_image(array)
     if scale != 1:
         img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
     buffer = io.BytesIO()
