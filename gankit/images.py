@@ -33,9 +33,15 @@ def make_grid(
     return grid[..., 0] if c == 1 else grid
 
 
+def pil_image(array: np.ndarray) -> Image.Image:
+    """A uint8 array (H, W), (H, W, 1) or (H, W, C) as a PIL image; (H, W, 1) becomes a grey (H, W) one, as
+    PIL takes no one-channel colour axis."""
+    return Image.fromarray(array[..., 0] if array.ndim == 3 and array.shape[2] == 1 else array)
+
+
 def png_bytes(array: np.ndarray, scale: int = 1) -> bytes:
     """An (H, W, C) or (H, W) uint8 array encoded as PNG, enlarged ``scale`` times."""
-    img = Image.fromarray(array[..., 0] if array.ndim == 3 and array.shape[2] == 1 else array)
+    img = pil_image(array)
     if scale != 1:
         img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
     buffer = io.BytesIO()
@@ -45,7 +51,7 @@ def png_bytes(array: np.ndarray, scale: int = 1) -> bytes:
 
 def save_png(array: np.ndarray, path: str | Path, scale: int = 1) -> Path:
     """Write an (H, W, C) or (H, W) uint8 array as PNG (atomically), enlarged ``scale`` times."""
-    return write_atomic(path, png_bytes(array, scale))
+    return write_atomic(path, png_bytes(array, scale), fsync=True)
 
 
 def save_grid(images: torch.Tensor, path: str | Path, nrow: int | None = None, scale: int = 1) -> Path:

@@ -102,7 +102,7 @@ def write_samples(
     if kind == "png":
         shown = torch.cat(list(batches))
         picture = make_grid(to_uint8_images(shown)) if is_image else scatter_image(shown)
-        return [write_atomic(out, png_bytes(picture))]
+        return [write_atomic(out, png_bytes(picture), fsync=True)]
     return _write_pngs(out, n, batches)
 
 

@@ -28,9 +28,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def _skipped(folder: str, names: list[str]) -> list[str]:
     """What a copy leaves out: the lock and what a crash left (temporary and old checkpoint folders)."""
     from gankit.store.checkpoint import LEFTOVER_PREFIXES
+    from gankit.store.layout import is_config_temp
     from gankit.store.lock import LOCK_FILE
 
-    return [n for n in names if n == LOCK_FILE or n.startswith(LEFTOVER_PREFIXES) or n.startswith(".config.json.tmp")]
+    return [n for n in names if n == LOCK_FILE or n.startswith(LEFTOVER_PREFIXES) or is_config_temp(n)]
 
 
 def cmd_export(args: argparse.Namespace) -> None:

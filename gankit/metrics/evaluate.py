@@ -193,4 +193,4 @@ def check_scoring_memory(n: int, shape: tuple[int, ...], extractor: FeatureExtra
 
 def write_result(result: dict[str, Any], path: str | Path) -> Path:
     """Write a result as indented JSON (atomically)."""
-    return write_atomic(check_output_file(path), json.dumps(result, indent=2) + "\n")
+    return write_atomic(check_output_file(path), json.dumps(result, indent=2) + "\n", fsync=True)

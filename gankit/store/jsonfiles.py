@@ -3,8 +3,8 @@
 :func:`read_json` and :func:`parse_json` turn any bad content (not UTF-8, not JSON, nested deeper than
 ``MAX_DEPTH``) into a :class:`~gankit.errors.CheckpointError` that names the file, never a
 ``RecursionError``. :func:`read_jsonl` reads a JSON-lines log (``metrics.jsonl``, ``fid.jsonl``) and
-sorts its lines into records, bad lines and a last line cut off by a crash. :func:`write_text_atomic`
-writes a file under a temporary name, syncs it and renames it into place.
+sorts its lines into records, bad lines and a last line cut off by a crash. (They are written by
+:func:`gankit.store.outputs.write_atomic` with ``fsync=True``.)
 """
 
 from __future__ import annotations
@@ -123,18 +123,3 @@ def fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def write_text_atomic(path: Path, text: str | bytes) -> None:
-    """Replace ``path`` by ``text`` (UTF-8, or bytes) atomically: written and synced under a temporary name, renamed."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") if isinstance(text, bytes) else open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)

@@ -35,8 +35,9 @@ from gankit.errors import CheckpointError
 from gankit.store.checkpoint import list_checkpoints
 from gankit.store.jsonfiles import read_json, read_jsonl
 from gankit.store.lock import LOCK_FILE
+from gankit.store.tempfiles import is_temp_name
 
-CONFIG_TMP = ".config.json.tmp-"  # config.json being written (see jsonfiles.write_text_atomic)
+CONFIG_TMP = ".config.json.tmp-"  # config.json being written, as gankit named it before store.tempfiles
 RUN_MARKS = (LOCK_FILE, "log.txt", "metrics.jsonl", "checkpoints", "trial-00")  # one of them beside config.json
 
 
@@ -167,9 +168,15 @@ def run_files_problem(paths: RunPaths) -> str | None:
     return None
 
 
+def is_config_temp(name: str) -> bool:
+    """Whether ``name`` is that of a config.json being written (``.config.json.PID-TOKEN.gankit-tmp``, or
+    ``.config.json.tmp-PID`` from older gankit): what a start killed while writing it leaves."""
+    return name.startswith(CONFIG_TMP) or (name.startswith(".config.json.") and is_temp_name(name))
+
+
 def _is_start_leftover(path: Path) -> bool:
     """The lock file, or a config.json being written: all that a start killed early leaves."""
-    return path.name == LOCK_FILE or path.name.startswith(CONFIG_TMP)
+    return path.name == LOCK_FILE or is_config_temp(path.name)
 
 
 def check_run_dir(paths: RunPaths, resume: bool) -> None:

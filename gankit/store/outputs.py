@@ -19,6 +19,7 @@ import stat
 from pathlib import Path
 
 from gankit.errors import GankitError
+from gankit.store.jsonfiles import fsync_dir
 from gankit.store.layout import is_run_folder
 from gankit.store.tempfiles import TEMP_EXTRA, staged
 
@@ -159,18 +160,23 @@ def _check_parent(folder: Path, flag: str) -> None:
         raise OutputError(f"{flag}: cannot write in {existing} (permission denied); choose another place")
 
 
-def write_atomic(path: str | Path, data: str | bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file beside it (``gankit.store.tempfiles``), synced and
-    renamed over it at the end; ``path`` must be missing or a regular file (never a link, folder or device)."""
+def write_atomic(path: str | Path, data: str | bytes, *, fsync: bool) -> Path:
+    """Replace ``path`` by ``data`` (UTF-8 if text) atomically: written under a temporary name beside it
+    (``gankit.store.tempfiles``: a crash leaves only a name the next write removes), renamed over it at the end.
+    ``fsync``: sync the file before the rename and the folder after it, so that a power loss leaves the old file
+    or the new one. ``path`` must be missing or a regular file (never a link, folder or device)."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with staged(path) as tmp:
             with open(tmp, "wb") as f:
                 f.write(data.encode("utf-8") if isinstance(data, str) else data)
-                f.flush()
-                os.fsync(f.fileno())
+                if fsync:
+                    f.flush()
+                    os.fsync(f.fileno())
             replace(tmp, path)
+        if fsync:
+            fsync_dir(path.parent)
     except OSError as e:
         raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
     return path

@@ -13,9 +13,10 @@ from typing import Any
 
 from gankit.config import Config, field_facts
 from gankit.errors import CheckpointError, ConfigError
-from gankit.store.jsonfiles import JsonLines, read_jsonl, write_text_atomic
+from gankit.store.jsonfiles import JsonLines, read_jsonl
 from gankit.store.layout import read_config
 from gankit.store.logfile import RunLog
+from gankit.store.outputs import write_atomic
 
 # Fields a resumed run may change (declared ``resumable`` in gankit.config): the budget, the schedule of
 # logs/grids/checkpoints, where the data is.
@@ -72,4 +73,4 @@ class LogTail:
         if self.torn is not None:
             log(f"{self.path.name}: dropped its last line, cut off by a crash: {self.torn[:60]!r}")
         if self.changed:
-            write_text_atomic(self.path, "".join(t + "\n" for t in self.texts))
+            write_atomic(self.path, "".join(t + "\n" for t in self.texts), fsync=True)

@@ -86,5 +86,5 @@ def run_demo(name: str, out: str | Path, **options: Any) -> dict:
         check_option(option, value)
     check_output_folder(out)
     results = _plain(demo.function(out, **options))
-    write_atomic(Path(results["figure"]).with_suffix(".json"), json.dumps(results, indent=2))
+    write_atomic(Path(results["figure"]).with_suffix(".json"), json.dumps(results, indent=2), fsync=True)
     return results

@@ -25,4 +25,4 @@ def save(fig: Figure, path: str | Path) -> Path:
     fig.tight_layout()
     fig.savefig(buffer, dpi=110, format="png")
     plt.close(fig)
-    return write_atomic(path, buffer.getvalue())
+    return write_atomic(path, buffer.getvalue(), fsync=True)

@@ -18,7 +18,8 @@ from typing import Any
 
 from gankit.errors import GankitError
 from gankit.metrics.feature_cache import default_cache_dir
-from gankit.store.jsonfiles import parse_json, write_text_atomic
+from gankit.store.jsonfiles import parse_json
+from gankit.store.outputs import write_atomic
 
 
 def facts_key(facts: dict[str, Any]) -> str:
@@ -46,8 +47,8 @@ class ProbeCache:
         cached = self._read() | {key: entry}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            write_text_atomic(self.path, json.dumps(cached, indent=1))
-        except OSError as e:
+            write_atomic(self.path, json.dumps(cached, indent=1), fsync=True)
+        except (OSError, GankitError) as e:
             log(f"could not cache the speed probe in {self.path} ({e.strerror or e}); it runs again next time")
 
     def _read(self) -> dict[str, dict[str, Any]]:

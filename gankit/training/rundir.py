@@ -21,10 +21,10 @@ from gankit.config import OPTIMIZER_SECTIONS, Config
 from gankit.errors import CheckpointError
 from gankit.store import faults
 from gankit.store.checkpoint import LEFTOVER_PREFIXES, list_checkpoints, remove_leftovers
-from gankit.store.jsonfiles import write_text_atomic
-from gankit.store.layout import CONFIG_TMP, RunPaths, check_run_dir, read_config
+from gankit.store.layout import RunPaths, check_run_dir, is_config_temp, read_config
 from gankit.store.lock import RunLock
 from gankit.store.logfile import RunLog
+from gankit.store.outputs import write_atomic
 from gankit.store.resume import LogTail, config_changes
 from gankit.store.state_schema import check_fits, read_state
 from gankit.training.optim import hyperparameters, restore_hyperparameters
@@ -116,9 +116,9 @@ class RunDir:
             faults.reached("start:locked")
             check_run_dir(self.paths, resume=False)  # under the lock: no other start can pass it now
         for p in root.iterdir():
-            if p.name.startswith(CONFIG_TMP):
+            if is_config_temp(p.name):
                 p.unlink(missing_ok=True)
-        write_text_atomic(self.paths.config, cfg.to_json())
+        write_atomic(self.paths.config, cfg.to_json(), fsync=True)
         log.attach(self.paths.log)
         if self.resume:
             self._tidy(log)
@@ -129,7 +129,7 @@ class RunDir:
         folder, a damaged checkpoint to set aside, a config being written."""
         folder, root = self.paths.checkpoints, self.paths.root
         in_checkpoints = folder.is_dir() and any(p.name.startswith(LEFTOVER_PREFIXES) for p in folder.iterdir())
-        return in_checkpoints or bool(self.skipped) or any(p.name.startswith(CONFIG_TMP) for p in root.iterdir())
+        return in_checkpoints or bool(self.skipped) or any(is_config_temp(p.name) for p in root.iterdir())
 
     def _tidy(self, log: RunLog) -> None:
         """Clear what a crash left: temporary checkpoint folders, damaged checkpoints, log lines after the step."""

@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from gankit.errors import GankitError
+from gankit.images import pil_image
 from gankit.store.layout import RunPaths
 from gankit.store.outputs import OutputError, write_atomic
 
@@ -68,7 +69,7 @@ def as_image(frame: Frame) -> Image.Image:
     if isinstance(frame, np.ndarray):
         if frame.dtype != np.uint8 or frame.ndim not in (2, 3) or (frame.ndim == 3 and frame.shape[2] not in (1, 3)):
             raise ValueError(f"a frame must be uint8 (H, W), (H, W, 1) or (H, W, 3), got {frame.dtype} {frame.shape}")
-        frame = Image.fromarray(frame[..., 0] if frame.ndim == 3 and frame.shape[2] == 1 else frame)
+        frame = pil_image(frame)
     return frame if frame.mode in ("L", "RGB") else frame.convert("RGB")
 
 
@@ -174,4 +175,4 @@ def write_animation(
     check_format(path)
     if path.suffix.lower() == ".mp4":
         return write_mp4(path, frames, fps, labels, hold_s)
-    return write_atomic(path, gif_bytes(frames, fps, labels, hold_s))
+    return write_atomic(path, gif_bytes(frames, fps, labels, hold_s), fsync=True)

@@ -213,4 +213,4 @@ def render_report(summary: RunSummary) -> str:
 def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     """Write the report of ``run_dir`` to ``out`` (default ``RUN/report.html``) and return its path."""
     out = check_output_file(out if out is not None else RunPaths(Path(run_dir)).root / "report.html")
-    return write_atomic(out, render_report(summarize(run_dir)))
+    return write_atomic(out, render_report(summarize(run_dir)), fsync=True)

@@ -22,7 +22,8 @@ import numpy as np
 from PIL import Image
 
 from gankit.extras import install_command
-from gankit.store.jsonfiles import write_text_atomic
+from gankit.store.outputs import write_atomic
+from gankit.store.tempfiles import remove_stale
 
 # Scalar tags are grouped into TensorBoard sections by the record's field names.
 SECTIONS = {
@@ -138,7 +139,8 @@ def purge_events(log_dir: str | Path, from_step: int) -> list[Path]:
     from tensorboard.summary.writer.record_writer import RecordWriter
 
     log_dir = Path(log_dir)
-    for leftover in log_dir.glob(f".{EVENT_FILES}.tmp-*"):  # what a purge killed mid-write left
+    remove_stale(log_dir)  # what a purge killed mid-write left
+    for leftover in log_dir.glob(f".{EVENT_FILES}.tmp-*"):  # the same, as gankit named it before store.tempfiles
         leftover.unlink(missing_ok=True)
     changed = []
     for path in sorted(log_dir.glob(EVENT_FILES)):
@@ -156,5 +158,5 @@ def purge_events(log_dir: str | Path, from_step: int) -> list[Path]:
         data = io.BytesIO()
         for record in kept:
             RecordWriter(data).write(record)
-        write_text_atomic(path, data.getvalue())
+        write_atomic(path, data.getvalue(), fsync=True)
     return changed

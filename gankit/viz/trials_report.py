@@ -95,4 +95,4 @@ def _num(value: float | None) -> str:
 def write_trials_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     """Write the trials page of ``run_dir`` to ``out`` (default ``RUN/report.html``) and return its path."""
     out = check_output_file(out if out is not None else RunPaths(Path(run_dir)).root / "report.html")
-    return write_atomic(out, render_trials_report(run_dir))
+    return write_atomic(out, render_trials_report(run_dir), fsync=True)

@@ -1,11 +1,9 @@
-import os
 import re
-import stat
 
 import pytest
 
 from gankit.errors import CheckpointError
-from gankit.store.jsonfiles import nesting_depth, parse_json, read_json, read_jsonl, write_text_atomic
+from gankit.store.jsonfiles import nesting_depth, parse_json, read_json, read_jsonl
 
 
 def test_parse_json_names_the_file_for_every_kind_of_bad_content():
@@ -43,15 +41,3 @@ def test_read_jsonl_sorts_records_bad_lines_and_a_torn_last_line(tmp_path):
     assert lines.torn == '{"step": 5, "d_lo'
     path.write_text('{"step": 1}\n{"step": 2}')  # a complete last line without its newline is a record
     assert [r["step"] for r in read_jsonl(path).records] == [1, 2] and read_jsonl(path).torn is None
-
-
-def test_write_text_atomic_replaces_the_file_and_leaves_no_temporary(tmp_path):
-    path = tmp_path / "config.json"
-    path.write_text("old")
-    old = os.umask(0o022)
-    try:
-        write_text_atomic(path, "new ✓")
-    finally:
-        os.umask(old)
-    assert path.read_text(encoding="utf-8") == "new ✓" and [p.name for p in tmp_path.iterdir()] == ["config.json"]
-    assert stat.S_IMODE(path.stat().st_mode) == 0o644

@@ -66,14 +66,37 @@ def test_an_unwritable_folder_is_refused(tmp_path):
 
 def test_an_unwritable_folder_is_refused_even_for_root(tmp_path):
     with pytest.raises(OutputError, match="cannot write"):
-        write_atomic("/proc/gankit-test/x.json", "{}")
+        write_atomic("/proc/gankit-test/x.json", "{}", fsync=False)
 
 
 def test_write_atomic_replaces_a_file_and_leaves_no_temporary_file(tmp_path):
     path = tmp_path / "out.json"
     path.write_text("old")
-    write_atomic(path, "new")
+    write_atomic(path, "new", fsync=False)
     assert path.read_text() == "new" and sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]
+
+
+def test_write_atomic_writes_text_as_utf8_with_the_umask_mode(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text("old")
+    old = os.umask(0o022)
+    try:
+        write_atomic(path, "new ✓", fsync=True)
+    finally:
+        os.umask(old)
+    assert path.read_text(encoding="utf-8") == "new ✓" and [p.name for p in tmp_path.iterdir()] == ["config.json"]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+@pytest.mark.parametrize("fsync", [True, False])
+def test_write_atomic_syncs_the_file_and_its_folder_only_when_asked(tmp_path, monkeypatch, fsync):
+    synced = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(os.fstat(fd).st_mode) or real(fd))
+    write_atomic(tmp_path / "out.bin", b"\x00\x01", fsync=fsync)
+    assert (tmp_path / "out.bin").read_bytes() == b"\x00\x01"
+    expected = [stat.S_IFREG, stat.S_IFDIR] if fsync else []
+    assert [stat.S_IFMT(mode) for mode in synced] == expected
 
 
 # -- outputs are checked by the file they land on; every file of a run is protected (issue 26, S1–S4, S7) ---------
@@ -152,7 +175,7 @@ def test_a_symbolic_link_a_pipe_or_a_folder_is_never_renamed_over(tmp_path):
         with pytest.raises(OutputError, match=kind):
             check_output_file(tmp_path / name)
         with pytest.raises(OutputError, match="nothing was replaced"):
-            write_atomic(tmp_path / name, "new")
+            write_atomic(tmp_path / name, "new", fsync=True)
     assert (tmp_path / "link").is_symlink() and target.read_text() == "kept"
     assert stat.S_ISFIFO(os.lstat(tmp_path / "fifo").st_mode) and (tmp_path / "folder").is_dir()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "folder", "link", "target.txt"]  # no temporary

@@ -12,6 +12,7 @@ import torch
 from gankit.errors import CheckpointError
 from gankit.store.checkpoint import list_checkpoints, load_checkpoint, step_dir_name
 from gankit.store.resume import resume_config
+from gankit.store.tempfiles import TEMP_SUFFIX, is_temp_name, temp_name
 from gankit.training.trainer import train
 from tests.helpers import rewrite_checkpoint, tiny
 
@@ -98,6 +99,17 @@ def test_a_start_takes_over_a_folder_that_a_start_killed_early_left(tmp_path):
     (run / ".config.json.tmp-123").write_text('{"rec')  # killed while writing config.json
     train(_cfg(), run, echo=False)
     assert not (run / ".config.json.tmp-123").exists() and (run / "config.json").is_file()
+
+
+def test_a_start_takes_over_a_folder_left_by_a_start_killed_while_writing_config_json(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / ".lock").touch()
+    leftover = run / f".config.json.123-dead{TEMP_SUFFIX}"  # the temporary name write_atomic gives config.json
+    assert temp_name(run / "config.json").name.startswith(".config.json.") and is_temp_name(leftover.name)
+    leftover.write_text('{"rec')
+    train(_cfg(), run, echo=False)
+    assert not leftover.exists() and (run / "config.json").is_file()
 
 
 def test_a_start_in_a_run_without_a_checkpoint_says_how_to_continue_it(tmp_path):

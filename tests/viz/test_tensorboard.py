@@ -95,6 +95,7 @@ def test_purging_drops_later_steps_and_a_torn_last_record(tmp_path):
     with open(events, "ab") as f:
         f.write(b"\x10\x00\x00")  # a record cut off by a kill
     (tmp_path / f".{events.name}.tmp-123").write_bytes(b"left by a killed purge")
+    (tmp_path / f".{events.name}.123-dead.gankit-tmp").write_bytes(b"left by a killed purge, named by tempfiles")
     assert purge_events(tmp_path, 3) == [events]
     assert raw_events(tmp_path) == [("loss/d_loss", 1), ("loss/d_loss", 2)]
     assert sorted(p.name for p in tmp_path.iterdir()) == [events.name]
