@@ -34,6 +34,9 @@ SGD = {"g_optim.name": "sgd", "d_optim.name": "sgd", "g_optim.lr": 0.01, "d_opti
 # branch flips on a near tie. Measured on a 2-core AVX2 EPYC over 19 recipes × 3 seeds × 3 steps: at most 3.5e-3
 # (cgan); a dropped or mis-weighted loss term moves updates by tens of percent.
 UPDATE_TOL = 1e-2
+# Nets that tests narrow to width 8 since issue 25 but whose updates UPDATE_TOL was measured on at the papers' width
+# 64: at width 8, G's first layer of infogan (FC → ReLU → batch norm over 16 samples) moved 1.5e-2 apart (AVX2 EPYC).
+PAPER_WIDTH_ARCHS = ("mnist-conv", "infogan", "infogan-authors-g")
 
 
 # the fast lane: labels into both nets (cgan, on the DCGAN nets)
@@ -45,7 +48,10 @@ def test_the_plain_loop_takes_the_steps_gankit_takes(name):
     computation: compared after several steps, weights diverge at the first branch that a rounding flips (a
     max-pool's winner), which is a property of the nets, not a difference of the loops.
     """
-    training = build_training(tiny(name, **FP32, **SGD), log=lambda _: None)
+    cfg = tiny(name, **FP32, **SGD)
+    if cfg.model.arch in PAPER_WIDTH_ARCHS:  # UPDATE_TOL was measured at their own widths
+        cfg = cfg.override({"model.g_width": 64, "model.d_width": 64})
+    training = build_training(cfg, log=lambda _: None)
     plain = speed.PlainLoop(training)
     sampler, data = copy.deepcopy(training.sampler), training.data
 
