@@ -82,19 +82,19 @@ def choose_engine(
 
 
 def memory_layout(precision: Precision, device: torch.device, images: bool, vmapped: bool = False) -> tuple[bool, str]:
-    """Whether the convolutional nets go channels_last, and why: in 16 bits everywhere; in fp32 on CPUs whose
-    kernels are AVX2 (no AVX-512), where oneDNN's NHWC fp32 convolutions and max pooling were measured faster,
-    unless the nets are ``vmapped`` (``vmap`` cannot query a channels_last tensor's layout in the gradient
-    penalty; see docs/benchmarks.md, "Training speed on an AVX2-only CPU")."""
+    """Whether the convolutional nets go channels_last, and why: in 16 bits. fp32 keeps the default layout: on an
+    AVX2-only CPU channels_last was measured faster (lsgan 1.28× the plain loop against 1.12×), but there one
+    InfoGAN step with one thread moved G's weights up to 6% of an update away from the default layout's step
+    (cause not found; docs/benchmarks.md, "Training speed on an AVX2-only CPU"). ``vmapped`` nets (vectorised
+    trials) keep the default layout in every precision they run (``vmap`` takes no channels_last through the
+    gradient penalty)."""
     if not images:
-        return False, "default memory layout"
-    if precision.name != "fp32":
-        return True, "channels_last (16-bit convolutions)"
-    if device.type != "cpu" or torch.backends.cpu.get_cpu_capability() != "AVX2":
         return False, "default memory layout"
     if vmapped:
         return False, "default memory layout (vectorised trials: vmap takes no channels_last through the penalty)"
-    return True, "channels_last (fp32 convolutions on an AVX2 CPU: measured faster)"
+    if precision.name != "fp32":
+        return True, "channels_last (16-bit convolutions)"
+    return False, "default memory layout"
 
 
 def tf32_policy(precision: Precision) -> str:

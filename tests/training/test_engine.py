@@ -177,14 +177,14 @@ def test_freed_memory_is_reused_rather_than_faulted_in_again():
 @pytest.mark.parametrize(
     "isa,vmapped,layout",
     [
-        ("AVX2", False, "channels_last"),
+        ("AVX2", False, "default memory layout"),
         ("AVX2", True, "default memory layout"),
         ("AVX512", False, "default memory layout"),
     ],
 )
-def test_fp32_conv_nets_go_channels_last_on_avx2_cpus_unless_vmapped(monkeypatch, isa, vmapped, layout):
-    """oneDNN's NHWC fp32 convolutions and max pooling were measured faster on an AVX2-only CPU (lsgan 1.28× the
-    plain loop against 1.12× NCHW, docs/benchmarks.md) and not on an AVX-512 one; vectorised trials keep the
+def test_fp32_conv_nets_keep_the_default_layout_on_every_cpu(monkeypatch, isa, vmapped, layout):
+    """fp32 channels_last, measured faster on an AVX2-only CPU, is not the default: with one thread an InfoGAN step
+    in it left the plain loop's step by up to 6% of an update (docs/benchmarks.md); vectorised trials keep the
     default layout (vmap cannot take channels_last through the gradient penalty)."""
     monkeypatch.setattr(engine.torch.backends.cpu, "get_cpu_capability", lambda: isa)
     lines = []
@@ -193,24 +193,6 @@ def test_fp32_conv_nets_go_channels_last_on_avx2_cpus_unless_vmapped(monkeypatch
     assert training.engine.channels_last == cl and layout in next(x for x in lines if "engine:" in x)
     conv = max((p for p in unwrap(training.gan.discriminator).parameters() if p.dim() == 4), key=torch.numel)
     assert conv.is_contiguous(memory_format=torch.channels_last) == cl
-
-
-def test_a_channels_last_fp32_critic_gives_the_default_layouts_penalty_and_gradients(monkeypatch):
-    """The AVX2 default (fp32 channels_last) computes what the default layout does: the penalty's double backward
-    included, to float rounding."""
-    results = []
-    for isa in ("AVX2", "AVX512"):
-        monkeypatch.setattr(engine.torch.backends.cpu, "get_cpu_capability", lambda isa=isa: isa)
-        cfg = tiny("wgan-gp", **{"train.precision": "fp32", "train.n_critic": 1})
-        training = build_training(cfg, log=lambda _: None)
-        assert training.engine.channels_last == (isa == "AVX2")
-        torch.manual_seed(3)
-        stats = discriminator_gradients(training.gan, training.losses, training.next_real(), training.sample_z())
-        results.append((stats, [p.grad.clone() for p in unwrap(training.gan.discriminator).parameters()]))
-    (s0, g0), (s1, g1) = results
-    assert s0["gp"] > 0 and torch.allclose(s0["gp"], s1["gp"], rtol=1e-5, atol=1e-7)
-    assert torch.allclose(s0["d_loss"], s1["d_loss"], rtol=1e-5, atol=1e-6)
-    assert all(torch.allclose(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(g0, g1, strict=True))
 
 
 def test_optimisers_use_fused_or_foreach_kernels():

@@ -3,8 +3,7 @@
 Tiny Trainings with seeds 0, 1, 2 are stepped vectorised and compared with the same configs built and stepped
 alone with ``train_step``, one after another as one-trial runs are: identical initial weights and random draws,
 then the same losses, gradients and weights within the tolerances below. Both are built as vectorised trials are
-(``build_training(vmapped=True)``: the default memory layout; on an AVX2 CPU a one-trial run's fp32 conv nets are
-otherwise channels_last, whose kernels round differently and route max pooling's ties elsewhere).
+(``build_training(vmapped=True)``: the default memory layout in every precision, as vmap needs).
 
 Tolerances. The vectorised step computes the same values with other kernels (batched matrix products, grouped
 convolutions, a vmapped batch norm) that round differently: losses and gradients agree to ~1e-6 (relative). Two
@@ -26,6 +25,7 @@ of order 1 (``test_the_comparison_catches_a_wrong_gradient``).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -399,15 +399,17 @@ def test_refusals_name_the_reason():
         VectorisedTrials([build_training(c, quiet) for c in (a, b)], [None, None])
 
 
-def test_channels_last_networks_are_refused(monkeypatch):
-    """On an AVX2 CPU a one-trial run's fp32 conv nets are channels_last, which vmap cannot take through the
-    penalty: vectorised trials are built in the default layout, and channels_last Trainings are refused."""
-    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX2")
+def test_channels_last_networks_are_refused():
+    """vmap cannot take channels_last maps through the penalty: vectorised trials are built in the default layout,
+    and Trainings whose engine put the nets channels_last (16-bit; fp32 on AVX2 at 0e81b6f) are refused."""
     cfgs = seeded(trial_config("wgan-gp"))[:2]
     assert vectorised_refusal(cfgs[0]) is None
     assert not any(t.engine.channels_last for t in build_vectorised(cfgs, quiet).trainings)
+    trainings = [build_training(c, quiet) for c in cfgs]
+    for t in trainings:
+        t.engine = dataclasses.replace(t.engine, channels_last=True)
     with pytest.raises(ValueError, match="channels_last"):
-        VectorisedTrials([build_training(c, quiet) for c in cfgs], [None, None])
+        VectorisedTrials(trainings, [None, None])
 
 
 def test_probe_times_both_ways_and_keeps_the_callers_random_stream():
