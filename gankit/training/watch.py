@@ -1,15 +1,16 @@
 """The collapse watch while training: every ``train.watch_every`` steps, how G's fixed batch spreads over the modes.
 
-G (the EMA weights if the run keeps them, in eval mode) generates the same fixed batch at every check (z from
-seed ``WATCH_SEED``, never from the global random stream, so a run's trajectory is the same with the watch on
-or off); ``gankit.metrics.watch`` measures it. The keys go into the ``metrics.jsonl`` record of that step
+G (the EMA weights if the run keeps them, in eval mode) generates the same fixed batch at every check (z from seed
+``WATCH_SEED``, never from the global random stream, so a run's trajectory is the same with the watch on or off);
+``gankit.metrics.watch`` measures it. The keys go into the ``metrics.jsonl`` record of that step
 (docs/collapse-watch.md), TensorBoard and the progress bar. A collapsed check starts (or continues) a streak: its
-first check is the *onset* (an untrained G looks collapsed: checks count from the first healthy one, or from
-step ``WARMUP_STEPS`` on); the log gets one warning line at the first collapsed check of a streak and at most
-once per ``WARN_EVERY`` checks after it, and with ``train.watch_stop`` = S the run stops after S collapsed
-checks in a row (:class:`~gankit.errors.TrainingCollapsed`). The watch's state (checks made, the streak, its
-onset, the last warning, the previous check's labels) is in every checkpoint, so a resumed run's records and
-warnings are those of an uninterrupted one.
+first check is the *onset* (an untrained G looks collapsed: checks count from the first healthy one, or from step
+``WARMUP_STEPS`` on); the log gets one warning line at the first collapsed check of a streak, at most once per
+``WARN_EVERY`` checks (a G that flaps in and out of collapse is not warned at every new streak), and with
+``train.watch_stop`` = S the run stops after S collapsed checks in a row
+(:class:`~gankit.errors.TrainingCollapsed`). The watch's state (checks made, the streak, its onset, the last
+warning, the previous check's labels) is in every checkpoint, so a resumed run's records and warnings are those of
+an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -152,7 +153,7 @@ class WatchSchedule:
         if values["watch_collapsed"] and s.armed:
             s.streak += 1
             s.onset = training.step if s.streak == 1 else s.onset
-            if s.streak == 1 or s.warned is None or s.checks - s.warned >= WARN_EVERY:
+            if s.warned is None or s.checks - s.warned >= WARN_EVERY:  # a new streak too: a flapping G
                 s.warned = s.checks
                 self.log(self.warning(training.step, check, values))
             if self.stop_after and s.streak >= self.stop_after:

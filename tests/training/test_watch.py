@@ -99,6 +99,33 @@ def test_a_collapsing_run_warns_once_per_ten_checks_and_a_healthy_run_never(ring
     assert all(r["watch_collapsed"] for r in records(tmp_path / "collapsed") if "watch_kind" in r)
 
 
+class FlappingRingG(RingG):
+    """A stand-in G that is collapsed (one mode) at odd calls and healthy (every mode) at even ones: with the watch
+    on every step and nothing else sampling G, it flaps in and out of collapse at every check."""
+
+    def __init__(self):
+        super().__init__(8)
+        self.calls = 0
+
+    def forward(self, z):
+        if not self.training:  # the watch samples G in eval mode
+            self.calls += 1
+            self.modes = 1 if self.calls % 2 else 8
+        return super().forward(z)
+
+
+def test_a_flapping_run_is_warned_at_most_once_per_ten_checks(monkeypatch, tmp_path):
+    real = state_module.build_networks
+    monkeypatch.setattr(
+        state_module, "build_networks", lambda cfg, shape, space: (FlappingRingG(), real(cfg, shape, space)[1])
+    )
+    train(ring(**{"train.steps": 30, "train.watch_samples": 400}), tmp_path / "run", echo=False)  # one call a check
+    flagged = [r["step"] for r in records(tmp_path / "run") if r.get("watch_collapsed")]
+    assert len(flagged) >= 10  # a new streak at every other check …
+    steps = [int(line.split("step ")[1].split(":")[0]) for line in warnings(tmp_path / "run")]
+    assert len(steps) == 3 and steps[1] - steps[0] == steps[2] - steps[1] == 10  # once per ten checks, not per streak
+
+
 def test_watch_stop_stops_a_collapsed_run_keeping_the_checkpoint_before_the_onset(ring_g, tmp_path):
     ring_g(1)
     cfg = ring(**{"train.steps": 20, "train.watch_stop": 3, "train.checkpoint_every": 1, "train.keep_checkpoints": 1})
