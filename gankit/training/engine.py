@@ -84,8 +84,9 @@ def choose_engine(
 def memory_layout(precision: Precision, device: torch.device, images: bool, vmapped: bool = False) -> tuple[bool, str]:
     """Whether the convolutional nets go channels_last, and why: in 16 bits. fp32 keeps the default layout: on an
     AVX2-only CPU channels_last was measured faster (lsgan 1.28× the plain loop against 1.12×), but there one
-    InfoGAN step with one thread moved G's weights up to 6% of an update away from the default layout's step
-    (cause not found; docs/benchmarks.md, "Training speed on an AVX2-only CPU"). ``vmapped`` nets (vectorised
+    InfoGAN step with one thread moved G's weights up to 6% of an update away from the default layout's step: against
+    float64, D's first convolution's weight gradient was off by 1% in channels_last (docs/benchmarks.md, "Training
+    speed on an AVX2-only CPU"). ``vmapped`` nets (vectorised
     trials) keep the default layout in every precision they run (``vmap`` takes no channels_last through the
     gradient penalty)."""
     if not images:
