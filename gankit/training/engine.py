@@ -9,11 +9,10 @@ machine, is in docs/benchmarks.md (``benchmarks/train_step_speed.py``).
 * **Memory layout**: convolutional nets in channels_last (NHWC) when they compute in 16 bits: oneDNN's and
   cuDNN's bf16/fp16 convolutions run NHWC natively (measured on the CPU, bf16: 20–25% less time per step
   for dcgan and lsgan than NCHW nets, 13% for wgan-gp than an NCHW critic). In fp32 the default layout was
-  as fast or faster on an AVX-512/AMX Xeon, but on an AVX2-only AMD EPYC channels_last fp32 was faster
-  (gankit's fp32 step against the plain loop: lsgan 1.28× against 1.12× NCHW, dcgan 1.24× against 1.17×,
-  wgan-gp 1.07× against 1.03×), so fp32 conv nets go channels_last on AVX2 CPUs, except in vectorised
-  trials (``vmapped``): ``vmap`` cannot take channels_last tensors through the gradient penalty, so they and
-  the one-trial runs they are compared with keep the default layout.
+  as fast or faster on an AVX-512/AMX Xeon; on an AVX2-only AMD EPYC channels_last fp32 was faster (lsgan
+  1.28× the plain loop against 1.12× NCHW) but computed one layer's weight gradient 1% wrong with one thread
+  (:func:`memory_layout`), so fp32 nets keep the default layout everywhere. Vectorised trials are fp32 only:
+  ``vmap`` cannot take channels_last tensors through the gradient penalty.
 * **Optimisers**: fused Adam/SGD kernels, foreach RMSprop (``gankit.training.optim``).
 * **Threads**: one inter-op thread (these small nets have no independent ops worth running in parallel);
   intra-op threads stay at torch's default, the number of physical cores.
@@ -64,14 +63,12 @@ def choose_engine(
     device: torch.device,
     images: bool,
     timings: Callable[[], Timings] | None = None,
-    vmapped: bool = False,
 ) -> Engine:
     """Resolve ``train.precision`` and ``train.compile`` for ``device`` and the run's networks; ``timings``
-    measures them in fp32 and bf16 when the choice needs it (:mod:`gankit.training.precision_probe`);
-    ``vmapped``: the networks will be stepped inside ``torch.vmap`` (vectorised trials)."""
+    measures them in fp32 and bf16 when the choice needs it (:mod:`gankit.training.precision_probe`)."""
     threading = threads()  # before the probe's parallel work, after which the inter-op threads are fixed
     precision, why_precision, warning = resolve_precision(cfg.train.precision, device, images, timings)
-    channels_last, layout = memory_layout(precision, device, images, vmapped)
+    channels_last, layout = memory_layout(precision, images)
     mode, why_compile = _compile_mode(cfg)
     reasons = [why_precision, layout, threading, why_compile]
     if device.type == "cpu":
@@ -81,18 +78,14 @@ def choose_engine(
     return Engine(precision, channels_last, mode, reasons, warning)
 
 
-def memory_layout(precision: Precision, device: torch.device, images: bool, vmapped: bool = False) -> tuple[bool, str]:
+def memory_layout(precision: Precision, images: bool) -> tuple[bool, str]:
     """Whether the convolutional nets go channels_last, and why: in 16 bits. fp32 keeps the default layout: on an
     AVX2-only CPU channels_last was measured faster (lsgan 1.28× the plain loop against 1.12×), but there one
     InfoGAN step with one thread moved G's weights up to 6% of an update away from the default layout's step: against
     float64, D's first convolution's weight gradient was off by 1% in channels_last (docs/benchmarks.md, "Training
-    speed on an AVX2-only CPU"). ``vmapped`` nets (vectorised
-    trials) keep the default layout in every precision they run (``vmap`` takes no channels_last through the
-    gradient penalty)."""
+    speed on an AVX2-only CPU")."""
     if not images:
         return False, "default memory layout"
-    if vmapped:
-        return False, "default memory layout (vectorised trials: vmap takes no channels_last through the penalty)"
     if precision.name != "fp32":
         return True, "channels_last (16-bit convolutions)"
     return False, "default memory layout"

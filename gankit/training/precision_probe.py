@@ -78,7 +78,7 @@ def _seconds_per_step(
     torch.manual_seed(0)
     g, d = (net.to(device) for net in build_networks(cfg.model, shape, space))
     encoder = build_encoder(cfg.model, shape).to(device) if cfg.loss.uses_encoder else None
-    if memory_layout(Precision(name, device.type), device, images=len(shape) == 3)[0]:  # the engine's layout
+    if memory_layout(Precision(name, device.type), images=len(shape) == 3)[0]:  # the engine's layout
         for net in (g, d, encoder):
             if net is not None:
                 net.to(memory_format=torch.channels_last)
