@@ -39,19 +39,34 @@ def run_and_score(
 
     A finished run whose config differs from the one asked for (e.g. a recipe changed since) is trained again.
     """
-    result_path = run_dir / "eval.json"
     cfg = get_recipe(name).override(overrides)
-    if result_path.is_file():
-        result = json.loads(result_path.read_text())
-        if Config.from_dict(result["training"]["config"]).to_dict() == cfg.to_dict():
-            log(f"{run_dir}: reusing {result_path}")
-            return result
-        log(f"{run_dir}: its config differs from recipe {name}'s now: training it again")
+    result = cached_result(run_dir, cfg, log)
+    if result is not None:
+        return result
     if run_dir.exists():
         shutil.rmtree(run_dir)  # an unfinished run of an earlier call, or one of another config
     t0 = time.perf_counter()
     train(cfg, run_dir, echo=False)
     log(f"{run_dir}: trained {cfg.train.steps} steps in {time.perf_counter() - t0:.0f} s")
+    return score_run(run_dir, cfg, n, kid_subsets)
+
+
+def cached_result(run_dir: Path, cfg: Config, log: Any) -> dict[str, Any] | None:
+    """RUN/eval.json when it scores a run trained with exactly ``cfg``, else None."""
+    result_path = run_dir / "eval.json"
+    if not result_path.is_file():
+        return None
+    result = json.loads(result_path.read_text())
+    if "training" in result and Config.from_dict(result["training"]["config"]).to_dict() == cfg.to_dict():
+        log(f"{run_dir}: reusing {result_path}")
+        return result
+    log(f"{run_dir}: its config differs from the one asked for now: training it again")
+    return None
+
+
+def score_run(run_dir: Path, cfg: Config, n: int | None, kid_subsets: int = 100) -> dict[str, Any]:
+    """Evaluate a trained run (``n`` samples; None: the protocol's), add how it trained (steps, seconds, images/s,
+    config: from its ``metrics.jsonl``) and write it to RUN/eval.json."""
     result = evaluate_run(run_dir, Protocol(n_fake=n, kid_subsets=kid_subsets))
     records = read_metrics(run_dir)
     elapsed = records[-1]["elapsed_s"]
@@ -61,8 +76,49 @@ def run_and_score(
         "images_per_s": records[-1]["images_seen"] / elapsed if elapsed else None,
         "config": cfg.to_dict(),
     }
-    write_result(result, result_path)
+    write_result(result, run_dir / "eval.json")
     return result
+
+
+def trials_and_score(
+    name: str, overrides: dict[str, Any], run_dir: Path, n: int | None, log: Any, kid_subsets: int = 100
+) -> list[dict[str, Any]]:
+    """Train the trials run ``overrides`` asks for (``train.trials`` / ``train.seeds``) in ``run_dir`` and score each
+    trial (RUN/trial-KK/eval.json); trials already scored with their config are reused.
+
+    A folder holding the same trials run at fewer steps is resumed to ``train.steps`` (each trial from its newest
+    checkpoint), so a budget can be raised call by call; a folder of another config is trained again. Each
+    result gets ``trial``, its seed and ``diverged_at`` (None, or the step at which the trial diverged).
+    """
+    from gankit.store.layout import RunPaths
+    from gankit.store.resume import resume_config
+    from gankit.trials.outcome import diverged_trials
+    from gankit.trials.runner import train_trials
+
+    cfg = get_recipe(name).override(overrides)
+    paths = RunPaths(run_dir)
+    trials = range(len(cfg.train.trial_seeds))
+    cached = [cached_result(paths.trial(k), cfg.trial(k), log) for k in trials]
+    if any(r is None for r in cached):
+        resumable = paths.config.is_file() and (
+            resume_config(run_dir, {"train.steps": cfg.train.steps}).to_dict() == cfg.to_dict()
+        )
+        if not resumable and run_dir.exists():
+            shutil.rmtree(run_dir)  # an unfinished run of another config
+        t0 = time.perf_counter()
+        train_trials(
+            resume_config(run_dir, {"train.steps": cfg.train.steps}) if resumable else cfg,
+            run_dir,
+            resume=resumable,
+            echo=False,
+        )
+        log(f"{run_dir}: {len(trials)} trials trained to step {cfg.train.steps} in {time.perf_counter() - t0:.0f} s")
+    diverged = diverged_trials(paths)
+    results = []
+    for k in trials:
+        result = cached[k] or score_run(paths.trial(k), cfg.trial(k), n, kid_subsets)
+        results.append(result | {"trial": k, "seed": cfg.train.trial_seeds[k], "diverged_at": diverged.get(k)})
+    return results
 
 
 def image_overrides(steps: int, seed: int, data_dir: str | None) -> dict[str, Any]:

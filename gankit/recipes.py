@@ -175,9 +175,10 @@ def _pacgan_2d() -> Config:
 
     G: z ~ N(0, I₂) → 4 × [Linear 400 (no bias), batch norm, ReLU] → Linear 2; D: 3 maxout layers of 200 units ×
     5 pieces → Linear 1; weights N(0, 0.02), biases 0; non-saturating loss; both players' gradients taken at the
-    same point and applied together (their ALI ``GradientDescent``: ``train.scheme=simultaneous``); Adam 1e-4,
-    β₁ 0.8; 100 packs per step (``train.batch_size`` counts samples: 100·m); 400 epochs of the fixed
-    100,000-point training set = 400,000 steps.
+    same point and applied together (their ALI ``GradientDescent``: ``train.scheme=simultaneous``), G's at the
+    z of D's (their one graph draws z once: ``train.g_noise=shared``); Adam 1e-4, β₁ 0.8; 100 packs per step
+    (``train.batch_size`` counts samples: 100·m); 400 epochs of the fixed 100,000-point training set = 400,000
+    steps.
     """
     pack = 2
     return Config(
@@ -196,7 +197,7 @@ def _pacgan_2d() -> Config:
         loss=LossConfig(objective="nonsaturating"),
         g_optim=OptimizerConfig("adam", lr=1e-4, betas=(0.8, 0.999)),
         d_optim=OptimizerConfig("adam", lr=1e-4, betas=(0.8, 0.999)),
-        train=TrainConfig(batch_size=PACGAN_2D_PACKS * pack, steps=400_000, scheme="simultaneous"),
+        train=TrainConfig(batch_size=PACGAN_2D_PACKS * pack, steps=400_000, scheme="simultaneous", g_noise="shared"),
     )
 
 

@@ -73,23 +73,45 @@ def test_the_paper_comparison_weighs_both_standard_errors():
     assert words.endswith("packs of 2, D = ½G 905.0 against 840.7 (above).")  # 840.7 + 2·√(15.9² + 5²) < 905
 
 
-def test_pacgans_protocol_is_trained_with_its_recipe_and_written_in_its_own_section(tmp_path):
+def test_pacgans_protocol_trains_each_cell_as_one_trials_run_and_writes_its_own_section(tmp_path):
     doc, out = tmp_path / "docs" / "results.md", tmp_path / "runs"
     doc.parent.mkdir()
     doc.write_text("<!-- mode-collapse: begin -->\nkept\n<!-- mode-collapse: end -->\n")
-    argv = ["--toy-steps", "0", "--pacgan-steps", "2", "--pacgan-data", "ring8", "--pacgan-packs", "1", "2"]
-    modes.main([*argv, "--pacgan-trials", "0", "1", "--out", str(out), "--doc", str(doc)])
-    run = json.loads((out / "pacgan-ring8-m2-trial1" / "eval.json").read_text())
+    argv = ["--toy-steps", "0", "--pacgan-data", "ring8", "--pacgan-packs", "1", "2", "--pacgan-trials", "0", "1"]
+    argv += ["--pacgan-checkpoint-every", "2", "--out", str(out), "--doc", str(doc)]
+    modes.main([*argv, "--pacgan-steps", "2"])
+    cell = out / "pacgan-ring8-m2-x2"
+    assert json.loads((cell / "config.json").read_text())["train"]["seeds"] == [0, 1]  # one trials run per cell
+    run = json.loads((cell / "trial-01" / "eval.json").read_text())
     cfg = run["training"]["config"]
     assert (cfg["recipe"], cfg["model"]["arch"], cfg["model"]["pack"]) == ("pacgan-2d", "maxout", 2)
     assert (cfg["train"]["batch_size"], cfg["train"]["seed"], cfg["train"]["steps"]) == (200, 1, 2)  # 100 packs
+    assert cfg["train"]["g_noise"] == "shared"  # their one graph: G's gradient at the z of D's
+    assert run["trials_mode"] in ("vectorised", "sequential") and run["machine"]["command"]
     assert set(run["metrics"]["modes"]) >= {"kl_hq", "kl_all", "high_quality", "modes_covered"}
     text = doc.read_text()
     assert "kept" in text and text.count("<!-- pacgan-2d: begin -->") == 1
-    covered = _covered(out, "pacgan-ring8-m2", (0, 1))
+    covered = [
+        json.loads((cell / f"trial-0{k}" / "eval.json").read_text())["metrics"]["modes"]["modes_covered"]
+        for k in (0, 1)
+    ]
     row = f"| packs of 2 (PacGAN2) | 2 | {md.mean_se(covered, 1)} | 7.9 ± 0.1 |"
     assert row in text  # ours read from eval.json, mean ± standard error, beside PacGAN's Table 1
     assert (doc.parent / "results" / "pacgan-ring8.png").is_file()
+    first = (cell / "trial-00" / "metrics.jsonl").read_text()
+
+    modes.main([*argv, "--pacgan-steps", "4"])  # a larger budget resumes each cell's trials
+    resumed = (cell / "trial-00" / "metrics.jsonl").read_text()
+    assert resumed.startswith(first) and len(resumed.splitlines()) > len(first.splitlines())
+    assert json.loads((cell / "trial-00" / "eval.json").read_text())["training"]["steps"] == 4
+    assert "4 steps per trial" in doc.read_text()
+
+
+def test_the_two_standard_error_verdict_says_which_side_a_cell_lies():
+    assert modes.two_se_verdict([6.0, 7.0, 6.0, 7.0], "6.3 ± 0.5") == "≈"  # 6.5 ± 0.29 against 6.3 ± 0.5
+    assert modes.two_se_verdict([3.0, 4.0, 3.0, 4.0], "6.3 ± 0.5") == "below"  # 3.5: 2.8 apart > 2·0.58
+    assert modes.two_se_verdict([8.0, 8.0, 8.0, 8.0], "6.3 ± 0.5") == "above"  # 1.7 apart > 2·0.5
+    assert modes.two_se_verdict([8.0], "6.3 ± 0.5") == "–"
 
 
 @pytest.mark.parametrize(
