@@ -286,7 +286,8 @@ def toy_job(data: str, remedy: Remedy, seed: int, args: argparse.Namespace) -> J
 def pacgan_cell_job(data: str, pack: int, args: argparse.Namespace) -> Job:
     """One cell of PacGAN's Table 1 (the ``pacgan-2d`` recipe, ``PACGAN_2D_PACKS`` packs of ``pack`` points per step)
     as ONE trials run: trial k has seed ``--pacgan-trials[k]`` (its own initialisation, data order and noise) and
-    the trials train together where gankit's probe measures that faster (``train.trials_mode=auto``); a checkpoint
+    the trials train as ``--pacgan-trials-mode`` says (default ``auto``: together where gankit's probe measures that
+    faster; the probe times both ways, so give ``vectorised`` on a machine busy with other work); a checkpoint
     every ``--pacgan-checkpoint-every`` steps, so a later call with more ``--pacgan-steps`` resumes the cell."""
     seeds = tuple(args.pacgan_trials)
     overrides = image_overrides(args.pacgan_steps, seeds[0], None) | {
@@ -297,6 +298,7 @@ def pacgan_cell_job(data: str, pack: int, args: argparse.Namespace) -> Job:
         "train.seeds": seeds,
         "train.trials": len(seeds),
         "train.checkpoint_every": args.pacgan_checkpoint_every,
+        "train.trials_mode": args.pacgan_trials_mode,
     }
     run_dir = Path(args.out) / f"pacgan-{data}-m{pack}-x{len(seeds)}"
     job = Job("pacgan", data, f"m{pack}", seeds[0], PACGAN_BASE, overrides, str(run_dir), args.command)
@@ -877,8 +879,8 @@ def pacgan_section(args: argparse.Namespace, results: dict[str, dict[int, list]]
         f"**Budget** (the only deviation that matters): {', '.join(f'{s:,}' for s in steps)} steps per trial "
         f"({', '.join(f'{s / 1000:g}' for s in steps)} epochs, {100 * max(steps) / 400_000:.2g}% of theirs) instead "
         f"of their 400 epochs × 1,000 steps, {trials} trials per cell (theirs 10). Each cell is one trials run "
-        f"(`train.seeds`), its trials trained {' or '.join(how[m] for m in modes)} (`train.trials_mode=auto`: "
-        f"gankit's probe chose). A step of a cell's trials took {min(cell_ms):,.0f}–{max(cell_ms):,.0f} ms "
+        f"(`train.seeds`), its trials trained {' or '.join(how[m] for m in modes)} (`train.trials_mode="
+        f"{args.pacgan_trials_mode}`). A step of a cell's trials took {min(cell_ms):,.0f}–{max(cell_ms):,.0f} ms "
         f"({min(trial_ms):.0f}–{max(trial_ms):.0f} ms per trial, m = {min(packs)}–{max(packs)}) on the machine "
         "above, sharing it with other work (so these are upper bounds); at that rate one full 400,000-step cell "
         f"would take {0.4 * min(cell_ms) / 3.6:,.0f}–{0.4 * max(cell_ms) / 3.6:,.0f} h and the whole table "
@@ -917,6 +919,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--pacgan-data", nargs="+", default=list(TOY_DATA), choices=TOY_DATA)
     p.add_argument("--pacgan-packs", type=int, nargs="+", default=list(PACK_ROWS), choices=list(PACK_ROWS))
     p.add_argument("--pacgan-trials", type=int, nargs="+", default=list(range(10)), help="trials (seeds) per cell")
+    p.add_argument(
+        "--pacgan-trials-mode",
+        choices=("auto", "vectorised", "sequential"),
+        default="auto",
+        help="how a cell's trials train (train.trials_mode)",
+    )
     p.add_argument("--pacgan-checkpoint-every", type=int, default=1000, help="steps between a cell's checkpoints")
     p.add_argument("--veegan-steps", type=int, default=0, help="steps per trial of PacGAN Table 2's protocol (0: none)")
     p.add_argument("--veegan-packs", type=int, nargs="+", default=[1, 2], choices=list(PACK_ROWS))
