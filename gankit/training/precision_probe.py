@@ -3,8 +3,9 @@
 ``train.precision=auto`` picks bf16 on a CPU only where this probe measures it faster, whatever the CPU has
 (AMX, AVX-512 BF16, or neither: then bf16 is emulated and far slower), and a forced bf16 that measures far
 slower warns (the rule: :func:`gankit.training.precision.resolve_precision`). The probe plays a few game steps
-of the run's own G, D, losses and optimisers (one warm-up step, then up to :data:`STEPS` timed ones, fewer
-once :data:`MAX_TIMED_S` is spent) on random inputs of the run's shape, in a batch of at most
+of the run's own G, D, losses and optimisers in each precision, in turn (one warm-up step each, then up to
+:data:`STEPS` timed ones, fewer once :data:`MAX_TIMED_S` is spent; the fastest of each counts:
+:func:`~gankit.training.probes.interleaved_seconds`) on random inputs of the run's shape, in a batch of at most
 :data:`MAX_BATCH`, with the global RNG state restored afterwards (the run's trajectory does not depend on
 the probe). Timings are cached per CPU model, instruction set, threads, torch version and the nets' settings
 (:mod:`gankit.training.probes`).
@@ -12,7 +13,6 @@ the probe). Timings are cached per CPU model, instruction set, threads, torch ve
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import torch
@@ -24,7 +24,7 @@ from gankit.nets import build_encoder, build_networks
 from gankit.training.engine import memory_layout
 from gankit.training.optim import build_optimizer
 from gankit.training.precision import Precision, Timings
-from gankit.training.probes import ProbeCache, facts_key
+from gankit.training.probes import ProbeCache, facts_key, interleaved_seconds
 from gankit.training.step import GAN, Batch, GameLosses, alternating_step
 
 STEPS = 3  # timed steps of each precision, after one warm-up step
@@ -66,15 +66,18 @@ def measured_timings(
 
 
 def measure_precisions(cfg: Config, shape: tuple[int, ...], space: LatentSpace, device: torch.device) -> Timings:
-    """Seconds per game step of ``cfg``'s nets in fp32, then in bf16 autocast (see the module docstring)."""
+    """Seconds per game step of ``cfg``'s nets in fp32 and in bf16 autocast, timed in turn (see the module
+    docstring)."""
     with torch.random.fork_rng(devices=[]):  # a CPU probe: the run's CPU RNG stream is restored afterwards
-        fp32_s = _seconds_per_step(cfg, shape, space, device, "fp32")
-        return Timings(fp32_s, _seconds_per_step(cfg, shape, space, device, "bf16"))
+        ways = [_game_step(cfg, shape, space, device, name) for name in ("fp32", "bf16")]
+        fp32_s, bf16_s = interleaved_seconds(ways, STEPS, budget_s=MAX_TIMED_S)
+        return Timings(fp32_s, bf16_s)
 
 
-def _seconds_per_step(
+def _game_step(
     cfg: Config, shape: tuple[int, ...], space: LatentSpace, device: torch.device, name: str
-) -> float:
+) -> Callable[[], None]:
+    """One alternating game step of fresh copies of ``cfg``'s nets in precision ``name``, on random inputs."""
     torch.manual_seed(0)
     g, d = (net.to(device) for net in build_networks(cfg.model, shape, space))
     encoder = build_encoder(cfg.model, shape).to(device) if cfg.loss.uses_encoder else None
@@ -93,10 +96,4 @@ def _seconds_per_step(
     def step() -> None:
         alternating_step(gan, losses, 1, lambda: Batch(x, y), lambda: space.sample(n, device))
 
-    step()  # warm-up: oneDNN builds its kernels, the allocator its pools
-    times: list[float] = []
-    while len(times) < STEPS and sum(times) < MAX_TIMED_S:
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return sum(times) / len(times)
+    return step

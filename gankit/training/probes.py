@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,37 @@ from gankit.errors import GankitError
 from gankit.metrics.feature_cache import default_cache_dir
 from gankit.store.jsonfiles import parse_json
 from gankit.store.outputs import write_atomic
+
+
+def interleaved_seconds(
+    steps: Sequence[Callable[[], object]],
+    rounds: int,
+    budget_s: float = float("inf"),
+    sync: Callable[[], None] = lambda: None,
+    clock: Callable[[], float] = time.perf_counter,
+) -> list[float]:
+    """Seconds of one call of each of ``steps``: one warm-up call each, then up to ``rounds`` timed calls of each
+    taken in turn (a, b, a, b, …; a step stops being timed once its timed calls add up to ``budget_s``, after at
+    least one), and of each step its fastest call.
+
+    Timing in turn, and the fastest call, make two ways comparable on a machine that other work shares: load that
+    comes or goes during the probe falls on both alike, and the fastest call is the least disturbed one (timing
+    one way after the other once chose the slower way when a test suite started halfway through). ``sync`` waits
+    for queued device work (a GPU's).
+    """
+    for step in steps:
+        step()
+    sync()
+    times: list[list[float]] = [[] for _ in steps]
+    while True:
+        timing = [k for k, t in enumerate(times) if len(t) < rounds and (not t or sum(t) < budget_s)]
+        if not timing:
+            return [min(t) for t in times]
+        for k in timing:
+            start = clock()
+            steps[k]()
+            sync()
+            times[k].append(clock() - start)
 
 
 def facts_key(facts: dict[str, Any]) -> str:

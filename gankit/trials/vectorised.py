@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import time
 import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -52,6 +51,7 @@ from gankit.nets.maxout import Maxout
 from gankit.nets.norms import LayerNorm2d
 from gankit.training.engine import Engine, choose_engine
 from gankit.training.optim import hyperparameters
+from gankit.training.probes import interleaved_seconds
 from gankit.training.schemes import Lookahead, Optimistic
 from gankit.training.state import Training, build_training
 from gankit.training.step import GAN, Batch, GameLosses, discriminator_terms, generator_loss, judge, unwrap
@@ -671,19 +671,6 @@ def build_vectorised(cfgs: list[Config], log: Callable[[str], None] = print) -> 
     return VectorisedTrials(trainings, states)
 
 
-def _seconds_per_step(step: Callable[[], object], steps: int, device: torch.device) -> float:
-    """Wall seconds per call of ``step``, after one call of warm-up."""
-    step()
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return (time.perf_counter() - start) / steps
-
-
 def sequential_steps(cfgs: list[Config], log: Callable[[str], None]) -> Callable[[], None]:
     """A game step of each config's (fresh) Training, one after another."""
     trainings = [build_training(cfg, log) for cfg in cfgs]
@@ -698,14 +685,16 @@ def sequential_steps(cfgs: list[Config], log: Callable[[str], None]) -> Callable
 def probe(cfgs: list[Config], steps: int = 3, log: Callable[[str], None] = lambda _: None) -> tuple[float, float]:
     """Seconds per game step of all the ``cfgs``' trials: (one after another with ``train_step``, vectorised).
 
-    Measured on throwaway Trainings, built afresh for each mode (one warm-up step each); the caller's global
-    RNG state is restored.
+    Measured on throwaway Trainings, built afresh for each mode, timed in turn (one warm-up step each, then the
+    fastest of ``steps``: :func:`~gankit.training.probes.interleaved_seconds`); the caller's global RNG state is
+    restored.
     """
     device = resolve_device(cfgs[0].train.device)
     outer = RngState.capture(device)
+    sync = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
     try:
-        sequential = _seconds_per_step(sequential_steps(cfgs, log), steps, device)
-        vectorised = _seconds_per_step(build_vectorised(cfgs, log).step, steps, device)
+        ways = [sequential_steps(cfgs, log), build_vectorised(cfgs, log).step]
+        sequential, vectorised = interleaved_seconds(ways, steps, sync=sync)
     finally:
         outer.restore(device)
     return sequential, vectorised
