@@ -95,7 +95,8 @@ def _probe(cfg: Config, trials: list[int], log: RunLog) -> tuple[float, float]:
     if cached is not None:
         log("trials_mode auto: the probe of this config on this machine was cached")
         return cached["sequential_s"], cached["vectorised_s"]
-    sequential_s, vectorised_s = probe([cfg.trial(k) for k in trials], PROBE_STEPS, lambda _: None)
+    in_turn = memory_refusal(cfg, 2 * len(trials)) is None  # both modes' trials held at once
+    sequential_s, vectorised_s = probe([cfg.trial(k) for k in trials], PROBE_STEPS, lambda _: None, in_turn)
     entry = {"sequential_s": sequential_s, "vectorised_s": vectorised_s, "recipe": cfg.recipe, "n": len(trials)}
     PROBES.put(key, entry, lambda line: log(f"trials_mode auto: {line}"))
     return sequential_s, vectorised_s

@@ -682,19 +682,26 @@ def sequential_steps(cfgs: list[Config], log: Callable[[str], None]) -> Callable
     return step
 
 
-def probe(cfgs: list[Config], steps: int = 3, log: Callable[[str], None] = lambda _: None) -> tuple[float, float]:
+def probe(
+    cfgs: list[Config], steps: int = 3, log: Callable[[str], None] = lambda _: None, in_turn: bool = True
+) -> tuple[float, float]:
     """Seconds per game step of all the ``cfgs``' trials: (one after another with ``train_step``, vectorised).
 
-    Measured on throwaway Trainings, built afresh for each mode, timed in turn (one warm-up step each, then the
-    fastest of ``steps``: :func:`~gankit.training.probes.interleaved_seconds`); the caller's global RNG state is
-    restored.
+    Measured on throwaway Trainings, built afresh for each mode, the fastest of ``steps`` after one warm-up step
+    each (:func:`~gankit.training.probes.interleaved_seconds`): timed in turn, with both modes' Trainings held at
+    once, or (``in_turn=False``, where memory holds only one mode's) one mode after the other. The caller's global
+    RNG state is restored.
     """
     device = resolve_device(cfgs[0].train.device)
     outer = RngState.capture(device)
     sync = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
     try:
-        ways = [sequential_steps(cfgs, log), build_vectorised(cfgs, log).step]
-        sequential, vectorised = interleaved_seconds(ways, steps, sync=sync)
+        if in_turn:
+            ways = [sequential_steps(cfgs, log), build_vectorised(cfgs, log).step]
+            sequential, vectorised = interleaved_seconds(ways, steps, sync=sync)
+        else:
+            (sequential,) = interleaved_seconds([sequential_steps(cfgs, log)], steps, sync=sync)
+            (vectorised,) = interleaved_seconds([build_vectorised(cfgs, log).step], steps, sync=sync)
     finally:
         outer.restore(device)
     return sequential, vectorised

@@ -33,7 +33,7 @@ def test_what_cannot_be_played_together_trains_one_after_another_or_is_refused_w
 def test_auto_plays_together_only_where_measured_faster_and_caches_the_probe(monkeypatch, tmp_path, timings, chosen):
     monkeypatch.setenv("GANKIT_CACHE_DIR", str(tmp_path))
     probes = []
-    monkeypatch.setattr(mode, "probe", lambda cfgs, steps, log: probes.append(len(cfgs)) or timings)
+    monkeypatch.setattr(mode, "probe", lambda cfgs, steps, log, in_turn: probes.append(len(cfgs)) or timings)
     log = Log()
     assert mode.choose_mode(cfg(), [0, 1, 2], log) == chosen
     assert probes == [3] and f"({timings[0] / timings[1]:.2f}×)" in log[-1] and log[-1].endswith(chosen)
@@ -47,8 +47,18 @@ def test_auto_plays_together_only_where_measured_faster_and_caches_the_probe(mon
 def test_a_damaged_probe_cache_counts_as_empty(monkeypatch, tmp_path):
     monkeypatch.setenv("GANKIT_CACHE_DIR", str(tmp_path))
     (tmp_path / "trials-probes.json").write_text('{"x": {"sequential_s": "fast"}')
-    monkeypatch.setattr(mode, "probe", lambda cfgs, steps, log: (1.0, 0.5))
+    monkeypatch.setattr(mode, "probe", lambda cfgs, steps, log, in_turn: (1.0, 0.5))
     assert mode.choose_mode(cfg(), [0, 1], Log()) == "vectorised"
+
+
+@pytest.mark.parametrize("free_for, in_turn", [(None, True), (3, False)])
+def test_the_probe_times_the_modes_in_turn_where_memory_holds_both(monkeypatch, tmp_path, free_for, in_turn):
+    """Both modes' trials at once (2n) for timing in turn; where only n fit, one mode after the other."""
+    monkeypatch.setenv("GANKIT_CACHE_DIR", str(tmp_path))
+    asked = []
+    monkeypatch.setattr(mode, "probe", lambda cfgs, steps, log, turn: asked.append(turn) or (1.0, 0.5))
+    monkeypatch.setattr(mode, "memory_refusal", lambda c, n: None if free_for is None or n <= free_for else "full")
+    assert mode.choose_mode(cfg(), [0, 1, 2], Log()) == "vectorised" and asked == [in_turn]
 
 
 def test_trials_that_cannot_be_held_at_once_are_refused_with_the_largest_number_that_fits(monkeypatch):
