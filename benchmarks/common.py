@@ -87,9 +87,11 @@ def trials_and_score(
     trial (RUN/trial-KK/eval.json); trials already scored with their config are reused.
 
     A folder holding the same trials run at fewer steps is resumed to ``train.steps`` (each trial from its newest
-    checkpoint), so a budget can be raised call by call; a folder of another config is trained again. Each
+    checkpoint), so a budget can be raised call by call; a folder of another config, or one trained past
+    ``train.steps`` (a lowered budget), is trained again. Each
     result gets ``trial``, its seed and ``diverged_at`` (None, or the step at which the trial diverged).
     """
+    from gankit.store.checkpoint import checkpoint_step, list_checkpoints
     from gankit.store.layout import RunPaths
     from gankit.store.resume import resume_config
     from gankit.trials.outcome import diverged_trials
@@ -100,8 +102,11 @@ def trials_and_score(
     trials = range(len(cfg.train.trial_seeds))
     cached = [cached_result(paths.trial(k), cfg.trial(k), log) for k in trials]
     if any(r is None for r in cached):
-        resumable = paths.config.is_file() and (
-            resume_config(run_dir, {"train.steps": cfg.train.steps}).to_dict() == cfg.to_dict()
+        newest = [list_checkpoints(RunPaths(paths.trial(k)).checkpoints)[-1:] for k in trials]
+        resumable = (
+            paths.config.is_file()
+            and all(checkpoint_step(c[0]) <= cfg.train.steps for c in newest if c)  # never past the budget
+            and resume_config(run_dir, {"train.steps": cfg.train.steps}).to_dict() == cfg.to_dict()
         )
         if not resumable and run_dir.exists():
             shutil.rmtree(run_dir)  # an unfinished run of another config
@@ -119,6 +124,18 @@ def trials_and_score(
         result = cached[k] or score_run(paths.trial(k), cfg.trial(k), n, kid_subsets)
         results.append(result | {"trial": k, "seed": cfg.train.trial_seeds[k], "diverged_at": diverged.get(k)})
     return results
+
+
+def trials_how(cell: Path) -> str:
+    """How a trials run's trials trained, from the latest such line of its log: ``vectorised`` or ``sequential``."""
+    lines = [line for line in (cell / "log.txt").read_text().splitlines() if " trials of " in line]
+    return "vectorised" if lines and "together as one vectorised model" in lines[-1] else "sequential"
+
+
+def cell_seconds(runs: list[dict[str, Any]]) -> float:
+    """A cell's training time: the shared clock of trials trained together, the sum of trials trained in turn."""
+    seconds = [r["training"]["seconds"] for r in runs]
+    return max(seconds) if runs[0].get("trials_mode") == "vectorised" else sum(seconds)
 
 
 def image_overrides(steps: int, seed: int, data_dir: str | None) -> dict[str, Any]:

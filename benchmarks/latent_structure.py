@@ -1,24 +1,32 @@
-"""CGAN class accuracy and InfoGAN categorical-code accuracy on MNIST, with figures; writes a Markdown page.
+"""CGAN class accuracy and InfoGAN categorical-code accuracy over many seeds on MNIST, with figures; writes a
+Markdown page.
 
     python benchmarks/latent_structure.py --data-dir ../shared/data/mnist --out runs/latent \
-        --doc docs/latent-structure.md
+        --doc docs/latent-structure.md --cgan-eval docs/latent-structure/eval/cgan.json \
+        --infogan-steps 3000 --infogan-trials 20
 
-For the CGAN and for InfoGAN at each seed: ``gankit train`` (skipped when the run folder already holds its
-final checkpoint and the same config), ``gankit eval`` (FID and the other metrics, plus the class accuracy /
-the categorical-code accuracy after the Hungarian matching, judged by gankit's MNIST classifier), and
-``gankit grid`` figures: the CGAN's per-class grid, InfoGAN's categories and its traversals of c2 and c3
-(Chen et al. 2016, Figure 2). Every number on the page is read from the runs' ``eval.json`` (copied beside
-the page, into ``<doc>/eval/``), the InfoGAN protocol from the runs' ``config.json`` and engine from ``log.txt``.
-InfoGAN is also measured as Chen et al. measured it: Q classifies the real MNIST test digits, categories matched to
-labels (``gankit.metrics.conditional.recognition_accuracy``; ``RUN/recognition.json``, also copied beside the page).
+The CGAN: ``gankit train`` (skipped when the run folder already holds its final checkpoint and the same config),
+``gankit eval`` (FID and the other metrics, plus the class accuracy judged by gankit's MNIST classifier) and its
+per-class ``gankit grid``. ``--cgan-eval FILE`` reuses a CGAN scored earlier (its ``eval.json``) instead of
+training and scoring one; its figure is then left as it is.
 
-``--cgan-eval FILE`` reuses a CGAN scored earlier (its ``eval.json``) instead of training and scoring one; its
-figure is then left as it is.
+InfoGAN: ONE gankit trials run of ``--infogan-trials`` seeds from ``--infogan-seed0`` (``OUT/infogan-seedsA-B``,
+each trial an ordinary run in ``trial-KK``, trained as ``--infogan-trials-mode`` says: ``train.trials_mode``),
+resumed when asked for more ``--infogan-steps``. Each trial is measured both ways: on G's samples (``gankit
+eval``: the categorical-code accuracy after the Hungarian matching, ``trial-KK/eval.json``) and as Chen et al.
+measured it, Q classifying the real MNIST test digits, categories matched to labels
+(``gankit.metrics.conditional.recognition_accuracy``; ``trial-KK/recognition.json``). The page gives the
+distribution over seeds of both (mean ± standard error, median, range, a histogram, every seed's values) and the
+share of seeds at or above the paper's 95%, and ``gankit grid`` figures of the median seed: its categories and
+its traversals of c2 and c3 (Chen et al. 2016, Figure 2). Every number on the page is read from the trials'
+``eval.json`` and ``recognition.json`` (copied beside the page, into ``<doc>/eval/``), the InfoGAN protocol from
+the first trial's ``config.json`` and engine from its ``log.txt``.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import platform
 import statistics
@@ -44,9 +52,12 @@ from gankit.training.trainer import train
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository root, for `benchmarks.…`
 from benchmarks import md
-from benchmarks.common import read_metrics
+from benchmarks.common import read_metrics, trials_and_score, trials_how
 
 PAPER_INFOGAN_ERROR = 0.05  # Chen et al. 2016, sec. 7.1: "5% error rate" of c1 as a digit classifier
+PAPER_ACCURACY = 1 - PAPER_INFOGAN_ERROR
+ROUNDING = 1e-9  # an accuracy this close below a level counts as reaching it (950 of 1,000 is 95%)
+HISTOGRAM_EDGES = (0.7, 0.8, 0.85, 0.9, PAPER_ACCURACY)  # the histogram's bins: below 70%, 70–80%, …, at or above 95%
 
 
 def ensure_run(recipe: str, overrides: dict[str, Any], run_dir: Path, log: Any) -> float:
@@ -89,7 +100,9 @@ def recognition(run_dir: Path, test: TensorData, log: Any) -> dict[str, Any]:
     ``RUN/recognition.json``: accuracy after the one-to-one matching, the matching and the counts."""
     path = run_dir / "recognition.json"
     if path.is_file():
-        return json.loads(path.read_text())
+        record = json.loads(path.read_text())
+        if record["checkpoint"] == latest_checkpoint(run_dir).name:
+            return record  # else Q has trained on since (a resumed trial): measured again
     recognise, space = load_recognition(run_dir)
     matched = recognition_accuracy(recognise, test.x, test.y, space.categorical, 10)
     record = {"split": "test", "n": len(test), "source": test.source, "checkpoint": latest_checkpoint(run_dir).name}
@@ -104,6 +117,47 @@ def grid(run_dir: Path, by: str, out: Path, *extra: str) -> str:
     return out.name
 
 
+def at_or_above(values: list[float], level: float = PAPER_ACCURACY) -> int:
+    """How many of ``values`` (accuracies, one per seed) reach ``level`` (the paper's 95%), up to ``ROUNDING``."""
+    return sum(v >= level - ROUNDING for v in values)
+
+
+def histogram(values: list[float], edges: tuple[float, ...] = HISTOGRAM_EDGES) -> list[int]:
+    """Counts of ``values`` below ``edges[0]``, in [edges[i], edges[i + 1]), …, at or above ``edges[-1]``."""
+    counts = [0] * (len(edges) + 1)
+    for v in values:
+        counts[sum(v >= e - ROUNDING for e in edges)] += 1
+    return counts
+
+
+def distribution_row(label: str, values: list[float]) -> list[object]:
+    """A measure's row of the distribution table, in %: trials, mean ± s.e., median, min, max, share at 95%."""
+    pct, k = [100 * v for v in values], at_or_above(values)
+    return [
+        label,
+        len(values),
+        md.mean_se(pct, 1),
+        f"{statistics.median(pct):.1f}",
+        f"{min(pct):.1f}",
+        f"{max(pct):.1f}",
+        f"{k} of {len(values)} ({k / len(values):.0%})",
+    ]
+
+
+def infogan_trials(args: argparse.Namespace, common: dict[str, Any], log: Any) -> tuple[Path, list[dict[str, Any]]]:
+    """Train (or resume, or reuse) the InfoGAN trials run and score each trial; its folder and the results."""
+    seeds = tuple(range(args.infogan_seed0, args.infogan_seed0 + args.infogan_trials))
+    overrides = common | {
+        "train.steps": args.infogan_steps,
+        "train.seed": seeds[0],
+        "train.seeds": seeds,
+        "train.trials": len(seeds),
+        "train.trials_mode": args.infogan_trials_mode,
+    }
+    cell = Path(args.out) / f"infogan-seeds{seeds[0]}-{seeds[-1]}"
+    return cell, trials_and_score("infogan", overrides, cell, args.eval_samples, log)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data-dir", default=None, help="folder with the MNIST IDX files")
@@ -111,12 +165,21 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--doc", default="docs/latent-structure.md", help="the Markdown page to write")
     p.add_argument("--cgan-steps", type=int, default=5000)
     p.add_argument("--cgan-ema", type=float, default=0.999, help="EMA decay of G's weights for the CGAN")
-    p.add_argument("--infogan-steps", type=int, default=3000)
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4], help="InfoGAN seeds")
+    p.add_argument("--infogan-steps", type=int, default=3000, help="steps per InfoGAN trial")
+    p.add_argument("--infogan-trials", type=int, default=20, help="InfoGAN trials (seeds), one trials run")
+    p.add_argument("--infogan-seed0", type=int, default=0, help="the first trial's seed: trial k has seed0 + k")
+    p.add_argument(
+        "--infogan-trials-mode",
+        choices=("auto", "vectorised", "sequential"),
+        default="auto",
+        help="how the InfoGAN trials train (train.trials_mode)",
+    )
     p.add_argument("--cgan-eval", default=None, help="a scored CGAN's eval.json: reuse it, train and score no CGAN")
     p.add_argument("--device", default="auto")
     p.add_argument("--eval-samples", type=int, default=None, help="samples per FID (default: the protocol's)")
     args = p.parse_args(argv)
+    if args.infogan_trials < 1:
+        p.error("--infogan-trials counts InfoGAN's trials: at least 1")
     out, doc = Path(args.out), Path(args.doc)
     figures = doc.with_suffix("")
     figures.mkdir(parents=True, exist_ok=True)
@@ -132,30 +195,40 @@ def main(argv: list[str] | None = None) -> None:
         cgan = score(cgan_dir, args.data_dir, log, args.eval_samples)
         cgan_fig = grid(cgan_dir, "class", figures / "cgan-classes.png", "--columns", "12", "--scale", "2")
 
-    info: list[tuple[int, dict[str, Any], float]] = []
-    recognised: list[dict[str, Any]] = []
+    cell, results = infogan_trials(args, common, log)
     test = load_data(DataConfig(name="mnist", dir=args.data_dir, split="test"), log=lambda _: None)
     (figures / "eval").mkdir(exist_ok=True)
-    for seed in args.seeds:
-        run_dir = out / f"infogan-seed{seed}"
-        seconds = ensure_run("infogan", common | {"train.steps": args.infogan_steps, "train.seed": seed}, run_dir, log)
-        result = score(run_dir, args.data_dir, log, args.eval_samples)
+    info: list[tuple[int, dict[str, Any], float]] = []
+    recognised: list[dict[str, Any]] = []
+    for result in results:
+        seed, trial_dir = result["seed"], RunPaths(cell).trial(result["trial"])
         write_result(result, figures / "eval" / f"infogan-seed{seed}.json")
-        info.append((seed, result, seconds))
-        recognised.append(recognition(run_dir, test, log))
+        info.append((seed, result, result["training"]["seconds"]))
+        recognised.append(recognition(trial_dir, test, log))
         (figures / "eval" / f"infogan-seed{seed}-recognition.json").write_text(json.dumps(recognised[-1]) + "\n")
     accuracies = [r["metrics"]["categorical_code_accuracy"]["accuracy"] for _, r, _ in info]
-    median = statistics.median(accuracies)
-    best_seed = next(s for s, r, _ in info if r["metrics"]["categorical_code_accuracy"]["accuracy"] == median)
-    best_dir = out / f"infogan-seed{best_seed}"
+    median = statistics.median_low(accuracies)  # a seed's own value, also for an even number of seeds
+    median_trial = accuracies.index(median)
+    median_dir = RunPaths(cell).trial(results[median_trial]["trial"])
     info_figs = [
-        grid(best_dir, by, figures / f"infogan-{by}.png", "--rows", "matched", "--scale", "2")
+        grid(median_dir, by, figures / f"infogan-{by}.png", "--rows", "matched", "--scale", "2")
         for by in ("category", "c2", "c3")
     ]
-    protocol = infogan_protocol(out / f"infogan-seed{args.seeds[0]}")
-    page = render(args, cgan, cgan_s, cgan_fig, info, recognised, median, best_seed, info_figs, figures.name, protocol)
+    protocol = f"{infogan_protocol(RunPaths(cell).trial(0))}; {how_trained(cell, args)}"
+    page = render(
+        args, cgan, cgan_s, cgan_fig, info, recognised, info[median_trial][0], info_figs, figures.name, protocol
+    )
     md.write_page(doc, page)  # the page's hand-written sections stay
     log(f"wrote {doc}")
+
+
+def how_trained(cell: Path, args: argparse.Namespace) -> str:
+    """How the InfoGAN trials trained, for the protocol line."""
+    how = {"vectorised": "together as one vectorised model", "sequential": "one after another"}[trials_how(cell)]
+    return (
+        f"trials: one gankit trials run (`train.seeds`), its trials trained {how} "
+        f"(`train.trials_mode={args.infogan_trials_mode}`)"
+    )
 
 
 # G of each InfoGAN architecture (gankit.nets.mnist_conv.MnistConvGenerator, in either order)
@@ -198,6 +271,24 @@ def weakest(result: dict[str, Any]) -> str:
     return f"c{category} → {digit}: {share:.0%} {digit}, {other_share:.0%} {other}"
 
 
+def histogram_labels(edges: tuple[float, ...] = HISTOGRAM_EDGES) -> list[str]:
+    """The bins of ``histogram``: "< 70%", "70–80%", …, "≥ 95%"."""
+    inner = [f"{100 * a:g}–{100 * b:g}%" for a, b in itertools.pairwise(edges)]
+    return [f"< {100 * edges[0]:g}%", *inner, f"≥ {100 * edges[-1]:g}%"]
+
+
+def distribution_tables(accuracies: list[float], q_accuracies: list[float]) -> str:
+    """Both measures over seeds: their summary (share at the paper's 95% included) and their histogram."""
+    measures = [("G's samples", accuracies), ("Q on real digits", q_accuracies)]
+    header = ["accuracy", "seeds", "mean ± s.e. (%)", "median (%)", "min (%)", "max (%)"]
+    summary = md.table([*header, f"at or above the paper's {PAPER_ACCURACY:.0%}"], "lrrrrrr")
+    summary += [md.row(distribution_row(label, values)) for label, values in measures]
+    labels = histogram_labels()
+    counts = md.table(["seeds with accuracy", *labels], "l" + "r" * len(labels))
+    counts += [md.row([label, *histogram(values)]) for label, values in measures]
+    return "\n".join([*summary, "", *counts])
+
+
 def render(
     args: argparse.Namespace,
     cgan: dict[str, Any],
@@ -205,8 +296,7 @@ def render(
     cgan_fig: str,
     info: list[tuple[int, dict[str, Any], float]],
     recognised: list[dict[str, Any]],
-    median: float,
-    best_seed: int,
+    median_seed: int,
     info_figs: list[str],
     folder: str,
     protocol: str,
@@ -214,7 +304,7 @@ def render(
     acc = cgan["metrics"]["class_accuracy"]
     per_class = " | ".join(f"{a:.1%}" for a in acc["per_class"])
     accuracies = [r["metrics"]["categorical_code_accuracy"]["accuracy"] for _, r, _ in info]
-    spread = f"{min(accuracies):.1%}–{max(accuracies):.1%}"
+    q_accuracies = [q["accuracy"] for q in recognised]
     device = "cpu" if args.device == "cpu" or not torch.cuda.is_available() else torch.cuda.get_device_name()
     cgan_table = "\n".join(
         md.table(
@@ -225,13 +315,16 @@ def render(
     )
     header = ["seed", "accuracy: G's samples", "Q on real digits", "matching (category → digit)", "weakest category"]
     rows = []
-    for (seed, r, s), q in zip(info, recognised, strict=True):
+    by_accuracy = sorted(
+        zip(info, recognised, strict=True),
+        key=lambda pair: -pair[0][1]["metrics"]["categorical_code_accuracy"]["accuracy"],
+    )
+    for (seed, r, s), q in by_accuracy:
         code = r["metrics"]["categorical_code_accuracy"]
         cells = [seed, f"{code['accuracy']:.1%}", f"{q['accuracy']:.1%}", code["matching"], weakest(r)]
         rows.append([*cells, f"{r['metrics']['fid']:.2f}", f"{s:.0f}"])
     info_table = "\n".join(md.table([*header, "FID", "train s"], "lrrllrr", rows))
-    q_accuracies = [q["accuracy"] for q in recognised]
-    q_median, q_spread = statistics.median(q_accuracies), f"{min(q_accuracies):.1%}–{max(q_accuracies):.1%}"
+    k, q_k, n = at_or_above(accuracies), at_or_above(q_accuracies), len(accuracies)
     cgan_source = (
         f"--cgan-eval {args.cgan_eval}"
         if args.cgan_eval
@@ -239,7 +332,8 @@ def render(
     )
     command = (
         f"python benchmarks/latent_structure.py --data-dir {args.data_dir} --out {args.out} --doc {args.doc} "
-        f"{cgan_source} --infogan-steps {args.infogan_steps} --seeds {' '.join(map(str, args.seeds))}"
+        f"{cgan_source} --infogan-steps {args.infogan_steps} --infogan-trials {args.infogan_trials} "
+        f"--infogan-seed0 {args.infogan_seed0} --infogan-trials-mode {args.infogan_trials_mode}"
     )
     if cgan_s is None:
         subject = cgan["subject"]
@@ -280,22 +374,27 @@ Rows: classes 0–9, columns: 12 latent vectors z, the same z in every row (`gan
 
 Protocol: {protocol}.
 
-Seeds {", ".join(map(str, args.seeds))}. c1 is learned without labels, so category c need not be digit c:
-`gankit eval` draws 1,000 samples per category, classifies them and matches categories to digits one-to-one
-(Hungarian method) so that the matched counts are largest; the accuracy is the matched share (*G's samples*).
-The paper measures the code the other way round (*Q on real digits*): Q puts each of the
+{n} seeds, {args.infogan_seed0}–{args.infogan_seed0 + n - 1}. c1 is learned without labels, so category c need not
+be digit c: `gankit eval` draws 1,000 samples per category, classifies them and matches categories to digits
+one-to-one (Hungarian method) so that the matched counts are largest; the accuracy is the matched share (*G's
+samples*). The paper measures the code the other way round (*Q on real digits*): Q puts each of the
 {recognised[0]["n"]:,} real MNIST test digits in its most likely category, and categories are matched to the labels
-the same way. "Weakest category": the category with the smallest share of its matched digit among G's
-samples, and the digit it mixes in most.
+the same way. Chen et al. (2016, sec. 7.1) report that c1 used as a classifier has a {PAPER_INFOGAN_ERROR:.0%} error
+rate on MNIST, i.e. {PAPER_ACCURACY:.0%} accuracy; they give neither the number of seeds nor their spread.
+
+**At or above the paper's {PAPER_ACCURACY:.0%}: {k} of {n} seeds on G's samples and {q_k} of {n} with Q on the real
+test digits.** The distribution over seeds (s.e.: standard deviation over seeds / √n):
+
+{distribution_tables(accuracies, q_accuracies)}
+
+Every seed, highest accuracy on G's samples first. "Weakest category": the category with the smallest share of its
+matched digit among G's samples, and the digit it mixes in most; *train s*: the trial's clock (trials trained
+together share one).
 
 {info_table}
 
-**Median {median:.1%} on G's samples (range {spread}) and {q_median:.1%} with Q on the real test digits (range
-{q_spread}), over {len(accuracies)} seeds.** Chen et al. (2016, sec. 7.1) report that c1 used as a classifier
-has a {PAPER_INFOGAN_ERROR:.0%} error rate on MNIST, i.e. {1 - PAPER_INFOGAN_ERROR:.0%} accuracy.
-
-Figures of the median seed ({best_seed}); rows are categories ordered by the digit they were matched to
-(`--rows matched`):
+Figures of the median seed on G's samples ({median_seed}; the lower middle one for an even count); rows are
+categories ordered by the digit they were matched to (`--rows matched`):
 
 Categories (columns: 10 latent vectors z, c2 = c3 = 0): `gankit grid RUN --by category --rows matched`
 

@@ -72,12 +72,14 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository root
 from benchmarks import md
 from benchmarks.common import (
     TOY_DATA,
+    cell_seconds,
     image_overrides,
     log,
     read_metrics,
     run_and_score,
     toy_overrides,
     trials_and_score,
+    trials_how,
 )
 
 SECTION = "mode-collapse"
@@ -305,12 +307,6 @@ def pacgan_cell_job(data: str, pack: int, args: argparse.Namespace) -> Job:
     return Job(**job.__dict__ | {"threads": args.threads})
 
 
-def trials_how(cell: Path) -> str:
-    """How a trials run's trials trained, from the latest such line of its log: ``vectorised`` or ``sequential``."""
-    lines = [line for line in (cell / "log.txt").read_text().splitlines() if " trials of " in line]
-    return "vectorised" if lines and "together as one vectorised model" in lines[-1] else "sequential"
-
-
 def run_cell(job: Job, log: Any = print) -> list[dict[str, Any]]:
     """Train and score one cell of PacGAN's Table 1 (reusing scored trials); a freshly scored trial's ``eval.json``
     also records the machine, the command and how the trials trained, and its scored points are kept."""
@@ -481,12 +477,6 @@ def pacgan_table(data: str, by_pack: dict[int, list[dict[str, Any]]]) -> list[st
         cells = [what, len(runs), *beside(ours, paper), verdict, md.mean_se([x["kl_all"] for x in m], 3)]
         rows.append([*cells, md.mean_se([r["final_d_loss"] for r in runs], 3)])
     return md.table(header, "l" + "r" * 10, rows)
-
-
-def cell_seconds(runs: list[dict[str, Any]]) -> float:
-    """A cell's training time: the shared clock of trials trained together, the sum of trials trained in turn."""
-    seconds = [r["training"]["seconds"] for r in runs]
-    return max(seconds) if runs[0].get("trials_mode") == "vectorised" else sum(seconds)
 
 
 def stacked_floor(out: Path, data_dir: str | None, n: int | None) -> dict[str, Any]:

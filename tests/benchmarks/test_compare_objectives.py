@@ -3,6 +3,7 @@ import json
 import pytest
 
 from benchmarks import compare_objectives as compare
+from benchmarks import md
 from benchmarks.common import toy_overrides
 from gankit import get_recipe, load_generator
 from gankit.data.toy import ring8_modes
@@ -14,27 +15,58 @@ pytestmark = pytest.mark.slow  # the full lane only (pytest -m 'not slow' skips 
 TOY_STEPS = 400
 
 
-def test_a_tiny_table_is_trained_scored_and_written(tmp_path):
+def _trials(cell, k=2) -> list[dict]:
+    """The eval.json of each trial of a cell (one trials run)."""
+    return [json.loads((cell / f"trial-{t:02d}" / "eval.json").read_text()) for t in range(k)]
+
+
+def test_each_cell_is_one_trials_run_scored_per_trial_and_resumed_to_a_larger_budget(tmp_path):
     doc, out = tmp_path / "docs" / "results.md", tmp_path / "runs"
     argv = ["--steps", "2", "--toy-steps", "2", "--recipes", "gan", "--toy-recipes", "wgan", "-n", "300"]
-    argv += ["--kid-subsets", "5"]
-    compare.main([*argv, "--recipe-steps", "gan=3", "--out", str(out), "--doc", str(doc)])
+    argv += ["--kid-subsets", "5", "--trials", "2", "--toy-trials", "2", "--trials-mode", "sequential"]
+    argv += ["--out", str(out), "--doc", str(doc)]
+    compare.main([*argv, "--recipe-steps", "gan=3"])
+    cell = out / "gan-seeds0-1"
+    saved = json.loads((cell / "config.json").read_text())["train"]
+    assert (saved["seeds"], saved["trials_mode"]) == ([0, 1], "sequential")  # one trials run per cell
+    results = _trials(cell)
+    assert [r["training"]["config"]["train"]["seed"] for r in results] == [0, 1]  # each trial scored on its own
+    assert all(r["training"]["steps"] == 3 and r["training"]["images_per_s"] > 0 for r in results)
+    fids = [r["metrics"]["fid"] for r in results]
+    assert fids[0] != fids[1]
     text = doc.read_text()
-    result = json.loads((out / "gan-seed0" / "eval.json").read_text())
-    assert f"| gan | 3 | {result['metrics']['fid']:.2f} |" in text  # the table is read from the run's result
-    assert result["training"]["steps"] == 3 and result["training"]["images_per_s"] > 0
-    ring = json.loads((out / "ring8-wgan-seed0" / "eval.json").read_text())
-    assert ring["training"]["config"]["loss"]["clip_value"] == 0.01  # the objective's own regulariser
-    assert ring["training"]["config"]["model"]["arch"] == "mlp"
-    assert "| wgan | " in text and "MNIST train images of digit 1 only" in text
-    assert (doc.parent / "results" / "gan.png").is_file()
-    mtime = (out / "gan-seed0" / "eval.json").stat().st_mtime
-    compare.main([*argv, "--recipe-steps", "gan=3", "--out", str(out), "--doc", str(doc)])  # reuses finished runs
-    assert (out / "gan-seed0" / "eval.json").stat().st_mtime == mtime
-    compare.main([*argv, "--out", str(out), "--doc", str(doc)])  # another config: trained again
-    assert json.loads((out / "gan-seed0" / "eval.json").read_text())["training"]["steps"] == 2
+    assert f"| gan | 3 | 2 | {md.mean_se(fids, 2)} |" in text  # mean ± s.e. over the trials' eval.json
+    ring = _trials(out / "ring8-wgan-seeds0-1")
+    assert ring[0]["training"]["config"]["loss"]["clip_value"] == 0.01  # the objective's own regulariser
+    assert ring[1]["training"]["config"]["model"]["arch"] == "mlp"
+    modes = [r["metrics"]["modes"] for r in ring]
+    covered, kl = md.mean_se([m["modes_covered"] for m in modes], 1), md.mean_se([m["kl_all"] for m in modes], 3)
+    row = f"| wgan | 2 · 2 | {covered} | {md.mean_se([100 * m['high_quality'] for m in modes], 1)}% | {kl} |"
+    assert row in text and "MNIST train images of digit 1 only" in text
+    assert (doc.parent / "results" / "gan.png").is_file() and (doc.parent / "results" / "grid25-wgan.png").is_file()
+    mtime, first = (cell / "trial-01" / "eval.json").stat().st_mtime, (cell / "trial-00" / "metrics.jsonl").read_text()
+
+    compare.main([*argv, "--recipe-steps", "gan=3"])  # reuses the scored trials
+    assert (cell / "trial-01" / "eval.json").stat().st_mtime == mtime
+    compare.main([*argv, "--recipe-steps", "gan=4"])  # a larger budget resumes the cell's trials
+    resumed = (cell / "trial-00" / "metrics.jsonl").read_text()
+    assert resumed.startswith(first) and len(resumed.splitlines()) > len(first.splitlines())
+    assert [r["training"]["steps"] for r in _trials(cell)] == [4, 4]
+    assert f"| gan | 4 | 2 | {md.mean_se([r['metrics']['fid'] for r in _trials(cell)], 2)} |" in doc.read_text()
+    compare.main(argv)  # a smaller budget than the trials stand at: trained again, not scored past it
+    assert [r["subject"]["step"] for r in _trials(cell)] == [2, 2]
     with pytest.raises(SystemExit):
         compare.main([*argv, "--recipe-steps", "dcgan-stacked=3"])  # not a recipe of the table
+
+
+def test_vectorised_trials_a_recipe_cannot_train_together_are_refused_before_any_training(tmp_path, capsys):
+    out = tmp_path / "runs"
+    argv = ["--recipes", "gan", "hinge", "--toy-steps", "0", "--trials-mode", "vectorised", "--out", str(out)]
+    with pytest.raises(SystemExit) as refused:
+        compare.main([*argv, "--doc", str(tmp_path / "results.md")])
+    assert refused.value.code == 2 and not out.exists()  # not even the floor scored
+    err = capsys.readouterr().err
+    assert "hinge: spectral norm" in err and "gan:" not in err.replace("hinge:", "")
 
 
 def test_hinge_spreads_over_the_ring_on_the_shared_2d_mlp(tmp_path):

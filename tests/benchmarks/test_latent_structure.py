@@ -3,41 +3,69 @@ import shutil
 
 import pytest
 
-from benchmarks import latent_structure
+from benchmarks import latent_structure, md
 
 pytestmark = pytest.mark.slow  # the full lane only (pytest -m 'not slow' skips it)
 
 
-def test_a_tiny_page_is_trained_scored_and_written(tmp_path):
+def _trial(cell, k: int, name: str) -> dict:
+    return json.loads((cell / f"trial-{k:02d}" / name).read_text())
+
+
+def test_infogan_is_one_trials_run_each_trial_measured_both_ways_and_resumed_to_more_steps(tmp_path):
     doc, out = tmp_path / "docs" / "latent.md", tmp_path / "runs"
-    argv = ["--cgan-steps", "2", "--infogan-steps", "2", "--seeds", "0", "1", "--eval-samples", "200"]
-    latent_structure.main([*argv, "--device", "cpu", "--out", str(out), "--doc", str(doc)])
+    argv = ["--cgan-steps", "2", "--infogan-trials", "2", "--infogan-trials-mode", "sequential"]
+    argv += ["--eval-samples", "200", "--device", "cpu", "--out", str(out), "--doc", str(doc)]
+    latent_structure.main([*argv, "--infogan-steps", "2"])
     text = doc.read_text()
     cgan = json.loads((out / "cgan" / "eval.json").read_text())["metrics"]["class_accuracy"]
     assert f"**{cgan['mean']:.1%}**" in text  # the page is read from the runs' results
-    accuracies = [
-        json.loads((out / f"infogan-seed{s}" / "eval.json").read_text())["metrics"]["categorical_code_accuracy"]
-        for s in (0, 1)
-    ]
-    recognised = [json.loads((out / f"infogan-seed{s}" / "recognition.json").read_text()) for s in (0, 1)]
-    for a, q in zip(accuracies, recognised, strict=True):
+    cell = out / "infogan-seeds0-1"
+    assert json.loads((cell / "config.json").read_text())["train"]["seeds"] == [0, 1]  # one trials run
+    codes = [_trial(cell, k, "eval.json")["metrics"]["categorical_code_accuracy"] for k in (0, 1)]
+    recognised = [_trial(cell, k, "recognition.json") for k in (0, 1)]
+    assert [_trial(cell, k, "eval.json")["training"]["config"]["train"]["seed"] for k in (0, 1)] == [0, 1]
+    for a, q in zip(codes, recognised, strict=True):
         assert f"| {a['accuracy']:.1%} | {q['accuracy']:.1%} | {a['matching']} |" in text
         assert q["split"] == "test" and q["n"] == sum(map(sum, q["counts"])) > 0  # every real test digit counted
+    for label, values in (("G's samples", [a["accuracy"] for a in codes]), ("Q on real digits", recognised)):
+        values = [v if isinstance(v, float) else v["accuracy"] for v in values]
+        assert md.row(latent_structure.distribution_row(label, values)) in text  # from the trials' results
+        assert md.row([label, *latent_structure.histogram(values)]) in text
     for name in ("cgan-classes", "infogan-category", "infogan-c2", "infogan-c3"):
         assert (doc.with_suffix("") / f"{name}.png").is_file() and f"latent/{name}.png" in text
-    # a second call reuses the trained runs instead of refusing or retraining them
+    assert (doc.with_suffix("") / "eval" / "infogan-seed1-recognition.json").is_file()  # the results beside the page
+    first = (cell / "trial-01" / "metrics.jsonl").read_text()
     mtime = (out / "cgan" / "metrics.jsonl").stat().st_mtime
-    latent_structure.main([*argv, "--device", "cpu", "--out", str(out), "--doc", str(doc)])
-    assert (out / "cgan" / "metrics.jsonl").stat().st_mtime == mtime
-    assert (doc.with_suffix("") / "eval" / "infogan-seed1.json").is_file()  # the results beside the page
-    # --cgan-eval reads the CGAN's section from a stored eval.json: no CGAN is trained or scored (the InfoGAN is
-    # the first call's, reused as above, to spare a training)
+
+    latent_structure.main([*argv, "--infogan-steps", "3"])  # more steps: each trial resumed, measured again
+    resumed = (cell / "trial-01" / "metrics.jsonl").read_text()
+    assert resumed.startswith(first) and len(resumed.splitlines()) > len(first.splitlines())
+    assert [_trial(cell, k, "eval.json")["training"]["steps"] for k in (0, 1)] == [3, 3]
+    assert [_trial(cell, k, "recognition.json")["checkpoint"] for k in (0, 1)] == ["step-00000003"] * 2
+    assert (out / "cgan" / "metrics.jsonl").stat().st_mtime == mtime  # the CGAN reused, not retrained
+
+    # --cgan-eval reads the CGAN's section from a stored eval.json: no CGAN is trained or scored (the InfoGAN
+    # trials are the first call's, reused, to spare a training)
     second = tmp_path / "second"
-    shutil.copytree(out / "infogan-seed0", second / "infogan-seed0")
-    argv = ["--infogan-steps", "2", "--seeds", "0", "--eval-samples", "200", "--device", "cpu", "--doc", str(doc)]
-    latent_structure.main([*argv, "--cgan-eval", str(out / "cgan" / "eval.json"), "--out", str(second)])
-    assert not (second / "cgan").exists() and (second / "infogan-seed0" / "eval.json").is_file()
+    shutil.copytree(cell, second / cell.name)
+    argv = ["--infogan-steps", "3", "--infogan-trials", "2", "--infogan-trials-mode", "sequential"]
+    argv += ["--eval-samples", "200", "--device", "cpu"]
+    latent_structure.main(
+        [*argv, "--cgan-eval", str(out / "cgan" / "eval.json"), "--out", str(second), "--doc", str(doc)]
+    )
+    assert not (second / "cgan").exists()
+    assert (second / cell.name / "trial-01" / "metrics.jsonl").read_text() == resumed  # not retrained
     assert f"**{cgan['mean']:.1%}**" in doc.read_text() and "not retrained" in doc.read_text()
+
+
+def test_the_share_at_or_above_the_papers_95_percent_counts_each_seed_once():
+    accuracies = [0.5, 0.9499, 0.95, 0.9500000000001, 1.0, 0.72]  # 950 of 1,000 digits is 95%: it counts
+    assert latent_structure.at_or_above(accuracies) == 3
+    assert latent_structure.at_or_above([0.9499999]) == 0 and latent_structure.at_or_above([0.95]) == 1
+    assert latent_structure.histogram(accuracies) == [1, 1, 0, 0, 1, 3]  # < 70, 70–80, 80–85, 85–90, 90–95, ≥ 95
+    row = latent_structure.distribution_row("Q", [0.96, 0.5, 0.98, 0.9])
+    assert row == ["Q", 4, md.mean_se([96, 50, 98, 90], 1), "93.0", "50.0", "98.0", "2 of 4 (50%)"]
 
 
 @pytest.mark.parametrize(("arch", "g"), [("infogan", "cs231n MNIST G"), ("infogan-authors-g", "authors' G")])
