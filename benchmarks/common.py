@@ -88,8 +88,9 @@ def trials_and_score(
 
     A folder holding the same trials run at fewer steps is resumed to ``train.steps`` (each trial from its newest
     checkpoint), so a budget can be raised call by call; a folder of another config, or one trained past
-    ``train.steps`` (a lowered budget), is trained again. Each
-    result gets ``trial``, its seed and ``diverged_at`` (None, or the step at which the trial diverged).
+    ``train.steps`` (a lowered budget), is trained again. Each result gets ``trial``, its seed and ``diverged_at``
+    (None, or the step at which the trial diverged); a trial that diverged before its first checkpoint has nothing
+    to score and is left out (logged), so a table's trial count says how many were scored.
     """
     from gankit.store.checkpoint import checkpoint_step, list_checkpoints
     from gankit.store.layout import RunPaths
@@ -121,6 +122,9 @@ def trials_and_score(
     diverged = diverged_trials(paths)
     results = []
     for k in trials:
+        if cached[k] is None and not list_checkpoints(RunPaths(paths.trial(k)).checkpoints):
+            log(f"{paths.trial(k)}: diverged at step {diverged.get(k)} before its first checkpoint: nothing to score")
+            continue
         result = cached[k] or score_run(paths.trial(k), cfg.trial(k), n, kid_subsets)
         results.append(result | {"trial": k, "seed": cfg.train.trial_seeds[k], "diverged_at": diverged.get(k)})
     return results
