@@ -9,10 +9,12 @@ machine, is in docs/benchmarks.md (``benchmarks/train_step_speed.py``).
 * **Memory layout**: convolutional nets in channels_last (NHWC) when they compute in 16 bits: oneDNN's and
   cuDNN's bf16/fp16 convolutions run NHWC natively (measured on the CPU, bf16: 20–25% less time per step
   for dcgan and lsgan than NCHW nets, 13% for wgan-gp than an NCHW critic). In fp32 the default layout was
-  as fast or faster on an AVX-512/AMX Xeon; on an AVX2-only AMD EPYC channels_last fp32 was faster (lsgan
-  1.28× the plain loop against 1.12× NCHW) but computed one layer's weight gradient 1% wrong with one thread
-  (:func:`memory_layout`), so fp32 nets keep the default layout everywhere. Vectorised trials are fp32 only:
-  ``vmap`` cannot take channels_last tensors through the gradient penalty.
+  as fast or faster on an AVX-512/AMX Xeon, but on an AVX2-only AMD EPYC channels_last fp32 was faster
+  (oneDNN's NHWC convolutions, max pooling), so fp32 conv nets go channels_last on AVX2 CPUs unless they have a
+  batch norm (:func:`has_batch_norm`: PyTorch's channels_last batch-norm kernels made InfoGAN's gradients 1–3% wrong
+  against float64 with one thread), except in vectorised trials (``vmapped``): ``vmap`` cannot take channels_last
+  tensors through the gradient penalty, so they and the one-trial runs they are compared with keep the default
+  layout.
 * **Optimisers**: fused Adam/SGD kernels, foreach RMSprop (``gankit.training.optim``).
 * **Threads**: one inter-op thread (these small nets have no independent ops worth running in parallel);
   intra-op threads stay at torch's default, the number of physical cores.
@@ -63,12 +65,14 @@ def choose_engine(
     device: torch.device,
     images: bool,
     timings: Callable[[], Timings] | None = None,
+    vmapped: bool = False,
 ) -> Engine:
     """Resolve ``train.precision`` and ``train.compile`` for ``device`` and the run's networks; ``timings``
-    measures them in fp32 and bf16 when the choice needs it (:mod:`gankit.training.precision_probe`)."""
+    measures them in fp32 and bf16 when the choice needs it (:mod:`gankit.training.precision_probe`);
+    ``vmapped``: the networks will be stepped inside ``torch.vmap`` (vectorised trials)."""
     threading = threads()  # before the probe's parallel work, after which the inter-op threads are fixed
     precision, why_precision, warning = resolve_precision(cfg.train.precision, device, images, timings)
-    channels_last, layout = memory_layout(precision, images)
+    channels_last, layout = memory_layout(precision, device, images, vmapped)
     mode, why_compile = _compile_mode(cfg)
     reasons = [why_precision, layout, threading, why_compile]
     if device.type == "cpu":
@@ -78,17 +82,21 @@ def choose_engine(
     return Engine(precision, channels_last, mode, reasons, warning)
 
 
-def memory_layout(precision: Precision, images: bool) -> tuple[bool, str]:
-    """Whether the convolutional nets go channels_last, and why: in 16 bits. fp32 keeps the default layout: on an
-    AVX2-only CPU channels_last was measured faster (lsgan 1.28× the plain loop against 1.12×), but there one
-    InfoGAN step with one thread moved G's weights up to 6% of an update away from the default layout's step: against
-    float64, D's first convolution's weight gradient was off by 1% in channels_last (docs/benchmarks.md, "Training
-    speed on an AVX2-only CPU")."""
+def memory_layout(precision: Precision, device: torch.device, images: bool, vmapped: bool = False) -> tuple[bool, str]:
+    """Whether the convolutional nets go channels_last, and why: in 16 bits everywhere; in fp32 on CPUs whose
+    kernels are AVX2 (no AVX-512), where oneDNN's NHWC fp32 convolutions and max pooling were measured faster,
+    unless the nets are ``vmapped`` (``vmap`` cannot query a channels_last tensor's layout in the gradient penalty).
+    fp32 nets with a batch norm keep the default layout (:func:`set_layout`; docs/benchmarks.md, "Training speed on
+    an AVX2-only CPU")."""
     if not images:
         return False, "default memory layout"
+    if vmapped:
+        return False, "default memory layout (vectorised trials: vmap takes no channels_last through the penalty)"
     if precision.name != "fp32":
         return True, "channels_last (16-bit convolutions)"
-    return False, "default memory layout"
+    if device.type != "cpu" or torch.backends.cpu.get_cpu_capability() != "AVX2":
+        return False, "default memory layout"
+    return True, "channels_last for nets without batch norm (fp32 convolutions on an AVX2 CPU: measured faster)"
 
 
 def tf32_policy(precision: Precision) -> str:
@@ -134,10 +142,27 @@ def keep_freed_memory() -> str:
 
 def prepare_networks(engine: Engine, *modules: nn.Module | None) -> None:
     """Put the networks in the engine's memory layout (in place)."""
-    if engine.channels_last:
-        for module in modules:
-            if module is not None:
-                module.to(memory_format=torch.channels_last)
+    set_layout(engine.channels_last, engine.precision, *modules)
+
+
+def set_layout(channels_last: bool, precision: Precision, *modules: nn.Module | None) -> None:
+    """Put the networks channels_last (in place) if ``channels_last``, except, in fp32, those with a 2-D batch norm
+    (:func:`has_batch_norm`)."""
+    if not channels_last:
+        return
+    for module in modules:
+        if module is not None and not (precision.name == "fp32" and has_batch_norm(module)):
+            module.to(memory_format=torch.channels_last)
+
+
+def has_batch_norm(module: nn.Module) -> bool:
+    """Whether ``module`` has a 2-D batch norm: fp32 nets with one keep the default layout. PyTorch's CPU batch-norm
+    kernels for channels_last maps sum each channel's N·H·W values in one running fp32 sum (forward and backward;
+    the default layout's sum in blocks): after a ReLU that made InfoGAN G's normalised map 3e-5 wrong (5e-7 in the
+    default layout), and D's batch norms amplified it into gradients 1–3% wrong with one thread. Computing just the
+    batch norms in the default layout (two layout copies each) made dcgan's and wgan-gp's steps slower than the
+    default layout's (docs/benchmarks.md, "Training speed on an AVX2-only CPU")."""
+    return any(isinstance(m, nn.BatchNorm2d) for m in module.modules())
 
 
 def compiled(engine: Engine, module: nn.Module) -> nn.Module:

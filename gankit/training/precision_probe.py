@@ -21,7 +21,7 @@ from gankit.config import Config
 from gankit.device import describe_machine
 from gankit.latent import LatentSpace
 from gankit.nets import build_encoder, build_networks
-from gankit.training.engine import memory_layout
+from gankit.training.engine import memory_layout, set_layout
 from gankit.training.optim import build_optimizer
 from gankit.training.precision import Precision, Timings
 from gankit.training.probes import ProbeCache, facts_key, interleaved_seconds
@@ -81,10 +81,8 @@ def _game_step(
     torch.manual_seed(0)
     g, d = (net.to(device) for net in build_networks(cfg.model, shape, space))
     encoder = build_encoder(cfg.model, shape).to(device) if cfg.loss.uses_encoder else None
-    if memory_layout(Precision(name, device.type), images=len(shape) == 3)[0]:  # the engine's layout
-        for net in (g, d, encoder):
-            if net is not None:
-                net.to(memory_format=torch.channels_last)
+    precision = Precision(name, device.type)
+    set_layout(memory_layout(precision, device, images=len(shape) == 3)[0], precision, g, d, encoder)  # the engine's
     g_side = list(g.parameters()) + (list(encoder.parameters()) if encoder is not None else [])
     gan = GAN(g, d, build_optimizer(g_side, cfg.g_optim), build_optimizer(d.parameters(), cfg.d_optim), encoder)
     gan.precision = Precision(name, device.type)

@@ -190,8 +190,13 @@ def match_layouts(optimizer: torch.optim.Optimizer) -> None:
                     optimizer.state[p][key] = torch.empty_like(p, dtype=value.dtype).copy_(value)
 
 
-def build_training(cfg: Config, log: Callable[[str], None] = print, world: World | None = None) -> Training:
+def build_training(
+    cfg: Config, log: Callable[[str], None] = print, world: World | None = None, vmapped: bool = False
+) -> Training:
     """Load the data onto the device and build the players, optimisers, EMA and sampler, all seeded.
+
+    ``vmapped``: the Training is one of vectorised trials (its networks are stepped inside ``torch.vmap``), or the
+    one-trial run such trials are compared with; the engine then picks a memory layout vmap takes.
 
     In a data-parallel run (``world``) each rank computes its share of every batch on its own device,
     rank 0 loads (and, if asked, downloads) the data first, and rank 0's weights are broadcast.
@@ -212,7 +217,7 @@ def build_training(cfg: Config, log: Callable[[str], None] = print, world: World
     def timings() -> Timings:  # rank 0 probes (or reads the cache) first, the others then read its cache
         return world.main_first(lambda: measured_timings(cfg, shape, space, device, log))
 
-    engine = choose_engine(cfg, device, images=len(shape) == 3, timings=timings)
+    engine = choose_engine(cfg, device, images=len(shape) == 3, timings=timings, vmapped=vmapped)
     log(engine.describe())
     if engine.warning is not None:
         log(engine.warning)

@@ -70,7 +70,7 @@ def _join(cfg: Config, paths: RunPaths, k: int, resume: bool, stack: contextlib.
     again = resume and folder.config.is_file()
     run = stack.enter_context(RunDir(folder, again))
     trial_log = RunLog(echo=False)
-    training = build_training(check_choices(cfg.trial(k)), trial_log)
+    training = build_training(check_choices(cfg.trial(k)), trial_log, vmapped=True)
     if again:
         run.resume_training(training, trial_log)
     return _Member(k, run, trial_log, training, RngState.capture(training.device), again)

@@ -65,7 +65,7 @@ def vectorised_refusal(cfg: Config, engine: Engine | None = None) -> str | None:
     """None if trials of ``cfg`` can be stepped vectorised, else the reason why not, in one line.
 
     ``engine`` (a built Training's) settles ``train.precision=auto``; without it the engine is chosen as
-    :func:`~gankit.training.state.build_training` would.
+    :func:`~gankit.training.state.build_training` would for vectorised trials (``vmapped=True``).
     :class:`VectorisedTrials` also checks the built networks (:func:`network_refusal`).
     """
     t = cfg.train
@@ -76,13 +76,13 @@ def vectorised_refusal(cfg: Config, engine: Engine | None = None) -> str | None:
     if t.sync_batchnorm:
         return "sync batch norm: statistics over processes, not vectorised"
     if engine is None:
-        engine = choose_engine(cfg, resolve_device(t.device), images=cfg.data.name not in TOY_DATASETS)
+        engine = choose_engine(cfg, resolve_device(t.device), images=cfg.data.name not in TOY_DATASETS, vmapped=True)
     if engine.precision.name != "fp32":
         return f"precision {engine.precision.name}: vectorised trials are fp32 only"
     if engine.compile_mode is not None:
         return "torch.compile: vectorised trials run eager"
     if engine.channels_last:
-        return "channels_last networks: vmap cannot take them through the penalty"
+        return "channels_last networks: vmap cannot take them through the penalty (build with vmapped=True)"
     return None
 
 
@@ -666,7 +666,7 @@ def build_vectorised(cfgs: list[Config], log: Callable[[str], None] = print) -> 
     right after."""
     trainings, states = [], []
     for cfg in cfgs:
-        trainings.append(build_training(cfg, log))
+        trainings.append(build_training(cfg, log, vmapped=True))
         states.append(RngState.capture(trainings[-1].device))
     return VectorisedTrials(trainings, states)
 

@@ -3,7 +3,7 @@
 Tiny Trainings with seeds 0, 1, 2 are stepped vectorised and compared with the same configs built and stepped
 alone with ``train_step``, one after another as one-trial runs are: identical initial weights and random draws,
 then the same losses, gradients and weights within the tolerances below. Both are built as vectorised trials are
-(``build_training``: fp32, the default memory layout, as vmap needs).
+(``build_training(vmapped=True)``: the default memory layout in every precision, as vmap needs).
 
 Tolerances. The vectorised step computes the same values with other kernels (batched matrix products, grouped
 convolutions, a vmapped batch norm) that round differently: losses and gradients agree to ~1e-6 (relative). Two
@@ -113,7 +113,7 @@ def alone(cfgs: list[Config], steps: int) -> Run:
     """Each config built and stepped on its own, one after another (the one-trial runs)."""
     run = Run()
     for cfg in cfgs:
-        training = build_training(cfg, quiet)
+        training = build_training(cfg, quiet, vmapped=True)
         run.losses.append([floats(training.train_step()) for _ in range(steps)])
         run.states.append(training.state_dict())
         run.grads.append(gradients(training))
@@ -134,7 +134,7 @@ def together(trials: VectorisedTrials, steps: int) -> Run:
 
 
 def initial(cfgs: list[Config]) -> list[dict]:
-    return [build_training(cfg, quiet).state_dict() for cfg in cfgs]
+    return [build_training(cfg, quiet, vmapped=True).state_dict() for cfg in cfgs]
 
 
 def norm(tensors: list[Tensor]) -> float:
@@ -231,7 +231,7 @@ def stepwise(cfgs: list[Config], steps: int) -> tuple[Gaps, bool]:
     loaded with trial k's state (its RNG and sampler too) and takes the step alone. The largest differences, and
     whether every step drew the same."""
     trials = build_vectorised(cfgs, quiet)
-    references = [build_training(cfg, quiet) for cfg in cfgs]
+    references = [build_training(cfg, quiet, vmapped=True) for cfg in cfgs]
     gaps, draws = Gaps(), True
     for _ in range(steps):
         before = [copy.deepcopy(trials.state_dict(k)) for k in range(len(cfgs))]  # live tensors, as a Training's
