@@ -4,11 +4,16 @@ import shutil
 import pytest
 
 from benchmarks import latent_structure
+from gankit.recipes import get_recipe
 
 pytestmark = pytest.mark.slow  # the full lane only (pytest -m 'not slow' skips it)
 
 
-def test_a_tiny_page_is_trained_scored_and_written(tmp_path):
+def test_a_tiny_page_is_trained_scored_and_written(tmp_path, monkeypatch):
+    # the protocol's CGAN and InfoGAN at tests.helpers.tiny's widths (8): their 6.6M-weight nets took most of the
+    # test's time to build, save and load again, and no number of the page depends on the width
+    narrow = {"model.g_width": 8, "model.d_width": 8}
+    monkeypatch.setattr(latent_structure, "get_recipe", lambda name: get_recipe(name).override(narrow))
     doc, out = tmp_path / "docs" / "latent.md", tmp_path / "runs"
     argv = ["--cgan-steps", "2", "--infogan-steps", "2", "--seeds", "0", "1", "--eval-samples", "200"]
     latent_structure.main([*argv, "--device", "cpu", "--out", str(out), "--doc", str(doc)])
