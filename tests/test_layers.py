@@ -136,3 +136,33 @@ def test_imports_point_down_the_layers():
         if layer_of(t) > layer_of(m)
     ]
     assert upward == []
+
+
+def top_level_imports(path: Path) -> list[str]:
+    """What a module imports as it is imported: its top-level statements (not those inside functions)."""
+    names = []
+    for node in ast.iter_child_nodes(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names += [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+    return names
+
+
+def test_a_training_process_starts_without_scipy():
+    """scipy.optimize and scipy.linalg took 1.2 s of a training process's 3.4 s start (every `gankit train`, every
+    torchrun rank: their import path reaches the metrics through the precision probe); the metrics that need them
+    import them inside the functions that use them."""
+    files = {module_name(p): p for p in ROOT.rglob("*.py")}
+    seen, todo, scipy = set(), ["gankit.cli", "gankit.training.trainer", "gankit.trials.runner"], []
+    while todo:
+        module = todo.pop()
+        parents = [".".join(module.split(".")[:i]) for i in range(1, module.count(".") + 1)]
+        for name in [module, *parents]:
+            if name not in seen and name in files:
+                seen.add(name)
+                imported = top_level_imports(files[name])
+                scipy += [f"{name}: {i}" for i in imported if i == "scipy" or i.startswith("scipy.")]
+                todo += [i for i in imported if i.startswith("gankit")]
+    assert "gankit.metrics.conditional" in seen and "gankit.metrics.fid" in seen  # the path reaches the metrics
+    assert scipy == []

@@ -24,10 +24,13 @@ SEEDS = {"train": 0, "test": 1}
 NUM_MODES = 1000
 
 
-def stack_digits(digits: torch.Tensor, labels: torch.Tensor, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """``n`` images (n, 3, H, W) whose channels are random picks from ``digits`` (N, 1, H, W); their modes."""
+def stack_digits(
+    digits: torch.Tensor, labels: torch.Tensor, n: int, seed: int, limit: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` images (n, 3, H, W) whose channels are random picks from ``digits`` (N, 1, H, W); their modes. With
+    ``limit``, only the first ``limit`` of the ``n`` stacks (the same stacks, without building the rest)."""
     g = torch.Generator().manual_seed(seed)
-    picks = torch.randint(len(digits), (n, 3), generator=g)
+    picks = torch.randint(len(digits), (n, 3), generator=g)[:limit]
     images = digits[picks, 0]  # (n, 3, H, W)
     modes = 100 * labels[picks[:, 0]] + 10 * labels[picks[:, 1]] + labels[picks[:, 2]]
     return images, modes
@@ -51,8 +54,8 @@ class StackedMnistDataset:
             test = IDX_DATASETS["mnist"].load(replace(cfg, split="test"), log)
             digits, labels = torch.cat([digits, test.x]), torch.cat([labels, test.y])
             n, source = self.train_stacks, f"{source} and {test.source}"
-        images, modes = stack_digits(digits, labels, n, seed)
-        source = f"{len(images):,} stacks of {source} (seed {seed})"
+        images, modes = stack_digits(digits, labels, n, seed, cfg.limit)  # load_data keeps the first data.limit
+        source = f"{n:,} stacks of {source} (seed {seed})"
         return TensorData(images, modes, self.name, source, NUM_MODES)
 
 

@@ -32,7 +32,6 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import torch
-from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
 from gankit.latent import Latent
@@ -105,6 +104,8 @@ def hungarian_matching(categories: Tensor, predicted: Tensor, num_categories: in
     counts = confusion_counts(categories, predicted, num_categories, num_classes)
     if counts.sum() == 0:
         raise MetricInputError("no samples to match")
+    from scipy.optimize import linear_sum_assignment  # here: importing scipy.optimize takes 0.8 s
+
     rows, cols = linear_sum_assignment(counts.numpy(), maximize=True)
     matching: list[int | None] = [None] * num_categories
     for r, c in zip(rows.tolist(), cols.tolist(), strict=True):

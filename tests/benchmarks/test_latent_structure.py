@@ -3,7 +3,9 @@ import shutil
 
 import pytest
 
+import benchmarks.common
 from benchmarks import latent_structure, md
+from gankit.recipes import get_recipe
 
 pytestmark = pytest.mark.slow  # the full lane only (pytest -m 'not slow' skips it)
 
@@ -12,7 +14,12 @@ def _trial(cell, k: int, name: str) -> dict:
     return json.loads((cell / f"trial-{k:02d}" / name).read_text())
 
 
-def test_infogan_is_one_trials_run_each_trial_measured_both_ways_and_resumed_to_more_steps(tmp_path):
+def test_infogan_is_one_trials_run_each_trial_measured_both_ways_and_resumed_to_more_steps(tmp_path, monkeypatch):
+    # the protocol's CGAN and InfoGAN at tests.helpers.tiny's widths (8): their 6.6M-weight nets took most of the
+    # test's time to build, save and load again, and no number of the page depends on the width
+    narrow = {"model.g_width": 8, "model.d_width": 8}
+    for module in (latent_structure, benchmarks.common):
+        monkeypatch.setattr(module, "get_recipe", lambda name: get_recipe(name).override(narrow))
     doc, out = tmp_path / "docs" / "latent.md", tmp_path / "runs"
     argv = ["--cgan-steps", "2", "--infogan-trials", "2", "--infogan-trials-mode", "sequential"]
     argv += ["--eval-samples", "200", "--device", "cpu", "--out", str(out), "--doc", str(doc)]

@@ -37,3 +37,6 @@ def test_the_veegan_training_set_stacks_digits_of_both_splits():
     test = load_data(DataConfig(name="stacked-mnist-128k", split="test"), log=lambda _: None)
     same = load_data(DataConfig(name="stacked-mnist", split="test"), log=lambda _: None)
     assert torch.equal(test.x, same.x)  # scored against the same test stacks as stacked-mnist
+    limited = load_data(DataConfig(name="stacked-mnist-128k", limit=300), log=lambda _: None)
+    assert "128,000 stacks" in limited.source  # data.limit builds only the stacks it keeps: the set's first
+    assert torch.equal(limited.x, train.x[:300]) and torch.equal(limited.y, train.y[:300])

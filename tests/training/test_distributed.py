@@ -88,6 +88,8 @@ TRAINS_UNDER_TWO = {  # recipes with batch-norm (per-rank statistics), Q heads, 
     recipe: (recipe, {"train.steps": 2}) for recipe in ("infogan", "cgan", "mdgan", "pacgan2")
 }
 BUDGET = {"time-budget": ("nsgan", MLP | {"train.time_budget": 1.0, "train.steps": 1})}
+WATCH = {"watch": ("lsgan", {"train.steps": 4, "train.watch_every": 1, "train.watch_stop": 1})}
+TRIALS = {"trials": ("nsgan", {"train.trials": 3, "train.trials_mode": "sequential"})}
 
 
 def bad_starts(tmp: Path) -> list[list[str]]:
@@ -111,11 +113,11 @@ def split(ranks: list[dict], n: int) -> tuple[list[dict], list[dict]]:
 @pytest.fixture(scope="module")
 def two_ranks_job(tmp_path_factory) -> tuple[Path, list[dict], list[dict]]:
     """One torchrun job (each job starts 3 interpreters that import torch: seconds): the runs of EQUIVALENCE,
-    TRAINS_UNDER_TWO and BUDGET, a 1-process run resumed by 2 ranks, then the bad starts, which share its
-    process group after the runs (as they share one with each other). Each rank's results of the runs, and of
-    the bad starts."""
+    TRAINS_UNDER_TWO, BUDGET, WATCH and TRIALS, a 1-process run resumed by 2 ranks, then the bad starts, which
+    share its process group after the runs (as they share one with each other). Each rank's results of the runs,
+    and of the bad starts."""
     tmp = tmp_path_factory.mktemp("two-ranks")
-    runs = EQUIVALENCE | TRAINS_UNDER_TWO | BUDGET
+    runs = EQUIVALENCE | TRAINS_UNDER_TWO | BUDGET | WATCH | TRIALS
     commands = [gankit_train(config_file(tmp, name, r, **o), tmp / "runs" / name) for name, (r, o) in runs.items()]
     train(tiny("nsgan", **MLP | {"train.steps": 3}), tmp / "runs" / "regrouped", echo=False)  # 1 process
     commands.append(["train", "--resume", str(tmp / "runs" / "regrouped"), "--steps", "6"])
@@ -124,7 +126,7 @@ def two_ranks_job(tmp_path_factory) -> tuple[Path, list[dict], list[dict]]:
 
 @pytest.fixture(scope="module")
 def two_ranks(two_ranks_job) -> tuple[Path, list[dict]]:
-    """The runs of EQUIVALENCE and TRAINS_UNDER_TWO under 2 ranks."""
+    """The runs of EQUIVALENCE, TRAINS_UNDER_TWO, BUDGET, WATCH and TRIALS under 2 ranks."""
     tmp, ranks, _ = two_ranks_job
     return tmp, ranks
 
@@ -440,11 +442,35 @@ def test_multi_node_elastic_runs_on_a_shared_store_are_warned(monkeypatch):
 
 
 @pytest.mark.slow
-def test_the_collapse_watch_runs_on_rank_0_and_every_rank_votes_at_its_steps(tmp_path):
+def test_the_collapse_watch_runs_on_rank_0_and_every_rank_votes_at_its_steps(two_ranks):
     """With train.watch_stop on, the ranks agree at every check whether to stop (a vote rank 0 skipped, or made
     alone, would leave the others waiting); rank 0 writes the watch's keys into each check step's record."""
-    cfg = config_file(tmp_path, "watch", "lsgan", **{"train.steps": 4, "train.watch_every": 1, "train.watch_stop": 1})
-    ranks = torchrun(tmp_path, [gankit_train(cfg, tmp_path / "run")])
+    tmp, ranks = two_ranks
     succeeded(ranks)
-    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    records = [json.loads(line) for line in (tmp / "runs" / "watch" / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records if r.get("watch_kind") == "classes"] == [1, 2, 3, 4]
+
+
+@pytest.mark.slow
+def test_trials_split_over_torchrun_processes_are_the_runs_of_their_seeds(two_ranks, tmp_path):
+    """A trials job under 2 ranks (``gankit.trials.runner``): rank 0 trains trials 0 and 2, rank 1 trial 1, each
+    the one-trial run of its seed."""
+    from tests.trials.test_runner import records, same_state, tensors
+
+    tmp, ranks = two_ranks
+    succeeded(ranks)
+    run = tmp / "runs" / "trials"
+    log = (run / "log.txt").read_text()
+    assert "3 trials of nsgan, seeds 0–2, one after another" in log and "on 2 processes" in log
+    ended = sorted((r["trial"], r["status"], r["step"]) for r in map(json.loads, (run / "trials.jsonl").open()))
+    assert ended == [(k, "done", 4) for k in range(3)]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as torchrun's processes compute (OMP_NUM_THREADS=1): the same kernels, the same bits
+    try:
+        for k in range(3):  # each trial trained alone on its rank (rank 0: trials 0 and 2; rank 1: trial 1)
+            single = tmp_path / f"seed{k}"
+            train(tiny("nsgan", **{"train.seed": k, "train.ddp_check_every": 1}), single, echo=False)
+            assert records(run / f"trial-0{k}") == records(single), k
+            assert same_state(tensors(run / f"trial-0{k}"), tensors(single)), k
+    finally:
+        torch.set_num_threads(threads)

@@ -7,7 +7,6 @@ import json
 import shutil
 
 import pytest
-import torch
 from safetensors.torch import load_file
 
 from gankit import train
@@ -118,24 +117,4 @@ def test_a_single_run_config_is_not_a_trials_run(tmp_path):
         train_trials(tiny("nsgan"), tmp_path / "run", echo=False)
 
 
-@pytest.mark.slow  # one torchrun job: 3 interpreters that import torch
-def test_trials_split_over_torchrun_processes_are_the_runs_of_their_seeds(tmp_path):
-    from tests.training.test_distributed import config_file, gankit_train, succeeded, torchrun
-
-    cfg = config_file(tmp_path, "trials", "nsgan", **{"train.trials": 3, "train.trials_mode": "sequential"})
-    run = tmp_path / "run"
-    succeeded(torchrun(tmp_path, [gankit_train(cfg, run)]))
-    log = (run / "log.txt").read_text()
-    assert "3 trials of nsgan, seeds 0–2, one after another" in log and "on 2 processes" in log
-    ended = sorted((r["trial"], r["status"], r["step"]) for r in map(json.loads, (run / "trials.jsonl").open()))
-    assert ended == [(k, "done", 4) for k in range(3)]
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # as torchrun's processes compute (OMP_NUM_THREADS=1): the same kernels, the same bits
-    try:
-        for k in range(3):  # each trial trained alone on its rank (rank 0: trials 0 and 2; rank 1: trial 1)
-            single = tmp_path / f"seed{k}"
-            train(tiny("nsgan", **{"train.seed": k, "train.ddp_check_every": 1}), single, echo=False)
-            assert records(run / f"trial-0{k}") == records(single), k
-            assert same_state(tensors(run / f"trial-0{k}"), tensors(single)), k
-    finally:
-        torch.set_num_threads(threads)
+# Trials split over torchrun's processes: tests/training/test_distributed.py (one torchrun job for all its runs)
