@@ -667,8 +667,8 @@ def pacgan_reading(data: str, by_pack: dict[int, list[dict[str, Any]]]) -> list[
         )
     if any(abs(means[m][2] - math.log(4)) < 0.03 for m in means if m > 1):
         words.append(
-            "The packed D has not yet left the start at which G's samples match the grid's spread and D cannot tell "
-            "(the `pacgan-stall` section: a packed D learns the grid's structure more slowly), so this budget "
+            "The packed D has not yet left the start at which G's samples match the mixture's spread and D cannot tell "
+            "(the `pacgan-stall` section: a packed D learns the mixture's structure more slowly), so this budget "
             "cannot show PacGAN's result: whether packing wins later, as they report, is not tested here."
         )
     return [" ".join(words), ""]
@@ -867,7 +867,8 @@ def pacgan_section(args: argparse.Namespace, results: dict[str, dict[int, list]]
         "the variant gankit reported before).",
         "",
         f"**Budget** (the only deviation that matters): {', '.join(f'{s:,}' for s in steps)} steps per trial "
-        f"({', '.join(f'{s / 1000:g}' for s in steps)} epochs, {100 * max(steps) / 400_000:.2g}% of theirs) instead "
+        f"({', '.join(f'{s / 1000:g}' for s in steps)} epoch{'' if steps == [1000] else 's'}, "
+        f"{100 * max(steps) / 400_000:.2g}% of theirs) instead "
         f"of their 400 epochs × 1,000 steps, {trials} trials per cell (theirs 10). Each cell is one trials run "
         f"(`train.seeds`), its trials trained {' or '.join(how[m] for m in modes)} (`train.trials_mode="
         f"{args.pacgan_trials_mode}`). A step of a cell's trials took {min(cell_ms):,.0f}–{max(cell_ms):,.0f} ms "
