@@ -652,10 +652,10 @@ def pacgan_reading(data: str, by_pack: dict[int, list[dict[str, Any]]]) -> list[
             continue
         ours, paper = means[pack], PACGAN_TABLE1[PACK_ROWS[pack]][data]
         at_chance = abs(ours[2] - math.log(4)) < 0.03
-        direction = "more" if ours[0] > gan[0] else "fewer" if ours[0] < gan[0] else "as many"
+        direction = "more than" if ours[0] > gan[0] else "fewer than" if ours[0] < gan[0] else "as many as"
         agree = "as" if ours[0] > gan[0] else "unlike"
         words.append(
-            f"Packs of {pack}: {ours[0]:.1f} modes, {direction} than the GAN, {agree} in PacGAN ("
+            f"Packs of {pack}: {ours[0]:.1f} modes, {direction} the GAN, {agree} in PacGAN ("
             f"{paper[0].split(' ')[0]} against {paper_gan[0].split(' ')[0]}); {ours[1]:.1f}% high quality "
             f"(PacGAN {paper[1].split(' ')[0]}%); D's final loss {ours[2]:.3f}"
             + (", about log 4 ≈ 1.386: D can hardly tell real packs from generated ones." if at_chance else ".")
