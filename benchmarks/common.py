@@ -60,7 +60,7 @@ def cached_result(run_dir: Path, cfg: Config, log: Any) -> dict[str, Any] | None
     if "training" in result and Config.from_dict(result["training"]["config"]).to_dict() == cfg.to_dict():
         log(f"{run_dir}: reusing {result_path}")
         return result
-    log(f"{run_dir}: its config differs from the one asked for now: training it again")
+    log(f"{run_dir}: its eval.json scores another config (or budget) than the one asked for now: not reused")
     return None
 
 
@@ -89,8 +89,9 @@ def trials_and_score(
     A folder holding the same trials run at fewer steps is resumed to ``train.steps`` (each trial from its newest
     checkpoint), so a budget can be raised call by call; a folder of another config, or one trained past
     ``train.steps`` (a lowered budget), is trained again. Each result gets ``trial``, its seed and ``diverged_at``
-    (None, or the step at which the trial diverged); a trial that diverged before its first checkpoint has nothing
-    to score and is left out (logged), so a table's trial count says how many were scored.
+    (None, or the step at which the trial diverged) and ``run_dir`` (its folder); a trial that diverged before its
+    first checkpoint has nothing to score and is left out (logged), so a table's trial count says how many were
+    scored.
     """
     from gankit.store.checkpoint import checkpoint_step, list_checkpoints
     from gankit.store.layout import RunPaths
@@ -104,20 +105,16 @@ def trials_and_score(
     cached = [cached_result(paths.trial(k), cfg.trial(k), log) for k in trials]
     if any(r is None for r in cached):
         newest = [list_checkpoints(RunPaths(paths.trial(k)).checkpoints)[-1:] for k in trials]
+        saved = resume_config(run_dir, {"train.steps": cfg.train.steps}) if paths.config.is_file() else None
         resumable = (
-            paths.config.is_file()
+            saved is not None
             and all(checkpoint_step(c[0]) <= cfg.train.steps for c in newest if c)  # never past the budget
-            and resume_config(run_dir, {"train.steps": cfg.train.steps}).to_dict() == cfg.to_dict()
+            and saved.to_dict() == cfg.to_dict()
         )
         if not resumable and run_dir.exists():
             shutil.rmtree(run_dir)  # an unfinished run of another config
         t0 = time.perf_counter()
-        train_trials(
-            resume_config(run_dir, {"train.steps": cfg.train.steps}) if resumable else cfg,
-            run_dir,
-            resume=resumable,
-            echo=False,
-        )
+        train_trials(saved if resumable else cfg, run_dir, resume=resumable, echo=False)
         log(f"{run_dir}: {len(trials)} trials trained to step {cfg.train.steps} in {time.perf_counter() - t0:.0f} s")
     diverged = diverged_trials(paths)
     results = []
@@ -126,7 +123,8 @@ def trials_and_score(
             log(f"{paths.trial(k)}: diverged at step {diverged.get(k)} before its first checkpoint: nothing to score")
             continue
         result = cached[k] or score_run(paths.trial(k), cfg.trial(k), n, kid_subsets)
-        results.append(result | {"trial": k, "seed": cfg.train.trial_seeds[k], "diverged_at": diverged.get(k)})
+        trial = {"trial": k, "seed": cfg.train.trial_seeds[k], "diverged_at": diverged.get(k)}
+        results.append(result | trial | {"run_dir": str(paths.trial(k))})
     return results
 
 

@@ -42,6 +42,7 @@ import gankit
 from gankit.metrics.evaluate import evaluate_real, write_result
 from gankit.metrics.extractors import load_extractor
 from gankit.metrics.protocol import Protocol
+from gankit.store.layout import RunPaths
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository root, for `benchmarks.…`
 from benchmarks import md
@@ -344,7 +345,7 @@ def main(argv: list[str] | None = None) -> None:
         images[name] = run_cell(name, overrides, run_dir, args.n, args.kid_subsets)
         fids = [r["metrics"]["fid"] for r in images[name]]
         log(f"{name}: FID {md.mean_se(fids, 3)} over {len(fids)} trials")
-        grid = sorted((run_dir / "trial-00" / "samples").glob("step-*.png"))[-1]
+        grid = sorted((RunPaths(run_dir).trial(0) / "samples").glob("step-*.png"))[-1]
         shutil.copy(grid, doc.parent / "results" / f"{name}.png")
     if images:
         sections["images"] = images
@@ -355,7 +356,7 @@ def main(argv: list[str] | None = None) -> None:
         toy.setdefault(name, {})[data] = run_cell(name, overrides, run_dir, None)
         modes = [r["metrics"]["modes"]["modes_covered"] for r in toy[name][data]]
         log(f"{data} {name}: {md.mean_se(modes, 1)} modes over {len(modes)} trials")
-        scatter = sorted((run_dir / "trial-00" / "samples").glob("step-*.png"))[-1]
+        scatter = sorted((RunPaths(run_dir).trial(0) / "samples").glob("step-*.png"))[-1]
         shutil.copy(scatter, doc.parent / "results" / f"{data}-{name}.png")
     if toy:
         sections["toy"] = toy

@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> None:
     info: list[tuple[int, dict[str, Any], float]] = []
     recognised: list[dict[str, Any]] = []
     for result in results:
-        seed, trial_dir = result["seed"], RunPaths(cell).trial(result["trial"])
+        seed, trial_dir = result["seed"], Path(result["run_dir"])
         write_result(result, figures / "eval" / f"infogan-seed{seed}.json")
         info.append((seed, result, result["training"]["seconds"]))
         recognised.append(recognition(trial_dir, test, log))
@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> None:
     accuracies = [r["metrics"]["categorical_code_accuracy"]["accuracy"] for _, r, _ in info]
     median = statistics.median_low(accuracies)  # a seed's own value, also for an even number of seeds
     median_trial = accuracies.index(median)
-    median_dir = RunPaths(cell).trial(results[median_trial]["trial"])
+    median_dir = Path(results[median_trial]["run_dir"])
     info_figs = [
         grid(median_dir, by, figures / f"infogan-{by}.png", "--rows", "matched", "--scale", "2")
         for by in ("category", "c2", "c3")

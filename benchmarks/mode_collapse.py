@@ -303,8 +303,9 @@ def pacgan_cell_job(data: str, pack: int, args: argparse.Namespace) -> Job:
         "train.trials_mode": args.pacgan_trials_mode,
     }
     run_dir = Path(args.out) / f"pacgan-{data}-m{pack}-x{len(seeds)}"
-    job = Job("pacgan", data, f"m{pack}", seeds[0], PACGAN_BASE, overrides, str(run_dir), args.command)
-    return Job(**job.__dict__ | {"threads": args.threads})
+    return Job(
+        "pacgan", data, f"m{pack}", seeds[0], PACGAN_BASE, overrides, str(run_dir), args.command, threads=args.threads
+    )
 
 
 def run_cell(job: Job, log: Any = print) -> list[dict[str, Any]]:
@@ -314,7 +315,7 @@ def run_cell(job: Job, log: Any = print) -> list[dict[str, Any]]:
     results = trials_and_score(job.recipe, job.overrides, cell, job.n, log)
     how = trials_how(cell)
     for result in results:
-        trial_dir = cell / f"trial-{result['trial']:02d}"
+        trial_dir = Path(result["run_dir"])
         if "machine" not in result:
             result["machine"] = machine() | {"device": job.overrides["train.device"], "command": job.command}
             result["trials_mode"] = how
@@ -323,7 +324,6 @@ def run_cell(job: Job, log: Any = print) -> list[dict[str, Any]]:
         if not (trial_dir / POINTS).is_file():  # for the figures, without the checkpoint
             points = load_generator(trial_dir).generate(result["protocol"]["n_fake"], seed=0).numpy()
             np.save(trial_dir / POINTS, points)
-        result["run_dir"] = str(trial_dir)
         result["final_d_loss"] = final_d_loss(trial_dir)
     return results
 
@@ -958,11 +958,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.toy_steps > 0:
         # seed by seed, so that an interrupted call has finished every cell of the first seeds
         jobs += [toy_job(d, REMEDIES[n], s, args) for s in args.seeds for d in args.toy_data for n in args.remedies]
-    cells = [pacgan_cell_job(d, m, args) for d in args.pacgan_data for m in args.pacgan_packs]
+    cells = [pacgan_cell_job(d, m, args) for d in args.pacgan_data for m in args.pacgan_packs if args.pacgan_steps > 0]
     threads = torch.get_num_threads()
     try:
         results = run_jobs(jobs, args.jobs, log)
-        for job in cells if args.pacgan_steps > 0 else []:  # each cell one trials run, in this process
+        for job in cells:  # each cell one trials run, in this process
             torch.set_num_threads(job.threads)
             results[job.run_dir] = run_cell(job, log)
     finally:
@@ -975,7 +975,7 @@ def main(argv: list[str] | None = None) -> None:
     stacked: dict[str, list[dict[str, Any]]] = {}
     by_protocol: dict[str, dict[tuple[int, int], list[dict[str, Any]]]] = {}
     first_runs: dict[str, dict[tuple[int, int], str]] = {}  # the first trial's run of each cell, for the figures
-    for job in cells if args.pacgan_steps > 0 else []:
+    for job in cells:
         pack = int(job.overrides["model.pack"])
         for result in results[job.run_dir]:
             pacgan.setdefault(job.data, {}).setdefault(pack, []).append(result)
