@@ -9,6 +9,8 @@ the machine) in ``trials-probes.json`` in gankit's cache folder (:mod:`gankit.tr
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from gankit.config import Config
 from gankit.data import load_data
 from gankit.data.tensors import data_nbytes
@@ -35,20 +37,32 @@ def together_refusal(cfg: Config) -> str | None:
     return vectorised_refusal(cfg)
 
 
-def memory_refusal(cfg: Config, n: int) -> str | None:
-    """Why ``n`` trials of ``cfg`` cannot be held on the device at once (None if they fit): each trial played
-    together keeps its own networks, optimiser state, activations and copy of the data."""
+@dataclass(frozen=True)
+class MemoryRoom:
+    """What one trial played together needs on the device (bytes) and what is available there (None: unknown)."""
+
+    per_trial: int
+    free: int | None
+    device: str
+
+    def refusal(self, n: int) -> str | None:
+        """Why ``n`` trials cannot be held at once (None if they fit)."""
+        if self.free is None or n * self.per_trial <= self.free:
+            return None
+        return (
+            f"{n} trials together would need about {format_bytes(n * self.per_trial)} on {self.device}, "
+            f"{format_bytes(self.free)} is available: at most {self.free // self.per_trial} fit"
+        )
+
+
+def memory_room(cfg: Config) -> MemoryRoom:
+    """The room for trials of ``cfg`` on its device: each trial played together keeps its own networks, optimiser
+    state, activations and copy of the data."""
     data = load_data(cfg.data, log=lambda _: None)
     shape = tuple(data.x.shape[1:])
     device = resolve_device(cfg.train.device)
     per_trial = footprint(cfg.trial(0), shape, latent_space(cfg.model, data.num_classes)).total + data_nbytes(data)
-    free = device_memory(device)
-    if free is None or n * per_trial <= free:
-        return None
-    return (
-        f"{n} trials together would need about {format_bytes(n * per_trial)} on {device.type}, "
-        f"{format_bytes(free)} is available: at most {free // per_trial} fit"
-    )
+    return MemoryRoom(per_trial, device_memory(device), device.type)
 
 
 def choose_mode(cfg: Config, trials: list[int], log: RunLog) -> str:
@@ -56,7 +70,9 @@ def choose_mode(cfg: Config, trials: list[int], log: RunLog) -> str:
     wanted = cfg.train.trials_mode
     if wanted == "sequential" or len(trials) < 2:
         return "sequential"
-    reason = together_refusal(cfg) or memory_refusal(cfg, len(trials))
+    reason = together_refusal(cfg)
+    room = memory_room(cfg) if reason is None else None  # the data is loaded once, for both checks
+    reason = reason or room.refusal(len(trials))
     if reason is not None:
         if wanted == "vectorised":
             raise ConfigError(f"train.trials_mode=vectorised: {reason}; use train.trials_mode=sequential (or auto)")
@@ -64,7 +80,8 @@ def choose_mode(cfg: Config, trials: list[int], log: RunLog) -> str:
         return "sequential"
     if wanted == "vectorised":
         return "vectorised"
-    sequential_s, vectorised_s = _probe(cfg, trials, log)
+    in_turn = room.refusal(2 * len(trials)) is None  # the probe holds both modes' trials at once
+    sequential_s, vectorised_s = _probe(cfg, trials, log, in_turn)
     mode = "vectorised" if vectorised_s <= MARGIN * sequential_s else "sequential"
     log(
         f"trials_mode auto: a game step of {len(trials)} trials took {sequential_s * 1e3:.1f} ms one after another "
@@ -88,14 +105,14 @@ def probe_key(cfg: Config, n: int) -> str:
     return facts_key(facts)
 
 
-def _probe(cfg: Config, trials: list[int], log: RunLog) -> tuple[float, float]:
-    """(sequential, vectorised) seconds per game step of ``trials``: from the cache, or measured and cached."""
+def _probe(cfg: Config, trials: list[int], log: RunLog, in_turn: bool) -> tuple[float, float]:
+    """(sequential, vectorised) seconds per game step of ``trials``: from the cache, or measured (the two modes in
+    turn where ``in_turn``, else one after the other) and cached."""
     key = probe_key(cfg, len(trials))
     cached = PROBES.get(key)
     if cached is not None:
         log("trials_mode auto: the probe of this config on this machine was cached")
         return cached["sequential_s"], cached["vectorised_s"]
-    in_turn = memory_refusal(cfg, 2 * len(trials)) is None  # both modes' trials held at once
     sequential_s, vectorised_s = probe([cfg.trial(k) for k in trials], PROBE_STEPS, lambda _: None, in_turn)
     entry = {"sequential_s": sequential_s, "vectorised_s": vectorised_s, "recipe": cfg.recipe, "n": len(trials)}
     PROBES.put(key, entry, lambda line: log(f"trials_mode auto: {line}"))

@@ -57,17 +57,17 @@ def test_the_probe_times_the_modes_in_turn_where_memory_holds_both(monkeypatch, 
     monkeypatch.setenv("GANKIT_CACHE_DIR", str(tmp_path))
     asked = []
     monkeypatch.setattr(mode, "probe", lambda cfgs, steps, log, turn: asked.append(turn) or (1.0, 0.5))
-    monkeypatch.setattr(mode, "memory_refusal", lambda c, n: None if free_for is None or n <= free_for else "full")
+    monkeypatch.setattr(mode, "memory_room", lambda c: mode.MemoryRoom(per_trial=1, free=free_for, device="cpu"))
     assert mode.choose_mode(cfg(), [0, 1, 2], Log()) == "vectorised" and asked == [in_turn]
 
 
 def test_trials_that_cannot_be_held_at_once_are_refused_with_the_largest_number_that_fits(monkeypatch):
-    per_trial = mode.memory_refusal(cfg(), 1)
+    per_trial = mode.memory_room(cfg()).refusal(1)
     assert per_trial is None  # one tiny trial fits anywhere
     monkeypatch.setattr(mode, "device_memory", lambda device: 10**6)
-    reason = mode.memory_refusal(cfg(), 1000)
+    reason = mode.memory_room(cfg()).refusal(1000)
     assert reason.startswith("1000 trials together would need about") and "at most" in reason
     fits = int(reason.rsplit("at most ", 1)[1].split()[0])
-    assert mode.memory_refusal(cfg(), fits) is None and mode.memory_refusal(cfg(), fits + 1) is not None
+    assert mode.memory_room(cfg()).refusal(fits) is None and mode.memory_room(cfg()).refusal(fits + 1) is not None
     with pytest.raises(ConfigError, match="train.trials_mode=vectorised: 1000 trials together would need"):
         mode.choose_mode(cfg(**{"train.trials_mode": "vectorised"}), list(range(1000)), Log())
