@@ -46,7 +46,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -61,6 +60,7 @@ from PIL import Image, ImageDraw
 
 import gankit
 from gankit.data.toy import TOY_MODES, sample_toy
+from gankit.device import cpu_model
 from gankit.images import make_grid, save_png, scatter_image
 from gankit.metrics.evaluate import evaluate_real, write_result
 from gankit.metrics.modes import STACKED_MODES, STACKED_SAMPLES, expected_kl_of_uniform_sample
@@ -358,15 +358,11 @@ def stacked_job(remedy: Remedy, seed: int, args: argparse.Namespace) -> Job:
 
 
 def machine() -> dict[str, Any]:
-    """What a run was trained on, recorded in its ``eval.json``."""
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if "model name" in line]
-        cpu = names[0] if names else cpu
+    """What a run was trained on, recorded in its ``eval.json``: the CPU model and the instruction set PyTorch's
+    kernels use (as ``gankit.device.describe_machine`` names them), cores, threads, the GPU and torch's version."""
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-    threads = torch.get_num_threads()
-    return {"cpu": cpu, "cores": os.cpu_count(), "threads": threads, "gpu": gpu, "torch": torch.__version__}
+    cpu = {"cpu": cpu_model(), "isa": torch.backends.cpu.get_cpu_capability(), "cores": os.cpu_count()}
+    return cpu | {"threads": torch.get_num_threads(), "gpu": gpu, "torch": torch.__version__}
 
 
 def run_job(job: Job, log: Any = print) -> dict[str, Any]:
@@ -536,7 +532,8 @@ def describe_machines(results: list[dict[str, Any]]) -> list[str]:
     seen: dict[tuple[str, ...], int] = {}
     for r in results:
         m = r.get("machine", {})
-        key = (m.get("gpu") or m.get("cpu", "?"), str(m.get("device", "?")), m.get("torch", "?"), m.get("command", "?"))
+        cpu = m.get("cpu", "?") + (f" ({m['isa']})" if m.get("isa") else "")
+        key = (m.get("gpu") or cpu, str(m.get("device", "?")), m.get("torch", "?"), m.get("command", "?"))
         seen[key] = seen.get(key, 0) + 1
     return [
         f"- {count} run(s) on {hw} (device {device}, torch {version}), trained by `python benchmarks/mode_collapse.py "
