@@ -89,12 +89,13 @@ def trials_and_score(
     A folder holding the same trials run at fewer steps is resumed to ``train.steps`` (each trial from its newest
     checkpoint), so a budget can be raised call by call; a folder of another config, or one trained past
     ``train.steps`` (a lowered budget), is trained again. Each result gets ``trial``, its seed and ``diverged_at``
-    (None, or the step at which the trial diverged) and ``run_dir`` (its folder); a trial that diverged before its
+    (None, or the step at which the trial diverged), ``trials_mode`` (how it trained: ``vectorised`` or
+    ``sequential``, as ``RUN/trials.jsonl`` records it) and ``run_dir`` (its folder); a trial that diverged before its
     first checkpoint has nothing to score and is left out (logged), so a table's trial count says how many were
     scored.
     """
     from gankit.store.checkpoint import checkpoint_step, list_checkpoints
-    from gankit.store.layout import RunPaths
+    from gankit.store.layout import RunPaths, ended_trials
     from gankit.store.resume import resume_config
     from gankit.trials.outcome import diverged_trials
     from gankit.trials.runner import train_trials
@@ -116,7 +117,7 @@ def trials_and_score(
         t0 = time.perf_counter()
         train_trials(saved if resumable else cfg, run_dir, resume=resumable, echo=False)
         log(f"{run_dir}: {len(trials)} trials trained to step {cfg.train.steps} in {time.perf_counter() - t0:.0f} s")
-    diverged = diverged_trials(paths)
+    ended, diverged = ended_trials(paths), diverged_trials(paths)
     results = []
     for k in trials:
         if cached[k] is None and not list_checkpoints(RunPaths(paths.trial(k)).checkpoints):
@@ -124,14 +125,8 @@ def trials_and_score(
             continue
         result = cached[k] or score_run(paths.trial(k), cfg.trial(k), n, kid_subsets)
         trial = {"trial": k, "seed": cfg.train.trial_seeds[k], "diverged_at": diverged.get(k)}
-        results.append(result | trial | {"run_dir": str(paths.trial(k))})
+        results.append(result | trial | {"trials_mode": ended[k]["mode"], "run_dir": str(paths.trial(k))})
     return results
-
-
-def trials_how(cell: Path) -> str:
-    """How a trials run's trials trained, from the latest such line of its log: ``vectorised`` or ``sequential``."""
-    lines = [line for line in (cell / "log.txt").read_text().splitlines() if " trials of " in line]
-    return "vectorised" if lines and "together as one vectorised model" in lines[-1] else "sequential"
 
 
 def cell_seconds(runs: list[dict[str, Any]]) -> float:

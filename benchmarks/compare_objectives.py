@@ -53,7 +53,6 @@ from benchmarks.common import (
     log,
     toy_overrides,
     trials_and_score,
-    trials_how,
 )
 
 IMAGE_RECIPES = ("gan", "nsgan", "dcgan", "lsgan", "hinge", "wgan", "wgan-gp", "rsgan", "ragan", "ralsgan")
@@ -273,10 +272,8 @@ def vectorised_refusals(cells: list[tuple[str, dict[str, Any]]]) -> list[str]:
 
 
 def run_cell(name: str, overrides: dict[str, Any], run_dir: Path, n: int | None, kid_subsets: int = 100) -> list:
-    """Train and score one cell's trials (reusing scored trials); each result says how the trials trained."""
-    results = trials_and_score(name, overrides, run_dir, n, log, kid_subsets)
-    how = trials_how(run_dir)
-    return [r | {"trials_mode": how} for r in results]
+    """Train and score one cell's trials (reusing scored trials); each result says how its trial trained."""
+    return trials_and_score(name, overrides, run_dir, n, log, kid_subsets)
 
 
 def main(argv: list[str] | None = None) -> None:

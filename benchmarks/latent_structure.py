@@ -49,10 +49,11 @@ from gankit.store.layout import RunPaths, latest_checkpoint
 from gankit.store.resume import RESUMABLE_FIELDS
 from gankit.trained import load_recognition
 from gankit.training.trainer import train
+from gankit.trials.mode import HOW
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository root, for `benchmarks.…`
 from benchmarks import md
-from benchmarks.common import read_metrics, trials_and_score, trials_how
+from benchmarks.common import read_metrics, trials_and_score
 
 PAPER_INFOGAN_ERROR = 0.05  # Chen et al. 2016, sec. 7.1: "5% error rate" of c1 as a digit classifier
 PAPER_ACCURACY = 1 - PAPER_INFOGAN_ERROR
@@ -214,7 +215,7 @@ def main(argv: list[str] | None = None) -> None:
         grid(median_dir, by, figures / f"infogan-{by}.png", "--rows", "matched", "--scale", "2")
         for by in ("category", "c2", "c3")
     ]
-    protocol = f"{infogan_protocol(RunPaths(cell).trial(0))}; {how_trained(cell, args)}"
+    protocol = f"{infogan_protocol(RunPaths(cell).trial(0))}; {how_trained(results, args)}"
     page = render(
         args, cgan, cgan_s, cgan_fig, info, recognised, info[median_trial][0], info_figs, figures.name, protocol
     )
@@ -222,9 +223,9 @@ def main(argv: list[str] | None = None) -> None:
     log(f"wrote {doc}")
 
 
-def how_trained(cell: Path, args: argparse.Namespace) -> str:
+def how_trained(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
     """How the InfoGAN trials trained, for the protocol line."""
-    how = {"vectorised": "together as one vectorised model", "sequential": "one after another"}[trials_how(cell)]
+    how = " or ".join(HOW[m] for m in sorted({r["trials_mode"] for r in results}))
     return (
         f"trials: one gankit trials run (`train.seeds`), its trials trained {how} "
         f"(`train.trials_mode={args.infogan_trials_mode}`)"

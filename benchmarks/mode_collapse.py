@@ -67,6 +67,7 @@ from gankit.metrics.modes import STACKED_MODES, STACKED_SAMPLES, expected_kl_of_
 from gankit.metrics.protocol import Protocol
 from gankit.recipes import PACGAN_2D_PACKS, PACGAN_STACKED_PACKS, PACGAN_VEEGAN_PACKS, get_recipe
 from gankit.trained import load_generator
+from gankit.trials.mode import HOW
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository root, for `benchmarks.…`
 from benchmarks import md
@@ -79,7 +80,6 @@ from benchmarks.common import (
     run_and_score,
     toy_overrides,
     trials_and_score,
-    trials_how,
 )
 
 SECTION = "mode-collapse"
@@ -313,14 +313,14 @@ def run_cell(job: Job, log: Any = print) -> list[dict[str, Any]]:
     also records the machine, the command and how the trials trained, and its scored points are kept."""
     cell = Path(job.run_dir)
     results = trials_and_score(job.recipe, job.overrides, cell, job.n, log)
-    how = trials_how(cell)
     for result in results:
         trial_dir = Path(result["run_dir"])
         if "machine" not in result:
             result["machine"] = machine() | {"device": job.overrides["train.device"], "command": job.command}
-            result["trials_mode"] = how
             saved = json.loads((trial_dir / "eval.json").read_text())
-            write_result(saved | {"machine": result["machine"], "trials_mode": how}, trial_dir / "eval.json")
+            write_result(
+                saved | {"machine": result["machine"], "trials_mode": result["trials_mode"]}, trial_dir / "eval.json"
+            )
         if not (trial_dir / POINTS).is_file():  # for the figures, without the checkpoint
             points = load_generator(trial_dir).generate(result["protocol"]["n_fake"], seed=0).numpy()
             np.save(trial_dir / POINTS, points)
@@ -848,8 +848,7 @@ def pacgan_section(args: argparse.Namespace, results: dict[str, dict[int, list]]
     trial_ms = [ms / len(rs) for ms, rs in zip(cell_ms, cells, strict=True)]
     packs = [r["training"]["config"]["model"]["pack"] for r in runs]
     trials = md.span([len(rs) for rs in cells])
-    modes = sorted({r.get("trials_mode", "sequential") for r in runs})
-    how = {"vectorised": "together as one vectorised model", "sequential": "one after another"}
+    modes = sorted({r["trials_mode"] for r in runs})
     lines = [
         *section_head("PacGAN's 2-D protocol (Lin et al. 2018, Table 1)", "Table 1", 10, args, runs),
         f"**Setting** (the `{PACGAN_BASE}` recipe, `gankit recipes {PACGAN_BASE}`; checked against the authors' code, "
@@ -867,7 +866,7 @@ def pacgan_section(args: argparse.Namespace, results: dict[str, dict[int, list]]
         f"({', '.join(f'{s / 1000:g}' for s in steps)} epoch{'' if steps == [1000] else 's'}, "
         f"{100 * max(steps) / 400_000:.2g}% of theirs) instead "
         f"of their 400 epochs × 1,000 steps, {trials} trials per cell (theirs 10). Each cell is one trials run "
-        f"(`train.seeds`), its trials trained {' or '.join(how[m] for m in modes)} (`train.trials_mode="
+        f"(`train.seeds`), its trials trained {' or '.join(HOW[m] for m in modes)} (`train.trials_mode="
         f"{args.pacgan_trials_mode}`). A step of a cell's trials took {min(cell_ms):,.0f}–{max(cell_ms):,.0f} ms "
         f"({min(trial_ms):.0f}–{max(trial_ms):.0f} ms per trial, m = {min(packs)}–{max(packs)}) on the machine "
         "above, sharing it with other work (so these are upper bounds); at that rate one full 400,000-step cell "

@@ -14,7 +14,7 @@ seed, each complete on its own (every command reads one as it reads any run)::
 
     RUN/config.json                   the config of the whole set of trials
     RUN/log.txt                       which trial ran when, and how each ended
-    RUN/trials.jsonl                  one record per trial that ended: {"trial", "seed", "status", "step"}
+    RUN/trials.jsonl                  one record per trial that ended: {"trial", "seed", "status", "step", "mode"}
     RUN/trial-00/ …                   trial k: an ordinary run, trained with seed train.trial_seeds[k]
 
 Besides these a run holds ``.lock`` (``gankit.store.lock``), TensorBoard's ``events.out.tfevents.*`` and, for a
@@ -110,7 +110,8 @@ def read_config(run_dir: str | Path) -> Config:
 
 def ended_trials(paths: RunPaths) -> dict[int, dict]:
     """The record of each trial ``RUN/trials.jsonl`` says has ended (the last one, if a trial ended twice):
-    ``{"step", "trial", "seed", "status": "done" | "diverged"}``."""
+    ``{"step", "trial", "seed", "status": "done" | "diverged", "mode": "vectorised" | "sequential"}`` (``mode``
+    missing in the records of runs made before it was recorded)."""
     ended: dict[int, dict] = {}
     for record in read_jsonl(paths.trials).records:
         if isinstance(record.get("trial"), int) and record.get("status") in ("done", "diverged"):

@@ -114,7 +114,7 @@ def _play(members: list[_Member], paths: RunPaths, log: RunLog, echo: bool) -> l
 
 
 def _ended(m: _Member, status: str, step: int, message: str, paths: RunPaths, log: RunLog) -> Outcome:
-    outcome = Outcome(m.trial, m.training.cfg.train.seed, status, step, message)
+    outcome = Outcome(m.trial, m.training.cfg.train.seed, status, step, message, mode="vectorised")
     if status == "diverged":
         m.log(message)
         log(f"trial {m.trial} (seed {outcome.seed}) diverged at step {step}; the other trials train on")

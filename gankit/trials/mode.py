@@ -25,6 +25,7 @@ from gankit.trials.vectorised import probe, vectorised_refusal
 
 MARGIN = 0.9  # vectorised is chosen when its step takes at most this fraction of the sequential steps' time
 PROBE_STEPS = 3  # timed game steps of each mode (after one warm-up step)
+HOW = {"vectorised": "together as one vectorised model", "sequential": "one after another"}  # each mode, in words
 SPEED_FIELDS = ("batch_size", "n_critic", "g_steps", "g_noise", "scheme", "ema", "precision", "compile", "device")
 
 

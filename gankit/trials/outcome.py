@@ -10,18 +10,20 @@ from gankit.store.layout import RunPaths, ended_trials
 
 @dataclass(frozen=True)
 class Outcome:
-    """How one trial ended: ``done`` (reached its budget) or ``diverged`` (at ``step``)."""
+    """How one trial ended: ``done`` (reached its budget) or ``diverged`` (at ``step``), and how it trained:
+    ``mode`` is ``vectorised`` (together with other trials as one model) or ``sequential`` (on its own); empty for
+    a trial skipped as diverged in an earlier call."""
 
     trial: int
     seed: int
     status: str
     step: int
     message: str = ""
+    mode: str = ""
 
     def record(self) -> dict[str, object]:
-        return {"step": self.step, "trial": self.trial, "seed": self.seed, "status": self.status} | (
-            {"message": self.message} if self.message else {}
-        )
+        record = {"step": self.step, "trial": self.trial, "seed": self.seed, "status": self.status}
+        return record | {k: v for k, v in (("mode", self.mode), ("message", self.message)) if v}
 
 
 def diverged_trials(paths: RunPaths) -> dict[int, int]:

@@ -28,7 +28,7 @@ from gankit.training.distributed import World, joined
 from gankit.training.rundir import RunDir
 from gankit.training.trainer import train
 from gankit.trials.lockstep import train_together
-from gankit.trials.mode import choose_mode
+from gankit.trials.mode import HOW, choose_mode
 from gankit.trials.outcome import Outcome, diverged_trials, record_outcome
 
 
@@ -73,10 +73,9 @@ def _train_trials(
             )
         mine, own = todo[world.rank :: world.world_size], _on_this_rank(cfg, world)
         mode = choose_mode(own, mine, log)
-        how = "together as one vectorised model" if mode == "vectorised" else "one after another"
         ranks = f" on {world.world_size} processes (rank r trains trials r, r + {world.world_size}, …)"
         shared(
-            f"{len(seeds)} trials of {cfg.recipe}, seeds {_seed_list(seeds)}, {how}, in {paths.root}"
+            f"{len(seeds)} trials of {cfg.recipe}, seeds {_seed_list(seeds)}, {HOW[mode]}, in {paths.root}"
             + (ranks if world.distributed else "")
         )
         played = train_together(own, paths, mine, resume, log, echo) if mode == "vectorised" else None
@@ -116,10 +115,10 @@ def _train_trial(
         alone = {"solo": True} if solo else {}  # under torchrun: this rank trains the trial by itself
         training = train_one(cfg.trial(k), folder, resume=again, echo=echo, **alone)
     except TrainingDiverged as e:
-        outcome = Outcome(k, seed, "diverged", e.step if e.step is not None else 0, str(e))
+        outcome = Outcome(k, seed, "diverged", e.step if e.step is not None else 0, str(e), mode="sequential")
         log(f"trial {k} (seed {seed}) diverged at step {outcome.step}; the other trials train on")
     else:
-        outcome = Outcome(k, seed, "done", training.step)
+        outcome = Outcome(k, seed, "done", training.step, mode="sequential")
     record_outcome(paths, outcome)
     return outcome
 

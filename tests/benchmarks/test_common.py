@@ -33,6 +33,7 @@ def test_a_trial_that_diverged_before_its_first_checkpoint_is_left_out_and_the_o
     monkeypatch.setattr(runner, "train_trials", lambda *a, **k: real(*a, **k, train_one=diverging))
     lines = []
     results = trials_and_score("nsgan", TINY, tmp_path / "cell", 200, lines.append, kid_subsets=2)
-    assert [(r["trial"], r["seed"], r["diverged_at"]) for r in results] == [(0, 0, None), (2, 2, None)]
+    got = [(r["trial"], r["seed"], r["diverged_at"], r["trials_mode"]) for r in results]
+    assert got == [(0, 0, None, "sequential"), (2, 2, None, "sequential")]  # how each trained: from trials.jsonl
     assert all(r["metrics"]["modes"]["modes_covered"] >= 0 for r in results)
     assert any("trial-01: diverged at step 1 before its first checkpoint" in line for line in lines)

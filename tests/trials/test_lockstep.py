@@ -84,7 +84,8 @@ def test_a_diverged_trial_stops_alone_when_played_together(tmp_path, monkeypatch
     assert [(o.status, o.step) for o in outcomes] == [("done", 4), ("diverged", 2), ("done", 4)]
     assert "trial 1 (seed 1) diverged at step 2; the other trials train on" in (run / "log.txt").read_text()
     ended = [json.loads(line) for line in (run / "trials.jsonl").read_text().splitlines()]
-    assert {(r["trial"], r["status"]) for r in ended} == {(0, "done"), (1, "diverged"), (2, "done")}
+    recorded = {(r["trial"], r["status"], r["mode"]) for r in ended}
+    assert recorded == {(0, "done", "vectorised"), (1, "diverged", "vectorised"), (2, "done", "vectorised")}
     monkeypatch.setattr(MetricsWriter, "add", add)
     single = tmp_path / "seed2"  # the others stepped on exactly as before the drop
     train(tiny("pacgan-2d", **{"train.seed": 2, "train.checkpoint_every": 2, "train.steps": 4}), single, echo=False)

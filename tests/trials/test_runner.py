@@ -63,7 +63,8 @@ def test_the_folder_holds_the_trials_config_log_and_record(trials_run):
     assert (saved["train"]["trials"], trial["train"]["trials"], trial["train"]["seed"]) == (3, 1, 2)
     assert trial | {"train": None} == saved | {"train": None}  # only the seed and the trial count differ
     ended = [json.loads(line) for line in (run / "trials.jsonl").read_text().splitlines()]
-    assert [(r["trial"], r["seed"], r["status"], r["step"]) for r in ended] == [(k, k, "done", 4) for k in range(3)]
+    recorded = [(r["trial"], r["seed"], r["status"], r["step"], r["mode"]) for r in ended]
+    assert recorded == [(k, k, "done", 4, "sequential") for k in range(3)]
     log = (run / "log.txt").read_text()
     assert "3 trials of nsgan, seeds 0–2, one after another" in log and "trials: 3 done, 0 diverged" in log
 
