@@ -12,9 +12,15 @@ these timings (vectorised where it takes at most ``gankit.trials.mode.MARGIN`` o
 A recipe that cannot be vectorised is listed with the reason. The machine (CPU model, the instruction set
 PyTorch's kernels use, threads) is printed with the table: speed-ups differ between CPUs.
 
+``--compiled-cases`` adds rows "RECIPE (compiled)" for both modes compiled: one after another with
+``train.compile=on`` (G and D compiled), vectorised with the vmapped losses compiled
+(``VectorisedTrials(compiled=True)``). Runs refuse compiled vectorised trials (it was slower here), so ``auto``
+there is one after another.
+
     python benchmarks/trials_speed.py                                    # the issue's cases, embedded MNIST sample
     python benchmarks/trials_speed.py --data-dir ../shared/data/mnist --doc docs/benchmarks.md
     python benchmarks/trials_speed.py --cases pacgan-2d=1,10 lsgan=2 --steps 3 --rounds 1
+    python benchmarks/trials_speed.py --cases pacgan-2d=10 --compiled-cases pacgan-2d=10
 """
 
 from __future__ import annotations
@@ -45,10 +51,11 @@ def trial_configs(recipe: str, n: int, data_dir: str | None) -> list:
     return [cfg.trial(k) for k in range(n)]
 
 
-def seconds_per_step(cfgs: list, steps: int, rounds: int) -> tuple[float, float]:
-    """Median seconds per game step of all the trials: (one after another, vectorised)."""
+def seconds_per_step(cfgs: list, steps: int, rounds: int, compiled: bool = False) -> tuple[float, float]:
+    """Median seconds per game step of all the trials: (one after another, vectorised), both ``compiled`` or eager."""
     quiet = lambda _: None  # noqa: E731
-    in_turn, together = sequential_steps(cfgs, quiet), build_vectorised(cfgs, quiet)
+    one_by_one = [cfg.override({"train.compile": "on"}) for cfg in cfgs] if compiled else cfgs
+    in_turn, together = sequential_steps(one_by_one, quiet), build_vectorised(cfgs, quiet, compiled)
     device = together.device
     for step in (in_turn, together.step):  # warm-up
         step()
@@ -59,21 +66,24 @@ def seconds_per_step(cfgs: list, steps: int, rounds: int) -> tuple[float, float]
     return statistics.median(a), statistics.median(b)
 
 
-def measure(cases: dict[str, Sequence[int]], steps: int, rounds: int, data_dir: str | None) -> list[list[str]]:
+def measure(
+    cases: dict[str, Sequence[int]], steps: int, rounds: int, data_dir: str | None, compiled: bool = False
+) -> list[list[str]]:
     rows = []
     for recipe, ns in cases.items():
+        label = f"{recipe} (compiled)" if compiled else recipe
         reason = together_refusal(get_recipe(recipe))
         if reason is not None:
-            rows.append([recipe, "", "", "", "", f"not vectorised: {reason}"])
+            rows.append([label, "", "", "", "", f"not vectorised: {reason}"])
             continue
         for n in ns:
-            sequential, vectorised = seconds_per_step(trial_configs(recipe, n, data_dir), steps, rounds)
+            sequential, vectorised = seconds_per_step(trial_configs(recipe, n, data_dir), steps, rounds, compiled)
             ratio = sequential / vectorised
-            auto = ratio if vectorised <= MARGIN * sequential else 1.0
+            auto = ratio if vectorised <= MARGIN * sequential and not compiled else 1.0
             chosen = "vectorised" if auto != 1.0 else "one after another"
             rows.append(
                 [
-                    recipe,
+                    label,
                     str(n),
                     f"{n / sequential:.1f}",
                     f"{n / vectorised:.1f}",
@@ -100,6 +110,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         nargs="+",
         help="RECIPE=N,N,… (default: " + " ".join(f"{r}={','.join(map(str, n))}" for r, n in CASES.items()) + ")",
     )
+    p.add_argument("--compiled-cases", nargs="+", default=[], help="RECIPE=N,N,… also timed with both modes compiled")
     p.add_argument("--steps", type=int, default=5, help="game steps per timed round (default 5)")
     p.add_argument("--rounds", type=int, default=3, help="timed rounds of each mode (default 3)")
     p.add_argument("--data-dir", help="MNIST folder (default: the embedded sample)")
@@ -109,6 +120,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     machine = describe_machine(resolve_device("auto"))
     log(f"machine: {machine}")
     rows = measure(cases, args.steps, args.rounds, args.data_dir)
+    rows += measure(parse_cases(args.compiled_cases), args.steps, args.rounds, args.data_dir, compiled=True)
     header = [
         "recipe",
         "N",
@@ -123,6 +135,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"Machine: {machine}. Trials/s = N ÷ seconds per game step of all N (median of {args.rounds} rounds of "
         f"{args.steps} steps, the two modes alternating). Made by `python benchmarks/trials_speed.py"
         + (f" --cases {' '.join(args.cases)}" if args.cases else "")
+        + (f" --compiled-cases {' '.join(args.compiled_cases)}" if args.compiled_cases else "")
         + f" --steps {args.steps} --rounds {args.rounds}"
         + (" --data-dir DIR" if args.data_dir else "")
         + "`.",

@@ -290,7 +290,9 @@ def generator_loss(
     real_logits = on_real.logits if losses.objective.g_reads_real else None
     adversarial = losses.objective.g_loss(real_logits, on_fake.logits)
     stats = {"g_loss": adversarial.detach()}
-    loss = w.g_adversarial * adversarial
+    # not 1.0 * adversarial: under vmap, inductor (torch 2.13) returned that product without its gradient when
+    # its operand is also returned detached (the g_loss statistic)
+    loss = adversarial if w.g_adversarial == 1 else w.g_adversarial * adversarial
     if w.feature_matching > 0:
         fm = feature_matching(on_real.features, on_fake.features)
         loss = loss + w.feature_matching * fm

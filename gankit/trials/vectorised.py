@@ -25,7 +25,8 @@ one game step each, equal within float rounding to calling ``train_step()`` on e
   step copies it transposing.
 
 What is covered is said by :func:`vectorised_refusal`, which names the reason for anything else (the trials then
-run one after another). fp32 eager only.
+run one after another). fp32 eager only: ``compiled=True`` (torch.compile of the vmapped losses, for
+``benchmarks/trials_speed.py --compiled-cases``) was exact but slower on a 2-core AVX2 CPU (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -80,7 +81,10 @@ def vectorised_refusal(cfg: Config, engine: Engine | None = None) -> str | None:
     if engine.precision.name != "fp32":
         return f"precision {engine.precision.name}: vectorised trials are fp32 only"
     if engine.compile_mode is not None:
-        return "torch.compile: vectorised trials run eager"
+        return (
+            "torch.compile: vectorised trials run eager (compiled, their step was slower on a CPU: "
+            "docs/benchmarks.md); train.compile=off plays them together"
+        )
     if engine.channels_last:
         return "channels_last networks: vmap cannot take them through the penalty (build with vmapped=True)"
     return None
@@ -186,9 +190,11 @@ class _Game(nn.Module):
         self.generator, self.discriminator = _template(gan.generator), _template(gan.discriminator)
         self.encoder = _template(gan.encoder) if gan.encoder is not None else None
         self.losses = losses
+        # built once (functional_call swaps the templates' weights in place): torch.compile cannot trace GAN()
+        self.gan = GAN(self.generator, self.discriminator, None, None, self.encoder)  # type: ignore[arg-type]
 
     def forward(self, role: str, inputs: dict[str, Tensor]) -> tuple:
-        gan = GAN(self.generator, self.discriminator, None, None, self.encoder)  # type: ignore[arg-type]
+        gan = self.gan
         real = Batch(inputs["x"], inputs.get("y")) if "x" in inputs else None
         latent = Latent(inputs["z"], inputs.get("zy")) if "z" in inputs else None
         if role == "discriminator":
@@ -288,10 +294,11 @@ class VectorisedTrials:
     built (and loaded), as :func:`build_vectorised` does. While trials are stepped here their Trainings' own
     weights and optimiser states are stale: :meth:`write_back` brings them up to date (``step``,
     ``images_seen`` and the samplers advance as they go). ``trials`` holds the original index of each trial
-    still stepping (see :meth:`drop`).
+    still stepping (see :meth:`drop`). ``compiled``: the losses through torch.compile (:meth:`_vmapped`), for
+    benchmarks only (slower on the CPU measured, so runs refuse it: :func:`vectorised_refusal`).
     """
 
-    def __init__(self, trainings: list[Training], rng_states: list[RngState]) -> None:
+    def __init__(self, trainings: list[Training], rng_states: list[RngState], compiled: bool = False) -> None:
         if len(trainings) != len(rng_states) or not trainings:
             raise ValueError("give one RNG state per Training, and at least one Training")
         _check_trainings(trainings)
@@ -300,6 +307,8 @@ class VectorisedTrials:
         first = trainings[0]
         self.cfg, self.losses, self.device = first.cfg, first.losses, first.device
         self.game = _Game(first.gan, first.losses)
+        self.compiled = compiled
+        self._losses: dict[tuple[str, str], Callable] = {}
         self._stack()
 
     # -- the stacked state ------------------------------------------------------------------------------
@@ -415,10 +424,22 @@ class VectorisedTrials:
 
     # -- one player's gradients and updates ---------------------------------------------------------------
     def _vmapped(self, role: str, trained: str, inputs: dict[str, Tensor]) -> tuple | Tensor:
-        def one_trial(state: dict[str, Tensor], trial_inputs: dict[str, Tensor]) -> tuple | Tensor:
-            return functional_call(self.game, state, (role, trial_inputs), strict=True)
+        """``role``'s loss terms for every trial, ``trained``'s weights differentiable; with ``compiled``, through
+        torch.compile (inductor, one graph per role: a graph break is an error, not a silent eager fallback),
+        except the penalty's critic, which is differentiated twice (double backward does not run through
+        compiled graphs)."""
+        key = (role, trained)
+        if key not in self._losses:
 
-        return vmap(one_trial)(self._state(trained), inputs)
+            def all_trials(state: dict[str, Tensor], stacked: dict[str, Tensor]) -> tuple | Tensor:
+                def one_trial(state: dict[str, Tensor], trial_inputs: dict[str, Tensor]) -> tuple | Tensor:
+                    return functional_call(self.game, state, (role, trial_inputs), strict=True)
+
+                return vmap(one_trial)(state, stacked)
+
+            compile = self.compiled and role != "critic"
+            self._losses[key] = torch.compile(all_trials, fullgraph=True) if compile else all_trials
+        return self._losses[key](self._state(trained), inputs)
 
     def _penalty(self, real: Batch, fake: Tensor) -> Tensor:
         """WGAN-GP's E[(‖∇D(x̂)‖₂ − 1)²] per trial (N,): ``gradient_penalty`` with a trial axis."""
@@ -661,14 +682,16 @@ def _check_trainings(trainings: list[Training]) -> None:
         raise ValueError(f"these trials cannot be vectorised: {reason}")
 
 
-def build_vectorised(cfgs: list[Config], log: Callable[[str], None] = print) -> VectorisedTrials:
+def build_vectorised(
+    cfgs: list[Config], log: Callable[[str], None] = print, compiled: bool = False
+) -> VectorisedTrials:
     """Build each config's Training (each seeds the global RNG, in a layout vmap takes) and capture its RNG state
-    right after."""
+    right after; ``compiled``: see :class:`VectorisedTrials`."""
     trainings, states = [], []
     for cfg in cfgs:
         trainings.append(build_training(cfg, log, vmapped=True))
         states.append(RngState.capture(trainings[-1].device))
-    return VectorisedTrials(trainings, states)
+    return VectorisedTrials(trainings, states, compiled)
 
 
 def sequential_steps(cfgs: list[Config], log: Callable[[str], None]) -> Callable[[], None]:

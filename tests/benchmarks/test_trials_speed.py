@@ -23,3 +23,21 @@ def test_a_short_run_writes_its_table_with_the_machine_and_the_refusals(tmp_path
 
 def test_cases_are_read_as_recipe_and_trial_counts():
     assert trials_speed.parse_cases(["lsgan=1,2", "pacgan-2d"]) == {"lsgan": (1, 2), "pacgan-2d": (1, 10, 50)}
+
+
+def test_compiled_rows_are_labelled_and_auto_stays_one_after_another(monkeypatch):
+    """``--compiled-cases``: rows "RECIPE (compiled)" timed with both modes compiled; runs refuse compiled vectorised
+    trials, so ``auto`` there is one after another however fast the vectorised step was."""
+    asked = []
+
+    def timings(cfgs, steps, rounds, compiled=False):
+        asked.append(compiled)
+        return 1.0, 0.5  # vectorised twice as fast
+
+    monkeypatch.setattr(trials_speed, "seconds_per_step", timings)
+    eager = trials_speed.measure({"pacgan-2d": (2,)}, 1, 1, None)
+    compiled = trials_speed.measure({"pacgan-2d": (2,)}, 1, 1, None, compiled=True)
+    assert asked == [False, True]
+    assert eager[0][0] == "pacgan-2d" and eager[0][5] == "2.00× (vectorised)"
+    assert compiled[0][0] == "pacgan-2d (compiled)" and compiled[0][4] == "2.00×"
+    assert compiled[0][5] == "1.00× (one after another)"

@@ -387,12 +387,35 @@ def test_the_comparison_catches_a_wrong_gradient(monkeypatch):
     assert draws and one_z["losses"] > 1e-3 and one_z["generator gradients"] > 0.1 and not within(one_z)
 
 
+@pytest.mark.slow  # inductor compiles G's and D's losses: ~20 s on two cores
+def test_compiled_vectorised_trials_equal_the_eager_ones():
+    """``compiled=True`` (torch.compile of the vmapped losses, as ``trials_speed.py --compiled-cases`` times it):
+    each role's loss is one inductor graph (``fullgraph``: no silent eager fallback), and two steps of three trials
+    give the eager vectorised step's losses and gradients within :data:`LOSSES` and :data:`GRADIENTS` (inductor's
+    fused kernels round differently; measured on pacgan-2d's full nets: gradients 2e-4 per tensor at worst). On the
+    old code the vmapped step broke the graph (``GAN()`` in the game) and G's compiled loss lost its gradient."""
+    torch._dynamo.reset()
+    cfgs = seeded(trial_config("pacgan-2d"))
+    eager, compiled = build_vectorised(cfgs, quiet), build_vectorised(cfgs, quiet, compiled=True)
+    for _ in range(2):
+        for mine, theirs in zip(compiled.step(), eager.step(), strict=True):
+            for name, value in floats(theirs).items():
+                assert abs(mine[name].item() - value) <= LOSSES * (1 + abs(value)), name
+    worst = 0.0
+    for k in range(len(cfgs)):
+        for player, g in stacked_gradients(eager, k).items():
+            worst = max(worst, ((stacked_gradients(compiled, k)[player] - g).norm() / g.norm()).item())
+    assert worst <= GRADIENTS
+    assert torch._dynamo.utils.counters["stats"]["unique_graphs"] >= 2  # both roles really compiled
+
+
 def test_refusals_name_the_reason():
     assert "spectral norm" in vectorised_refusal(trial_config("hinge"))
     for scheme in ("alternating", "simultaneous", "extragradient", "optimistic", "lookahead"):
         assert vectorised_refusal(trial_config("dcgan", **{"train.scheme": scheme})) is None
     assert "precision bf16" in vectorised_refusal(trial_config("dcgan", **{"train.precision": "bf16"}))
-    assert "torch.compile" in vectorised_refusal(trial_config("dcgan", **{"train.compile": "on"}))
+    compiled = vectorised_refusal(trial_config("dcgan", **{"train.compile": "on"}))
+    assert "torch.compile" in compiled and "train.compile=off plays them together" in compiled
     assert "dropout" in network_refusal(nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5)))
     a, b = trial_config("pacgan-2d"), trial_config("pacgan-2d", **{"d_optim.lr": 1e-3})
     with pytest.raises(ValueError, match="share one config"):
