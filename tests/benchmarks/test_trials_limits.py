@@ -31,6 +31,8 @@ def test_the_rows_carry_a_median_and_range_per_variant(monkeypatch):
     maxout = trials_limits.maxout_rows(2, 2, 1, (3, 4, 5))
     assert [r[0] for r in maxout] == ["max (current)", "amax (one-trial layer)", "pieces outermost", "chain of maximum"]
     assert trials_limits.cell([3.0, 1.0, 2.0], ".1f") == "2.0 (1.0–3.0)"
+    peak = trials_limits.avx2_peak()  # GFLOP/s and how it was reckoned from the clock /proc/cpuinfo reports
+    assert peak.split()[0].isdigit() and "GHz)" in peak
 
 
 def test_the_profile_groups_products_maxout_bias_and_batch_norm():
