@@ -52,15 +52,18 @@ def _precision_probe_stand_in():
     """``train.precision=auto`` reads a stand-in for the probe (seconds a run on this CPU): bf16 twice as fast
     where the CPU has bf16 units, twice as slow elsewhere. The real probe: tests/training/test_precision_probe.py.
     Session-wide, so that the runs session and module fixtures train get it too (the real probe took 4 of an
-    infogan fixture's 5 s on an AVX2 EPYC, and picked bf16 or fp32 by the machine)."""
-    from gankit.training import precision_probe
+    infogan fixture's 5 s on an AVX2 EPYC, and picked bf16 or fp32 by the machine). It stands in for the cached
+    probe as a whole: the processes tests start (torchrun ranks, `gankit train`) share this session's cache folder
+    and cache the real probe's timings there, which a run of this process read in place of the stand-in's when
+    the same nets had run in such a process first."""
+    from gankit.training import state
     from gankit.training.precision import Timings, native_bf16
 
-    def stand_in(cfg, shape, space, device) -> Timings:
+    def stand_in(cfg, shape, space, device, log) -> Timings:
         return Timings(0.02, 0.01 if native_bf16(device)[0] else 0.04)
 
     patch = pytest.MonkeyPatch()
-    patch.setattr(precision_probe, "measure_precisions", stand_in)
+    patch.setattr(state, "measured_timings", stand_in)
     yield
     patch.undo()
 

@@ -31,7 +31,7 @@ def test_alternating_circles_without_diverging_or_converging():
 @pytest.mark.slow
 @pytest.mark.parametrize("eta", [0.05, 0.1, 0.3])
 def test_optimistic_converges_for_small_steps(eta):
-    path = run_bilinear("optimistic", eta, steps=3000)
+    path = run_bilinear("optimistic", eta, steps=1500)  # η = 0.05 ends at 0.024 (its spectral radius: 0.9975)
     assert np.linalg.norm(path[-1]) < 0.05
     assert spectral_radius("optimistic", eta) < 1
 

@@ -5,7 +5,8 @@ line (``{rank}`` is replaced by this rank), ``check-consistency`` (ranks with di
 ``check-streams`` (ranks with different random states). Several
 commands share one process group (made here). Each rank writes ``DIR/rank{R}-attempt{A}.json``: every
 command's exit code and what it printed to stderr, and (``--watch``) the writes it made under a folder.
-``--kill-at-step S --kill-rank R``: in torchrun's first attempt, rank R SIGKILLs itself as it starts step S + 1.
+``--kill-at-step S0[,S1 …] --kill-rank R``: in torchrun's attempt k, rank R SIGKILLs itself as it starts step Sk + 1
+(in later attempts it lives).
 ``--slow-save SECONDS``: in the first attempt, rank 0 writes its first checkpoint that much more slowly (it waits
 after writing the tensors), so that torchrun's SIGTERM reaches it inside the write.
 """
@@ -127,7 +128,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--results", type=Path, required=True)
     parser.add_argument("--watch", type=Path)
-    parser.add_argument("--kill-at-step", type=int)
+    parser.add_argument("--kill-at-step", type=lambda s: [int(w) for w in s.split(",")], default=[])
     parser.add_argument("--kill-rank", type=int, default=1)
     parser.add_argument("--slow-save", type=float)
     parser.add_argument("command", nargs=argparse.REMAINDER)
@@ -135,8 +136,8 @@ def main() -> None:
     commands: list[list[str]] = [[]]
     for word in args.command:
         commands.append([]) if word == "::" else commands[-1].append(word.replace("{rank}", str(RANK)))
-    if args.kill_at_step is not None and args.kill_rank == RANK and ATTEMPT == 0:
-        kill_at(args.kill_at_step)
+    if args.kill_rank == RANK and len(args.kill_at_step) > ATTEMPT:
+        kill_at(args.kill_at_step[ATTEMPT])
     if args.slow_save is not None and RANK == 0 and ATTEMPT == 0:
         slow_save(args.slow_save)
     writes: list[str] = []

@@ -89,7 +89,8 @@ TRAINS_UNDER_TWO = {  # recipes with batch-norm (per-rank statistics), Q heads, 
 }
 BUDGET = {"time-budget": ("nsgan", MLP | {"train.time_budget": 1.0, "train.steps": 1})}
 WATCH = {"watch": ("lsgan", {"train.steps": 4, "train.watch_every": 1, "train.watch_stop": 1})}
-TRIALS = {"trials": ("nsgan", {"train.trials": 3, "train.trials_mode": "sequential"})}
+# fp32, not auto: compared with runs of this process, which read tests/conftest.py's stand-in for the precision probe
+TRIALS = {"trials": ("nsgan", {"train.trials": 3, "train.trials_mode": "sequential", "train.precision": "fp32"})}
 
 
 def bad_starts(tmp: Path) -> list[list[str]]:
@@ -234,44 +235,53 @@ def test_resume_under_torchrun_equals_an_uninterrupted_run(cli_run):
     assert_same_checkpoint(final_state(tmp / "runs" / "split"), final_state(tmp / "runs" / "straight"))
 
 
+@pytest.fixture(scope="module")
+def killed_twice(tmp_path_factory) -> tuple[Path, list[dict]]:
+    """One 2-rank run of `gankit train` (cgan, as ``cli_run``'s) under --max-restarts 2 whose rank 1 is SIGKILLed
+    twice: in attempt 0 as it starts step 5 while rank 0 still writes step 4's checkpoint (slowed by 3 s; no
+    consistency check after step 4, a collective, so rank 1 gets there during the save), in attempt 1 (resumed
+    from step 4) as it starts step 7. One job for both kill points: each job starts torchrun and two ranks per
+    attempt (seconds of imports each)."""
+    tmp = tmp_path_factory.mktemp("killed")
+    cfg = config_file(tmp, "cgan", "cgan", **CLI_RUN | {"train.ddp_check_every": 0})
+    run = tmp / "runs" / "killed"
+    return run, torchrun(tmp, [gankit_train(cfg, run)], "--kill-at-step", "4,6", "--slow-save", "3.0", restarts=2)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("kill_at,slow_save", [(6, None), (4, 3.0)], ids=["in-a-step", "in-a-checkpoint"])
-def test_a_killed_worker_is_restarted_and_the_run_resumes_by_itself(cli_run, tmp_path, kill_at, slow_save):
-    """(e) rank 1 is SIGKILLed as it starts step 7 under --max-restarts 1: rank 0 says it lost its peer (or that
-    torchrun stopped it), torchrun restarts both ranks, which resume from the step-4 checkpoint without --resume
-    and finish at step 8 with the uninterrupted run's weights. The restarted ranks must not read the dead
-    attempt's addresses from torchrun's shared store (pytorch #135712): under load this failed 3 times in 4
-    before ``attempt_store``. In a checkpoint: rank 1 dies as it starts step 5 while rank 0 still writes step 4's
-    checkpoint; torchrun's SIGTERM reaches rank 0 inside the write, which it finishes, then stops with one line
-    naming it (before ``gankit.signals``: rank 0 died at once, silent, leaving ``.tmp-step-00000004-PID``)."""
-    tmp, _ = cli_run
-    # in a checkpoint: no consistency check after step 4 (a collective), so rank 1 starts step 5 during the save
-    cfg = config_file(tmp_path, "cgan", "cgan", **CLI_RUN | ({"train.ddp_check_every": 0} if slow_save else {}))
-    run = tmp_path / "runs" / "killed"
-    options = ["--kill-at-step", str(kill_at)] + (["--slow-save", str(slow_save)] if slow_save else [])
-    ranks = torchrun(tmp_path, [gankit_train(cfg, run)], *options, restarts=1)
-    first, second = [r for r in ranks if r["attempt"] == 0], [r for r in ranks if r["attempt"] == 1]
-    assert sorted(r["rank"] for r in second) == [0, 1] and all(r["rank"] == 0 for r in first), ranks
+@pytest.mark.parametrize("attempt,kill_at", [(1, 6), (0, 4)], ids=["in-a-step", "in-a-checkpoint"])
+def test_a_killed_worker_is_restarted_and_the_run_resumes_by_itself(cli_run, killed_twice, attempt, kill_at):
+    """(e) rank 1 is SIGKILLed as it starts a step (``killed_twice``): rank 0 says it lost its peer (or that
+    torchrun stopped it), torchrun restarts both ranks, which resume from the step-4 checkpoint without --resume,
+    and the run finishes at step 8 with the uninterrupted run's weights. The restarted ranks must not read the
+    dead attempt's addresses from torchrun's shared store (pytorch #135712): under load this failed 3 times in 4
+    before ``attempt_store``. In a checkpoint: torchrun's SIGTERM reaches rank 0 inside the write, which it
+    finishes, then stops with one line naming it (before ``gankit.signals``: rank 0 died at once, silent, leaving
+    ``.tmp-step-00000004-PID``)."""
+    run, ranks = killed_twice
+    killed, last = ([r for r in ranks if r["attempt"] == a] for a in (attempt, 2))
+    assert all(r["rank"] == 0 for r in killed) and sorted(r["rank"] for r in last) == [0, 1], ranks
+    assert max(r["attempt"] for r in ranks) == 2  # each kill cost one restart
     lost = f"gankit: error: rank 0 of 2 lost contact with the other processes at step {kill_at} ("
     stopped = (
         "gankit: stopped by SIGTERM from torchrun (it stops every worker when one of them dies, or when it is "
         f"stopped): rank 0 of 2 at step {kill_at}; the run keeps its last checkpoint, {run / 'checkpoints'}"
         "/step-00000004; `gankit train --resume"
     )
-    if slow_save:
-        assert [c["stderr"][: len(stopped)] for r in first for c in r["commands"]] == [stopped]
-        assert [c["code"] for r in first for c in r["commands"]] == [143]
-    for c in (c for r in first for c in r["commands"]):  # rank 0: one line, whichever came first
+    commands = [c for r in killed for c in r["commands"]]
+    if attempt == 0:  # in a checkpoint
+        assert [(c["code"], c["stderr"][: len(stopped)]) for c in commands] == [(143, stopped)]
+    for c in commands:  # rank 0: one line, whichever came first
         assert (c["code"], c["stderr"][: len(lost)]) == (2, lost) or (c["code"], c["stderr"][: len(stopped)]) == (
             143,
             stopped,
         )
         assert c["stderr"].count("\n") == 1
-    succeeded(second)
+    succeeded(last)
     log = (run / "log.txt").read_text()
-    assert "from step-00000004 (step 4)" in log and log.count("done: step 8") == 1
-    assert "left by a crash" not in log  # the first attempt left no temporary folder for the second to remove
-    assert_same_checkpoint(final_state(run), final_state(tmp / "runs" / "straight"))
+    assert log.count("from step-00000004 (step 4)") == 2 and log.count("done: step 8") == 1
+    assert "left by a crash" not in log  # the killed attempts left no temporary folder for the next to remove
+    assert_same_checkpoint(final_state(run), final_state(cli_run[0] / "runs" / "straight"))
 
 
 def assert_same_checkpoint(a: dict, b: dict) -> None:
@@ -469,7 +479,8 @@ def test_trials_split_over_torchrun_processes_are_the_runs_of_their_seeds(two_ra
     try:
         for k in range(3):  # each trial trained alone on its rank (rank 0: trials 0 and 2; rank 1: trial 1)
             single = tmp_path / f"seed{k}"
-            train(tiny("nsgan", **{"train.seed": k, "train.ddp_check_every": 1}), single, echo=False)
+            cfg = tiny("nsgan", **{"train.seed": k, "train.ddp_check_every": 1, "train.precision": "fp32"})
+            train(cfg, single, echo=False)
             assert records(run / f"trial-0{k}") == records(single), k
             assert same_state(tensors(run / f"trial-0{k}"), tensors(single)), k
     finally:
