@@ -437,8 +437,8 @@ class VectorisedTrials:
 
                 return vmap(one_trial)(state, stacked)
 
-            compile = self.compiled and role != "critic"
-            self._losses[key] = torch.compile(all_trials, fullgraph=True) if compile else all_trials
+            compiled = self.compiled and role != "critic"
+            self._losses[key] = torch.compile(all_trials, fullgraph=True) if compiled else all_trials
         return self._losses[key](self._state(trained), inputs)
 
     def _penalty(self, real: Batch, fake: Tensor) -> Tensor:
