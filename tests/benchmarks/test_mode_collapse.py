@@ -124,7 +124,7 @@ def test_the_two_standard_error_verdict_says_which_side_a_cell_lies():
 
 
 @pytest.mark.parametrize(
-    "flag,cell,recipe,arch,width,packs,g_steps,row,trials",
+    "flag,cell,recipe,arch,width,packs,g_steps,row,trials,packings",
     [
         (
             "small-d",
@@ -136,8 +136,10 @@ def test_the_two_standard_error_verdict_says_which_side_a_cell_lies():
             1,
             "| ¼G | packs of 2 (PacDCGAN2) |",
             [0, 1],
+            [1, 2],
         ),
-        (  # one trial: the paper-width DCGAN's runs are the slow ones; the small-D case writes a mean ± SE of two
+        (  # one trial and one packing: the paper-width DCGAN's runs are the slow ones; the small-D case writes a
+            # mean ± SE of two trials and a row for each of two packings
             "veegan",
             "veegan-m2",
             "pacgan-veegan",
@@ -147,18 +149,19 @@ def test_the_two_standard_error_verdict_says_which_side_a_cell_lies():
             2,
             "| DCGAN's (64–512) | packs of 2 (PacDCGAN2) |",
             [1],
+            [2],
         ),
     ],
 )
 def test_a_stacked_protocol_is_trained_with_its_recipe_and_written_in_its_own_section(
-    tmp_path, flag, cell, recipe, arch, width, packs, g_steps, row, trials
+    tmp_path, flag, cell, recipe, arch, width, packs, g_steps, row, trials, packings
 ):
     doc, out = tmp_path / "docs" / "results.md", tmp_path / "runs"
     doc.parent.mkdir()
     doc.write_text("<!-- pacgan-2d: begin -->\nkept\n<!-- pacgan-2d: end -->\n")
     # one step per run: the protocols train their recipes' nets at the paper's widths and batches (the veegan
     # protocol's DCGAN at batch 64 and 128 takes ~1.5 s a step on 2 CPU cores), and nothing here needs a second
-    argv = ["--toy-steps", "0", f"--{flag}-steps", "1", f"--{flag}-packs", "1", "2"]
+    argv = ["--toy-steps", "0", f"--{flag}-steps", "1", f"--{flag}-packs", *map(str, packings)]
     argv += [f"--{flag}-trials", *map(str, trials)]
     modes.main([*argv, f"--{flag}-n", "40", "--out", str(out), "--doc", str(doc)])
     run = json.loads((out / f"{cell}-trial1" / "eval.json").read_text())
@@ -177,4 +180,4 @@ def test_a_stacked_protocol_is_trained_with_its_recipe_and_written_in_its_own_se
     paper = modes.PROTOCOLS_BY_KIND[flag].paper[(width, 2)][0]
     ours = md.mean_se(_covered(out, cell, trials), 1)
     assert f"{row} {len(trials)} | {ours} | {paper} |" in text  # ours beside the paper's
-    assert (doc.parent / "results" / f"{cell.replace('m2', 'm1')}.png").is_file()
+    assert all((doc.parent / "results" / f"{cell.replace('m2', f'm{m}')}.png").is_file() for m in packings)
