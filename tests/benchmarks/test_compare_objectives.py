@@ -22,8 +22,8 @@ def _trials(cell, k=2) -> list[dict]:
 
 def test_each_cell_is_one_trials_run_scored_per_trial_and_resumed_to_a_larger_budget(tmp_path):
     doc, out = tmp_path / "docs" / "results.md", tmp_path / "runs"
-    argv = ["--steps", "2", "--toy-steps", "2", "--recipes", "gan", "--toy-recipes", "wgan", "-n", "300"]
-    argv += ["--kid-subsets", "5", "--trials", "2", "--toy-trials", "2", "--trials-mode", "sequential"]
+    argv = ["--steps", "2", "--toy-steps", "2", "--recipes", "gan", "--toy-recipes", "wgan", "-n", "100"]
+    argv += ["--kid-subsets", "2", "--trials", "2", "--toy-trials", "2", "--trials-mode", "sequential"]
     argv += ["--out", str(out), "--doc", str(doc)]
     compare.main([*argv, "--recipe-steps", "gan=3"])
     cell = out / "gan-seeds0-1"
