@@ -187,6 +187,32 @@ def timed(step: Callable[[], object], steps: int, device: torch.device) -> float
     return time.perf_counter() - start
 
 
+CPU = torch.device("cpu")
+
+
+def in_turn(
+    variants: dict[str, Callable[[], object]], rounds: int, calls: int, device: torch.device = CPU
+) -> dict[str, list[float]]:
+    """Seconds per call of each variant in each of ``rounds`` rounds of ``calls`` calls, the variants taking turns
+    round by round (after one warm-up call each), so that load which comes and goes falls on all of them."""
+    for fn in variants.values():
+        fn()
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(rounds):
+        for name, fn in variants.items():
+            times[name].append(timed(fn, calls, device) / calls)
+    return times
+
+
+def trial_configs(recipe: str, n: int, data_dir: str | None = None) -> list[Config]:
+    """The configs of the N trials of ``recipe`` (trial k with its own seed), quiet; MNIST from ``data_dir``."""
+    overrides: dict[str, Any] = {"train.progress": False, "train.tensorboard": False, "train.trials": n}
+    if data_dir is not None and get_recipe(recipe).data.name in ("mnist", "fashion-mnist"):
+        overrides["data.dir"] = data_dir
+    cfg = get_recipe(recipe).override(overrides)
+    return [cfg.trial(k) for k in range(n)]
+
+
 def time_gankit(training: Training, steps: int) -> float:
     """Seconds for ``steps`` gankit training steps."""
     return timed(training.train_step, steps, training.device)

@@ -37,12 +37,11 @@ import torch
 from torch.autograd.profiler_util import FunctionEvent
 
 from gankit.device import describe_machine
-from gankit.recipes import get_recipe
 from gankit.trials.vectorised import build_vectorised, sequential_steps
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository root, for `benchmarks.…`
 from benchmarks import md
-from benchmarks.common import log, timed
+from benchmarks.common import in_turn, log, trial_configs
 
 PARTS = ("wait", "products", "maxout", "profile")
 POLICIES = ("unset", "ACTIVE", "PASSIVE")
@@ -60,29 +59,12 @@ GROUPS = {
 BIAS = {"aten::add": "aten::linear", "aten::sum": "AddBackward0"}
 
 
-def medians(variants: dict[str, Callable[[], object]], rounds: int, repeats: int) -> dict[str, list[float]]:
-    """Seconds per call of each variant, ``rounds`` rounds of ``repeats`` calls, the variants taking turns (after
-    one warm-up call each): each variant's per-round times."""
-    for fn in variants.values():
-        fn()
-    times: dict[str, list[float]] = {name: [] for name in variants}
-    for _ in range(rounds):
-        for name, fn in variants.items():
-            times[name].append(timed(fn, repeats, torch.device("cpu")) / repeats)
-    return times
-
-
-def trial_configs(n: int) -> list:
-    cfg = get_recipe("pacgan-2d").override({"train.progress": False, "train.tensorboard": False, "train.trials": n})
-    return [cfg.trial(k) for k in range(n)]
-
-
 def step_times(n: int, steps: int, rounds: int) -> dict[str, list[float]]:
     """Seconds per game step of N pacgan-2d trials, one after another and vectorised, per round (alternating)."""
     quiet = lambda _: None  # noqa: E731
-    cfgs = trial_configs(n)
-    in_turn, together = sequential_steps(cfgs, quiet), build_vectorised(cfgs, quiet)
-    return medians({"one after another": in_turn, "vectorised": together.step}, rounds, steps)
+    cfgs = trial_configs("pacgan-2d", n)
+    together = build_vectorised(cfgs, quiet)
+    return in_turn({"one after another": sequential_steps(cfgs, quiet), "vectorised": together.step}, rounds, steps)
 
 
 def policy_times(policy: str, n: int, steps: int, rounds: int) -> dict[str, list[float]]:
@@ -149,7 +131,7 @@ def product_rows(n: int, rounds: int, repeats: int, shapes: dict[str, tuple[int,
     """A row per layer: GFLOP/s of one batched product of N trials and of N separate ones (median and range)."""
     rows = []
     for layer, (m, k, o) in shapes.items():
-        times = medians(product_variants(torch.randn(n, m, k), torch.randn(n, k, o)), rounds, repeats)
+        times = in_turn(product_variants(torch.randn(n, m, k), torch.randn(n, k, o)), rounds, repeats)
         gflop = 2 * n * m * k * o / 1e9
         rows.append(
             [f"{layer}: {n} × {m}×{k} · {k}×{o}"] + [cell([gflop / s for s in t], ".0f") for t in times.values()]
@@ -161,7 +143,7 @@ def product_rows(n: int, rounds: int, repeats: int, shapes: dict[str, tuple[int,
 def square_gflops(size: int, rounds: int) -> float:
     """The best GFLOP/s of a square fp32 product of ``size``."""
     a, b = torch.randn(size, size), torch.randn(size, size)
-    times = medians({"square": lambda: a @ b}, rounds, 1)["square"]
+    times = in_turn({"square": lambda: a @ b}, rounds, 1)["square"]
     return 2 * size**3 / 1e9 / min(times)
 
 
@@ -190,7 +172,7 @@ def maxout_variants(n: int, rows: int, units: int, pieces: int) -> dict[str, Cal
 
 def maxout_rows(n: int, rounds: int, repeats: int, shape: tuple[int, int, int] = MAXOUT) -> list[list[str]]:
     """A row per maxout variant: ms forward and backward (median and range)."""
-    times = medians(maxout_variants(n, *shape), rounds, repeats)
+    times = in_turn(maxout_variants(n, *shape), rounds, repeats)
     rows = [[name, cell([1e3 * s for s in t], ".2f")] for name, t in times.items()]
     for r in rows:
         log(" | ".join(r))
@@ -238,7 +220,7 @@ def profile_shares(step: Callable[[], object], steps: int) -> tuple[dict[str, fl
 
 def profile_rows(n: int, steps: int) -> list[list[str]]:
     """A row per group of the vectorised step's profile: ms per step and share of the step."""
-    together = build_vectorised(trial_configs(n), lambda _: None)
+    together = build_vectorised(trial_configs("pacgan-2d", n), lambda _: None)
     ms, total = profile_shares(together.step, steps)
     rows = [[group, f"{t:.1f}", f"{100 * t / total:.0f}%"] for group, t in ms.items()]
     rows.append(["step (profiled)", f"{total:.1f}", "100%"])

@@ -38,31 +38,18 @@ from gankit.trials.vectorised import build_vectorised, sequential_steps
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository root, for `benchmarks.…`
 from benchmarks import md
-from benchmarks.common import log, timed
+from benchmarks.common import in_turn, log, trial_configs
 
 CASES = {"pacgan-2d": (1, 10, 50), "lsgan": (1, 2, 4, 8), "dcgan": (1, 2, 4, 8), "wgan-gp": (1, 2, 4, 8)}
-
-
-def trial_configs(recipe: str, n: int, data_dir: str | None) -> list:
-    overrides = {"train.progress": False, "train.tensorboard": False, "train.trials": n}
-    if data_dir is not None and get_recipe(recipe).data.name in ("mnist", "fashion-mnist"):
-        overrides["data.dir"] = data_dir
-    cfg = get_recipe(recipe).override(overrides)
-    return [cfg.trial(k) for k in range(n)]
 
 
 def seconds_per_step(cfgs: list, steps: int, rounds: int, compiled: bool = False) -> tuple[float, float]:
     """Median seconds per game step of all the trials: (one after another, vectorised), both ``compiled`` or eager."""
     quiet = lambda _: None  # noqa: E731
     one_by_one = [cfg.override({"train.compile": "on"}) for cfg in cfgs] if compiled else cfgs
-    in_turn, together = sequential_steps(one_by_one, quiet), build_vectorised(cfgs, quiet, compiled)
-    device = together.device
-    for step in (in_turn, together.step):  # warm-up
-        step()
-    a, b = [], []
-    for _ in range(rounds):
-        a.append(timed(in_turn, steps, device) / steps)
-        b.append(timed(together.step, steps, device) / steps)
+    together = build_vectorised(cfgs, quiet, compiled)
+    modes = {"one after another": sequential_steps(one_by_one, quiet), "vectorised": together.step}
+    a, b = in_turn(modes, rounds, steps, together.device).values()
     return statistics.median(a), statistics.median(b)
 
 
