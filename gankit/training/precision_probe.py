@@ -85,7 +85,7 @@ def _game_step(
     set_layout(memory_layout(precision, device, images=len(shape) == 3)[0], precision, g, d, encoder)  # the engine's
     g_side = list(g.parameters()) + (list(encoder.parameters()) if encoder is not None else [])
     gan = GAN(g, d, build_optimizer(g_side, cfg.g_optim), build_optimizer(d.parameters(), cfg.d_optim), encoder)
-    gan.precision = Precision(name, device.type)
+    gan.precision = precision
     losses = GameLosses.from_config(cfg.loss, space)
     n = probe_batch(cfg)
     x = torch.rand(n, *shape, device=device) * 2 - 1
