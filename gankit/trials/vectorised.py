@@ -593,6 +593,10 @@ class VectorisedTrials:
 
     def step(self) -> list[dict[str, Tensor]]:
         """One game step of every trial; each trial's statistics, as its ``train_step`` returns them."""
+        return self._finish(self._play())
+
+    def _play(self) -> dict[str, Tensor]:
+        """The scheme's D and G updates of one game step (random draws made as they come); the stacked statistics."""
         play = {
             "alternating": self._alternating,
             "simultaneous": self._simultaneous,
@@ -600,7 +604,10 @@ class VectorisedTrials:
             "optimistic": self._alternating,  # with the optimistic update (_update)
             "lookahead": self._lookahead,
         }
-        stats = play[self.cfg.train.scheme]()
+        return play[self.cfg.train.scheme]()
+
+    def _finish(self, stats: dict[str, Tensor]) -> list[dict[str, Tensor]]:
+        """What follows a game step's updates: the EMA, the step counts; each trial's statistics."""
         if self.ema is not None:
             self.ema.update({n: t for n, t in (self.params | self.buffers).items() if n.startswith("generator.")})
         for training in self.trainings:
@@ -683,15 +690,18 @@ def _check_trainings(trainings: list[Training]) -> None:
 
 
 def build_vectorised(
-    cfgs: list[Config], log: Callable[[str], None] = print, compiled: bool = False
+    cfgs: list[Config],
+    log: Callable[[str], None] = print,
+    compiled: bool = False,
+    kind: type[VectorisedTrials] = VectorisedTrials,
 ) -> VectorisedTrials:
     """Build each config's Training (each seeds the global RNG, in a layout vmap takes) and capture its RNG state
-    right after; ``compiled``: see :class:`VectorisedTrials`."""
+    right after; ``compiled``: see :class:`VectorisedTrials`; ``kind``: it or a subclass (static, graphed steps)."""
     trainings, states = [], []
     for cfg in cfgs:
         trainings.append(build_training(cfg, log, vmapped=True))
         states.append(RngState.capture(trainings[-1].device))
-    return VectorisedTrials(trainings, states, compiled)
+    return kind(trainings, states, compiled)
 
 
 def sequential_steps(cfgs: list[Config], log: Callable[[str], None]) -> Callable[[], None]:
