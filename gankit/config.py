@@ -375,9 +375,10 @@ class TrainConfig:
     trials_mode: str = option(
         "auto",
         "how trials train: auto (together as one vectorised model where a short probe measures that faster), "
-        "vectorised, sequential (one after another)",
+        "vectorised, graphed (vectorised, its step replayed from a CUDA graph; CUDA only), sequential (one after "
+        "another)",
         resumable=True,
-        choices=("auto", "vectorised", "sequential"),
+        choices=("auto", "vectorised", "graphed", "sequential"),
     )
 
     @property

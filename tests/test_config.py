@@ -291,7 +291,7 @@ def test_the_lists_of_fields_are_read_from_the_fields_facts():
         "train.g_noise": ("fresh", "shared"),
         "train.precision": ("auto", "fp32", "bf16", "fp16"),
         "train.compile": ("auto", "off", "on", "reduce-overhead", "max-autotune", "cudagraphs"),
-        "train.trials_mode": ("auto", "vectorised", "sequential"),
+        "train.trials_mode": ("auto", "vectorised", "graphed", "sequential"),
     }
 
 

@@ -25,6 +25,7 @@ from gankit.training.choices import check_choices
 from gankit.training.rundir import RunDir
 from gankit.training.state import Training, build_training
 from gankit.training.writers import RunWriters
+from gankit.trials.graphed import GraphedTrials
 from gankit.trials.outcome import Outcome, record_outcome
 from gankit.trials.vectorised import RngState, VectorisedTrials
 from gankit.version import __version__
@@ -44,10 +45,17 @@ class _Member:
 
 
 def train_together(
-    cfg: Config, paths: RunPaths, trials: list[int], resume: bool, log: RunLog, echo: bool = True
+    cfg: Config,
+    paths: RunPaths,
+    trials: list[int],
+    resume: bool,
+    log: RunLog,
+    echo: bool = True,
+    graphed: bool = False,
 ) -> list[Outcome] | None:
     """Train ``trials`` of ``cfg`` (in ``paths``) together to ``train.steps``; their outcomes in order, or None
-    with nothing written when they stand at different steps (a resume after a kill between two trials' checkpoints)."""
+    with nothing written when they stand at different steps (a resume after a kill between two trials' checkpoints).
+    ``graphed``: their step replayed from a CUDA graph (:class:`~gankit.trials.graphed.GraphedTrials`)."""
     with contextlib.ExitStack() as stack:
         members = [_join(cfg, paths, k, resume, stack) for k in trials]
         steps = sorted({m.training.step for m in members})
@@ -58,10 +66,11 @@ def train_together(
             m.run.open(m.training.cfg, m.log)
             m.log(
                 f"gankit {__version__}: trial {m.trial} of {paths.root}, played together with {len(members) - 1} "
-                f"other trial(s) as one vectorised model, device {m.training.device}"
+                f"other trial(s) as one vectorised model{', its step replayed from a CUDA graph' if graphed else ''}, "
+                f"device {m.training.device}"
             )
             m.writers = stack.enter_context(RunWriters(m.training, m.run.paths, m.log, None, resumed=m.resumed))
-        return _play(members, paths, log, echo)
+        return _play(members, paths, log, echo, GraphedTrials if graphed else VectorisedTrials)
 
 
 def _join(cfg: Config, paths: RunPaths, k: int, resume: bool, stack: contextlib.ExitStack) -> _Member:
@@ -76,8 +85,10 @@ def _join(cfg: Config, paths: RunPaths, k: int, resume: bool, stack: contextlib.
     return _Member(k, run, trial_log, training, RngState.capture(training.device), again)
 
 
-def _play(members: list[_Member], paths: RunPaths, log: RunLog, echo: bool) -> list[Outcome]:
-    vec = VectorisedTrials([m.training for m in members], [m.rng for m in members])
+def _play(
+    members: list[_Member], paths: RunPaths, log: RunLog, echo: bool, kind: type[VectorisedTrials]
+) -> list[Outcome]:
+    vec = kind([m.training for m in members], [m.rng for m in members])
     for j, m in enumerate(members):
         with vec.trial_rng(j):
             m.writers.start(m.training)

@@ -1,5 +1,9 @@
 """How the trials of a run train: together as one vectorised model, or one after another (``train.trials_mode``).
 
+``graphed`` is the vectorised model with its step replayed from a CUDA graph (:mod:`gankit.trials.graphed`): only
+when asked for, never chosen by ``auto`` (unmeasured until a GPU is lent), and refused before the run folder is
+touched where it cannot run (:func:`check_mode`).
+
 ``auto`` plays them together only where that is measured faster for this config on this machine: a short probe
 times a few game steps of the trials both ways (on throwaway copies; the run is not touched) and the choice is
 logged with both timings. Vectorised must beat one-after-another by ``MARGIN`` so that noise in a short probe
@@ -21,21 +25,40 @@ from gankit.memory.available import device_memory, format_bytes
 from gankit.memory.footprint import footprint
 from gankit.store.logfile import RunLog
 from gankit.training.probes import ProbeCache, facts_key
+from gankit.trials.graphed import graphed_refusal
 from gankit.trials.vectorised import probe, vectorised_refusal
 
 MARGIN = 0.9  # vectorised is chosen when its step takes at most this fraction of the sequential steps' time
 PROBE_STEPS = 3  # timed game steps of each mode (after one warm-up step)
-HOW = {"vectorised": "together as one vectorised model", "sequential": "one after another"}  # each mode, in words
+HOW = {  # each mode, in words
+    "vectorised": "together as one vectorised model",
+    "graphed": "together as one vectorised model, its step replayed from a CUDA graph",
+    "sequential": "one after another",
+}
+TOGETHER = {"vectorised": vectorised_refusal, "graphed": graphed_refusal}  # each way of playing trials together, and
+# why it cannot (None: it can)
 SPEED_FIELDS = ("batch_size", "n_critic", "g_steps", "g_noise", "scheme", "ema", "precision", "compile", "device")
 
 
-def together_refusal(cfg: Config) -> str | None:
-    """Why the trials of ``cfg`` cannot be played together (None if they can)."""
+def together_refusal(cfg: Config, mode: str = "vectorised") -> str | None:
+    """Why the trials of ``cfg`` cannot be played together in ``mode`` (vectorised, graphed; None if they can)."""
     if cfg.train.time_budget is not None:
         return "train.time_budget is each trial's own budget"
     if cfg.train.fid_every > 0:
         return "FID during training (train.fid_every) is computed for runs trained one after another"
-    return vectorised_refusal(cfg)
+    return TOGETHER[mode](cfg)
+
+
+def _refused(mode: str, reason: str) -> ConfigError:
+    others = "vectorised, sequential or auto" if mode == "graphed" else "sequential (or auto)"
+    return ConfigError(f"train.trials_mode={mode}: {reason}; use train.trials_mode={others}")
+
+
+def check_mode(cfg: Config) -> None:
+    """Raise a ConfigError if ``train.trials_mode=graphed`` cannot run for ``cfg`` (no CUDA GPU, a scheme or setting
+    it does not cover): checked before the run folder is touched, as it needs no data and no probe."""
+    if cfg.train.trials_mode == "graphed" and (reason := together_refusal(cfg, "graphed")) is not None:
+        raise _refused("graphed", reason)
 
 
 @dataclass(frozen=True)
@@ -69,18 +92,18 @@ def memory_room(cfg: Config) -> MemoryRoom:
 def choose_mode(cfg: Config, trials: list[int], log: RunLog) -> str:
     """``vectorised`` or ``sequential`` for training ``trials`` of ``cfg`` (see the module docstring)."""
     wanted = cfg.train.trials_mode
-    if wanted == "sequential" or len(trials) < 2:
+    if wanted == "sequential" or (len(trials) < 2 and wanted != "graphed"):
         return "sequential"
-    reason = together_refusal(cfg)
+    reason = together_refusal(cfg, "graphed" if wanted == "graphed" else "vectorised")
     room = memory_room(cfg) if reason is None else None  # the data is loaded once, for both checks
     reason = reason or room.refusal(len(trials))
     if reason is not None:
-        if wanted == "vectorised":
-            raise ConfigError(f"train.trials_mode=vectorised: {reason}; use train.trials_mode=sequential (or auto)")
+        if wanted in TOGETHER:
+            raise _refused(wanted, reason)
         log(f"trials one after another: {reason}")
         return "sequential"
-    if wanted == "vectorised":
-        return "vectorised"
+    if wanted in TOGETHER:
+        return wanted
     in_turn = room.refusal(2 * len(trials)) is None  # the probe holds both modes' trials at once
     sequential_s, vectorised_s = _probe(cfg, trials, log, in_turn)
     mode = "vectorised" if vectorised_s <= MARGIN * sequential_s else "sequential"

@@ -28,7 +28,7 @@ from gankit.training.distributed import World, joined
 from gankit.training.rundir import RunDir
 from gankit.training.trainer import train
 from gankit.trials.lockstep import train_together
-from gankit.trials.mode import HOW, choose_mode
+from gankit.trials.mode import HOW, check_mode, choose_mode
 from gankit.trials.outcome import Outcome, diverged_trials, record_outcome
 
 
@@ -47,6 +47,7 @@ def train_trials(
     """
     if not cfg.has_trials:
         raise ConfigError("train_trials trains a trials run: set train.trials > 1 or train.seeds")
+    check_mode(cfg)
     with joined(cfg.train) as world:
         return _train_trials(cfg, RunPaths(Path(run_dir)), resume, echo, train_one, world)
 
@@ -78,7 +79,8 @@ def _train_trials(
             f"{len(seeds)} trials of {cfg.recipe}, seeds {_seed_list(seeds)}, {HOW[mode]}, in {paths.root}"
             + (ranks if world.distributed else "")
         )
-        played = train_together(own, paths, mine, resume, log, echo) if mode == "vectorised" else None
+        together = mode != "sequential"
+        played = train_together(own, paths, mine, resume, log, echo, mode == "graphed") if together else None
         if played is None:
             played = [_train_trial(own, paths, k, resume, echo, log, train_one, world.distributed) for k in mine]
         gathered = [o for block in world.gather(played) for o in block]

@@ -1,0 +1,127 @@
+"""Trials replayed from a CUDA graph (``gankit.trials.graphed``, ``train.trials_mode=graphed``).
+
+On a GPU (``GANKIT_TEST_DEVICE=cuda``, benchmarks/gpu_checks.sh): N trials whose step is captured once and replayed
+equal N trials stepped eager and vectorised, step by step. The replayed kernels are the eager ones on the same
+values, and the capturable optimisers do the arithmetic of the eager ones (fused Adam takes its step count on the
+GPU either way), so the two should agree to a few float32 roundings; the tolerances (:data:`LOSSES`,
+:data:`WEIGHTS`) leave room for nondeterministic GPU kernels and are still far below what a stale input or an
+overwritten gradient gives (order 1). Unmeasured until a GPU is lent: a failure prints the gaps found.
+
+On a CPU: the GPU tests are skipped (no CUDA), and the mode is refused with the reason before anything is written.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import torch
+
+from gankit.cli import main
+from gankit.errors import ConfigError
+from gankit.store.checkpoint import list_checkpoints
+from gankit.store.layout import RunPaths
+from gankit.store.state_schema import read_state
+from gankit.trials.graphed import WARMUP_STEPS, build_graphed, graphed_refusal
+from gankit.trials.mode import check_mode, choose_mode
+from gankit.trials.runner import train_trials
+from gankit.trials.vectorised import build_vectorised
+from tests.commands.helpers import error_line
+from tests.helpers import tiny
+from tests.trials.test_static import configs, run
+from tests.trials.test_vectorised import quiet
+
+NO_CUDA = (
+    "no CUDA GPU: CUDA graphs are captured and replayed on one (GANKIT_TEST_DEVICE=cuda, benchmarks/gpu_checks.sh)"
+)
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason=NO_CUDA)
+STEPS = WARMUP_STEPS + 4  # eager warm-up steps, the step captured (and replayed at once), three more replays
+LOSSES = 1e-5  # |loss_graphed − loss_eager| / (1 + |loss_eager|), every step
+WEIGHTS = 1e-5  # ‖w_graphed − w_eager‖ / ‖w_eager‖ per stacked tensor (batch-norm statistics too), after STEPS
+
+
+def relative(a: torch.Tensor, b: torch.Tensor) -> float:
+    a, b = a.double(), b.double()
+    return ((a - b).norm() / a.norm().clamp_min(1e-30)).item()
+
+
+@needs_cuda
+@pytest.mark.parametrize(
+    "recipe, overrides",
+    [("lsgan", {}), ("wgan-gp", {"train.n_critic": 2}), ("pacgan-2d", {}), ("wgan", {"train.n_critic": 2})],
+)
+def test_replayed_steps_equal_the_eager_vectorised_steps(recipe, overrides):
+    cfgs = configs(recipe, **overrides | {"train.device": "cuda"})
+    eager, graphed = build_vectorised(cfgs, quiet), build_graphed(cfgs, quiet)
+    before = {n: p.detach().clone() for n, p in graphed.params.items()}
+    la, lb = run(eager, STEPS), run(graphed, STEPS)
+    torch.cuda.synchronize()
+    assert graphed.graph is not None  # the last four steps were replays
+    losses = [((a[n] - b[n]).abs() / (1 + a[n].abs())).max().item() for a, b in zip(la, lb, strict=True) for n in a]
+    weights = {n: relative(eager.params[n], graphed.params[n]) for n in eager.params}
+    weights |= {
+        n: relative(eager.buffers[n], graphed.buffers[n]) for n in eager.buffers if eager.buffers[n].is_floating_point()
+    }
+    assert max(losses) <= LOSSES and max(weights.values()) <= WEIGHTS, (
+        max(losses),
+        max(weights.items(), key=lambda kv: kv[1]),
+    )
+    moved = max(relative(before[n], graphed.params[n].detach()) for n in before)
+    assert 1e-7 < moved < 10  # the replays trained the trials
+
+
+@needs_cuda
+def test_a_graphed_trials_run_writes_what_the_vectorised_run_writes(tmp_path):
+    """Through the runner: 8 steps (3 warm-up, 5 replayed), a log record every 2 steps (each brings the Trainings up
+    to date) and a checkpoint at the end; each trial's final weights are the vectorised run's."""
+    states = {}
+    for mode in ("vectorised", "graphed"):
+        cfg = tiny(
+            "wgan-gp",
+            **{
+                "train.trials": 2,
+                "train.trials_mode": mode,
+                "train.steps": 8,
+                "train.precision": "fp32",
+                "train.compile": "off",
+                "train.device": "cuda",
+            },
+        )
+        train_trials(cfg, tmp_path / mode, echo=False)
+        states[mode] = [
+            read_state(list_checkpoints(RunPaths(RunPaths(tmp_path / mode).trial(k)).checkpoints)[-1]) for k in range(2)
+        ]
+    for ours, theirs in zip(states["graphed"], states["vectorised"], strict=True):
+        assert ours["step"] == theirs["step"] == 8
+        for player in ("generator", "discriminator"):
+            for name, value in theirs[player].items():
+                if value.is_floating_point():
+                    assert relative(value, ours[player][name]) <= WEIGHTS, (player, name)
+
+
+def test_graphed_trials_are_refused_off_cuda_before_anything_is_written(tmp_path, capsys):
+    cfg = tiny("pacgan-2d", **{"train.trials": 2, "train.trials_mode": "graphed", "train.device": "cpu"})
+    assert graphed_refusal(cfg) == "CUDA graphs need a CUDA GPU, and this run's device is cpu"
+    expected = (
+        "train.trials_mode=graphed: CUDA graphs need a CUDA GPU, and this run's device is cpu; "
+        "use train.trials_mode=vectorised, sequential or auto"
+    )
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        check_mode(cfg)
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        choose_mode(cfg, [0], quiet)  # one trial left to train: still refused, not quietly trained alone
+    with pytest.raises(ValueError, match="cannot be replayed from a CUDA graph: CUDA graphs need a CUDA GPU"):
+        build_graphed(configs("pacgan-2d", **{"train.device": "cpu"}), quiet)
+    run_dir = tmp_path / "run"
+    args = ["train", "--recipe", "pacgan-2d", "--trials", "2", "--steps", "1", "--run-dir", str(run_dir)]
+    assert main([*args, "--set", "train.trials_mode=graphed", "--set", "train.device=cpu"]) == 2
+    assert expected in error_line(capsys) and not run_dir.exists()
+    check_mode(cfg.override({"train.trials_mode": "vectorised"}))  # the other modes are settled later, as before
+
+
+def test_graphed_trials_say_which_schemes_they_cover(monkeypatch):
+    """On a GPU the scheme is checked as for static steps (monkeypatched device: this runs anywhere)."""
+    monkeypatch.setattr("gankit.trials.graphed.resolve_device", lambda name: torch.device("cuda"))
+    cfg = tiny("pacgan-2d", **{"train.scheme": "optimistic", "train.precision": "fp32", "train.compile": "off"})
+    assert graphed_refusal(cfg).startswith("scheme optimistic: its step keeps state between steps")
+    assert graphed_refusal(cfg.override({"train.scheme": "simultaneous"})) is None
