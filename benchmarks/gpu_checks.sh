@@ -5,20 +5,27 @@
 #      and update scheme a few steps in bf16 and in fp16 with loss scaling, inductor's compiled critic against
 #      the eager penalty, resume);
 #   2. lsgan, dcgan, wgan-gp: the plain loop, gankit fp32 and bf16, eager and with CUDA graphs;
-#   3. every recipe: the plain loop, gankit fp32, bf16 and fp16, eager.
+#   3. every recipe: the plain loop, gankit fp32, bf16 and fp16, eager;
+#   4. many trials (issue 22, item 7): trials replayed from a hand-captured CUDA graph against eager vectorised
+#      steps (tests/trials/test_graphed.py), then pacgan-2d trials/s for N = 1 … 64 one after another, vectorised
+#      and graphed, with each mode's share of the fp32 peak (benchmarks/trials_speed.py); about 4 minutes.
 # Run from the repository root:  OUT=folder DATA=mnist-folder bash benchmarks/gpu_checks.sh
-# DEVICE=cpu runs the same commands on the CPU (a dry run of the script; the CUDA-only parts then report failure).
+# PARTS picks the parts by name (default "tests graphs eager trials"), e.g. PARTS=trials for item 7 alone.
+# DEVICE=cpu runs the same commands on the CPU (a dry run of the script; the CUDA-only parts then report failure
+# or, for the trials, skip with the reason).
 set -u
 OUT=${OUT:-gpu-out}
 DATA=${DATA:-}
 DEVICE=${DEVICE:-cuda}
 PY=${PYTHON:-python3}
+PARTS=${PARTS:-tests graphs eager trials}
 mkdir -p "$OUT"
 export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
 data=()
 [ -n "$DATA" ] && data=(--data-dir "$DATA")
 start=$SECONDS
 stamp() { echo "== $1 ($((SECONDS - start)) s)"; }
+want() { [[ " $PARTS " == *" $1 "* ]]; }
 
 stamp machine
 {
@@ -26,6 +33,7 @@ stamp machine
     $PY -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, 'gpu', torch.cuda.is_available() and torch.cuda.get_device_name())"
 } | tee "$OUT/machine.txt"
 
+want tests && {
 stamp "tests on $DEVICE"
 workers=()
 [ "${WORKERS:-8}" != 0 ] && workers=(-n "${WORKERS:-8}")  # pytest-xdist (on the GPU image)
@@ -34,7 +42,9 @@ GANKIT_TEST_DEVICE=$DEVICE timeout "${TESTS_S:-150}" $PY -m pytest -q -p no:cach
     tests/training/test_schemes.py tests/training/test_trainer.py >"$OUT/tests.txt" 2>&1
 echo "exit $?"
 grep -E "^(FAILED|ERROR)|passed|failed" "$OUT/tests.txt" | tail -25
+}
 
+want graphs && {
 stamp "speed with CUDA graphs"
 # One process per recipe and set of columns: a failed CUDA-graph capture leaves torch's graph-tree state broken
 # for the rest of its process. Sets are separated by commas.
@@ -56,11 +66,29 @@ if [ -n "${FALLBACK_CONFIG:-}" ] && grep -q "graphs failed" "$OUT"/speed-graphs-
     echo "exit $?"
     grep -E "^\||^#" "$OUT/speed-fallback.log" | cut -c1-400
 fi
+}
 
+want eager && {
 stamp "speed of every recipe, eager"
 timeout "${EAGER_S:-200}" $PY benchmarks/train_step_speed.py --device "$DEVICE" "${data[@]}" \
     ${EAGER_RECIPES:+--recipes $EAGER_RECIPES} --columns plain fp32 bf16 fp16 \
     --min-time "${MIN_TIME:-0.5}" --out "$OUT/speed-eager.md" >"$OUT/speed-eager.log" 2>&1
 echo "exit $?"
 grep -E "^\||^#" "$OUT/speed-eager.log" | cut -c1-400
+}
+
+want trials && {
+stamp "trials replayed from a CUDA graph against eager vectorised steps, on $DEVICE"
+GANKIT_TEST_DEVICE=$DEVICE timeout "${TRIALS_TESTS_S:-90}" $PY -m pytest -q -rs -p no:cacheprovider -o addopts= \
+    ${PYTEST_ARGS:-} tests/trials/test_graphed.py >"$OUT/trials-tests.txt" 2>&1
+echo "exit $?"
+grep -E "^(FAILED|ERROR|SKIPPED)|passed|failed|^E " "$OUT/trials-tests.txt" | cut -c1-400 | tail -25
+stamp "trials/s one after another, vectorised and graphed, share of the fp32 peak, on $DEVICE"
+# Each row is printed as it is measured (so a time-out keeps the rows before it), the table at the end.
+timeout "${TRIALS_S:-150}" $PY benchmarks/trials_speed.py --device "$DEVICE" --fp32 --graphed --peak \
+    ${TRIALS_CASES:+--cases $TRIALS_CASES} ${GEMM_SIZES:+--gemm-sizes $GEMM_SIZES} \
+    --steps "${TRIALS_STEPS:-5}" --rounds "${TRIALS_ROUNDS:-3}" >"$OUT/trials-speed.log" 2>&1
+echo "exit $?"
+grep -E "^machine|GEMM peak|^[a-z0-9-]+ \| [0-9]|^- |^[A-Za-z]+Error" "$OUT/trials-speed.log" | cut -c1-400
+}
 stamp done
