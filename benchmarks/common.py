@@ -1,15 +1,17 @@
-"""What the benchmark scripts share: a run trained and scored once, the shared setups' overrides, timing steps."""
+"""What the benchmark scripts share: a run trained and scored once, the shared setups' overrides, timing steps, a
+step's FLOPs and the GEMM peak they are set against."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from gankit.config import Config
 from gankit.metrics.evaluate import evaluate_run, write_result
@@ -216,3 +218,45 @@ def trial_configs(recipe: str, n: int, data_dir: str | None = None) -> list[Conf
 def time_gankit(training: Training, steps: int) -> float:
     """Seconds for ``steps`` gankit training steps."""
     return timed(training.train_step, steps, training.device)
+
+
+class _NoModuleTracking:
+    """Stands in for FlopCounterMode's per-module tracker, whose backward hooks make ``autograd.grad`` on a leaf
+    (the gradient penalty's) fail in torch 2.13; only the total is needed, which all counts go to."""
+
+    parents = ("Global",)
+
+    def __enter__(self) -> _NoModuleTracking:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def step_flops(training: Training) -> int:
+    """FLOPs of one gankit training step (forward, backward and any double backward), counted by torch."""
+    counter = FlopCounterMode(display=False)
+    counter.mod_tracker = _NoModuleTracking()
+    with counter:
+        training.train_step()
+    return counter.get_total_flops()
+
+
+def gemm_sizes(device: torch.device) -> tuple[int, ...]:
+    """Square GEMM sizes that reach the device's peak: larger on a GPU, whose matrix units a 4096² product
+    does not keep busy for long enough."""
+    return (4096, 8192) if device.type == "cuda" else (2048, 4096)
+
+
+def gemm_peak(dtype: torch.dtype, device: torch.device, sizes: Sequence[int], repeats: int = 3) -> float:
+    """This machine's GEMM speed in GFLOP/s: the best of ``repeats`` square n × n matmuls over ``sizes``
+    (IEEE fp32 on CUDA: TF32 off, as gankit's fp32)."""
+    best = 0.0
+    torch.backends.cuda.matmul.allow_tf32 = False
+    for n in sizes:
+        a, b = torch.randn(n, n, device=device).to(dtype), torch.randn(n, n, device=device).to(dtype)
+        a @ b  # warm-up
+        for _ in range(repeats):
+            seconds = timed(lambda a=a, b=b: a @ b, 1, device)
+            best = max(best, 2 * n**3 / seconds / 1e9)
+    return best

@@ -52,7 +52,6 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.utils.flop_counter import FlopCounterMode
 
 from gankit import get_recipe
 from gankit.device import describe_machine
@@ -66,7 +65,7 @@ from gankit.training.step import unwrap
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository root, for `benchmarks.…`
 from benchmarks import md
-from benchmarks.common import time_gankit, timed
+from benchmarks.common import gemm_peak, gemm_sizes, step_flops, time_gankit, timed
 
 Loss = Callable[[Tensor, Tensor], Tensor]
 # The recipes the plain loop can play: alternating ones (pacgan-2d is simultaneous, as its authors' code)
@@ -258,48 +257,6 @@ def time_plain(loop: PlainLoop, steps: int) -> float:
         return timed(loop.step, steps, loop.device)
     finally:
         torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = engine
-
-
-class _NoModuleTracking:
-    """Stands in for FlopCounterMode's per-module tracker, whose backward hooks make ``autograd.grad`` on a leaf
-    (the gradient penalty's) fail in torch 2.13; only the total is needed, which all counts go to."""
-
-    parents = ("Global",)
-
-    def __enter__(self) -> _NoModuleTracking:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-def step_flops(training: Training) -> int:
-    """FLOPs of one gankit training step (forward, backward and any double backward), counted by torch."""
-    counter = FlopCounterMode(display=False)
-    counter.mod_tracker = _NoModuleTracking()
-    with counter:
-        training.train_step()
-    return counter.get_total_flops()
-
-
-def gemm_sizes(device: torch.device) -> tuple[int, ...]:
-    """Square GEMM sizes that reach the device's peak: larger on a GPU, whose matrix units a 4096² product
-    does not keep busy for long enough."""
-    return (4096, 8192) if device.type == "cuda" else (2048, 4096)
-
-
-def gemm_peak(dtype: torch.dtype, device: torch.device, sizes: Sequence[int], repeats: int = 3) -> float:
-    """This machine's GEMM speed in GFLOP/s: the best of ``repeats`` square n × n matmuls over ``sizes``
-    (IEEE fp32 on CUDA: TF32 off, as gankit's fp32)."""
-    best = 0.0
-    torch.backends.cuda.matmul.allow_tf32 = False
-    for n in sizes:
-        a, b = torch.randn(n, n, device=device).to(dtype), torch.randn(n, n, device=device).to(dtype)
-        a @ b  # warm-up
-        for _ in range(repeats):
-            seconds = timed(lambda a=a, b=b: a @ b, 1, device)
-            best = max(best, 2 * n**3 / seconds / 1e9)
-    return best
 
 
 def gemm_peaks(device: torch.device, sizes: Sequence[int]) -> tuple[float, float | None, str]:

@@ -54,8 +54,7 @@ from gankit.trials.vectorised import build_vectorised, sequential_steps
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository root, for `benchmarks.…`
 from benchmarks import md
-from benchmarks.common import in_turn, log, trial_configs
-from benchmarks.train_step_speed import gemm_peak, gemm_sizes, step_flops
+from benchmarks.common import gemm_peak, gemm_sizes, in_turn, log, step_flops, trial_configs
 
 CASES = {"pacgan-2d": (1, 10, 50), "lsgan": (1, 2, 4, 8), "dcgan": (1, 2, 4, 8), "wgan-gp": (1, 2, 4, 8)}
 GPU_CASES = {"pacgan-2d": (1, 2, 4, 8, 16, 32, 64)}  # issue 22, item 7: N = 1 … 64 on a GPU
