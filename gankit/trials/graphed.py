@@ -15,8 +15,8 @@ How the capture keeps to the rules of CUDA graphs:
 * **Warm-up on a side stream.** The first :data:`WARMUP_STEPS` steps are static steps run eagerly on a side stream
   (they are real training steps; the first records the plan): they create the optimisers' state and the
   libraries' handles and workspaces before the capture, which uses the same stream.
-* **Optimisers.** The stacked optimisers are made ``capturable`` (their step counts on the GPU): the same
-  arithmetic as the one-trial runs' fused Adam, foreach RMSprop and fused SGD.
+* **Optimisers.** The stacked optimisers are made ``capturable`` at the capture (their step counts on the GPU):
+  the same arithmetic as the one-trial runs' fused Adam, foreach RMSprop and fused SGD.
 * **Memory.** Gradients are set to None before the capture, so ``backward`` creates them in the graph's private
   memory pool; every tensor the step makes stays there at a fixed address, and the step's statistics are copied out
   after each replay (the next replay overwrites them).
@@ -86,8 +86,6 @@ class GraphedTrials(StaticTrials):
 
     def _stack(self) -> None:
         super()._stack()
-        for optimizer in self.optimizers.values():
-            _capturable(optimizer)
         self.graph: torch.cuda.CUDAGraph | None = None
         self.outputs: dict[str, Tensor] = {}  # the captured step's statistics (overwritten by each replay)
         self.warm_steps = 0
@@ -113,6 +111,8 @@ class GraphedTrials(StaticTrials):
 
     def _capture(self) -> None:
         """Record the step's arithmetic on the static inputs (nothing runs: the first replay makes this step)."""
+        for optimizer in self.optimizers.values():
+            _capturable(optimizer)  # from now on they step only inside the graph
         for p in (*self.params.values(), *self.stepped.values()):
             p.grad = None  # backward creates them in the graph's pool
         self.graph = torch.cuda.CUDAGraph()

@@ -22,7 +22,7 @@ from gankit.errors import ConfigError
 from gankit.store.checkpoint import list_checkpoints
 from gankit.store.layout import RunPaths
 from gankit.store.state_schema import read_state
-from gankit.trials.graphed import WARMUP_STEPS, build_graphed, graphed_refusal
+from gankit.trials.graphed import WARMUP_STEPS, GraphedTrials, build_graphed, graphed_refusal
 from gankit.trials.mode import check_mode, choose_mode
 from gankit.trials.runner import train_trials
 from gankit.trials.vectorised import build_vectorised
@@ -41,14 +41,19 @@ WEIGHTS = 1e-5  # ‖w_graphed − w_eager‖ / ‖w_eager‖ per stacked tensor
 
 
 def relative(a: torch.Tensor, b: torch.Tensor) -> float:
-    a, b = a.double(), b.double()
+    a, b = a.detach().double(), b.detach().double()
     return ((a - b).norm() / a.norm().clamp_min(1e-30)).item()
 
 
 @needs_cuda
 @pytest.mark.parametrize(
     "recipe, overrides",
-    [("lsgan", {}), ("wgan-gp", {"train.n_critic": 2}), ("pacgan-2d", {}), ("wgan", {"train.n_critic": 2})],
+    [
+        ("lsgan", {}),  # alternating, conv nets with batch norm
+        ("wgan-gp", {"train.n_critic": 2}),  # the penalty (double backward in the graph), two D steps
+        ("pacgan-2d", {"train.ema": 0.9}),  # simultaneous, maxout D on packs; the EMA outside the graph
+        ("wgan", {"train.n_critic": 2}),  # RMSprop and weight clipping
+    ],
 )
 def test_replayed_steps_equal_the_eager_vectorised_steps(recipe, overrides):
     cfgs = configs(recipe, **overrides | {"train.device": "cuda"})
@@ -62,12 +67,29 @@ def test_replayed_steps_equal_the_eager_vectorised_steps(recipe, overrides):
     weights |= {
         n: relative(eager.buffers[n], graphed.buffers[n]) for n in eager.buffers if eager.buffers[n].is_floating_point()
     }
+    if eager.ema is not None:
+        weights |= {f"ema.{n}": relative(v, graphed.ema.values[n]) for n, v in eager.ema.values.items()}
     assert max(losses) <= LOSSES and max(weights.values()) <= WEIGHTS, (
         max(losses),
         max(weights.items(), key=lambda kv: kv[1]),
     )
-    moved = max(relative(before[n], graphed.params[n].detach()) for n in before)
-    assert 1e-7 < moved < 10  # the replays trained the trials
+    moved = max((graphed.params[n].detach() - before[n]).abs().max().item() for n in before)
+    assert 1e-7 < moved < 10  # the trials trained (the largest change of a weight over the steps)
+
+
+@needs_cuda
+def test_the_comparison_catches_stale_inputs(monkeypatch):
+    """Replays that read the inputs captured with the graph instead of each step's fresh draws (the inputs drawn but
+    never copied into the static tensors) train on the same batch and noise every step: off by far more than
+    :data:`LOSSES`."""
+    cfgs = configs("wgan-gp", **{"train.device": "cuda"})
+    eager, graphed = build_vectorised(cfgs, quiet), build_graphed(cfgs, quiet)
+    monkeypatch.setattr(GraphedTrials, "load", lambda self, drawn: None)
+    la, lb = run(eager, STEPS), run(graphed, STEPS)
+    late = [
+        ((a[n] - b[n]).abs() / (1 + a[n].abs())).max().item() for a, b in zip(la[1:], lb[1:], strict=True) for n in a
+    ]
+    assert max(late) > 1e-3, late
 
 
 @needs_cuda
