@@ -79,10 +79,11 @@ grep -E "^\||^#" "$OUT/speed-eager.log" | cut -c1-400
 
 want trials && {
 stamp "trials replayed from a CUDA graph against eager vectorised steps, on $DEVICE"
-GANKIT_TEST_DEVICE=$DEVICE timeout "${TRIALS_TESTS_S:-90}" $PY -m pytest -q -rs -p no:cacheprovider -o addopts= \
+# -s: each comparison prints the gaps it found ("graphed RECIPE: losses …, weights …")
+GANKIT_TEST_DEVICE=$DEVICE timeout "${TRIALS_TESTS_S:-90}" $PY -m pytest -q -s -rs -p no:cacheprovider -o addopts= \
     ${PYTEST_ARGS:-} tests/trials/test_graphed.py >"$OUT/trials-tests.txt" 2>&1
 echo "exit $?"
-grep -E "^(FAILED|ERROR|SKIPPED)|passed|failed|^E " "$OUT/trials-tests.txt" | cut -c1-400 | tail -25
+grep -E "^(FAILED|ERROR|SKIPPED)|passed|failed|^E |graphed [a-z0-9-]+: losses" "$OUT/trials-tests.txt" | cut -c1-400 | tail -30
 stamp "trials/s one after another, vectorised and graphed, share of the fp32 peak, on $DEVICE"
 # Each row is printed as it is measured (so a time-out keeps the rows before it), the table at the end.
 timeout "${TRIALS_S:-150}" $PY benchmarks/trials_speed.py --device "$DEVICE" --fp32 --graphed --peak \

@@ -3,9 +3,12 @@
 On a GPU (``GANKIT_TEST_DEVICE=cuda``, benchmarks/gpu_checks.sh): N trials whose step is captured once and replayed
 equal N trials stepped eager and vectorised, step by step. The replayed kernels are the eager ones on the same
 values, and the capturable optimisers do the arithmetic of the eager ones (fused Adam takes its step count on the
-GPU either way), so the two should agree to a few float32 roundings; the tolerances (:data:`LOSSES`,
-:data:`WEIGHTS`) leave room for nondeterministic GPU kernels and are still far below what a stale input or an
-overwritten gradient gives (order 1). Unmeasured until a GPU is lent: a failure prints the gaps found.
+GPU either way), so with deterministic kernels the two agree exactly. The tolerances leave room for kernels that
+round differently from run to run, as tests/trials/test_vectorised.py does for its own rounding: a loss within
+:data:`LOSSES`, each player's weights within :data:`WEIGHTS` of its update (Adam's step is ~lr·sign(g), so a
+parameter whose true gradient is 0 moves by rounding noise's sign), batch-norm statistics and the EMA within
+:data:`WEIGHTS` of their size. A stale input gives far more (``test_the_comparison_catches_stale_inputs``).
+Unmeasured until a GPU is lent: the gaps found are printed (``graphed RECIPE: …``; gpu_checks.sh shows them).
 
 On a CPU: the GPU tests are skipped (no CUDA), and the mode is refused with the reason before anything is written.
 """
@@ -25,9 +28,10 @@ from gankit.store.state_schema import read_state
 from gankit.trials.graphed import WARMUP_STEPS, GraphedTrials, build_graphed, graphed_refusal
 from gankit.trials.mode import check_mode, choose_mode
 from gankit.trials.runner import train_trials
-from gankit.trials.vectorised import build_vectorised
+from gankit.trials.vectorised import VectorisedTrials, build_vectorised
 from tests.commands.helpers import error_line
 from tests.helpers import tiny
+from tests.trials import test_vectorised
 from tests.trials.test_static import configs, run
 from tests.trials.test_vectorised import quiet
 
@@ -36,13 +40,31 @@ NO_CUDA = (
 )
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason=NO_CUDA)
 STEPS = WARMUP_STEPS + 4  # eager warm-up steps, the step captured (and replayed at once), three more replays
-LOSSES = 1e-5  # |loss_graphed − loss_eager| / (1 + |loss_eager|), every step
-WEIGHTS = 1e-5  # ‖w_graphed − w_eager‖ / ‖w_eager‖ per stacked tensor (batch-norm statistics too), after STEPS
+LOSSES = 1e-4  # |loss_graphed − loss_eager| / (1 + |loss_eager|), every step
+# after STEPS: ‖w_graphed − w_eager‖ / ‖w_eager − w_start‖ over each player's weights; ‖b_graphed − b_eager‖ / ‖b_eager‖
+# for each batch-norm statistic and the EMA's weights
+WEIGHTS = test_vectorised.WEIGHTS
 
 
-def relative(a: torch.Tensor, b: torch.Tensor) -> float:
-    a, b = a.detach().double(), b.detach().double()
-    return ((a - b).norm() / a.norm().clamp_min(1e-30)).item()
+def relative(a: list[torch.Tensor], b: list[torch.Tensor], scale: list[torch.Tensor]) -> float:
+    """‖a − b‖ / ‖scale‖ over the tensors together (float64)."""
+    norm = lambda ts: sum(t.detach().double().norm().item() ** 2 for t in ts) ** 0.5  # noqa: E731
+    return norm([x.detach() - y.detach() for x, y in zip(a, b, strict=True)]) / max(norm(scale), 1e-30)
+
+
+def gaps(eager: VectorisedTrials, graphed: VectorisedTrials, before: dict[str, torch.Tensor]) -> dict[str, float]:
+    """Each player's weights relative to its update; each float buffer and EMA tensor relative to its size."""
+    out = {}
+    for player in sorted({n.split(".", 1)[0] for n in eager.params}):
+        names = [n for n in eager.params if n.startswith(f"{player}.")]
+        moved = [eager.params[n].detach() - before[n] for n in names]
+        out[player] = relative([eager.params[n] for n in names], [graphed.params[n] for n in names], moved)
+    for n, b in eager.buffers.items():
+        if b.is_floating_point():
+            out[n] = relative([b], [graphed.buffers[n]], [b])
+    if eager.ema is not None:
+        out |= {f"ema.{n}": relative([v], [graphed.ema.values[n]], [v]) for n, v in eager.ema.values.items()}
+    return out
 
 
 @needs_cuda
@@ -63,16 +85,12 @@ def test_replayed_steps_equal_the_eager_vectorised_steps(recipe, overrides):
     torch.cuda.synchronize()
     assert graphed.graph is not None  # the last four steps were replays
     losses = [((a[n] - b[n]).abs() / (1 + a[n].abs())).max().item() for a, b in zip(la, lb, strict=True) for n in a]
-    weights = {n: relative(eager.params[n], graphed.params[n]) for n in eager.params}
-    weights |= {
-        n: relative(eager.buffers[n], graphed.buffers[n]) for n in eager.buffers if eager.buffers[n].is_floating_point()
-    }
-    if eager.ema is not None:
-        weights |= {f"ema.{n}": relative(v, graphed.ema.values[n]) for n, v in eager.ema.values.items()}
-    assert max(losses) <= LOSSES and max(weights.values()) <= WEIGHTS, (
-        max(losses),
-        max(weights.items(), key=lambda kv: kv[1]),
+    found = gaps(eager, graphed, before)
+    worst = max(found, key=found.get)
+    print(
+        f"graphed {recipe}: losses {max(losses):.1e}, weights {worst} {found[worst]:.1e}; at most {LOSSES}, {WEIGHTS}"
     )
+    assert max(losses) <= LOSSES and found[worst] <= WEIGHTS, (max(losses), worst, found[worst])
     moved = max((graphed.params[n].detach() - before[n]).abs().max().item() for n in before)
     assert 1e-7 < moved < 10  # the trials trained (the largest change of a weight over the steps)
 
@@ -116,9 +134,11 @@ def test_a_graphed_trials_run_writes_what_the_vectorised_run_writes(tmp_path):
     for ours, theirs in zip(states["graphed"], states["vectorised"], strict=True):
         assert ours["step"] == theirs["step"] == 8
         for player in ("generator", "discriminator"):
-            for name, value in theirs[player].items():
-                if value.is_floating_point():
-                    assert relative(value, ours[player][name]) <= WEIGHTS, (player, name)
+            names = [n for n, v in theirs[player].items() if v.is_floating_point()]
+            gap = relative(
+                [theirs[player][n] for n in names], [ours[player][n] for n in names], [theirs[player][n] for n in names]
+            )
+            assert gap <= LOSSES, (player, gap)  # the weights, relative to their size: a few steps' rounding at most
 
 
 def test_graphed_trials_are_refused_off_cuda_before_anything_is_written(tmp_path, capsys):
