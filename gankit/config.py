@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import json
 import math
 import types
@@ -27,6 +28,13 @@ from gankit.errors import ConfigError
 from gankit.registry import unknown_name
 
 FACTS = "gankit"  # the key of a field's FieldFacts in its dataclasses metadata
+
+
+@functools.cache
+def field_types(cls: type) -> dict[str, Any]:
+    """The declared type of each field of the dataclass ``cls``: its annotations (strings, under postponed
+    evaluation) resolved once per class; read it, never change it."""
+    return typing.get_type_hints(cls)
 
 
 @dataclass(frozen=True)
@@ -614,7 +622,7 @@ def _set_path(cfg: Config, path: str, raw: Any) -> None:
             target = getattr(target, part)
             if not dataclasses.is_dataclass(target):
                 raise unknown_field(path)
-    hints = typing.get_type_hints(type(target))
+    hints = field_types(type(target))
     name = parts[-1]
     if dataclasses.is_dataclass(getattr(target, name)):
         if not isinstance(raw, Mapping):
@@ -633,7 +641,7 @@ def apply_mapping(obj: Any, data: Mapping[str, Any], prefix: str = "", check: bo
     if not isinstance(data, Mapping):
         raise ConfigError(f"expected a table of fields for {prefix.rstrip('.') or 'the config'}, got {_short(data)}")
     names = {f.name for f in dataclasses.fields(obj)}
-    hints = typing.get_type_hints(type(obj))
+    hints = field_types(type(obj))
     for key, value in data.items():
         if key not in names:
             raise unknown_field(prefix + key)

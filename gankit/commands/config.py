@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gankit.commands.names import REGISTRIES
-from gankit.config import Config, FieldFacts, field_facts, similar_fields
+from gankit.config import Config, FieldFacts, field_facts, field_types, similar_fields
 from gankit.errors import ConfigError
 
 TOP = "top level"  # the heading of the fields outside any section (recipe)
@@ -69,7 +69,7 @@ def fields() -> list[Field]:
     for path, facts in field_facts(cfg).items():
         section, _, name = path.rpartition(".")
         owner = getattr(cfg, section) if section else cfg
-        tp = typing.get_type_hints(type(owner))[name]
+        tp = field_types(type(owner))[name]
         allowed = REGISTRIES[facts.registry] if facts.registry else facts.choices
         if tp is bool:
             allowed = ("true", "false")

@@ -8,12 +8,15 @@ Files are looked for, first match wins, in ``cfg.dir/<name>/`` and ``cfg.dir``; 
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import torch
 
 from gankit.config import DataConfig
 from gankit.data.download import download, file_md5
@@ -182,10 +185,16 @@ def extract(archive: Path, names: list[str], dest: Path) -> None:
         raise DataError(f"cannot extract from {archive} ({e}); delete it and download it again") from None
 
 
+@functools.cache
+def _sample_tensors(prefix: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The sample's images and labels, inflated once per process (17 ms each time; a process may load it often):
+    callers get copies."""
+    return read_idx_pair(SAMPLE_DIR / f"{prefix}-images-idx3-ubyte.gz", SAMPLE_DIR / f"{prefix}-labels-idx1-ubyte.gz")
+
+
 def load_mnist_sample(split: str, log: Callable[[str], None], searched: list[Path]) -> TensorData:
     """The real-MNIST sample shipped with gankit (5,000 train / 1,000 test images, 10 classes balanced)."""
-    prefix = "train" if split == "train" else "t10k"
-    x, y = read_idx_pair(SAMPLE_DIR / f"{prefix}-images-idx3-ubyte.gz", SAMPLE_DIR / f"{prefix}-labels-idx1-ubyte.gz")
+    x, y = (t.clone() for t in _sample_tensors("train" if split == "train" else "t10k"))
     looked = ", ".join(str(d) for d in searched)
     log(
         f"data: no MNIST files in {looked}; using the embedded MNIST sample ({len(x):,} {split} images). "

@@ -76,18 +76,34 @@ def _layer_outputs(modules: list[nn.Module]) -> tuple[list[int], list[torch.util
     return total, handles
 
 
-def footprint(cfg: Config, data_shape: tuple[int, ...], space: LatentSpace) -> Footprint:
-    """The estimate for ``cfg`` on data of ``data_shape`` (see the module's docstring); ConfigError if the
-    networks cannot even be described (a size PyTorch cannot represent)."""
+# the sizes ``_sizes`` found, by what they depend on (G's and D's config, whether there is an encoder, the data's
+# shape, the latent space, the batch): the meta pass takes 20-50 ms, and a process builds one config many times
+_SIZES: dict[tuple, tuple[int, int, int, int, int]] = {}
+
+
+def _sizes(cfg: Config, data_shape: tuple[int, ...], space: LatentSpace) -> tuple[int, int, int, int, int]:
+    """G's, D's and the encoder's parameters and G's and D's layer outputs for one batch, counted on the meta
+    device."""
     try:
         with torch.device("meta"):
             g, d = build_networks(cfg.model, data_shape, space)
             encoder = build_encoder(cfg.model, data_shape) if cfg.loss.uses_encoder else None
     except (RuntimeError, OverflowError, MemoryError) as e:
         raise ConfigError(f"the networks of this config cannot be built: {' '.join(str(e).split())[:200]}") from None
-    g_params, d_params, e_params = _count(g), _count(d), _count(encoder)
+    g_act, d_act = _activations(g, d, space, cfg.train.batch_size, cfg.model.pack)
+    return _count(g), _count(d), _count(encoder), g_act, d_act
+
+
+def footprint(cfg: Config, data_shape: tuple[int, ...], space: LatentSpace) -> Footprint:
+    """The estimate for ``cfg`` on data of ``data_shape`` (see the module's docstring); ConfigError if the
+    networks cannot even be described (a size PyTorch cannot represent)."""
     batch = cfg.train.batch_size
-    g_act, d_act = _activations(g, d, space, batch, cfg.model.pack)
+    key = (repr(cfg.model), cfg.loss.uses_encoder, tuple(data_shape), space, batch)
+    if key not in _SIZES:
+        _SIZES[key] = _sizes(cfg, data_shape, space)
+        while len(_SIZES) > 256:
+            del _SIZES[next(iter(_SIZES))]
+    g_params, d_params, e_params, g_act, d_act = _SIZES[key]
     ema = g_params if cfg.train.ema is not None else 0
     state = FLOAT * (
         (g_params + e_params) * (2 + optimizer_slots(cfg.g_optim)) + d_params * (2 + optimizer_slots(cfg.d_optim)) + ema

@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 
 from gankit.config import DataConfig
-from gankit.data import DATASETS, load_data
+from gankit.data import DATASETS, datasets, load_data
 from gankit.data.datasets import IDX_DATASETS, SAMPLE_DIR, class_names
 from gankit.data.idx import write_idx
 from gankit.errors import DataError
@@ -20,6 +20,19 @@ from .helpers import write_idx_set
 
 def load(logs=None, **kw):
     return load_data(DataConfig(**kw), log=logs.append if logs is not None else (lambda _: None))
+
+
+def test_the_embedded_sample_is_inflated_once_and_each_load_gets_its_own_copy(monkeypatch):
+    first = load(split="test")
+
+    def read(*args, **kwargs):
+        raise AssertionError("the sample was read again")
+
+    monkeypatch.setattr(datasets, "read_idx_pair", read)
+    kept = first.x.clone()
+    first.x.zero_(), first.y.zero_()
+    again = load(split="test")
+    assert torch.equal(again.x, kept) and again.y.unique().numel() == 10
 
 
 def test_registry_names():

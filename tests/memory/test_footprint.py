@@ -3,6 +3,7 @@ import torch
 
 from gankit.errors import ConfigError
 from gankit.latent import latent_space
+from gankit.memory import footprint as footprint_module
 from gankit.memory.footprint import check_footprint, footprint
 from gankit.recipes import RECIPES, get_recipe
 
@@ -28,6 +29,28 @@ def test_the_estimate_grows_with_the_batch_and_the_widths():
     assert footprint(cfg.override({"train.batch_size": 256}), (1, 28, 28), space).total > base.total
     wide = cfg.override({"model.g_width": 128})
     assert footprint(wide, (1, 28, 28), latent_space(wide.model)).g_params > base.g_params
+
+
+def test_the_meta_pass_runs_once_per_config_of_the_nets(monkeypatch):
+    """A process builds one config many times (a start, a resume, each trial): the sizes of its nets are reused."""
+    cfg = get_recipe("dcgan").override({"model.g_width": 24, "model.d_width": 24})  # sized by no other test
+    space = latent_space(cfg.model)
+    first = footprint(cfg, (1, 28, 28), space)
+
+    def built(*args, **kwargs):
+        raise AssertionError("the nets were built again")
+
+    monkeypatch.setattr(footprint_module, "build_networks", built)
+    assert (
+        footprint(cfg.override({"train.steps": 7, "train.ema": 0.999}), (1, 28, 28), space).g_params == first.g_params
+    )
+    for other, shape in (
+        ({"model.d_width": 32}, (1, 28, 28)),
+        ({"train.batch_size": 8}, (1, 28, 28)),
+        ({}, (1, 32, 32)),
+    ):
+        with pytest.raises(AssertionError, match="built again"):
+            footprint(cfg.override(other), shape, space)
 
 
 def test_what_cannot_fit_is_refused_with_the_size_it_would_need():

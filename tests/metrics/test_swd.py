@@ -16,6 +16,7 @@ from gankit.metrics.swd import (
     pyramid_sides,
     pyramid_up,
     sliced_wasserstein,
+    sorted_columns,
 )
 
 
@@ -41,6 +42,13 @@ def test_sliced_w1_of_one_set_in_any_order_is_zero():
     assert sliced_wasserstein(a, a[torch.randperm(300)]) == pytest.approx(0.0, abs=1e-12)
     with pytest.raises(MetricInputError, match="one shape"):
         sliced_wasserstein(a, a[:10])
+
+
+def test_sorted_columns_sort_each_column_as_torch_does():
+    x = torch.randn(1000, 16, generator=torch.Generator().manual_seed(4))
+    assert torch.equal(sorted_columns(x), x.sort(dim=0).values) and not torch.equal(x.sort(dim=0).values, x)
+    x.requires_grad_()
+    assert torch.equal(sorted_columns(x), x.sort(dim=0).values) and sorted_columns(x).requires_grad
 
 
 def test_pyramid_levels_halve_the_side_while_two_patches_fit():
