@@ -26,6 +26,7 @@ from safetensors.torch import load_file, save_file
 
 from gankit.errors import CheckpointError
 from gankit.store import faults
+from gankit.store.finite import nonfinite
 from gankit.store.jsonfiles import fsync_dir, parse_json
 
 TENSORS_FILE = "tensors.safetensors"
@@ -104,7 +105,7 @@ def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
     """
     path = Path(path)
     tensors, tree = flatten_state(state)
-    bad = [k for k, t in tensors.items() if t.is_floating_point() and not torch.isfinite(t).all()]
+    bad = nonfinite(tensors)
     if bad:
         raise CheckpointError(f"refusing to write {path}: non-finite values in {', '.join(bad[:5])}")
     path.parent.mkdir(parents=True, exist_ok=True)

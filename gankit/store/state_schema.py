@@ -20,6 +20,7 @@ from torch import Tensor
 
 from gankit.errors import CheckpointError
 from gankit.store.checkpoint import STATE_FILE, checkpoint_step, load_checkpoint
+from gankit.store.finite import nonfinite
 
 MAX_COUNT = 10**15  # steps, images seen
 MAX_SIDE = 1 << 16  # one side of the data shape
@@ -70,10 +71,11 @@ def _weights(value: Any) -> str | None:
     problem = _tensors(value)
     if problem:
         return problem
+    bad = set(nonfinite(value))
     for name, t in value.items():
         if t.is_floating_point() and t.dtype != torch.float32:
             return f"holds {name!r} as a {t.dtype} tensor; gankit keeps weights in torch.float32"
-        if t.is_floating_point() and not torch.isfinite(t).all():
+        if name in bad:
             return f"holds non-finite values in {name!r}"
         if name.endswith("running_var") and (t < 0).any():
             return f"holds negative variances in {name!r}"
@@ -96,21 +98,31 @@ def _optimizer(value: Any) -> str | None:
         return "must hold a non-empty list 'param_groups' of objects"
     if not all(isinstance(g.get("params"), list) and all(type(i) is int for i in g["params"]) for g in groups):
         return "has a parameter group without its list of parameter numbers ('params')"
-    return next(filter(None, (_moments(key, entry) for key, entry in value["state"].items())), None)
+    state = value["state"]
+    tensors = {
+        (key, name): t
+        for key, entry in state.items()
+        if isinstance(entry, dict)
+        for name, t in entry.items()
+        if isinstance(t, Tensor)
+    }
+    bad = set(nonfinite(tensors))
+    return next(filter(None, (_moments(key, entry, bad) for key, entry in state.items())), None)
 
 
 # Running means of squared gradients (Adam's and RMSprop's): never negative; an optimiser divides by their root.
 SECOND_MOMENTS = ("exp_avg_sq", "max_exp_avg_sq", "square_avg")
 
 
-def _moments(key: Any, entry: Any) -> str | None:
-    """What is wrong with the values of one parameter's optimiser state (finite moments, second moments >= 0, a
-    whole step count >= 0), or None; its names and shapes are checked against the model by ``optimizer_problem``."""
+def _moments(key: Any, entry: Any, nonfinite_moments: set[tuple[Any, str]]) -> str | None:
+    """What is wrong with the values of one parameter's optimiser state (finite moments, that is none of
+    ``nonfinite_moments`` (parameter, name), second moments >= 0, a whole step count >= 0), or None; its names and
+    shapes are checked against the model by ``optimizer_problem``."""
     if not isinstance(entry, dict):
         return None
     for name, value in entry.items():
         where = f"{name} of parameter {key}"
-        if isinstance(value, Tensor) and value.is_floating_point() and not torch.isfinite(value).all():
+        if (key, name) in nonfinite_moments:
             return f"has non-finite values in {where}"
         if name in SECOND_MOMENTS and isinstance(value, Tensor) and (value < 0).any():
             return f"has negative values in {where} (a mean of squares)"

@@ -103,9 +103,11 @@ def test_a_failed_write_leaves_the_previous_checkpoint_untouched(tmp_path, monke
     assert torch.equal(load_checkpoint(path)["w"], torch.ones(3))
 
 
-def test_non_finite_state_is_not_written(tmp_path):
-    with pytest.raises(CheckpointError, match="non-finite values in w"):
-        save_checkpoint(tmp_path / "step-00000001", {"w": torch.tensor([1.0, float("nan")])})
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_non_finite_state_is_not_written(tmp_path, bad):
+    with pytest.raises(CheckpointError, match="non-finite values in w, v$"):
+        state = {"w": torch.tensor([1.0, bad]), "ok": torch.ones(2), "v": torch.tensor([bad], dtype=torch.float64)}
+        save_checkpoint(tmp_path / "step-00000001", state)
     assert not any(tmp_path.iterdir())
 
 
