@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+from torch.utils.tensorboard import summary as torch_summary
 
 import gankit
 from gankit import resume_config, train
@@ -107,3 +108,44 @@ def raw_events(run: Path) -> list[tuple[str, int]]:
     """Every (tag, step) stored in the run's event files, in file order."""
     files = sorted(run.glob("events.out.tfevents.*"))
     return [(v.tag, e.step) for f in files for e in EventFileLoader(str(f)).Load() for v in e.summary.value]
+
+
+def _logged_images(folder, pngs):
+    logger = TensorBoardLogger(folder)
+    for step, png in enumerate(pngs):
+        logger.image(step, png)
+    logger.close()
+    events = EventAccumulator(str(folder), size_guidance={"images": 0})
+    events.Reload()
+    return events.Images("samples")
+
+
+def test_an_rgb_grid_is_logged_as_its_own_png_and_a_grey_one_as_rgb(tmp_path, monkeypatch):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from gankit.images import save_png
+
+    rng = np.random.default_rng(0)
+    rgb, grey = rng.integers(0, 256, (20, 30, 3), np.uint8), rng.integers(0, 256, (12, 16), np.uint8)
+    rgb_png, grey_png = save_png(rgb, tmp_path / "rgb.png"), save_png(grey, tmp_path / "grey.png")
+    encodings = []
+    make_image = torch_summary.make_image
+    monkeypatch.setattr(torch_summary, "make_image", lambda *a, **k: encodings.append(1) or make_image(*a, **k))
+    logged = _logged_images(tmp_path / "events", [rgb_png, grey_png, rgb_png])
+    assert [e.step for e in logged] == [0, 1, 2]
+    assert [(e.height, e.width) for e in logged] == [(20, 30), (12, 16), (20, 30)]
+    assert len(encodings) == 1  # the grey grid only: the RGB PNG's bytes are logged as they are
+    assert logged[0].encoded_image_string == rgb_png.read_bytes() == logged[2].encoded_image_string
+    pixels = [np.asarray(Image.open(io.BytesIO(e.encoded_image_string))) for e in logged]
+    assert [p.shape for p in pixels] == [(20, 30, 3), (12, 16, 3), (20, 30, 3)]  # all RGB, as add_image logs them
+    assert np.array_equal(pixels[0], rgb) and np.array_equal(pixels[1], np.repeat(grey[..., None], 3, axis=2))
+    from tensorboard.backend.event_processing.event_file_loader import RawEventFileLoader
+    from tensorboard.compat.proto.event_pb2 import Event
+
+    loader = RawEventFileLoader(str(next((tmp_path / "events").glob("events.out.tfevents.*"))))
+    events = [Event.FromString(record) for record in loader.Load()]
+    images = [v.image for e in events for v in e.summary.value if v.HasField("image")]
+    assert [i.colorspace for i in images] == [3, 3, 3]
