@@ -40,6 +40,7 @@ SECTIONS = {
     "images_seen": "progress",
 }
 EVENT_FILES = "events.out.tfevents.*"
+COLORSPACES = {"L": 1, "RGB": 3}  # PIL mode of a PNG -> its colorspace in TensorBoard's Summary.Image
 
 
 def tensorboard_available() -> bool:
@@ -118,19 +119,21 @@ class TensorBoardLogger:
         )
 
     def image(self, step: int, png: str | Path, tag: str = "samples") -> None:
-        """Log a PNG (e.g. the sample grid just written) at ``step``, as an RGB image.
+        """Log a PNG (e.g. the sample grid just written) at ``step``.
 
-        An RGB PNG is logged as its own bytes (``add_image`` would decode and encode it again: 10-60 ms a grid);
-        any other (a grey grid) is converted to RGB and encoded by ``add_image``."""
+        A grey or RGB PNG is logged as its own bytes, with TensorBoard's colorspace 1 (grey) or 3 (RGB):
+        ``add_image`` would decode and encode it again (10-60 ms a grid). Any other PNG (a palette, an alpha
+        channel) is converted to RGB and encoded by ``add_image``."""
         if self.writer is None:
             return
         data = Path(png).read_bytes()
         with Image.open(io.BytesIO(data)) as picture:
-            if picture.format == "PNG" and picture.mode == "RGB":
+            colorspace = COLORSPACES.get(picture.mode) if picture.format == "PNG" else None
+            if colorspace is not None:
                 from tensorboard.compat.proto.summary_pb2 import Summary
 
                 image = Summary.Image(
-                    height=picture.height, width=picture.width, colorspace=3, encoded_image_string=data
+                    height=picture.height, width=picture.width, colorspace=colorspace, encoded_image_string=data
                 )
                 self.writer.file_writer.add_summary(Summary(value=[Summary.Value(tag=tag, image=image)]), step)
                 return

@@ -120,7 +120,7 @@ def _logged_images(folder, pngs):
     return events.Images("samples")
 
 
-def test_an_rgb_grid_is_logged_as_its_own_png_and_a_grey_one_as_rgb(tmp_path, monkeypatch):
+def test_grey_and_rgb_grids_are_logged_as_their_own_pngs_and_others_as_rgb(tmp_path, monkeypatch):
     import io
 
     import numpy as np
@@ -131,21 +131,25 @@ def test_an_rgb_grid_is_logged_as_its_own_png_and_a_grey_one_as_rgb(tmp_path, mo
     rng = np.random.default_rng(0)
     rgb, grey = rng.integers(0, 256, (20, 30, 3), np.uint8), rng.integers(0, 256, (12, 16), np.uint8)
     rgb_png, grey_png = save_png(rgb, tmp_path / "rgb.png"), save_png(grey, tmp_path / "grey.png")
+    rgba = rng.integers(0, 256, (8, 10, 4), np.uint8)
+    Image.fromarray(rgba, "RGBA").save(rgba_png := tmp_path / "rgba.png")
     encodings = []
     make_image = torch_summary.make_image
     monkeypatch.setattr(torch_summary, "make_image", lambda *a, **k: encodings.append(1) or make_image(*a, **k))
-    logged = _logged_images(tmp_path / "events", [rgb_png, grey_png, rgb_png])
-    assert [e.step for e in logged] == [0, 1, 2]
-    assert [(e.height, e.width) for e in logged] == [(20, 30), (12, 16), (20, 30)]
-    assert len(encodings) == 1  # the grey grid only: the RGB PNG's bytes are logged as they are
+    logged = _logged_images(tmp_path / "events", [rgb_png, grey_png, rgb_png, rgba_png])
+    assert [e.step for e in logged] == [0, 1, 2, 3]
+    assert [(e.height, e.width) for e in logged] == [(20, 30), (12, 16), (20, 30), (8, 10)]
+    assert len(encodings) == 1  # the RGBA PNG only: grey and RGB PNGs are logged as their own bytes
     assert logged[0].encoded_image_string == rgb_png.read_bytes() == logged[2].encoded_image_string
+    assert logged[1].encoded_image_string == grey_png.read_bytes()
     pixels = [np.asarray(Image.open(io.BytesIO(e.encoded_image_string))) for e in logged]
-    assert [p.shape for p in pixels] == [(20, 30, 3), (12, 16, 3), (20, 30, 3)]  # all RGB, as add_image logs them
-    assert np.array_equal(pixels[0], rgb) and np.array_equal(pixels[1], np.repeat(grey[..., None], 3, axis=2))
+    assert [p.shape for p in pixels] == [(20, 30, 3), (12, 16), (20, 30, 3), (8, 10, 3)]
+    assert np.array_equal(pixels[0], rgb) and np.array_equal(pixels[1], grey)
+    assert np.array_equal(pixels[3], np.asarray(Image.fromarray(rgba, "RGBA").convert("RGB")))
     from tensorboard.backend.event_processing.event_file_loader import RawEventFileLoader
     from tensorboard.compat.proto.event_pb2 import Event
 
     loader = RawEventFileLoader(str(next((tmp_path / "events").glob("events.out.tfevents.*"))))
     events = [Event.FromString(record) for record in loader.Load()]
     images = [v.image for e in events for v in e.summary.value if v.HasField("image")]
-    assert [i.colorspace for i in images] == [3, 3, 3]
+    assert [i.colorspace for i in images] == [3, 1, 3, 3]
