@@ -90,7 +90,8 @@ def memory_room(cfg: Config) -> MemoryRoom:
 
 
 def choose_mode(cfg: Config, trials: list[int], log: RunLog) -> str:
-    """``vectorised`` or ``sequential`` for training ``trials`` of ``cfg`` (see the module docstring)."""
+    """``vectorised``, ``graphed`` (only when asked for) or ``sequential`` for training ``trials`` of ``cfg`` (see the
+    module docstring)."""
     wanted = cfg.train.trials_mode
     if wanted == "sequential" or (len(trials) < 2 and wanted != "graphed"):
         return "sequential"
