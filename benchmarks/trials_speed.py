@@ -72,6 +72,11 @@ class Setup:
     graphed: bool = False
     peak: bool = False
 
+    @property
+    def modes(self) -> tuple[str, ...]:
+        """The modes timed: one after another, vectorised, and graphed with ``graphed``."""
+        return MODES if self.graphed else MODES[:2]
+
     def configs(self, recipe: str, n: int, data_dir: str | None) -> list[Config]:
         extra = {"train.device": self.device} | (FP32 if self.fp32 else {})
         return [cfg.override(extra) for cfg in trial_configs(recipe, n, data_dir)]
@@ -129,7 +134,7 @@ def measure(
     """The table's rows for ``cases`` and its notes (why a mode is missing). ``peak``: the device's fp32 GFLOP/s,
     for each mode's share of it (``setup.peak``)."""
     rows, notes = [], []
-    modes = MODES if setup.graphed else MODES[:2]
+    modes = setup.modes
     for recipe, ns in cases.items():
         label = f"{recipe} (compiled)" if compiled else recipe
         first = setup.configs(recipe, 1, data_dir)[0]
@@ -167,7 +172,7 @@ def alignment(cells: Sequence[str]) -> str:
 
 def header(setup: Setup) -> list[str]:
     """The table's columns: the modes' trials/s, their ratios to one after another, auto, the peak's share."""
-    modes = MODES if setup.graphed else MODES[:2]
+    modes = setup.modes
     cells = ["recipe", "N", *(f"{m} (trials/s)" for m in modes), *(f"{m} ÷ one after another" for m in modes[1:])]
     cells.append("auto")
     if setup.peak:

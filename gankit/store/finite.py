@@ -20,7 +20,8 @@ def nonfinite(tensors: Mapping[K, torch.Tensor]) -> list[K]:
     floating = [(name, t) for name, t in tensors.items() if t.is_floating_point() and t.numel()]
     if not floating:
         return []
-    extremes = torch.stack([torch.stack(torch.aminmax(t)).to("cpu", torch.float64) for _, t in floating])
+    device = floating[0][1].device  # the extremes gathered there, then brought to the CPU at once: one wait
+    extremes = torch.stack([torch.stack(torch.aminmax(t)).to(device, torch.float64) for _, t in floating]).cpu()
     finite = torch.isfinite(extremes).all(dim=1)
     if bool(finite.all()):
         return []

@@ -83,7 +83,7 @@ class StaticTrials(VectorisedTrials):
         self._cursor = 0
 
     # -- the draws: recorded, read from the static tensors, or made ahead -----------------------------------
-    def _take(self, kind: str, draw: Callable[[], Input], like: Tensor | None = None) -> Input:
+    def _take(self, kind: str, like: Tensor | None = None) -> Input:
         if self._slots is not None:
             i = self._cursor
             if i >= len(self.plan) or self.plan[i][0] != kind:
@@ -91,26 +91,27 @@ class StaticTrials(VectorisedTrials):
                 raise RuntimeError(f"draw {i} of the static step is {kind}, its plan has {planned}")
             self._cursor += 1
             return self._slots[i]
-        value = draw()
+        value = self._draw(kind, like)
         if self._recording is not None:
             shape = None if like is None else like.new_empty(()).expand(like.shape)
             self._recording.append(((kind, shape), value))
         return value
 
     def _real(self) -> Batch:
-        return self._take("real", lambda: VectorisedTrials._real(self))
+        return self._take("real")
 
     def _noise(self) -> Latent:
-        return self._take("noise", lambda: VectorisedTrials._noise(self))
+        return self._take("noise")
 
     def _interpolation_weights(self, real: Tensor) -> Tensor:
-        return self._take("eps", lambda: VectorisedTrials._interpolation_weights(self, real), real)
+        return self._take("eps", real)
 
     def draw(self) -> list[Input]:
         """One step's random inputs, drawn in the plan's order as the eager step draws them."""
         return [self._draw(kind, like) for kind, like in self.plan]
 
     def _draw(self, kind: str, like: Tensor | None) -> Input:
+        """One random input of ``kind``, drawn as the eager step draws it (``like``: the batch ε weighs)."""
         if kind == "real":
             return VectorisedTrials._real(self)
         if kind == "noise":
