@@ -77,7 +77,8 @@ def _layer_outputs(modules: list[nn.Module]) -> tuple[list[int], list[torch.util
 
 
 # the sizes ``_sizes`` found, by what they depend on (G's and D's config, whether there is an encoder, the data's
-# shape, the latent space, the batch): the meta pass takes 20-50 ms, and a process builds one config many times
+# shape, the latent space, the batch): the meta pass takes 20-50 ms on a 2-core AVX2 AMD EPYC, and a process builds
+# one config many times
 _SIZES: dict[tuple, tuple[int, int, int, int, int]] = {}
 
 

@@ -2,7 +2,7 @@
 
 A tensor is finite exactly when its minimum and maximum are: ``torch.aminmax`` propagates a NaN to both (as
 documented), and an infinity is the minimum (-inf) or the maximum (+inf). Unlike ``torch.isfinite(t).all()`` it
-writes no mask of booleans: about 15 times faster on a CPU for tensors of 10⁵ values and more.
+writes no mask of booleans: about 15 times faster on a 2-core AVX2 AMD EPYC for tensors of 10⁵ values and more.
 """
 
 from __future__ import annotations
