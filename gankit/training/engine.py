@@ -71,7 +71,7 @@ def choose_engine(
     measures them in fp32 and bf16 when the choice needs it (:mod:`gankit.training.precision_probe`);
     ``vmapped``: the networks will be stepped inside ``torch.vmap`` (vectorised trials)."""
     threading = threads()  # before the probe's parallel work, after which the inter-op threads are fixed
-    precision, why_precision, warning = resolve_precision(cfg.train.precision, device, images, timings)
+    precision, why_precision, warning = resolve_precision(cfg.train.precision, device, images, timings, vmapped)
     channels_last, layout = memory_layout(precision, device, images, vmapped)
     mode, why_compile = _compile_mode(cfg)
     reasons = [why_precision, layout, threading, why_compile]

@@ -157,7 +157,11 @@ def native_bf16(device: torch.device) -> tuple[bool, str]:
 
 
 def resolve_precision(
-    requested: str, device: torch.device, images: bool, timings: Callable[[], Timings] | None = None
+    requested: str,
+    device: torch.device,
+    images: bool,
+    timings: Callable[[], Timings] | None = None,
+    vmapped: bool = False,
 ) -> tuple[Precision, str, str | None]:
     """The precision a run uses, why (a line for the log), and a warning when a forced bf16 measured far slower.
 
@@ -167,7 +171,8 @@ def resolve_precision(
     probe (``timings`` None) the rule is the CPU's bf16 units. The 2-D toy nets are too small for bf16 to pay for
     its casts. On a GPU these small nets are bound by kernel launches, not arithmetic, so autocast's extra cast
     kernels cost more than its faster matrix products save (an H200: bf16 at 0.55–0.90× gankit's fp32 step,
-    every recipe, docs/benchmarks.md): fp32.
+    every recipe, docs/benchmarks.md): fp32. Vectorised trials (``vmapped``) are fp32 only, so there ``auto`` is
+    fp32 on every machine (an explicit bf16 is refused by :func:`gankit.trials.vectorised.vectorised_refusal`).
     """
     if requested == "fp16" and device.type != "cuda":
         raise ConfigError(f"train.precision=fp16 needs a CUDA device (this run is on {device.type}): use bf16 or fp32")
@@ -183,6 +188,8 @@ def resolve_precision(
                     "train.precision=auto picks the faster"
                 )
         return Precision(requested, device.type), f"precision {requested} (train.precision)", warning
+    if vmapped:
+        return Precision("fp32", device.type), "precision fp32 (auto: vectorised trials are fp32 only)", None
     native, what = native_bf16(device)
     if device.type == "cuda":
         reason = f"{what}: these nets are launch-bound on a GPU, where bf16 measured slower than fp32"

@@ -8,7 +8,8 @@ command's exit code and what it printed to stderr, and (``--watch``) the writes 
 ``--kill-at-step S0[,S1 …] --kill-rank R``: in torchrun's attempt k, rank R SIGKILLs itself as it starts step Sk + 1
 (in later attempts it lives).
 ``--slow-save SECONDS``: in the first attempt, rank 0 writes its first checkpoint that much more slowly (it waits
-after writing the tensors), so that torchrun's SIGTERM reaches it inside the write.
+after writing the tensors), so that torchrun's SIGTERM reaches it inside the write; the killed rank then dies only
+once rank 0 is inside that write (a marker file in DIR), whichever rank a machine makes faster.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import json
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 import torch
@@ -59,22 +61,25 @@ def watch_writes(root: Path, seen: list[str]) -> None:
     sys.addaudithook(hook)
 
 
-def kill_at(step: int) -> None:
-    """SIGKILL this process when it starts game step ``step + 1`` (an abrupt death: no cleanup, no exit code)."""
+def kill_at(step: int, after: Path | None = None) -> None:
+    """SIGKILL this process when it starts game step ``step + 1`` (an abrupt death: no cleanup, no exit code); where
+    ``after`` is given, not before that file exists (at most 60 s later)."""
     original = Training.train_step
 
     def train_step(self: Training) -> dict:
         if self.step == step:
+            deadline = time.monotonic() + 60.0
+            while after is not None and not after.exists() and time.monotonic() < deadline:
+                time.sleep(0.01)
             os.kill(os.getpid(), signal.SIGKILL)
         return original(self)
 
     Training.train_step = train_step
 
 
-def slow_save(seconds: float) -> None:
-    """Wait ``seconds`` inside the first checkpoint's write, after its tensors file (``gankit.store.faults``)."""
-    import time
-
+def slow_save(seconds: float, marker: Path) -> None:
+    """Wait ``seconds`` inside the first checkpoint's write, after its tensors file (``gankit.store.faults``), having
+    created ``marker``."""
     from gankit.store import faults
 
     seen = []
@@ -82,6 +87,7 @@ def slow_save(seconds: float) -> None:
     def reached(point: str) -> None:
         seen.append(point)
         if point == "save:tensors" and seen.count(point) == 1:
+            marker.touch()
             time.sleep(seconds)
 
     faults.reached = reached
@@ -136,10 +142,11 @@ def main() -> None:
     commands: list[list[str]] = [[]]
     for word in args.command:
         commands.append([]) if word == "::" else commands[-1].append(word.replace("{rank}", str(RANK)))
+    saving = args.results / "rank0-saving" if args.slow_save is not None and ATTEMPT == 0 else None
     if args.kill_rank == RANK and len(args.kill_at_step) > ATTEMPT:
-        kill_at(args.kill_at_step[ATTEMPT])
-    if args.slow_save is not None and RANK == 0 and ATTEMPT == 0:
-        slow_save(args.slow_save)
+        kill_at(args.kill_at_step[ATTEMPT], saving)
+    if saving is not None and RANK == 0:
+        slow_save(args.slow_save, saving)
     writes: list[str] = []
     if args.watch is not None and RANK != 0:
         watch_writes(args.watch, writes)

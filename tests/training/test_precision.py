@@ -40,6 +40,16 @@ def test_without_a_probe_auto_follows_the_hardware_and_fp16_needs_cuda():
         resolve_precision("fp16", CPU, images=True)
 
 
+def test_vectorised_trials_take_fp32_for_auto_on_every_machine_and_keep_an_explicit_bf16():
+    """Vectorised trials are fp32 only: ``auto`` resolves to fp32 there even where bf16 would win (a fast probe), so
+    ``--trials-mode vectorised`` works alike on AMX and AVX2 CPUs; an explicit bf16 stays bf16 (and is refused)."""
+    calls: list = []
+    chosen, why, _ = resolve_precision("auto", CPU, images=True, timings=_probe(0.1, 0.01, calls), vmapped=True)
+    assert chosen.name == "fp32" and "vectorised trials are fp32 only" in why and not calls
+    assert resolve_precision("auto", CPU, images=True, timings=_probe(0.1, 0.01))[0].name == "bf16"  # not vmapped
+    assert resolve_precision("bf16", CPU, images=True, vmapped=True)[0].name == "bf16"
+
+
 def _probe(fp32_s: float, bf16_s: float, calls: list | None = None):
     """A fake probe: fixed timings, counting its calls."""
 

@@ -45,11 +45,14 @@ GRADIENTS = 1e-4  # ‖g_vectorised − g_alone‖ / ‖g_alone‖ per player; t
 WEIGHTS = 5e-2  # ‖w_vectorised − w_alone‖ / ‖w_alone − w_before‖ per player, one step from the same state;
 # batch-norm statistics ‖b_vectorised − b_alone‖ / ‖b_alone‖ (of activations computed with the updated weights)
 TRAJECTORY = 1e-3  # every relative difference after several free-running steps (well-conditioned recipes)
-# Max pooling routes each window's gradient to its largest input: where two inputs tie to rounding, the other
-# kernels' rounding can pick the other one, and that sample's gradient moves as a whole. Measured on the lsgan
-# nets (cs231n D, two 2×2 max pools) with one thread on a 2-core AVX2 EPYC: 4e-3 for G's gradient in one step of
-# one trial, 1e-6 elsewhere. A wrong gradient is still off by order 1.
-MAX_POOL_GRADIENTS = {"lsgan": 1e-2}
+# A kink (ReLU, LeakyReLU, max pooling) routes the gradient by the sign of a difference: where an input lies within
+# rounding of its kink, the other kernels' rounding can send that element's gradient the other way, and the trial's
+# gradients move as a whole in that one step. Such ties are rare and isolated (one trial-step; the steps before and
+# after agree to 1e-6), while a wrong gradient is off by order 1 in every trial-step. Measured, two steps of three
+# trials from the same states: lsgan (max pool) 4e-3 for G's gradient on a 2-core AVX2 EPYC; cgan 1.6e-2 for G's
+# (a LeakyReLU input of D at 4.7e-8 of its standard deviation) and infogan 2.0e-2 on a 2-core Intel Xeon (AVX-512,
+# AMX), every other trial-step 1e-6. So one trial-step may be off by up to KINK in its gradients and moments.
+KINK = 5e-2
 SEEDS = (0, 1, 2)
 
 
@@ -167,10 +170,18 @@ def moments(ref: dict, vec: dict) -> float:
 
 
 class Gaps(dict):
-    """The largest difference of each kind seen, by kind."""
+    """The largest difference of each kind seen, by kind; ``events``: each trial-step's own (:func:`stepwise`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[Gaps] = []
 
     def note(self, kind: str, gap: float) -> None:
         self[kind] = max(self.get(kind, 0.0), gap)
+
+
+def trial_of(run: Run, k: int) -> Run:
+    return Run([run.losses[k]], [run.states[k]], [run.grads[k]], run.params)
 
 
 def differences(ref: Run, vec: Run, starts: list[dict]) -> Gaps:
@@ -228,8 +239,8 @@ def within(gaps: Gaps, weights: float = WEIGHTS, others: float | None = None, gr
 
 def stepwise(cfgs: list[Config], steps: int) -> tuple[Gaps, bool]:
     """Every vectorised step against ``train_step`` from the same state: before each step a one-trial Training is
-    loaded with trial k's state (its RNG and sampler too) and takes the step alone. The largest differences, and
-    whether every step drew the same."""
+    loaded with trial k's state (its RNG and sampler too) and takes the step alone. The largest differences (and
+    each trial-step's), and whether every step drew the same."""
     trials = build_vectorised(cfgs, quiet)
     references = [build_training(cfg, quiet, vmapped=True) for cfg in cfgs]
     gaps, draws = Gaps(), True
@@ -243,9 +254,19 @@ def stepwise(cfgs: list[Config], steps: int) -> tuple[Gaps, bool]:
             ref.states.append(training.state_dict())
             ref.grads.append(gradients(training))
         draws = draws and same_draws(ref, vec)
-        for kind, gap in differences(ref, vec, before).items():
-            gaps.note(kind, gap)
+        for k in range(len(cfgs)):
+            event = differences(trial_of(ref, k), trial_of(vec, k), before[k : k + 1])
+            gaps.events.append(event)
+            for kind, gap in event.items():
+                gaps.note(kind, gap)
     return gaps, draws
+
+
+def within_but_one_tie(gaps: Gaps) -> bool:
+    """Every trial-step of :func:`stepwise` within the tolerances, except at most one whose gradients and moments
+    are within ``KINK`` (a kink tie, see above)."""
+    outliers = [event for event in gaps.events if not within(event)]
+    return not outliers or (len(outliers) == 1 and within(outliers[0], gradients=KINK))
 
 
 FAMILIES = {
@@ -288,7 +309,7 @@ def test_each_vectorised_step_is_each_trials_train_step(family):
     assert vectorised_refusal(cfgs[0]) is None
     gaps, draws = stepwise(cfgs, steps=2)
     assert draws
-    assert within(gaps, gradients=MAX_POOL_GRADIENTS.get(family, GRADIENTS)), gaps
+    assert within_but_one_tie(gaps), gaps.events
 
 
 @pytest.mark.parametrize(
@@ -373,7 +394,7 @@ def test_the_comparison_catches_a_wrong_gradient(monkeypatch):
     cfgs = seeded(trial_config("dcgan"))
     monkeypatch.setattr(VectorisedTrials, "_total", lambda self, loss: loss.mean())
     averaged, draws = stepwise(cfgs, steps=1)
-    assert draws and averaged["generator gradients"] > 0.5 and not within(averaged)
+    assert draws and averaged["generator gradients"] > 0.5 and not within_but_one_tie(averaged)
     monkeypatch.undo()
 
     noise = VectorisedTrials._noise
@@ -384,7 +405,7 @@ def test_the_comparison_catches_a_wrong_gradient(monkeypatch):
 
     monkeypatch.setattr(VectorisedTrials, "_noise", shared)
     one_z, draws = stepwise(cfgs, steps=1)
-    assert draws and one_z["losses"] > 1e-3 and one_z["generator gradients"] > 0.1 and not within(one_z)
+    assert draws and one_z["losses"] > 1e-3 and one_z["generator gradients"] > 0.1 and not within_but_one_tie(one_z)
 
 
 @pytest.mark.slow  # inductor compiles G's and D's losses: ~20 s on two cores
@@ -414,6 +435,7 @@ def test_refusals_name_the_reason():
     for scheme in ("alternating", "simultaneous", "extragradient", "optimistic", "lookahead"):
         assert vectorised_refusal(trial_config("dcgan", **{"train.scheme": scheme})) is None
     assert "precision bf16" in vectorised_refusal(trial_config("dcgan", **{"train.precision": "bf16"}))
+    assert vectorised_refusal(trial_config("dcgan", **{"train.precision": "auto"})) is None  # fp32 on every CPU
     compiled = vectorised_refusal(trial_config("dcgan", **{"train.compile": "on"}))
     assert "torch.compile" in compiled and "train.compile=off plays them together" in compiled
     assert "dropout" in network_refusal(nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5)))
