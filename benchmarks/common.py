@@ -82,20 +82,56 @@ def score_run(run_dir: Path, cfg: Config, n: int | None, kid_subsets: int = 100)
     return result
 
 
+def kept_scores(scores: Path | None, run_dir: Path, cfg: Config, log: Any) -> list[dict[str, Any]] | None:
+    """The results of a cell kept in ``scores`` (:func:`keep_scores`) when they score exactly ``cfg``'s trials run,
+    else None."""
+    folder = None if scores is None else scores / run_dir.name
+    if folder is None or not (folder / "cell.json").is_file():
+        return None
+    cell = json.loads((folder / "cell.json").read_text())
+    if Config.from_dict(cell["config"]).to_dict() != cfg.to_dict():
+        log(f"{folder}: kept for another config (or budget) than the one asked for now: not reused")
+        return None
+    log(f"{run_dir.name}: reusing the scores of its {len(cell['scored'])} trials kept in {folder}")
+    return [json.loads((folder / f"trial-{k:02d}.json").read_text()) for k in cell["scored"]]
+
+
+def keep_scores(scores: Path | None, run_dir: Path, cfg: Config, results: list[dict[str, Any]]) -> None:
+    """Write a cell's results into ``SCORES/<cell folder>/``: each trial's (``trial-KK.json``, what
+    :func:`trials_and_score` returned) and ``cell.json`` (the trials run's config, the trials scored). Small JSON
+    files committed beside a page, so a table can be finished over several sessions or machines without training a
+    cell twice; each result names the machine it trained on."""
+    if scores is None:
+        return
+    folder = scores / run_dir.name
+    folder.mkdir(parents=True, exist_ok=True)
+    for result in results:
+        write_result({k: v for k, v in result.items() if k != "run_dir"}, folder / f"trial-{result['trial']:02d}.json")
+    write_result({"config": cfg.to_dict(), "scored": [r["trial"] for r in results]}, folder / "cell.json")
+
+
 def trials_and_score(
-    name: str, overrides: dict[str, Any], run_dir: Path, n: int | None, log: Any, kid_subsets: int = 100
+    name: str,
+    overrides: dict[str, Any],
+    run_dir: Path,
+    n: int | None,
+    log: Any,
+    kid_subsets: int = 100,
+    scores: Path | None = None,
 ) -> list[dict[str, Any]]:
     """Train the trials run ``overrides`` asks for (``train.trials`` / ``train.seeds``) in ``run_dir`` and score each
-    trial (RUN/trial-KK/eval.json); trials already scored with their config are reused.
+    trial (RUN/trial-KK/eval.json); trials already scored with their config are reused, and so is a cell whose
+    results ``scores`` keeps (:func:`kept_scores`; each newly scored cell is kept there, :func:`keep_scores`).
 
     A folder holding the same trials run at fewer steps is resumed to ``train.steps`` (each trial from its newest
     checkpoint), so a budget can be raised call by call; a folder of another config, or one trained past
     ``train.steps`` (a lowered budget), is trained again. Each result gets ``trial``, its seed and ``diverged_at``
     (None, or the step at which the trial diverged), ``trials_mode`` (how it trained: ``vectorised`` or
-    ``sequential``, as ``RUN/trials.jsonl`` records it) and ``run_dir`` (its folder); a trial that diverged before its
-    first checkpoint has nothing to score and is left out (logged), so a table's trial count says how many were
-    scored.
+    ``sequential``, as ``RUN/trials.jsonl`` records it), ``machine`` (what it trained on, as speed figures name it)
+    and ``run_dir`` (its folder); a trial that diverged before its first checkpoint has nothing to score and is left
+    out (logged), so a table's trial count says how many were scored.
     """
+    from gankit.device import describe_machine, resolve_device
     from gankit.store.checkpoint import checkpoint_step, list_checkpoints
     from gankit.store.layout import RunPaths, ended_trials
     from gankit.store.resume import resume_config
@@ -103,6 +139,9 @@ def trials_and_score(
     from gankit.trials.runner import train_trials
 
     cfg = get_recipe(name).override(overrides)
+    kept = kept_scores(scores, run_dir, cfg, log)
+    if kept is not None:
+        return kept
     paths = RunPaths(run_dir)
     trials = range(len(cfg.train.trial_seeds))
     cached = [cached_result(paths.trial(k), cfg.trial(k), log) for k in trials]
@@ -120,6 +159,7 @@ def trials_and_score(
         train_trials(saved if resumable else cfg, run_dir, resume=resumable, echo=False)
         log(f"{run_dir}: {len(trials)} trials trained to step {cfg.train.steps} in {time.perf_counter() - t0:.0f} s")
     ended, diverged = ended_trials(paths), diverged_trials(paths)
+    machine = describe_machine(resolve_device(cfg.train.device))  # run folders do not travel: trained here
     results = []
     for k in trials:
         if cached[k] is None and not list_checkpoints(RunPaths(paths.trial(k)).checkpoints):
@@ -127,7 +167,9 @@ def trials_and_score(
             continue
         result = cached[k] or score_run(paths.trial(k), cfg.trial(k), n, kid_subsets)
         trial = {"trial": k, "seed": cfg.train.trial_seeds[k], "diverged_at": diverged.get(k)}
-        results.append(result | trial | {"trials_mode": ended[k]["mode"], "run_dir": str(paths.trial(k))})
+        how = {"trials_mode": ended[k]["mode"], "machine": machine, "run_dir": str(paths.trial(k))}
+        results.append(result | trial | how)
+    keep_scores(scores, run_dir, cfg, results)
     return results
 
 

@@ -16,8 +16,10 @@ with the same MLP (3 hidden layers of 256, z ~ N(0, I₂)) and its own loss, reg
 n_critic, then scored with the PacGAN protocol (2,500 samples). The tables give mean ± standard error over
 trials. Scored trials of the same config are reused, so an interrupted table can be continued; a cell asked for
 with more steps resumes its trials from their final checkpoints; a cell whose recipe has changed since is
-trained again. Every number in the Markdown file comes from the trials' JSON results; the figures are the first
-trial's.
+trained again. Each scored cell is also kept in ``--scores`` (default ``<doc folder>/results/scores``: small JSON
+files, committed), so a table too long for one sitting is finished over several, on other machines too: a kept
+cell of the same config is not trained again, and the page names the machine(s) its cells trained on. Every
+number in the Markdown file comes from the trials' JSON results; the figures are the first trial's.
 
 The file is rewritten whole, except for marked sections (``<!-- NAME: begin -->`` … ``<!-- NAME: end -->``)
 that other scripts own (``md.write_section``; e.g. ``mode_collapse.py``'s): they are kept, at the end.
@@ -33,6 +35,7 @@ import shutil
 import statistics
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +169,7 @@ def trials_lines(args: argparse.Namespace, sections: dict[str, Any]) -> list[str
         f"{data} {name}": runs for name, by_data in sections.get("toy", {}).items() for data, runs in by_data.items()
     }
     together = [name for name, runs in cells.items() if runs[0]["trials_mode"] == "vectorised"]
+    machines = Counter(runs[0].get("machine", "a machine not recorded") for runs in cells.values())
     counts = []
     if args.recipes:
         counts.append(f"{args.trials} per MNIST recipe")
@@ -178,7 +182,10 @@ def trials_lines(args: argparse.Namespace, sections: dict[str, Any]) -> list[str
         "chose: together as "
         f"one vectorised model for {', '.join(together) or 'no cell'}, one after another for the others. "
         "*images/s* and *train time* are the cell's: the sum over trials trained one after another, the shared "
-        "clock of trials trained together."
+        "clock of trials trained together.",
+        "- Trained on: "
+        + "; ".join(f"{machine} ({n} of the {len(cells)} cells)" for machine, n in machines.items())
+        + ". Times and images/s compare only between cells of one machine.",
     ]
 
 
@@ -271,9 +278,24 @@ def vectorised_refusals(cells: list[tuple[str, dict[str, Any]]]) -> list[str]:
     return [f"{name}: {reason}" for name, reason in refusals if reason is not None]
 
 
-def run_cell(name: str, overrides: dict[str, Any], run_dir: Path, n: int | None, kid_subsets: int = 100) -> list:
-    """Train and score one cell's trials (reusing scored trials); each result says how its trial trained."""
-    return trials_and_score(name, overrides, run_dir, n, log, kid_subsets)
+def run_cell(
+    name: str,
+    overrides: dict[str, Any],
+    run_dir: Path,
+    n: int | None,
+    kid_subsets: int = 100,
+    scores: Path | None = None,
+) -> list:
+    """Train and score one cell's trials (reusing scored or kept trials); each result says how its trial trained."""
+    return trials_and_score(name, overrides, run_dir, n, log, kid_subsets, scores)
+
+
+def copy_figure(run_dir: Path, to: Path) -> None:
+    """The first trial's last sample figure to ``to``; a cell reused from kept scores has no run folder here, and its
+    figure, committed with its scores, stays."""
+    figures = sorted((RunPaths(run_dir).trial(0) / "samples").glob("step-*.png"))
+    if figures:
+        shutil.copy(figures[-1], to)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -299,11 +321,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--kid-subsets", type=int, default=100, help="KID subsets of 1,000 samples")
     p.add_argument("--out", default="runs/compare", help="folder of the runs")
     p.add_argument("--doc", default="docs/results.md")
+    p.add_argument("--scores", help="folder of the kept cell scores (default: <doc folder>/results/scores)")
     args = p.parse_args(argv)
     args.argv = sys.argv[1:] if argv is None else argv
     if min(args.trials, args.toy_trials) < 1:
         p.error("--trials and --toy-trials count the trials of a cell: at least 1")
     out, doc = Path(args.out), Path(args.doc)
+    scores = Path(args.scores) if args.scores else doc.parent / "results" / "scores"
     steps = dict(args.recipe_steps)
     trials = trial_overrides(args, args.trials)
     image_cells = {
@@ -339,22 +363,20 @@ def main(argv: list[str] | None = None) -> None:
     images: dict[str, list[dict[str, Any]]] = {}
     for name, overrides in image_cells.items():
         run_dir = cell_dir(out, name, args.seed0, args.trials)
-        images[name] = run_cell(name, overrides, run_dir, args.n, args.kid_subsets)
+        images[name] = run_cell(name, overrides, run_dir, args.n, args.kid_subsets, scores)
         fids = [r["metrics"]["fid"] for r in images[name]]
         log(f"{name}: FID {md.mean_se(fids, 3)} over {len(fids)} trials")
-        grid = sorted((RunPaths(run_dir).trial(0) / "samples").glob("step-*.png"))[-1]
-        shutil.copy(grid, doc.parent / "results" / f"{name}.png")
+        copy_figure(run_dir, doc.parent / "results" / f"{name}.png")
     if images:
         sections["images"] = images
 
     toy: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for (name, data), overrides in toy_cells.items():
         run_dir = cell_dir(out, f"{data}-{name}", args.seed0, args.toy_trials)
-        toy.setdefault(name, {})[data] = run_cell(name, overrides, run_dir, None)
+        toy.setdefault(name, {})[data] = run_cell(name, overrides, run_dir, None, scores=scores)
         modes = [r["metrics"]["modes"]["modes_covered"] for r in toy[name][data]]
         log(f"{data} {name}: {md.mean_se(modes, 1)} modes over {len(modes)} trials")
-        scatter = sorted((RunPaths(run_dir).trial(0) / "samples").glob("step-*.png"))[-1]
-        shutil.copy(scatter, doc.parent / "results" / f"{data}-{name}.png")
+        copy_figure(run_dir, doc.parent / "results" / f"{data}-{name}.png")
     if toy:
         sections["toy"] = toy
     write_doc(doc, args, sections)

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+
+import torch
+
 import gankit.trials.runner as runner
 from benchmarks.common import trials_and_score
+from gankit.device import describe_machine
 from gankit.errors import TrainingDiverged
 from gankit.training.trainer import train
 
@@ -37,3 +43,28 @@ def test_a_trial_that_diverged_before_its_first_checkpoint_is_left_out_and_the_o
     assert got == [(0, 0, None, "sequential"), (2, 2, None, "sequential")]  # how each trained: from trials.jsonl
     assert all(r["metrics"]["modes"]["modes_covered"] >= 0 for r in results)
     assert any("trial-01: diverged at step 1 before its first checkpoint" in line for line in lines)
+
+
+def test_a_cell_kept_in_scores_is_reused_on_a_machine_without_its_run_folder(tmp_path, monkeypatch):
+    """A scored cell is kept as JSON beside a page; with the run folder gone (another session or machine) the same
+    cell is reused from there and not trained again, while a cell of another budget is trained and kept anew."""
+    scores, lines = tmp_path / "scores", []
+    first = trials_and_score("nsgan", TINY, tmp_path / "runs" / "cell", 200, lines.append, 2, scores)
+    cell = json.loads((scores / "cell" / "cell.json").read_text())
+    assert cell["scored"] == [0, 1, 2] and cell["config"]["train"]["trials"] == 3
+    assert all(r["machine"] == describe_machine(torch.device("cpu")) for r in first)
+    shutil.rmtree(tmp_path / "runs")
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a kept cell was trained again")
+
+    monkeypatch.setattr(runner, "train_trials", no_training)
+    again = trials_and_score("nsgan", TINY, tmp_path / "elsewhere" / "cell", 200, lines.append, 2, scores)
+    as_kept = [{k: v for k, v in r.items() if k != "run_dir"} for r in first]
+    assert json.dumps(again, sort_keys=True) == json.dumps(as_kept, sort_keys=True)  # NaN-safe: as the JSON holds
+    assert any("reusing the scores of its 3 trials kept in" in line for line in lines)
+    monkeypatch.undo()
+    longer = trials_and_score("nsgan", TINY | {"train.steps": 3}, tmp_path / "cell", 200, lines.append, 2, scores)
+    assert [r["training"]["steps"] for r in longer] == [3, 3, 3]
+    assert any("kept for another config (or budget)" in line for line in lines)
+    assert json.loads((scores / "cell" / "cell.json").read_text())["config"]["train"]["steps"] == 3
