@@ -96,15 +96,28 @@ def kept_scores(scores: Path | None, run_dir: Path, cfg: Config, log: Any) -> li
     return [json.loads((folder / f"trial-{k:02d}.json").read_text()) for k in cell["scored"]]
 
 
+def last_figure(run_dir: Path, scores: Path | None = None) -> Path | None:
+    """A cell's first trial's last sample figure: from its run folder, else the one kept in ``scores``, else None."""
+    from gankit.store.layout import RunPaths
+
+    figures = sorted((RunPaths(run_dir).trial(0) / "samples").glob("step-*.png"))
+    kept = None if scores is None else scores / run_dir.name / "samples.png"
+    return figures[-1] if figures else kept if kept is not None and kept.is_file() else None
+
+
 def keep_scores(scores: Path | None, run_dir: Path, cfg: Config, results: list[dict[str, Any]]) -> None:
     """Write a cell's results into ``SCORES/<cell folder>/``: each trial's (``trial-KK.json``, what
     :func:`trials_and_score` returned) and ``cell.json`` (the trials run's config, the trials scored). Small JSON
     files committed beside a page, so a table can be finished over several sessions or machines without training a
-    cell twice; each result names the machine it trained on."""
+    cell twice; each result names the machine it trained on) and the first trial's last sample figure
+    (``samples.png``)."""
     if scores is None:
         return
     folder = scores / run_dir.name
     folder.mkdir(parents=True, exist_ok=True)
+    figure = last_figure(run_dir)
+    if figure is not None:
+        shutil.copy(figure, folder / "samples.png")
     for result in results:
         write_result({k: v for k, v in result.items() if k != "run_dir"}, folder / f"trial-{result['trial']:02d}.json")
     write_result({"config": cfg.to_dict(), "scored": [r["trial"] for r in results]}, folder / "cell.json")

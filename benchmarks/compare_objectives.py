@@ -45,7 +45,6 @@ import gankit
 from gankit.metrics.evaluate import evaluate_real, write_result
 from gankit.metrics.extractors import load_extractor
 from gankit.metrics.protocol import Protocol
-from gankit.store.layout import RunPaths
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository root, for `benchmarks.…`
 from benchmarks import md
@@ -53,6 +52,7 @@ from benchmarks.common import (
     TOY_DATA,
     cell_seconds,
     image_overrides,
+    last_figure,
     log,
     toy_overrides,
     trials_and_score,
@@ -290,12 +290,11 @@ def run_cell(
     return trials_and_score(name, overrides, run_dir, n, log, kid_subsets, scores)
 
 
-def copy_figure(run_dir: Path, to: Path) -> None:
-    """The first trial's last sample figure to ``to``; a cell reused from kept scores has no run folder here, and its
-    figure, committed with its scores, stays."""
-    figures = sorted((RunPaths(run_dir).trial(0) / "samples").glob("step-*.png"))
-    if figures:
-        shutil.copy(figures[-1], to)
+def copy_figure(run_dir: Path, scores: Path, to: Path) -> None:
+    """The first trial's last sample figure to ``to``: from the run folder, or kept with the cell's scores."""
+    figure = last_figure(run_dir, scores)
+    if figure is not None:
+        shutil.copy(figure, to)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -366,7 +365,7 @@ def main(argv: list[str] | None = None) -> None:
         images[name] = run_cell(name, overrides, run_dir, args.n, args.kid_subsets, scores)
         fids = [r["metrics"]["fid"] for r in images[name]]
         log(f"{name}: FID {md.mean_se(fids, 3)} over {len(fids)} trials")
-        copy_figure(run_dir, doc.parent / "results" / f"{name}.png")
+        copy_figure(run_dir, scores, doc.parent / "results" / f"{name}.png")
     if images:
         sections["images"] = images
 
@@ -376,7 +375,7 @@ def main(argv: list[str] | None = None) -> None:
         toy.setdefault(name, {})[data] = run_cell(name, overrides, run_dir, None, scores=scores)
         modes = [r["metrics"]["modes"]["modes_covered"] for r in toy[name][data]]
         log(f"{data} {name}: {md.mean_se(modes, 1)} modes over {len(modes)} trials")
-        copy_figure(run_dir, doc.parent / "results" / f"{data}-{name}.png")
+        copy_figure(run_dir, scores, doc.parent / "results" / f"{data}-{name}.png")
     if toy:
         sections["toy"] = toy
     write_doc(doc, args, sections)

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
 import torch
 
 from tests.helpers import train_once
+
+# torch.compile's on-disk caches do not key on the kernels' instruction set: on an AMX Xeon, a run of the suite
+# under ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 (CONTRIBUTING.md) loaded a graph a native run had compiled
+# and cached, and crashed in it (a segfault in test_compiled_vectorised_trials_equal_the_eager_ones, torch 2.13;
+# with an empty cache folder the test passes). So each ISA setting gets its own cache folder.
+_ISA = "-".join(os.environ.get(name, "") for name in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA"))
+if _ISA.strip("-") and "TORCHINDUCTOR_CACHE_DIR" not in os.environ:
+    os.environ["TORCHINDUCTOR_CACHE_DIR"] = os.path.join(tempfile.gettempdir(), f"torchinductor-isa-{_ISA.lower()}")
 
 if os.environ.get("GANKIT_TEST_DEVICE", "cpu").startswith("cuda"):
     # The bit-exact tests (resume) need kernels that give the same bits on every run: on a GPU that means

@@ -8,7 +8,7 @@ import shutil
 import torch
 
 import gankit.trials.runner as runner
-from benchmarks.common import trials_and_score
+from benchmarks.common import last_figure, trials_and_score
 from gankit.device import describe_machine
 from gankit.errors import TrainingDiverged
 from gankit.training.trainer import train
@@ -51,6 +51,7 @@ def test_a_cell_kept_in_scores_is_reused_on_a_machine_without_its_run_folder(tmp
     scores, lines = tmp_path / "scores", []
     first = trials_and_score("nsgan", TINY, tmp_path / "runs" / "cell", 200, lines.append, 2, scores)
     cell = json.loads((scores / "cell" / "cell.json").read_text())
+    assert (scores / "cell" / "samples.png").read_bytes() == last_figure(tmp_path / "runs" / "cell").read_bytes()
     assert cell["scored"] == [0, 1, 2] and cell["config"]["train"]["trials"] == 3
     assert all(r["machine"] == describe_machine(torch.device("cpu")) for r in first)
     shutil.rmtree(tmp_path / "runs")
@@ -63,6 +64,7 @@ def test_a_cell_kept_in_scores_is_reused_on_a_machine_without_its_run_folder(tmp
     as_kept = [{k: v for k, v in r.items() if k != "run_dir"} for r in first]
     assert json.dumps(again, sort_keys=True) == json.dumps(as_kept, sort_keys=True)  # NaN-safe: as the JSON holds
     assert any("reusing the scores of its 3 trials kept in" in line for line in lines)
+    assert last_figure(tmp_path / "elsewhere" / "cell", scores) == scores / "cell" / "samples.png"
     monkeypatch.undo()
     longer = trials_and_score("nsgan", TINY | {"train.steps": 3}, tmp_path / "cell", 200, lines.append, 2, scores)
     assert [r["training"]["steps"] for r in longer] == [3, 3, 3]

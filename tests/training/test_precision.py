@@ -40,6 +40,22 @@ def test_without_a_probe_auto_follows_the_hardware_and_fp16_needs_cuda():
         resolve_precision("fp16", CPU, images=True)
 
 
+@pytest.mark.parametrize(
+    "cap,amx,avx512_bf16",
+    [("AVX2", False, False), ("avx512_core", False, False), ("AVX512_CORE_BF16", False, True), ("ALL", True, True)],
+)
+def test_bf16_units_that_onednn_is_capped_below_count_as_absent(monkeypatch, cap, amx, avx512_bf16):
+    """``ONEDNN_MAX_CPU_ISA=AVX2`` on an AMX CPU (the suite's lower-ISA check): bf16 is emulated there, so ``auto``
+    must not pick it as if the units were usable."""
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True)
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", cap)
+    native, what = native_bf16(CPU)
+    assert native == (amx or avx512_bf16) and what.startswith("this CPU has AMX and AVX512-BF16")
+    assert (f"ONEDNN_MAX_CPU_ISA={cap.upper()}" in what) == (not amx)
+    assert resolve_precision("auto", CPU, images=True)[0].name == ("bf16" if native else "fp32")
+
+
 def test_vectorised_trials_take_fp32_for_auto_on_every_machine_and_keep_an_explicit_bf16():
     """Vectorised trials are fp32 only: ``auto`` resolves to fp32 there even where bf16 would win (a fast probe), so
     ``--trials-mode vectorised`` works alike on AMX and AVX2 CPUs; an explicit bf16 stays bf16 (and is refused)."""
