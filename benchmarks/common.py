@@ -4,6 +4,7 @@ step's FLOPs and the GEMM peak they are set against."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -14,6 +15,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from gankit.config import Config
+from gankit.device import cpu_model
 from gankit.metrics.evaluate import evaluate_run, write_result
 from gankit.metrics.protocol import Protocol
 from gankit.recipes import get_recipe
@@ -66,9 +68,24 @@ def cached_result(run_dir: Path, cfg: Config, log: Any) -> dict[str, Any] | None
     return None
 
 
+def machine(device: str) -> dict[str, Any]:
+    """What a run was trained on, recorded in its ``eval.json``: the CPU model and the instruction set PyTorch's
+    kernels use (as ``gankit.device.describe_machine`` names them), cores, threads, the GPU, torch's version and
+    the run's ``train.device``."""
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    cpu = {"cpu": cpu_model(), "isa": torch.backends.cpu.get_cpu_capability(), "cores": os.cpu_count()}
+    return cpu | {"threads": torch.get_num_threads(), "gpu": gpu, "torch": torch.__version__, "device": device}
+
+
+def hardware(record: dict[str, Any]) -> str:
+    """A :func:`machine` record's hardware in words: the GPU, else the CPU model and its instruction set."""
+    return record.get("gpu") or record.get("cpu", "?") + (f" ({record['isa']})" if record.get("isa") else "")
+
+
 def score_run(run_dir: Path, cfg: Config, n: int | None, kid_subsets: int = 100) -> dict[str, Any]:
     """Evaluate a trained run (``n`` samples; None: the protocol's), add how it trained (steps, seconds, images/s,
-    config: from its ``metrics.jsonl``) and write it to RUN/eval.json."""
+    config: from its ``metrics.jsonl``) and on what (:func:`machine`: it was trained here, as run folders do not
+    travel), and write it to RUN/eval.json."""
     result = evaluate_run(run_dir, Protocol(n_fake=n, kid_subsets=kid_subsets))
     records = read_metrics(run_dir)
     elapsed = records[-1]["elapsed_s"]
@@ -78,6 +95,7 @@ def score_run(run_dir: Path, cfg: Config, n: int | None, kid_subsets: int = 100)
         "images_per_s": records[-1]["images_seen"] / elapsed if elapsed else None,
         "config": cfg.to_dict(),
     }
+    result["machine"] = machine(cfg.train.device)
     write_result(result, run_dir / "eval.json")
     return result
 
@@ -101,16 +119,17 @@ def last_figure(run_dir: Path, scores: Path | None = None) -> Path | None:
     from gankit.store.layout import RunPaths
 
     figures = sorted((RunPaths(run_dir).trial(0) / "samples").glob("step-*.png"))
+    if figures:
+        return figures[-1]
     kept = None if scores is None else scores / run_dir.name / "samples.png"
-    return figures[-1] if figures else kept if kept is not None and kept.is_file() else None
+    return kept if kept is not None and kept.is_file() else None
 
 
 def keep_scores(scores: Path | None, run_dir: Path, cfg: Config, results: list[dict[str, Any]]) -> None:
     """Write a cell's results into ``SCORES/<cell folder>/``: each trial's (``trial-KK.json``, what
-    :func:`trials_and_score` returned) and ``cell.json`` (the trials run's config, the trials scored). Small JSON
-    files committed beside a page, so a table can be finished over several sessions or machines without training a
-    cell twice; each result names the machine it trained on) and the first trial's last sample figure
-    (``samples.png``)."""
+    :func:`trials_and_score` returned, with the machine it trained on), ``cell.json`` (the trials run's config,
+    the trials scored) and the first trial's last sample figure (``samples.png``). Small files committed beside a
+    page, so a table can be finished over several sessions or machines without training a cell twice."""
     if scores is None:
         return
     folder = scores / run_dir.name
@@ -140,11 +159,10 @@ def trials_and_score(
     checkpoint), so a budget can be raised call by call; a folder of another config, or one trained past
     ``train.steps`` (a lowered budget), is trained again. Each result gets ``trial``, its seed and ``diverged_at``
     (None, or the step at which the trial diverged), ``trials_mode`` (how it trained: ``vectorised`` or
-    ``sequential``, as ``RUN/trials.jsonl`` records it), ``machine`` (what it trained on, as speed figures name it)
-    and ``run_dir`` (its folder); a trial that diverged before its first checkpoint has nothing to score and is left
-    out (logged), so a table's trial count says how many were scored.
+    ``sequential``, as ``RUN/trials.jsonl`` records it) and ``run_dir`` (its folder); a trial that diverged before its
+    first checkpoint has nothing to score and is left out (logged), so a table's trial count says how many were
+    scored.
     """
-    from gankit.device import describe_machine, resolve_device
     from gankit.store.checkpoint import checkpoint_step, list_checkpoints
     from gankit.store.layout import RunPaths, ended_trials
     from gankit.store.resume import resume_config
@@ -172,7 +190,6 @@ def trials_and_score(
         train_trials(saved if resumable else cfg, run_dir, resume=resumable, echo=False)
         log(f"{run_dir}: {len(trials)} trials trained to step {cfg.train.steps} in {time.perf_counter() - t0:.0f} s")
     ended, diverged = ended_trials(paths), diverged_trials(paths)
-    machine = describe_machine(resolve_device(cfg.train.device))  # run folders do not travel: trained here
     results = []
     for k in trials:
         if cached[k] is None and not list_checkpoints(RunPaths(paths.trial(k)).checkpoints):
@@ -180,8 +197,7 @@ def trials_and_score(
             continue
         result = cached[k] or score_run(paths.trial(k), cfg.trial(k), n, kid_subsets)
         trial = {"trial": k, "seed": cfg.train.trial_seeds[k], "diverged_at": diverged.get(k)}
-        how = {"trials_mode": ended[k]["mode"], "machine": machine, "run_dir": str(paths.trial(k))}
-        results.append(result | trial | how)
+        results.append(result | trial | {"trials_mode": ended[k]["mode"], "run_dir": str(paths.trial(k))})
     keep_scores(scores, run_dir, cfg, results)
     return results
 

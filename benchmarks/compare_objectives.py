@@ -51,6 +51,7 @@ from benchmarks import md
 from benchmarks.common import (
     TOY_DATA,
     cell_seconds,
+    hardware,
     image_overrides,
     last_figure,
     log,
@@ -169,7 +170,10 @@ def trials_lines(args: argparse.Namespace, sections: dict[str, Any]) -> list[str
         f"{data} {name}": runs for name, by_data in sections.get("toy", {}).items() for data, runs in by_data.items()
     }
     together = [name for name, runs in cells.items() if runs[0]["trials_mode"] == "vectorised"]
-    machines = Counter(runs[0].get("machine", "a machine not recorded") for runs in cells.values())
+    machines = Counter(
+        f"{hardware(m)}, torch {m['torch']}" if (m := runs[0].get("machine")) else "a machine not recorded"
+        for runs in cells.values()
+    )
     counts = []
     if args.recipes:
         counts.append(f"{args.trials} per MNIST recipe")

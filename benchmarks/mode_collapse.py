@@ -60,7 +60,6 @@ from PIL import Image, ImageDraw
 
 import gankit
 from gankit.data.toy import TOY_MODES, sample_toy
-from gankit.device import cpu_model
 from gankit.images import make_grid, save_png, scatter_image
 from gankit.metrics.evaluate import evaluate_real, write_result
 from gankit.metrics.modes import STACKED_MODES, STACKED_SAMPLES, expected_kl_of_uniform_sample
@@ -74,8 +73,10 @@ from benchmarks import md
 from benchmarks.common import (
     TOY_DATA,
     cell_seconds,
+    hardware,
     image_overrides,
     log,
+    machine,
     read_metrics,
     run_and_score,
     toy_overrides,
@@ -315,8 +316,8 @@ def run_cell(job: Job, log: Any = print) -> list[dict[str, Any]]:
     results = trials_and_score(job.recipe, job.overrides, cell, job.n, log)
     for result in results:
         trial_dir = Path(result["run_dir"])
-        if "machine" not in result:
-            result["machine"] = machine() | {"device": job.overrides["train.device"], "command": job.command}
+        if "command" not in result.get("machine", {}):
+            result["machine"] = result.get("machine", machine(job.overrides["train.device"])) | {"command": job.command}
             saved = json.loads((trial_dir / "eval.json").read_text())
             write_result(
                 saved | {"machine": result["machine"], "trials_mode": result["trials_mode"]}, trial_dir / "eval.json"
@@ -357,21 +358,13 @@ def stacked_job(remedy: Remedy, seed: int, args: argparse.Namespace) -> Job:
     return Job(**job.__dict__ | {"n": args.stacked_n, "threads": args.threads})
 
 
-def machine() -> dict[str, Any]:
-    """What a run was trained on, recorded in its ``eval.json``: the CPU model and the instruction set PyTorch's
-    kernels use (as ``gankit.device.describe_machine`` names them), cores, threads, the GPU and torch's version."""
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-    cpu = {"cpu": cpu_model(), "isa": torch.backends.cpu.get_cpu_capability(), "cores": os.cpu_count()}
-    return cpu | {"threads": torch.get_num_threads(), "gpu": gpu, "torch": torch.__version__}
-
-
 def run_job(job: Job, log: Any = print) -> dict[str, Any]:
     """Train and score one run (reusing a finished one); a fresh result also records the machine and command."""
     run_dir = Path(job.run_dir)
     fresh = not (run_dir / "eval.json").is_file()
     result = run_and_score(job.recipe, job.overrides, run_dir, job.n, log, kid_subsets=10 if job.n else 100)
     if fresh:
-        result["machine"] = machine() | {"device": job.overrides["train.device"], "command": job.command}
+        result["machine"] = result.get("machine", machine(job.overrides["train.device"])) | {"command": job.command}
         write_result(result, run_dir / "eval.json")
     points = run_dir / POINTS
     if job.kind == "toy" and not points.is_file():  # for the figures, without the checkpoint
@@ -532,8 +525,7 @@ def describe_machines(results: list[dict[str, Any]]) -> list[str]:
     seen: dict[tuple[str, ...], int] = {}
     for r in results:
         m = r.get("machine", {})
-        cpu = m.get("cpu", "?") + (f" ({m['isa']})" if m.get("isa") else "")
-        key = (m.get("gpu") or cpu, str(m.get("device", "?")), m.get("torch", "?"), m.get("command", "?"))
+        key = (hardware(m), str(m.get("device", "?")), m.get("torch", "?"), m.get("command", "?"))
         seen[key] = seen.get(key, 0) + 1
     return [
         f"- {count} run(s) on {hw} (device {device}, torch {version}), trained by `python benchmarks/mode_collapse.py "

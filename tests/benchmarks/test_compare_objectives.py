@@ -5,10 +5,9 @@ import torch
 
 from benchmarks import compare_objectives as compare
 from benchmarks import md
-from benchmarks.common import toy_overrides
+from benchmarks.common import hardware, machine, toy_overrides
 from gankit import get_recipe, load_generator
 from gankit.data.toy import ring8_modes
-from gankit.device import describe_machine
 from gankit.metrics.modes import count_toy_modes
 from gankit.training.trainer import train
 
@@ -45,7 +44,7 @@ def test_each_cell_is_one_trials_run_scored_per_trial_and_resumed_to_a_larger_bu
     covered, kl = md.mean_se([m["modes_covered"] for m in modes], 1), md.mean_se([m["kl_all"] for m in modes], 3)
     row = f"| wgan | 2 · 2 | {covered} | {md.mean_se([100 * m['high_quality'] for m in modes], 1)}% | {kl} |"
     assert row in text and "MNIST train images of digit 1 only" in text
-    assert f"- Trained on: {describe_machine(torch.device('cpu'))} (3 of the 3 cells)." in text
+    assert f"- Trained on: {hardware(machine('cpu'))}, torch {torch.__version__} (3 of the 3 cells)." in text
     assert (doc.parent / "results" / "gan.png").is_file() and (doc.parent / "results" / "grid25-wgan.png").is_file()
     mtime, first = (cell / "trial-01" / "eval.json").stat().st_mtime, (cell / "trial-00" / "metrics.jsonl").read_text()
 
