@@ -46,7 +46,7 @@ from pathlib import Path
 import torch
 
 from gankit.config import Config
-from gankit.device import describe_machine, resolve_device
+from gankit.device import cpu_model, describe_machine, resolve_device
 from gankit.training.state import build_training
 from gankit.trials.graphed import WARMUP_STEPS, build_graphed, graphed_refusal
 from gankit.trials.mode import MARGIN, together_refusal
@@ -211,6 +211,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--rounds", type=int, default=3, help="timed rounds of each mode (default 3)")
     p.add_argument("--data-dir", help="MNIST folder (default: the embedded sample)")
     p.add_argument("--doc", help="write the table into this Markdown file's trials-speed section")
+    p.add_argument(
+        "--section",
+        help="the marked section to write (default trials-speed, on a GPU trials-speed-cuda): another machine's "
+        "table goes beside the first instead of over it",
+    )
     args = p.parse_args(argv)
     device = resolve_device(args.device)
     setup = Setup(args.device, args.fp32, args.graphed, args.peak)
@@ -237,7 +242,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         " --data-dir DIR" if args.data_dir else "",
     ]
     lines = [
-        "## Many trials: vectorised against one after another" + (" (GPU)" if device.type == "cuda" else ""),
+        "## Many trials: vectorised against one after another"
+        + (" (GPU)" if device.type == "cuda" else f" ({cpu_model()}, {torch.backends.cpu.get_cpu_capability()})"),
         "",
         f"Machine: {machine}. Trials/s = N ÷ seconds per game step of all N (median of {args.rounds} rounds of "
         f"{args.steps} steps, the modes alternating). Made by `python benchmarks/trials_speed.py{''.join(flags)}`."
@@ -246,7 +252,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         *md.table(cells, alignment(cells), rows),
         *([""] + [f"- {note}" for note in notes] if notes else []),
     ]
-    md.publish("\n".join(lines), args.doc, "trials-speed" if device.type != "cuda" else "trials-speed-cuda")
+    section = args.section or ("trials-speed" if device.type != "cuda" else "trials-speed-cuda")
+    md.publish("\n".join(lines), args.doc, section)
 
 
 if __name__ == "__main__":
