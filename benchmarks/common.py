@@ -82,10 +82,22 @@ def hardware(record: dict[str, Any]) -> str:
     return record.get("gpu") or record.get("cpu", "?") + (f" ({record['isa']})" if record.get("isa") else "")
 
 
+def trained_precision(run_dir: Path) -> str | None:
+    """The precision a run trained in, as its engine line in ``log.txt`` says (``train.precision=auto`` resolves by
+    machine: bf16 on a CPU with bf16 units where the probe measured it faster); the last such line (a resumed run
+    chooses again); None if the log has none."""
+    from gankit.store.layout import RunPaths
+
+    log_path = RunPaths(run_dir).log
+    lines = log_path.read_text().splitlines() if log_path.is_file() else []
+    chosen = [line.split()[2] for line in lines if line.startswith("engine: precision ")]
+    return chosen[-1] if chosen else None
+
+
 def score_run(run_dir: Path, cfg: Config, n: int | None, kid_subsets: int = 100) -> dict[str, Any]:
     """Evaluate a trained run (``n`` samples; None: the protocol's), add how it trained (steps, seconds, images/s,
-    config: from its ``metrics.jsonl``) and on what (:func:`machine`: it was trained here, as run folders do not
-    travel), and write it to RUN/eval.json."""
+    config: from its ``metrics.jsonl``; precision: :func:`trained_precision`) and on what (:func:`machine`: it was
+    trained here, as run folders do not travel), and write it to RUN/eval.json."""
     result = evaluate_run(run_dir, Protocol(n_fake=n, kid_subsets=kid_subsets))
     records = read_metrics(run_dir)
     elapsed = records[-1]["elapsed_s"]
@@ -94,6 +106,7 @@ def score_run(run_dir: Path, cfg: Config, n: int | None, kid_subsets: int = 100)
         "seconds": elapsed,
         "images_per_s": records[-1]["images_seen"] / elapsed if elapsed else None,
         "config": cfg.to_dict(),
+        "precision": trained_precision(run_dir),
     }
     result["machine"] = machine(cfg.train.device)
     write_result(result, run_dir / "eval.json")

@@ -170,6 +170,10 @@ def trials_lines(args: argparse.Namespace, sections: dict[str, Any]) -> list[str
         f"{data} {name}": runs for name, by_data in sections.get("toy", {}).items() for data, runs in by_data.items()
     }
     together = [name for name, runs in cells.items() if runs[0]["trials_mode"] == "vectorised"]
+    precisions: dict[str, list[str]] = {}
+    for name, runs in cells.items():
+        chosen = sorted({str(r["training"].get("precision") or "not recorded") for r in runs})
+        precisions.setdefault(" or ".join(chosen), []).append(name)
     machines = Counter(
         f"{hardware(m)}, torch {m['torch']}" if (m := runs[0].get("machine")) else "a machine not recorded"
         for runs in cells.values()
@@ -190,6 +194,9 @@ def trials_lines(args: argparse.Namespace, sections: dict[str, Any]) -> list[str
         "- Trained on: "
         + "; ".join(f"{machine} ({n} of the {len(cells)} cells)" for machine, n in machines.items())
         + ". Times and images/s compare only between cells of one machine.",
+        "- Precision (`train.precision=auto`: the engine's choice on that machine, from each trial's `log.txt`): "
+        + "; ".join(f"{p} for {', '.join(names)}" for p, names in precisions.items())
+        + ".",
     ]
 
 

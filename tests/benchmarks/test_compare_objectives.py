@@ -45,6 +45,10 @@ def test_each_cell_is_one_trials_run_scored_per_trial_and_resumed_to_a_larger_bu
     row = f"| wgan | 2 · 2 | {covered} | {md.mean_se([100 * m['high_quality'] for m in modes], 1)}% | {kl} |"
     assert row in text and "MNIST train images of digit 1 only" in text
     assert f"- Trained on: {hardware(machine('cpu'))}, torch {torch.__version__} (3 of the 3 cells)." in text
+    precision = next(line for line in text.splitlines() if line.startswith("- Precision (`train.precision=auto`"))
+    assert "ring8 wgan" in precision.split("fp32 for ")[1]  # the 2-D nets: fp32 on every machine
+    assert {r["training"]["precision"] for r in results} <= {"fp32", "bf16"}  # each trial's engine line
+    assert f"{results[0]['training']['precision']} for gan" in precision
     assert (doc.parent / "results" / "gan.png").is_file() and (doc.parent / "results" / "grid25-wgan.png").is_file()
     mtime, first = (cell / "trial-01" / "eval.json").stat().st_mtime, (cell / "trial-00" / "metrics.jsonl").read_text()
 
