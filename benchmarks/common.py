@@ -124,7 +124,8 @@ def kept_scores(scores: Path | None, run_dir: Path, cfg: Config, log: Any) -> li
         log(f"{folder}: kept for another config (or budget) than the one asked for now: not reused")
         return None
     log(f"{run_dir.name}: reusing the scores of its {len(cell['scored'])} trials kept in {folder}")
-    return [json.loads((folder / f"trial-{k:02d}.json").read_text()) for k in cell["scored"]]
+    kept = [json.loads((folder / f"trial-{k:02d}.json").read_text()) for k in cell["scored"]]
+    return [r | {"run_dir": str(folder / f"trial-{r['trial']:02d}")} for r in kept]  # where its kept files are
 
 
 def last_figure(run_dir: Path, scores: Path | None = None) -> Path | None:
@@ -138,11 +139,14 @@ def last_figure(run_dir: Path, scores: Path | None = None) -> Path | None:
     return kept if kept is not None and kept.is_file() else None
 
 
-def keep_scores(scores: Path | None, run_dir: Path, cfg: Config, results: list[dict[str, Any]]) -> None:
+def keep_scores(
+    scores: Path | None, run_dir: Path, cfg: Config, results: list[dict[str, Any]], files: tuple[str, ...] = ()
+) -> None:
     """Write a cell's results into ``SCORES/<cell folder>/``: each trial's (``trial-KK.json``, what
     :func:`trials_and_score` returned, with the machine it trained on), ``cell.json`` (the trials run's config,
-    the trials scored) and the first trial's last sample figure (``samples.png``). Small files committed beside a
-    page, so a table can be finished over several sessions or machines without training a cell twice."""
+    the trials scored), the first trial's last sample figure (``samples.png``) and each trial's ``files`` (into
+    ``trial-KK/``, which a kept result's ``run_dir`` names). Small files committed beside a page, so a table can be
+    finished over several sessions or machines without training a cell twice."""
     if scores is None:
         return
     folder = scores / run_dir.name
@@ -151,7 +155,11 @@ def keep_scores(scores: Path | None, run_dir: Path, cfg: Config, results: list[d
     if figure is not None:
         shutil.copy(figure, folder / "samples.png")
     for result in results:
-        write_result({k: v for k, v in result.items() if k != "run_dir"}, folder / f"trial-{result['trial']:02d}.json")
+        trial = f"trial-{result['trial']:02d}"
+        for name in files:
+            (folder / trial).mkdir(exist_ok=True)
+            shutil.copy(Path(result["run_dir"]) / name, folder / trial / name)
+        write_result({k: v for k, v in result.items() if k != "run_dir"}, folder / f"{trial}.json")
     write_result({"config": cfg.to_dict(), "scored": [r["trial"] for r in results]}, folder / "cell.json")
 
 

@@ -36,7 +36,10 @@ Stacked MNIST, 26,000 samples, each channel classified, modes (of 1,000) hit at 
 
 Finished runs (those with an ``eval.json``) are reused, so the script can be resumed, and runs trained
 elsewhere (the Stacked-MNIST runs of a GPU machine) can be copied into ``--out``: each ``eval.json`` records
-the machine and the command that trained it. The Markdown goes into its own marked section of ``--doc``
+the machine and the command that trained it. Each scored PacGAN Table 1 cell is also kept in ``--scores`` (default
+``<doc folder>/results/scores``: its trials' results and scored points, small files to commit), so the table can
+be finished over several sessions at a budget no one session carries: a kept cell of the same config is not trained
+again. The Markdown goes into its own marked section of ``--doc``
 (``compare_objectives.py`` keeps it when it rewrites the rest of the file).
 """
 
@@ -75,6 +78,8 @@ from benchmarks.common import (
     cell_seconds,
     hardware,
     image_overrides,
+    keep_scores,
+    kept_scores,
     log,
     machine,
     read_metrics,
@@ -309,10 +314,15 @@ def pacgan_cell_job(data: str, pack: int, args: argparse.Namespace) -> Job:
     )
 
 
-def run_cell(job: Job, log: Any = print) -> list[dict[str, Any]]:
-    """Train and score one cell of PacGAN's Table 1 (reusing scored trials); a freshly scored trial's ``eval.json``
-    also records the machine, the command and how the trials trained, and its scored points are kept."""
+def run_cell(job: Job, log: Any = print, scores: Path | None = None) -> list[dict[str, Any]]:
+    """Train and score one cell of PacGAN's Table 1 (reusing scored trials, or the cell kept in ``scores``); a
+    freshly scored trial's ``eval.json`` also records the machine, the command and how the trials trained, and its
+    scored points are saved; the cell is then kept in ``scores`` with each trial's points (its figure's)."""
     cell = Path(job.run_dir)
+    cfg = get_recipe(job.recipe).override(job.overrides)
+    kept = kept_scores(scores, cell, cfg, log)
+    if kept is not None:
+        return kept
     results = trials_and_score(job.recipe, job.overrides, cell, job.n, log)
     for result in results:
         trial_dir = Path(result["run_dir"])
@@ -326,6 +336,7 @@ def run_cell(job: Job, log: Any = print) -> list[dict[str, Any]]:
             points = load_generator(trial_dir).generate(result["protocol"]["n_fake"], seed=0).numpy()
             np.save(trial_dir / POINTS, points)
         result["final_d_loss"] = final_d_loss(trial_dir)
+    keep_scores(scores, cell, cfg, results, files=(POINTS,))
     return results
 
 
@@ -922,6 +933,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", default="runs/modes", help="folder of the runs")
     p.add_argument("--doc", default="docs/results.md", help="Markdown file whose mode-collapse section is written")
     p.add_argument("--no-doc", action="store_true", help="train and score only (e.g. on a GPU machine)")
+    p.add_argument("--scores", help="folder of the kept PacGAN cells (default: <doc folder>/results/scores; committed)")
     p.add_argument("--run-one", help=argparse.SUPPRESS)  # a worker: one Job as JSON
     args = p.parse_args(argv)
     if args.run_one:
@@ -947,12 +959,13 @@ def main(argv: list[str] | None = None) -> None:
         # seed by seed, so that an interrupted call has finished every cell of the first seeds
         jobs += [toy_job(d, REMEDIES[n], s, args) for s in args.seeds for d in args.toy_data for n in args.remedies]
     cells = [pacgan_cell_job(d, m, args) for d in args.pacgan_data for m in args.pacgan_packs if args.pacgan_steps > 0]
+    scores = Path(args.scores) if args.scores else Path(args.doc).parent / "results" / "scores"
     threads = torch.get_num_threads()
     try:
         results = run_jobs(jobs, args.jobs, log)
         for job in cells:  # each cell one trials run, in this process
             torch.set_num_threads(job.threads)
-            results[job.run_dir] = run_cell(job, log)
+            results[job.run_dir] = run_cell(job, log, scores)
     finally:
         torch.set_num_threads(threads)
 

@@ -1,7 +1,9 @@
 import json
+import shutil
 
 import pytest
 
+import gankit.trials.runner as runner
 from benchmarks import md
 from benchmarks import mode_collapse as modes
 from gankit.recipes import get_recipe
@@ -73,7 +75,7 @@ def test_the_paper_comparison_weighs_both_standard_errors():
     assert words.endswith("packs of 2, D = ½G 905.0 against 840.7 (above).")  # 840.7 + 2·√(15.9² + 5²) < 905
 
 
-def test_pacgans_protocol_trains_each_cell_as_one_trials_run_and_writes_its_own_section(tmp_path):
+def test_pacgans_protocol_trains_each_cell_as_one_trials_run_and_writes_its_own_section(tmp_path, monkeypatch):
     doc, out = tmp_path / "docs" / "results.md", tmp_path / "runs"
     doc.parent.mkdir()
     doc.write_text("<!-- mode-collapse: begin -->\nkept\n<!-- mode-collapse: end -->\n")
@@ -113,7 +115,18 @@ def test_pacgans_protocol_trains_each_cell_as_one_trials_run_and_writes_its_own_
     resumed = (cell / "trial-00" / "metrics.jsonl").read_text()
     assert resumed.startswith(first) and len(resumed.splitlines()) > len(first.splitlines())
     assert json.loads((cell / "trial-00" / "eval.json").read_text())["training"]["steps"] == 4
-    assert "4 steps per trial" in doc.read_text()
+    text, figure = doc.read_text(), (doc.parent / "results" / "pacgan-ring8.png").read_bytes()
+    assert "4 steps per trial" in text
+
+    shutil.rmtree(out)  # another session: the run folders are gone, the kept cells (committed) are not
+    kept = doc.parent / "results" / "scores" / "pacgan-ring8-m2-x2"
+    assert (
+        json.loads((kept / "cell.json").read_text())["scored"] == [0, 1]
+        and (kept / "trial-01" / modes.POINTS).is_file()
+    )
+    monkeypatch.setattr(runner, "train_trials", lambda *a, **k: pytest.fail("a kept cell was trained again"))
+    modes.main([*argv, "--pacgan-steps", "4"])
+    assert doc.read_text() == text and (doc.parent / "results" / "pacgan-ring8.png").read_bytes() == figure
 
 
 def test_the_two_standard_error_verdict_says_which_side_a_cell_lies():
