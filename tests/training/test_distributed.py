@@ -36,7 +36,8 @@ def torchrun(tmp: Path, commands: list[list[str]], *options: str, restarts: int 
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=TORCHRUN_TIMEOUT_S, cwd=tmp)
     files = sorted(results.glob("rank*-attempt*.json"))
     assert files, f"no rank reported (exit {done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    return [json.loads(f.read_text()) for f in files]
+    torchrun_said = {"torchrun_exit": done.returncode, "torchrun_stderr": done.stderr[-3000:]}  # when a rank is missing
+    return [json.loads(f.read_text()) | torchrun_said for f in files]
 
 
 def config_file(tmp: Path, name: str, recipe: str, **overrides) -> Path:
@@ -302,7 +303,7 @@ def test_bad_starts_fail_on_every_rank_with_one_message_and_write_nothing(two_ra
     no run folder."""
     tmp, _, ranks = two_ranks_job
     runs = tmp / "bad-runs"
-    assert sorted(r["rank"] for r in ranks) == [0, 1]
+    assert sorted(r["rank"] for r in ranks) == [0, 1], ranks[0]["torchrun_stderr"]
     rank0, rank1 = sorted(ranks, key=lambda r: r["rank"])
     assert [c["code"] for c in rank0["commands"]] == [c["code"] for c in rank1["commands"]] == [2] * 5
     messages = [c["stderr"] for c in rank0["commands"]]
