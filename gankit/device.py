@@ -45,10 +45,20 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def bf16_units() -> list[str]:
+    """The CPU's bf16 matrix units (AMX, AVX512-BF16): without them bf16 is emulated, ~20× slower than fp32."""
+    found = (("AMX", torch.cpu._is_amx_tile_supported()), ("AVX512-BF16", torch.cpu._is_avx512_bf16_supported()))
+    return [name for name, has in found if has]
+
+
 def describe_machine(device: torch.device) -> str:
     """What a speed figure was measured on: the CPU model and the instruction set PyTorch's kernels use (AVX2,
-    AVX512, …), the threads, torch's version, and the GPU when ``device`` is one."""
-    text = f"{cpu_model()} ({torch.backends.cpu.get_cpu_capability()}), {torch.get_num_threads()} threads"
+    AVX512, …), the CPU's bf16 matrix units (:func:`bf16_units`), the threads, torch's version, and the GPU when
+    ``device`` is one."""
+    units = bf16_units()
+    text = f"{cpu_model()} ({torch.backends.cpu.get_cpu_capability()})"
+    text += f" with {' and '.join(units)}" if units else ""
+    text += f", {torch.get_num_threads()} threads"
     text += f", torch {torch.__version__}"
     if device.type == "cuda":
         text += f", {torch.cuda.get_device_name(device)}"

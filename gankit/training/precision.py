@@ -34,6 +34,7 @@ import torch
 from torch import Tensor
 from torch.optim import Optimizer
 
+from gankit.device import bf16_units
 from gankit.errors import ConfigError
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
@@ -153,8 +154,7 @@ def native_bf16(device: torch.device) -> tuple[bool, str]:
         ok = torch.cuda.is_bf16_supported(including_emulation=False)
         return ok, torch.cuda.get_device_name(device)
     if device.type == "cpu":
-        amx, avx = torch.cpu._is_amx_tile_supported(), torch.cpu._is_avx512_bf16_supported()
-        present = [name for name, has in (("AMX", amx), ("AVX512-BF16", avx)) if has]
+        present = bf16_units()
         usable = [name for name in present if _onednn_may_use(name)]
         what = "this CPU has " + (" and ".join(present) if present else "no bf16 matrix units")
         if usable != present:
