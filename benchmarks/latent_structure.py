@@ -10,12 +10,16 @@ The CGAN: ``gankit train`` (skipped when the run folder already holds its final 
 per-class ``gankit grid``. ``--cgan-eval FILE`` reuses a CGAN scored earlier (its ``eval.json``) instead of
 training and scoring one; its figure is then left as it is.
 
-InfoGAN: ONE gankit trials run of ``--infogan-trials`` seeds from ``--infogan-seed0`` (``OUT/infogan-seedsA-B``,
-each trial an ordinary run in ``trial-KK``, trained as ``--infogan-trials-mode`` says: ``train.trials_mode``),
-resumed when asked for more ``--infogan-steps``. Each trial is measured both ways: on G's samples (``gankit
-eval``: the categorical-code accuracy after the Hungarian matching, ``trial-KK/eval.json``) and as Chen et al.
-measured it, Q classifying the real MNIST test digits, categories matched to labels
-(``gankit.metrics.conditional.recognition_accuracy``; ``trial-KK/recognition.json``). The page gives the
+InfoGAN: ``--infogan-trials`` seeds from ``--infogan-seed0``, as ONE gankit trials run, or one per block of
+``--infogan-block`` seeds (``OUT/infogan-seedsA-B``, each trial an ordinary run in ``trial-KK``, trained as
+``--infogan-trials-mode`` says: ``train.trials_mode``), resumed when asked for more ``--infogan-steps``. Each
+finished block is kept in ``--scores`` (default ``<doc's figure folder>/scores``; small files to commit: the
+trials' results, Q's recognition and each trial's three figures), so the seeds can be trained over several
+sessions: a kept block of the same config is not trained again, and the page is written once every block is in.
+Each trial is measured both ways: on G's samples (``gankit eval``: the categorical-code accuracy after the
+Hungarian matching, ``trial-KK/eval.json``) and as Chen et al. measured it, Q classifying the real MNIST test
+digits, categories matched to labels (``gankit.metrics.conditional.recognition_accuracy``;
+``trial-KK/recognition.json``). The page gives the
 distribution over seeds of both (mean ± standard error, median, range, a histogram, every seed's values) and the
 share of seeds at or above the paper's 95%, and ``gankit grid`` figures of the median seed: its categories and
 its traversals of c2 and c3 (Chen et al. 2016, Figure 2). Every number on the page is read from the trials'
@@ -29,6 +33,7 @@ import argparse
 import itertools
 import json
 import platform
+import shutil
 import statistics
 import sys
 import time
@@ -53,7 +58,7 @@ from gankit.trials.mode import HOW
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository root, for `benchmarks.…`
 from benchmarks import md
-from benchmarks.common import read_metrics, trials_and_score
+from benchmarks.common import keep_scores, kept_scores, read_metrics, trials_and_score
 
 PAPER_INFOGAN_ERROR = 0.05  # Chen et al. 2016, sec. 7.1: "5% error rate" of c1 as a digit classifier
 PAPER_ACCURACY = 1 - PAPER_INFOGAN_ERROR
@@ -145,9 +150,24 @@ def distribution_row(label: str, values: list[float]) -> list[object]:
     ]
 
 
-def infogan_trials(args: argparse.Namespace, common: dict[str, Any], log: Any) -> tuple[Path, list[dict[str, Any]]]:
-    """Train (or resume, or reuse) the InfoGAN trials run and score each trial; its folder and the results."""
-    seeds = tuple(range(args.infogan_seed0, args.infogan_seed0 + args.infogan_trials))
+INFOGAN_FIGURES = ("category", "c2", "c3")  # `gankit grid --by` of a trial: its categories, its c2 and c3 traversals
+RECOGNITION = "recognition.json"
+
+
+def infogan_blocks(args: argparse.Namespace) -> list[tuple[int, ...]]:
+    """The seeds of the InfoGAN trials, in blocks of ``--infogan-block`` (each block one trials run)."""
+    seeds = list(range(args.infogan_seed0, args.infogan_seed0 + args.infogan_trials))
+    size = args.infogan_block or len(seeds)
+    return [tuple(seeds[i : i + size]) for i in range(0, len(seeds), size)]
+
+
+def infogan_block(
+    args: argparse.Namespace, common: dict[str, Any], seeds: tuple[int, ...], test: TensorData, scores: Path, log: Any
+) -> list[dict[str, Any]]:
+    """Train (or resume, or reuse) one block of InfoGAN trials as one trials run, score each trial both ways
+    (``RUN/trial-KK/eval.json`` and ``recognition.json``), draw each trial's three figures into its folder, and keep
+    the block in ``scores`` with them; a block kept for the same config is reused as it is. Its trials' results,
+    each ``run_dir`` the folder that holds the trial's config, log, recognition and figures."""
     overrides = common | {
         "train.steps": args.infogan_steps,
         "train.seed": seeds[0],
@@ -156,7 +176,19 @@ def infogan_trials(args: argparse.Namespace, common: dict[str, Any], log: Any) -
         "train.trials_mode": args.infogan_trials_mode,
     }
     cell = Path(args.out) / f"infogan-seeds{seeds[0]}-{seeds[-1]}"
-    return cell, trials_and_score("infogan", overrides, cell, args.eval_samples, log)
+    cfg = get_recipe("infogan").override(overrides)
+    kept = kept_scores(scores, cell, cfg, log)
+    if kept is not None:
+        return kept
+    results = trials_and_score("infogan", overrides, cell, args.eval_samples, log)
+    for result in results:
+        trial_dir = Path(result["run_dir"])
+        recognition(trial_dir, test, log)
+        for by in INFOGAN_FIGURES:
+            grid(trial_dir, by, trial_dir / f"infogan-{by}.png", "--rows", "matched", "--scale", "2")
+    figures = tuple(f"infogan-{by}.png" for by in INFOGAN_FIGURES)
+    keep_scores(scores, cell, cfg, results, files=(RECOGNITION, *figures, "config.json", "log.txt"))
+    return results
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -170,6 +202,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--infogan-trials", type=int, default=20, help="InfoGAN trials (seeds), one trials run")
     p.add_argument("--infogan-seed0", type=int, default=0, help="the first trial's seed: trial k has seed0 + k")
     p.add_argument(
+        "--infogan-block",
+        type=int,
+        help="trials per trials run (default: all in one); each finished block is kept in --scores, so the seeds "
+        "can be trained over several sessions",
+    )
+    p.add_argument("--scores", help="folder of the kept InfoGAN blocks (default: <doc's figure folder>/scores)")
+    p.add_argument(
         "--infogan-trials-mode",
         choices=("auto", "vectorised", "sequential"),
         default="auto",
@@ -179,8 +218,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--device", default="auto")
     p.add_argument("--eval-samples", type=int, default=None, help="samples per FID (default: the protocol's)")
     args = p.parse_args(argv)
-    if args.infogan_trials < 1:
-        p.error("--infogan-trials counts InfoGAN's trials: at least 1")
+    if args.infogan_trials < 1 or (args.infogan_block is not None and args.infogan_block < 1):
+        p.error("--infogan-trials and --infogan-block count InfoGAN's trials: at least 1")
     out, doc = Path(args.out), Path(args.doc)
     figures = doc.with_suffix("")
     figures.mkdir(parents=True, exist_ok=True)
@@ -196,26 +235,27 @@ def main(argv: list[str] | None = None) -> None:
         cgan = score(cgan_dir, args.data_dir, log, args.eval_samples)
         cgan_fig = grid(cgan_dir, "class", figures / "cgan-classes.png", "--columns", "12", "--scale", "2")
 
-    cell, results = infogan_trials(args, common, log)
     test = load_data(DataConfig(name="mnist", dir=args.data_dir, split="test"), log=lambda _: None)
+    scores = Path(args.scores) if args.scores else figures / "scores"
+    results = [r for seeds in infogan_blocks(args) for r in infogan_block(args, common, seeds, test, scores, log)]
     (figures / "eval").mkdir(exist_ok=True)
     info: list[tuple[int, dict[str, Any], float]] = []
     recognised: list[dict[str, Any]] = []
     for result in results:
         seed, trial_dir = result["seed"], Path(result["run_dir"])
-        write_result(result, figures / "eval" / f"infogan-seed{seed}.json")
+        write_result({k: v for k, v in result.items() if k != "run_dir"}, figures / "eval" / f"infogan-seed{seed}.json")
         info.append((seed, result, result["training"]["seconds"]))
-        recognised.append(recognition(trial_dir, test, log))
+        recognised.append(json.loads((trial_dir / RECOGNITION).read_text()))
         (figures / "eval" / f"infogan-seed{seed}-recognition.json").write_text(json.dumps(recognised[-1]) + "\n")
     accuracies = [r["metrics"]["categorical_code_accuracy"]["accuracy"] for _, r, _ in info]
     median = statistics.median_low(accuracies)  # a seed's own value, also for an even number of seeds
     median_trial = accuracies.index(median)
     median_dir = Path(results[median_trial]["run_dir"])
-    info_figs = [
-        grid(median_dir, by, figures / f"infogan-{by}.png", "--rows", "matched", "--scale", "2")
-        for by in ("category", "c2", "c3")
-    ]
-    protocol = f"{infogan_protocol(RunPaths(cell).trial(0))}; {how_trained(results, args)}"
+    info_figs = []
+    for by in INFOGAN_FIGURES:
+        shutil.copy(median_dir / f"infogan-{by}.png", figures / f"infogan-{by}.png")
+        info_figs.append(f"infogan-{by}.png")
+    protocol = f"{infogan_protocol(Path(results[0]['run_dir']))}; {how_trained(results, args)}"
     page = render(
         args, cgan, cgan_s, cgan_fig, info, recognised, info[median_trial][0], info_figs, figures.name, protocol
     )
@@ -335,6 +375,7 @@ def render(
         f"python benchmarks/latent_structure.py --data-dir {args.data_dir} --out {args.out} --doc {args.doc} "
         f"{cgan_source} --infogan-steps {args.infogan_steps} --infogan-trials {args.infogan_trials} "
         f"--infogan-seed0 {args.infogan_seed0} --infogan-trials-mode {args.infogan_trials_mode}"
+        + (f" --infogan-block {args.infogan_block}" if args.infogan_block else "")
     )
     if cgan_s is None:
         subject = cgan["subject"]

@@ -66,6 +66,36 @@ def test_infogan_is_one_trials_run_each_trial_measured_both_ways_and_resumed_to_
     assert f"**{cgan['mean']:.1%}**" in doc.read_text() and "not retrained" in doc.read_text()
 
 
+def test_infogan_blocks_are_kept_and_a_later_session_builds_the_page_from_them(tmp_path, monkeypatch):
+    """Seeds in blocks (``--infogan-block``): each block one trials run, kept beside the page with each trial's
+    recognition and figures; with the run folders gone (another session), the page comes back the same from the
+    kept blocks, nothing trained."""
+    narrow = {"model.g_width": 8, "model.d_width": 8}
+    for module in (latent_structure, benchmarks.common):
+        monkeypatch.setattr(module, "get_recipe", lambda name: get_recipe(name).override(narrow))
+    doc, out = tmp_path / "docs" / "latent.md", tmp_path / "runs"
+    cgan = tmp_path / "cgan-eval.json"
+    accuracy = {"mean": 0.5, "min": 0.1, "per_class": [0.5] * 10}
+    subject = {"step": 5000, "weights": "ema"}  # what the page reads of a scored CGAN's eval.json
+    scored = {"metrics": {"class_accuracy": accuracy, "fid": 9.0}, "subject": subject, "created": "2026-12-07"}
+    cgan.write_text(json.dumps(scored))
+    argv = ["--infogan-steps", "2", "--infogan-trials", "3", "--infogan-block", "2", "--cgan-eval", str(cgan)]
+    argv += ["--infogan-trials-mode", "sequential", "--eval-samples", "200", "--device", "cpu", "--doc", str(doc)]
+    latent_structure.main([*argv, "--out", str(out)])
+    assert sorted(p.name for p in out.iterdir()) == ["infogan-seeds0-1", "infogan-seeds2-2"]  # two trials runs
+    kept = doc.with_suffix("") / "scores"
+    assert all((kept / "infogan-seeds0-1" / "trial-01" / f).is_file() for f in ("recognition.json", "infogan-c3.png"))
+    text, figure = doc.read_text(), (doc.with_suffix("") / "infogan-c2.png").read_bytes()
+    evals = [json.loads((doc.with_suffix("") / "eval" / f"infogan-seed{s}.json").read_text()) for s in (0, 1, 2)]
+    codes = [e["metrics"]["categorical_code_accuracy"]["accuracy"] for e in evals]
+    assert md.row(latent_structure.distribution_row("G's samples", codes)) in text  # all 3 seeds, both blocks
+    shutil.rmtree(out)
+    monkeypatch.setattr(benchmarks.common, "trials_and_score", lambda *a, **k: pytest.fail("kept block trained"))
+    monkeypatch.setattr(latent_structure, "trials_and_score", lambda *a, **k: pytest.fail("kept block trained"))
+    latent_structure.main([*argv, "--out", str(out)])
+    assert doc.read_text() == text and (doc.with_suffix("") / "infogan-c2.png").read_bytes() == figure
+
+
 def test_the_share_at_or_above_the_papers_95_percent_counts_each_seed_once():
     accuracies = [0.5, 0.9499, 0.95, 0.9500000000001, 1.0, 0.72]  # 950 of 1,000 digits is 95%: it counts
     assert latent_structure.at_or_above(accuracies) == 3
