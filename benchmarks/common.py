@@ -15,7 +15,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from gankit.config import Config
-from gankit.device import cpu_model
+from gankit.device import bf16_units, cpu_model
 from gankit.metrics.evaluate import evaluate_run, write_result
 from gankit.metrics.protocol import Protocol
 from gankit.recipes import get_recipe
@@ -70,16 +70,22 @@ def cached_result(run_dir: Path, cfg: Config, log: Any) -> dict[str, Any] | None
 
 def machine(device: str) -> dict[str, Any]:
     """What a run was trained on, recorded in its ``eval.json``: the CPU model and the instruction set PyTorch's
-    kernels use (as ``gankit.device.describe_machine`` names them), cores, threads, the GPU, torch's version and
-    the run's ``train.device``."""
+    kernels use and its bf16 units (as ``gankit.device.describe_machine`` names them), cores, threads, the GPU,
+    torch's version and the run's ``train.device``."""
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-    cpu = {"cpu": cpu_model(), "isa": torch.backends.cpu.get_cpu_capability(), "cores": os.cpu_count()}
+    cpu = {"cpu": cpu_model(), "isa": torch.backends.cpu.get_cpu_capability(), "bf16_units": bf16_units()}
+    cpu["cores"] = os.cpu_count()
     return cpu | {"threads": torch.get_num_threads(), "gpu": gpu, "torch": torch.__version__, "device": device}
 
 
 def hardware(record: dict[str, Any]) -> str:
-    """A :func:`machine` record's hardware in words: the GPU, else the CPU model and its instruction set."""
-    return record.get("gpu") or record.get("cpu", "?") + (f" ({record['isa']})" if record.get("isa") else "")
+    """A :func:`machine` record's hardware in words, as ``describe_machine`` names it: the GPU, else the CPU model,
+    its instruction set and its bf16 units (records written before they were kept lack them)."""
+    if record.get("gpu"):
+        return record["gpu"]
+    units = record.get("bf16_units")
+    text = record.get("cpu", "?") + (f" ({record['isa']})" if record.get("isa") else "")
+    return text + (f" with {' and '.join(units)}" if units else "")
 
 
 def trained_precision(run_dir: Path) -> str | None:
@@ -171,10 +177,14 @@ def trials_and_score(
     log: Any,
     kid_subsets: int = 100,
     scores: Path | None = None,
+    finish: Callable[[dict[str, Any]], None] | None = None,
+    keep_files: tuple[str, ...] = (),
 ) -> list[dict[str, Any]]:
     """Train the trials run ``overrides`` asks for (``train.trials`` / ``train.seeds``) in ``run_dir`` and score each
     trial (RUN/trial-KK/eval.json); trials already scored with their config are reused, and so is a cell whose
-    results ``scores`` keeps (:func:`kept_scores`; each newly scored cell is kept there, :func:`keep_scores`).
+    results ``scores`` keeps (:func:`kept_scores`). Otherwise ``finish`` completes each trial's result (a script's
+    own measurements, written into its folder) and the cell is kept in ``scores`` with each trial's ``keep_files``
+    (:func:`keep_scores`).
 
     A folder holding the same trials run at fewer steps is resumed to ``train.steps`` (each trial from its newest
     checkpoint), so a budget can be raised call by call; a folder of another config, or one trained past
@@ -219,7 +229,9 @@ def trials_and_score(
         result = cached[k] or score_run(paths.trial(k), cfg.trial(k), n, kid_subsets)
         trial = {"trial": k, "seed": cfg.train.trial_seeds[k], "diverged_at": diverged.get(k)}
         results.append(result | trial | {"trials_mode": ended[k]["mode"], "run_dir": str(paths.trial(k))})
-    keep_scores(scores, run_dir, cfg, results)
+        if finish is not None:
+            finish(results[-1])
+    keep_scores(scores, run_dir, cfg, results, keep_files)
     return results
 
 

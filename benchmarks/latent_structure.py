@@ -58,7 +58,7 @@ from gankit.trials.mode import HOW
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository root, for `benchmarks.…`
 from benchmarks import md
-from benchmarks.common import keep_scores, kept_scores, read_metrics, trials_and_score
+from benchmarks.common import read_metrics, trials_and_score
 
 PAPER_INFOGAN_ERROR = 0.05  # Chen et al. 2016, sec. 7.1: "5% error rate" of c1 as a digit classifier
 PAPER_ACCURACY = 1 - PAPER_INFOGAN_ERROR
@@ -176,19 +176,16 @@ def infogan_block(
         "train.trials_mode": args.infogan_trials_mode,
     }
     cell = Path(args.out) / f"infogan-seeds{seeds[0]}-{seeds[-1]}"
-    cfg = get_recipe("infogan").override(overrides)
-    kept = kept_scores(scores, cell, cfg, log)
-    if kept is not None:
-        return kept
-    results = trials_and_score("infogan", overrides, cell, args.eval_samples, log)
-    for result in results:
+
+    def finish(result: dict[str, Any]) -> None:
         trial_dir = Path(result["run_dir"])
         recognition(trial_dir, test, log)
         for by in INFOGAN_FIGURES:
             grid(trial_dir, by, trial_dir / f"infogan-{by}.png", "--rows", "matched", "--scale", "2")
+
     figures = tuple(f"infogan-{by}.png" for by in INFOGAN_FIGURES)
-    keep_scores(scores, cell, cfg, results, files=(RECOGNITION, *figures, "config.json", "log.txt"))
-    return results
+    files = (RECOGNITION, *figures, "config.json", "log.txt")
+    return trials_and_score("infogan", overrides, cell, args.eval_samples, log, 100, scores, finish, files)
 
 
 def main(argv: list[str] | None = None) -> None:

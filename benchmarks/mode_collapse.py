@@ -78,8 +78,6 @@ from benchmarks.common import (
     cell_seconds,
     hardware,
     image_overrides,
-    keep_scores,
-    kept_scores,
     log,
     machine,
     read_metrics,
@@ -318,13 +316,8 @@ def run_cell(job: Job, log: Any = print, scores: Path | None = None) -> list[dic
     """Train and score one cell of PacGAN's Table 1 (reusing scored trials, or the cell kept in ``scores``); a
     freshly scored trial's ``eval.json`` also records the machine, the command and how the trials trained, and its
     scored points are saved; the cell is then kept in ``scores`` with each trial's points (its figure's)."""
-    cell = Path(job.run_dir)
-    cfg = get_recipe(job.recipe).override(job.overrides)
-    kept = kept_scores(scores, cell, cfg, log)
-    if kept is not None:
-        return kept
-    results = trials_and_score(job.recipe, job.overrides, cell, job.n, log)
-    for result in results:
+
+    def finish(result: dict[str, Any]) -> None:
         trial_dir = Path(result["run_dir"])
         if "command" not in result.get("machine", {}):
             result["machine"] = result.get("machine", machine(job.overrides["train.device"])) | {"command": job.command}
@@ -336,8 +329,8 @@ def run_cell(job: Job, log: Any = print, scores: Path | None = None) -> list[dic
             points = load_generator(trial_dir).generate(result["protocol"]["n_fake"], seed=0).numpy()
             np.save(trial_dir / POINTS, points)
         result["final_d_loss"] = final_d_loss(trial_dir)
-    keep_scores(scores, cell, cfg, results, files=(POINTS,))
-    return results
+
+    return trials_and_score(job.recipe, job.overrides, Path(job.run_dir), job.n, log, 100, scores, finish, (POINTS,))
 
 
 def protocol_job(protocol: StackedProtocol, width: int, pack: int, trial: int, args: argparse.Namespace) -> Job:

@@ -4,6 +4,7 @@ import shutil
 import pytest
 
 import benchmarks.common
+import gankit.trials.runner as runner
 from benchmarks import latent_structure, md
 from gankit.recipes import get_recipe
 
@@ -90,8 +91,8 @@ def test_infogan_blocks_are_kept_and_a_later_session_builds_the_page_from_them(t
     codes = [e["metrics"]["categorical_code_accuracy"]["accuracy"] for e in evals]
     assert md.row(latent_structure.distribution_row("G's samples", codes)) in text  # all 3 seeds, both blocks
     shutil.rmtree(out)
-    monkeypatch.setattr(benchmarks.common, "trials_and_score", lambda *a, **k: pytest.fail("kept block trained"))
-    monkeypatch.setattr(latent_structure, "trials_and_score", lambda *a, **k: pytest.fail("kept block trained"))
+    monkeypatch.setattr(runner, "train_trials", lambda *a, **k: pytest.fail("a kept block was trained again"))
+    monkeypatch.setattr(latent_structure, "grid", lambda *a, **k: pytest.fail("a kept block's figures drawn again"))
     latent_structure.main([*argv, "--out", str(out)])
     assert doc.read_text() == text and (doc.with_suffix("") / "infogan-c2.png").read_bytes() == figure
 
