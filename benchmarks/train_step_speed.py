@@ -54,12 +54,11 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gankit import get_recipe
-from gankit.device import describe_machine
+from gankit.device import describe_machine, native_bf16
 from gankit.nets.dcgan import Project
 from gankit.nets.discriminator import QOutput
 from gankit.nets.norms import LayerNorm2d
 from gankit.recipes import RECIPES
-from gankit.training.precision import native_bf16
 from gankit.training.state import Training, build_training
 from gankit.training.step import unwrap
 

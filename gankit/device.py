@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import torch
 
 from gankit.errors import ConfigError
@@ -63,3 +65,34 @@ def describe_machine(device: torch.device) -> str:
     if device.type == "cuda":
         text += f", {torch.cuda.get_device_name(device)}"
     return text
+
+
+def native_bf16(device: torch.device) -> tuple[bool, str]:
+    """Whether ``device`` computes bf16 matrix products natively, and what it has (for the log). On a CPU, units
+    that ``ONEDNN_MAX_CPU_ISA`` keeps oneDNN from using (e.g. ``AVX2``, to test as on an AVX2 machine) count as
+    absent: its bf16 products are then emulated."""
+    if device.type == "cuda":
+        ok = torch.cuda.is_bf16_supported(including_emulation=False)
+        return ok, torch.cuda.get_device_name(device)
+    if device.type == "cpu":
+        present = bf16_units()
+        usable = [name for name in present if _onednn_may_use(name)]
+        what = "this CPU has " + (" and ".join(present) if present else "no bf16 matrix units")
+        if usable != present:
+            what += f" (oneDNN may use {' and '.join(usable) or 'none'}: ONEDNN_MAX_CPU_ISA={_onednn_cap()})"
+        return bool(usable), what
+    return False, f"{device.type} is not measured"
+
+
+def _onednn_cap() -> str:
+    """oneDNN's ISA cap from the environment (``ALL``: none)."""
+    return (os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA") or "ALL").upper()
+
+
+def _onednn_may_use(unit: str) -> bool:
+    """Whether oneDNN's ISA cap admits ``unit`` (``AMX`` or ``AVX512-BF16``): its ISA names those with AMX admit
+    both; AVX512_CORE_BF16, AVX512_CORE_FP16 and AVX10_1_512 admit AVX512-BF16."""
+    cap = _onednn_cap()
+    if cap in ("ALL", "DEFAULT") or "AMX" in cap:
+        return True
+    return unit == "AVX512-BF16" and cap in ("AVX512_CORE_BF16", "AVX512_CORE_FP16", "AVX10_1_512")

@@ -65,8 +65,9 @@ def _precision_probe_stand_in():
     probe as a whole: the processes tests start (torchrun ranks, `gankit train`) share this session's cache folder
     and cache the real probe's timings there, which a run of this process read in place of the stand-in's when
     the same nets had run in such a process first."""
+    from gankit.device import native_bf16
     from gankit.training import state
-    from gankit.training.precision import Timings, native_bf16
+    from gankit.training.precision import Timings
 
     def stand_in(cfg, shape, space, device, log) -> Timings:
         return Timings(0.02, 0.01 if native_bf16(device)[0] else 0.04)

@@ -1,7 +1,7 @@
 """The arithmetic of an evaluation: float32, or bfloat16 autocast where it was checked not to move the scores.
 
 Generating the samples and extracting their features are most of the cost of ``gankit eval``; on CPUs with
-native bfloat16 (AMX / AVX-512 BF16, ``torch.ops.mkldnn._is_mkldnn_bf16_supported()``) autocast runs both
+native bfloat16 (AMX / AVX-512 BF16 that oneDNN may use, :func:`gankit.device.native_bf16`) autocast runs both
 about twice as fast. The metrics themselves are always computed in float32 / float64 from float32 features.
 ``bf16`` is the default only for the extractors in ``BF16_CHECKED``, whose scores were compared with float32
 (``tests/metrics/test_precision.py``, ``benchmarks/eval_speed.py``), and only on such CPUs; everything else
@@ -14,18 +14,15 @@ from contextlib import AbstractContextManager
 
 import torch
 
+from gankit.device import native_bf16
+
 PRECISIONS = ("fp32", "bf16")
 BF16_CHECKED = ("mnist",)  # extractors whose bf16 scores were checked against fp32 (see the module docstring)
 
 
-def bf16_supported() -> bool:
-    """Whether this CPU does bfloat16 natively (elsewhere autocast emulates it, slower than float32)."""
-    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-
-
 def default_precision(features: str | None) -> str:
     """``bf16`` for a checked extractor on a CPU with bfloat16; ``fp32`` otherwise."""
-    return "bf16" if features in BF16_CHECKED and bf16_supported() else "fp32"
+    return "bf16" if features in BF16_CHECKED and native_bf16(torch.device("cpu"))[0] else "fp32"
 
 
 def autocast(precision: str) -> AbstractContextManager:

@@ -1,24 +1,26 @@
 """bf16 autocast against fp32: features and scores agree within ``gankit.metrics.precision.bf16_tolerance``."""
 
 import pytest
+import torch
 
 from gankit.config import DataConfig
 from gankit.data import load_data
+from gankit.device import native_bf16
 from gankit.errors import GankitError
 from gankit.metrics.evaluate import evaluate_real, evaluate_run
 from gankit.metrics.extractors import load_extractor
-from gankit.metrics.precision import PRDC_KEYS, bf16_supported, bf16_tolerance, default_precision
+from gankit.metrics.precision import PRDC_KEYS, bf16_tolerance, default_precision
 from gankit.metrics.protocol import Protocol
 from gankit.training.trainer import train
 from tests.helpers import tiny
 
-needs_bf16 = pytest.mark.skipif(not bf16_supported(), reason="this CPU has no native bfloat16")
+needs_bf16 = pytest.mark.skipif(not native_bf16(torch.device("cpu"))[0], reason="this CPU has no native bfloat16")
 SCORES = ("fid", "kid", "classifier_score", *PRDC_KEYS)
 N = 500
 
 
 def test_the_default_precision_is_bf16_only_for_the_checked_extractor_on_a_bf16_cpu():
-    native = "bf16" if bf16_supported() else "fp32"
+    native = "bf16" if native_bf16(torch.device("cpu"))[0] else "fp32"
     assert Protocol().resolved("mnist").precision == native
     assert Protocol().resolved("stacked-mnist").precision == native  # the mnist classifier, per channel
     assert Protocol().resolved("fashion-mnist").precision == "fp32"  # its classifier was not checked in bf16
@@ -27,6 +29,17 @@ def test_the_default_precision_is_bf16_only_for_the_checked_extractor_on_a_bf16_
     assert Protocol(precision="fp32").resolved("mnist").precision == "fp32"
     with pytest.raises(GankitError, match="precision must be one of fp32, bf16; got 'fp16'"):
         Protocol(precision="fp16")
+
+
+def test_an_onednn_cap_below_the_bf16_units_keeps_the_default_at_fp32(monkeypatch):
+    """Under ``ONEDNN_MAX_CPU_ISA=AVX2`` an AMX CPU emulates bf16 (~20× slower than fp32): the evaluation must not
+    pick it, as training's ``auto`` does not (one check, :func:`gankit.device.native_bf16`)."""
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True)
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    assert default_precision("mnist") == "fp32"
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "ALL")
+    assert default_precision("mnist") == "bf16"
 
 
 @needs_bf16

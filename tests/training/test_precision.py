@@ -4,10 +4,11 @@ import pytest
 import torch
 from torch import nn
 
+from gankit.device import native_bf16
 from gankit.errors import ConfigError
 from gankit.regularizers import gradient_penalty
 from gankit.training import precision as precision_module
-from gankit.training.precision import Precision, Timings, native_bf16, resolve_precision
+from gankit.training.precision import Precision, Timings, resolve_precision
 from gankit.training.step import judge
 
 CPU = torch.device("cpu")
