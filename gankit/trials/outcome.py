@@ -32,6 +32,9 @@ def diverged_trials(paths: RunPaths) -> dict[int, int]:
 
 
 def record_outcome(paths: RunPaths, outcome: Outcome) -> None:
-    """Append ``outcome`` to ``RUN/trials.jsonl`` (one line; a line a crash cut off is skipped on reading)."""
+    """Append ``outcome`` to ``RUN/trials.jsonl`` (one line; a line a crash cut off is skipped on reading), unless
+    it repeats the trial's last record (a finished run resumed: its trials end again at the same step)."""
+    if ended_trials(paths).get(outcome.trial) == outcome.record():
+        return
     with open(paths.trials, "a") as f:
         f.write(json.dumps(outcome.record()) + "\n")

@@ -91,6 +91,11 @@ def test_a_diverged_trial_is_recorded_and_the_others_train_on(tmp_path):
     again = train_trials(trials_cfg(**{"train.steps": 6}), run, resume=True, echo=False)
     assert [(o.status, o.step) for o in again] == [("done", 6), ("diverged", 3), ("done", 6)]
     assert "trial 1 (seed 1) diverged at step 3 earlier: skipped" in (run / "log.txt").read_text()
+    # resuming a finished run ends each trial again at the same step: trials.jsonl gains no repeated record
+    ended = (run / "trials.jsonl").read_text().splitlines()
+    assert len(ended) == 5  # 3 from the first call, the two healthy trials' step-6 records from the second
+    train_trials(trials_cfg(**{"train.steps": 6}), run, resume=True, echo=False)
+    assert (run / "trials.jsonl").read_text().splitlines() == ended
 
 
 def test_the_job_fails_only_when_every_trial_diverged(tmp_path):
