@@ -31,15 +31,26 @@ def test_the_default_precision_is_bf16_only_for_the_checked_extractor_on_a_bf16_
         Protocol(precision="fp16")
 
 
-def test_an_onednn_cap_below_the_bf16_units_keeps_the_default_at_fp32(monkeypatch):
-    """Under ``ONEDNN_MAX_CPU_ISA=AVX2`` an AMX CPU emulates bf16 (~20× slower than fp32): the evaluation must not
-    pick it, as training's ``auto`` does not (one check, :func:`gankit.device.native_bf16`)."""
-    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True)
-    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True)
-    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
-    assert default_precision("mnist") == "fp32"
-    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "ALL")
-    assert default_precision("mnist") == "bf16"
+@pytest.mark.parametrize(
+    "amx,avx512_bf16,cap,chosen",
+    [
+        (False, False, "ALL", "fp32"),
+        (True, True, "AVX2", "fp32"),
+        (False, True, "ALL", "bf16"),
+        (True, True, "ALL", "bf16"),
+    ],
+)
+def test_the_default_is_bf16_only_where_the_cpu_has_bf16_units_onednn_may_use(
+    monkeypatch, amx, avx512_bf16, cap, chosen
+):
+    """One check for training's ``auto`` and the evaluation (:func:`gankit.device.native_bf16`). An AVX-512 CPU
+    without bf16 units (Skylake, Cascade Lake) emulates bf16, yet oneDNN calls bf16 supported there
+    (``torch.ops.mkldnn._is_mkldnn_bf16_supported()`` is True under ``ONEDNN_MAX_CPU_ISA=AVX512_CORE``), which the
+    evaluation read before; and an AMX CPU capped at AVX2 emulates it too."""
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", cap)
+    assert default_precision("mnist") == chosen
 
 
 @needs_bf16
