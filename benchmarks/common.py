@@ -15,7 +15,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from gankit.config import Config
-from gankit.device import bf16_units, cpu_model
+from gankit.device import bf16_units, cpu_model, cpu_words
 from gankit.metrics.evaluate import evaluate_run, write_result
 from gankit.metrics.protocol import Protocol
 from gankit.recipes import get_recipe
@@ -83,9 +83,7 @@ def hardware(record: dict[str, Any]) -> str:
     its instruction set and its bf16 units (records written before they were kept lack them)."""
     if record.get("gpu"):
         return record["gpu"]
-    units = record.get("bf16_units")
-    text = record.get("cpu", "?") + (f" ({record['isa']})" if record.get("isa") else "")
-    return text + (f" with {' and '.join(units)}" if units else "")
+    return cpu_words(record.get("cpu", "?"), record.get("isa"), record.get("bf16_units"))
 
 
 def trained_precision(run_dir: Path) -> str | None:
@@ -162,8 +160,9 @@ def keep_scores(
         shutil.copy(figure, folder / "samples.png")
     for result in results:
         trial = f"trial-{result['trial']:02d}"
-        for name in files:
+        if files:
             (folder / trial).mkdir(exist_ok=True)
+        for name in files:
             shutil.copy(Path(result["run_dir"]) / name, folder / trial / name)
         write_result({k: v for k, v in result.items() if k != "run_dir"}, folder / f"{trial}.json")
     write_result({"config": cfg.to_dict(), "scored": [r["trial"] for r in results]}, folder / "cell.json")

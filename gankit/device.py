@@ -53,13 +53,17 @@ def bf16_units() -> list[str]:
     return [name for name, has in found if has]
 
 
+def cpu_words(model: str, isa: str | None, units: list[str] | None) -> str:
+    """A CPU in words: its model, the instruction set of PyTorch's kernels and its bf16 units, e.g. "Intel(R)
+    Xeon(R) Processor (AVX512) with AMX and AVX512-BF16" (``isa`` or ``units`` empty: left out)."""
+    return model + (f" ({isa})" if isa else "") + (f" with {' and '.join(units)}" if units else "")
+
+
 def describe_machine(device: torch.device) -> str:
     """What a speed figure was measured on: the CPU model and the instruction set PyTorch's kernels use (AVX2,
     AVX512, …), the CPU's bf16 matrix units (:func:`bf16_units`), the threads, torch's version, and the GPU when
     ``device`` is one."""
-    units = bf16_units()
-    text = f"{cpu_model()} ({torch.backends.cpu.get_cpu_capability()})"
-    text += f" with {' and '.join(units)}" if units else ""
+    text = cpu_words(cpu_model(), torch.backends.cpu.get_cpu_capability(), bf16_units())
     text += f", {torch.get_num_threads()} threads"
     text += f", torch {torch.__version__}"
     if device.type == "cuda":
